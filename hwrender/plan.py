@@ -1,0 +1,141 @@
+"""The plan: which generator writes each character.
+
+For a character of (resolved) script S, the candidates are the generator the user named for S
+(``--generator S=NAME``) and then every auto generator serving S, highest priority first; the
+first that covers the character writes it. Characters nobody covers are an error naming each one
+and its position, unless ``missing="fallback"`` sends them to the fallback generator.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from typing import Iterable, Mapping
+
+from fontTools import unicodedata as fu
+
+from .errors import UnsupportedCharacterError, UsageError
+from .registry import GeneratorSpec, Registry
+from .text.segment import Word, position
+
+MISSING_MODES = ("error", "fallback")
+
+
+@dataclass(frozen=True)
+class Piece:
+    """Consecutive characters of one word that one generator writes."""
+
+    text: str
+    start: int
+    script: str
+    generator: str
+
+
+def parse_script(value: str) -> str:
+    """``Latn``, ``latin``, ``Latin`` → ``Latn``; unknown → UsageError."""
+    v = value.strip()
+    if len(v) == 4 and fu.script_name(v.title(), default=None):
+        return v.title()
+    code = fu.script_code(v.replace("-", "_").replace(" ", "_"), default=None)
+    if code is None:
+        code = fu.script_code(v.title(), default=None)
+    if code is None:
+        raise UsageError(f"unknown script {value!r} in --generator",
+                         "use an ISO 15924 code or name such as Latn, Hang, Hani or Latin")
+    return code
+
+
+def parse_overrides(values: Iterable[str] | Mapping[str, str] | None,
+                    registry: Registry) -> dict[str, str]:
+    """``["Latn=emnist", ...]`` → ``{"Latn": "emnist"}``, checked against the registry."""
+    if not values:
+        return {}
+    pairs = values.items() if isinstance(values, Mapping) else []
+    if not isinstance(values, Mapping):
+        for item in values:
+            if "=" not in item:
+                raise UsageError(f"--generator {item!r} is not SCRIPT=NAME",
+                                 "write it like --generator Latn=font")
+            script, name = item.split("=", 1)
+            pairs.append((script, name))  # type: ignore[union-attr]
+    out: dict[str, str] = {}
+    for script, name in pairs:
+        code = parse_script(script)
+        spec = registry.get(name.strip())
+        if not spec.serves(code):
+            raise UsageError(f"generator {spec.name!r} does not write {code} "
+                             f"(it serves {', '.join(spec.scripts)})",
+                             "see `hwrender generators` for who serves what")
+        out[code] = spec.name
+    return out
+
+
+class Planner:
+    """Assigns generators to characters; caches the decision per (script, character)."""
+
+    def __init__(self, registry: Registry, overrides: Mapping[str, str] | None = None,
+                 missing: str = "error"):
+        if missing not in MISSING_MODES:
+            raise UsageError(f"unknown --missing mode {missing!r}", "use error or fallback")
+        self.registry = registry
+        self.overrides = dict(overrides or {})
+        self.missing = missing
+        self._candidates: dict[str, list[GeneratorSpec]] = {}
+        self._choice: dict[tuple[str, str], str | None] = {}
+        self._fallback = registry.fallback()
+        if missing == "fallback" and self._fallback is None:
+            raise UsageError("--missing fallback needs a fallback generator and none is installed",
+                             "reinstall hwrender (it ships the 'font' fallback)")
+
+    def candidates(self, script: str) -> list[GeneratorSpec]:
+        if script not in self._candidates:
+            specs = [s for s in self.registry.specs() if s.auto and s.serves(script)]
+            if script in self.overrides:
+                first = self.registry.get(self.overrides[script])
+                specs = [first] + [s for s in specs if s.name != first.name]
+            self._candidates[script] = specs
+        return self._candidates[script]
+
+    def choose(self, ch: str, script: str) -> str | None:
+        key = (script, ch)
+        if key not in self._choice:
+            name = next((s.name for s in self.candidates(script) if s.covers(ch)), None)
+            if name is None and self.missing == "fallback":
+                name = self._fallback.name  # type: ignore[union-attr]
+            self._choice[key] = name
+        return self._choice[key]
+
+    def plan_word(self, word: Word, missing_out: list[tuple[str, int]]) -> list[Piece]:
+        """Split a word into pieces per generator. Uncovered characters are appended to
+        ``missing_out`` as (character, offset) and left out of the pieces; the caller raises
+        ``self.error(text, missing_out)`` with the whole text, which gives line:column."""
+        pieces: list[Piece] = []
+        for run in word.runs:
+            for i, ch in enumerate(run.text):
+                name = self.choose(ch, run.script)
+                if name is None:
+                    missing_out.append((ch, run.start + i))
+                    continue
+                if (pieces and pieces[-1].generator == name and pieces[-1].script == run.script
+                        and pieces[-1].start + len(pieces[-1].text) == run.start + i):
+                    last = pieces[-1]
+                    pieces[-1] = Piece(last.text + ch, last.start, last.script, name)
+                else:
+                    pieces.append(Piece(ch, run.start + i, run.script, name))
+        return pieces
+
+    def error(self, text: str, missing: list[tuple[str, int]]) -> UnsupportedCharacterError:
+        """One line naming the uncovered characters (first few) with line:column positions."""
+        shown = []
+        for ch, off in missing[:5]:
+            line, col = position(text, off)
+            name = unicodedata.name(ch, "").title() or "unnamed"
+            shown.append(f"{ch!r} (U+{ord(ch):04X} {name}) at {line}:{col}")
+        more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+        scripts = ", ".join(self.registry.scripts()) or "none"
+        return UnsupportedCharacterError(
+            f"no generator writes {', '.join(shown)}{more}; installed generators serve {scripts}",
+            "pass --missing fallback to write them with the fallback font, or install a plugin "
+            "for that script",
+            characters=missing,
+        )

@@ -1,0 +1,16 @@
+"""Text segmentation: paragraphs, lines, words and Unicode script runs (pure Python)."""
+
+from .segment import (
+    BREAK_BETWEEN_CHARS,
+    Line,
+    Paragraph,
+    Run,
+    Word,
+    iter_paragraphs,
+    normalize,
+    position,
+    segment,
+)
+
+__all__ = ["BREAK_BETWEEN_CHARS", "Line", "Paragraph", "Run", "Word", "iter_paragraphs",
+           "normalize", "position", "segment"]

@@ -1,0 +1,76 @@
+"""Segmentation into paragraphs, lines, words and script runs."""
+
+from hypothesis import given, settings, strategies as st
+
+from hwrender.text import iter_paragraphs, normalize, position, segment
+
+
+def words(paragraph):
+    return [w.text for w in paragraph.words]
+
+
+def test_paragraphs_lines_words():
+    paras = segment("Hello, World\nsecond line\n\n\n  third   paragraph  ")
+    assert [[[w.text for w in line.words] for line in p.lines] for p in paras] == [
+        [["Hello,", "World"], ["second", "line"]],
+        [["third", "paragraph"]],
+    ]
+
+
+def test_blank_line_with_spaces_separates_paragraphs():
+    assert len(segment("one\n   \ntwo")) == 2
+    assert len(segment("one\ntwo")) == 1
+
+
+def test_common_characters_join_neighbouring_run():
+    (p,) = segment("Hello, World 2026!")
+    assert [(r.text, r.script) for w in p.words for r in w.runs] == [
+        ("Hello,", "Latn"), ("World", "Latn"), ("2026!", "Latn")]
+
+
+def test_leading_common_takes_next_script():
+    (p,) = segment("2026년 안녕")
+    assert [r.script for w in p.words for r in w.runs] == ["Hang", "Hang"]
+
+
+def test_mixed_scripts_split_into_runs_with_offsets():
+    text = "你好。abc한국"
+    (p,) = segment(text)
+    runs = p.words[0].runs
+    assert [(r.text, r.script) for r in runs] == [("你好。", "Hani"), ("abc", "Latn"), ("한국", "Hang")]
+    for r in runs:
+        assert text[r.start:r.start + len(r.text)] == r.text
+
+
+def test_all_common_text_stays_common():
+    (p,) = segment("123 !?")
+    assert {r.script for w in p.words for r in w.runs} == {"Zyyy"}
+
+
+def test_normalize_nfc_newlines_tabs_bom():
+    assert normalize("\ufeffe\u0301\r\na\tb\rc") == "é\na b\nc"
+
+
+def test_position_is_one_based_line_and_column():
+    text = "ab\ncd\nef"
+    assert position(text, 0) == (1, 1)
+    assert position(text, 4) == (2, 2)
+    assert position(text, 6) == (3, 1)
+
+
+def test_iter_paragraphs_is_lazy():
+    text = "word\n\n" * 100000
+    it = iter_paragraphs(text)
+    assert next(it).words[0].text == "word"  # no full pass needed for the first paragraph
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab 한你,.\n1é")), max_size=60))
+def test_words_and_runs_cover_the_text(text):
+    text = normalize(text)
+    got = [w.text for p in iter_paragraphs(text) for w in p.words]
+    assert got == text.split()
+    for p in iter_paragraphs(text):
+        for w in p.words:
+            assert "".join(r.text for r in w.runs) == w.text
+            assert text[w.start:w.start + len(w.text)] == w.text
