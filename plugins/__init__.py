@@ -1,0 +1,1 @@
+"""Generator plugins bundled with hwrender (installed as ``hwrender_plugins``)."""

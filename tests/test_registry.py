@@ -1,0 +1,70 @@
+"""The registry: specs, lazy charsets and generators, entry-point discovery."""
+
+import pytest
+
+from hwrender.errors import GeneratorError
+from hwrender.registry import Generator, GeneratorSpec, Registry
+
+
+class Counting(Generator):
+    built = 0
+
+    def __init__(self):
+        Counting.built += 1
+
+    def generate(self, units, style, seed, device="cpu"):
+        return []
+
+
+def test_spec_validation():
+    with pytest.raises(ValueError, match="unit"):
+        GeneratorSpec(name="x", scripts=("Latn",), unit="page", factory=Counting)
+    with pytest.raises(ValueError, match="name"):
+        GeneratorSpec(name="bad name!", scripts=("Latn",), unit="word", factory=Counting)
+
+
+def test_charset_callable_is_resolved_lazily_once():
+    calls = []
+
+    def charset():
+        calls.append(1)
+        return "ab"
+
+    s = GeneratorSpec(name="x", scripts=("Latn",), unit="char", factory=Counting, charset=charset)
+    assert calls == []
+    assert s.covers("a") and not s.covers("c")
+    assert calls == [1]
+
+
+def test_generator_built_once_on_first_use():
+    Counting.built = 0
+    reg = Registry([GeneratorSpec(name="x", scripts=("Latn",), unit="word", factory=Counting)])
+    assert Counting.built == 0
+    g1 = reg.instance("x")
+    g2 = reg.instance("x")
+    assert g1 is g2 and Counting.built == 1 and g1.spec.name == "x"
+
+
+def test_specs_sorted_by_priority_and_duplicates_rejected():
+    reg = Registry([
+        GeneratorSpec(name="low", scripts=("*",), unit="word", factory=Counting, priority=-5),
+        GeneratorSpec(name="high", scripts=("Latn",), unit="word", factory=Counting, priority=5),
+    ])
+    assert [s.name for s in reg.specs()] == ["high", "low"]
+    with pytest.raises(GeneratorError, match="two plugins"):
+        reg.register(GeneratorSpec(name="low", scripts=("*",), unit="word", factory=Counting))
+    with pytest.raises(GeneratorError, match="known generators: high, low"):
+        reg.get("nope")
+
+
+def test_entry_points_find_the_shipped_plugins():
+    reg = Registry.from_entry_points()
+    assert "font" in reg and "test" in reg
+    assert reg.fallback().name == "font"
+    assert not reg.get("test").auto
+
+
+def test_hwrender_plugins_env_limits_loading(monkeypatch):
+    monkeypatch.setenv("HWRENDER_PLUGINS", "test")
+    reg = Registry.from_entry_points()
+    assert "test" in reg and "font" not in reg
