@@ -1,0 +1,179 @@
+"""``hwrender weights list|pull|verify|push``: the sub-app in-process, and once as a real subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from hub_standin import HubStandin, point_huggingface_hub_at
+from hwrender import weights
+from hwrender.cli.weights import app
+from hwrender.errors import UsageError, WeightsError
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO = "hwrender-test/tiny"
+REV = "89abcdef0123456789abcdef0123456789abcdef"
+runner = CliRunner()
+
+
+def make_model(folder: Path, name: str) -> None:
+    weights.save_model(
+        folder, {"w": torch.arange(6.0).reshape(2, 3)}, {"width": 3}, f"# {name}\n", name, REPO, REV
+    )
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch) -> Path:
+    """Two models: ``tiny`` bundled in full, ``remote`` with only its manifest (its files are on the Hub)."""
+    root = tmp_path / "bundled"
+    make_model(root / "tiny", "tiny")
+    make_model(tmp_path / "export" / "remote", "remote")
+    (root / "remote").mkdir()
+    shutil.copy(tmp_path / "export" / "remote" / "manifest.json", root / "remote")
+    monkeypatch.setenv("HWRENDER_WEIGHTS_ROOT", str(root))
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf-cache"))
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.delenv("HWRENDER_OFFLINE", raising=False)
+    return root
+
+
+@pytest.fixture
+def hub(store, tmp_path):
+    with HubStandin() as standin:
+        standin.add_folder(REPO, REV, tmp_path / "export" / "remote")
+        yield standin
+
+
+def test_list_shows_name_repo_short_revision_and_status(store):
+    result = runner.invoke(app, ["list"])
+    assert result.exit_code == 0, result.output
+    rows = {line.split()[0]: line for line in result.stdout.splitlines()[1:]}
+    assert set(rows) == {"remote", "tiny"}
+    assert REPO in rows["tiny"] and REV[:7] in rows["tiny"] and REV not in rows["tiny"]
+    assert rows["tiny"].rstrip().endswith("bundled")
+    assert "not downloaded (hwrender weights pull remote)" in rows["remote"]
+
+
+def test_list_json_is_data_only(store):
+    result = runner.invoke(app, ["list", "--json"])
+    assert result.exit_code == 0 and result.stderr == ""
+    assert json.loads(result.stdout) == [
+        {
+            "name": "remote",
+            "repo_id": REPO,
+            "revision": REV,
+            "status": "not downloaded (hwrender weights pull remote)",
+        },
+        {"name": "tiny", "repo_id": REPO, "revision": REV, "status": "bundled"},
+    ]
+
+
+def test_verify_passes_a_good_model_and_fails_a_tampered_one(store):
+    result = runner.invoke(app, ["verify", "tiny"])
+    assert result.exit_code == 0, result.output
+    assert [line.split()[-1] for line in result.stdout.splitlines()[1:]] == ["ok", "ok", "ok"]
+
+    (store / "tiny" / "config.json").write_text(json.dumps({"width": 4}, indent=2, sort_keys=True) + "\n")
+    result = runner.invoke(app, ["verify", "tiny"])
+    assert result.exit_code != 0
+    assert isinstance(result.exception, WeightsError)
+    assert "config.json: checksum mismatch" in str(result.exception)
+    assert "checksum mismatch" in result.stdout  # the table still shows which file failed
+
+
+def test_verify_checks_an_explicit_folder(store, tmp_path):
+    shutil.copytree(store / "tiny", tmp_path / "mine")
+    (tmp_path / "mine" / "model.safetensors").write_bytes(b"\x00" * 64)
+    result = runner.invoke(app, ["verify", "tiny", "--weights", str(tmp_path / "mine")])
+    assert isinstance(result.exception, WeightsError)
+    assert "model.safetensors: corrupt safetensors" in str(result.exception)
+
+
+def test_unknown_model_is_a_usage_error(store):
+    result = runner.invoke(app, ["pull", "nope"])
+    assert isinstance(result.exception, UsageError)
+    assert "known models: remote, tiny" in str(result.exception)
+
+
+def test_pull_downloads_from_the_hub_and_prints_the_folder(hub, tmp_path, monkeypatch):
+    point_huggingface_hub_at(hub.url, monkeypatch, tmp_path / "hf-home")
+    result = runner.invoke(app, ["pull", "remote"])
+    assert result.exit_code == 0, result.output
+    folder = tmp_path / "hf-cache" / "models--hwrender-test--tiny" / "snapshots" / REV
+    assert result.stdout == f"{folder}\n"
+    assert ("GET", f"/{REPO}/resolve/{REV}/model.safetensors") in hub.requests
+    assert weights.model_status("remote") == "cached"
+
+
+def test_pull_in_a_subprocess_reaches_the_hub_through_hf_endpoint(hub, tmp_path):
+    code = "from hwrender.cli.weights import app; app()"
+    env = {**os.environ, "HF_ENDPOINT": hub.url, "HF_HOME": str(tmp_path / "hf-home")}
+    run = subprocess.run(
+        [sys.executable, "-c", code, "pull", "remote"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == f"{tmp_path / 'hf-cache' / 'models--hwrender-test--tiny' / 'snapshots' / REV}\n"
+    assert sorted(hub.resolve_requests()) == sorted(
+        (m, f"/{REPO}/resolve/{REV}/{f}")
+        for m in ("HEAD", "GET")
+        for f in ("README.md", "config.json", "model.safetensors")
+    )
+    hub.requests.clear()
+    run = subprocess.run(
+        [sys.executable, "-c", code, "verify", "remote"],
+        cwd=REPO_ROOT,
+        env={**env, "HF_HUB_OFFLINE": "1"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    assert hub.requests == []
+
+
+def test_push_prints_the_commit(store, tmp_path, monkeypatch):
+    import huggingface_hub
+
+    uploads = []
+
+    class FakeApi:
+        def create_repo(self, repo_id, **kwargs):
+            pass
+
+        def upload_folder(self, **kwargs):
+            uploads.append(kwargs)
+            return SimpleNamespace(oid="e" * 40)
+
+    monkeypatch.setattr(huggingface_hub, "HfApi", FakeApi)
+    folder = tmp_path / "mine"
+    shutil.copytree(store / "tiny", folder)
+    result = runner.invoke(app, ["push", str(folder), "--repo", "me/mine", "-m", "first"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "e" * 40 + "\n"
+    assert uploads[0]["repo_id"] == "me/mine" and uploads[0]["commit_message"] == "first"
+    assert json.loads((folder / "manifest.json").read_text())["revision"] == "e" * 40
+
+
+def test_mounted_under_hwrender_errors_are_one_line_with_exit_codes(store):
+    from hwrender.cli import app as hwrender_app
+
+    (store / "tiny" / "README.md").write_text("# TINY\n")  # same size, other bytes
+    result = runner.invoke(hwrender_app, ["weights", "verify", "tiny"])
+    assert result.exit_code == 1
+    [line] = result.stderr.splitlines()
+    assert line.startswith("hwrender: error: model 'tiny' failed verification") and "README.md" in line
+    assert runner.invoke(hwrender_app, ["weights", "pull", "nope"]).exit_code == 2
