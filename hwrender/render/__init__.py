@@ -1,0 +1,45 @@
+"""Compose pages (paper + ink) and write them as PNG, JPEG or PDF.
+
+``ink_coverage`` resamples a page's ink images into one coverage map, ``compose_page`` lays it on
+the paper in the ink colour, ``PdfWriter`` streams pages into a searchable PDF, and
+``write_document`` does all of it for a list of pages, atomically.
+"""
+
+from .colors import color_names, parse_color
+from .compose import (
+    DEFAULT_DPI,
+    MAX_DPI,
+    check_dpi,
+    compose_page,
+    draw_paper,
+    ink_coverage,
+    page_pixel_size,
+    render_page,
+)
+from .output import (
+    FORMATS,
+    AtomicOutputs,
+    check_output_path,
+    check_stdout_pages,
+    page_paths,
+    resolve_format,
+    save_raster,
+    write_document,
+)
+from .paper import PAPER_KINDS, PaperGeometry, PaperStyle, paper_geometry, paper_style
+
+__all__ = [
+    "AtomicOutputs", "DEFAULT_DPI", "FORMATS", "MAX_DPI", "PAPER_KINDS", "PaperGeometry", "PaperStyle",
+    "PdfMetadata", "PdfWriter", "check_dpi", "check_output_path", "check_stdout_pages", "color_names",
+    "compose_page", "draw_paper", "ink_coverage", "page_paths", "page_pixel_size", "paper_geometry",
+    "paper_style", "parse_color", "render_page", "resolve_format", "save_raster", "write_document",
+]
+
+
+def __getattr__(name: str):
+    # reportlab takes ~0.1 s to import; load it only when a PDF is written.
+    if name in ("PdfWriter", "PdfMetadata"):
+        from . import pdf
+
+        return getattr(pdf, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
