@@ -50,11 +50,11 @@ class HandStyle:
 
 
 HANDS = {
-    "natural": HandStyle(rotation=1.2, scale=0.02, rise=0.6, weight=0.12, spacing=0.03,
-                         slant=0.0, slant_jitter=1.0, tracking=0.0, pressure=0.03),
-    "neat": HandStyle(rotation=0.5, scale=0.01, rise=0.25, weight=0.06, spacing=0.012,
+    "natural": HandStyle(rotation=1.2, scale=0.02, rise=0.6, weight=0.05, spacing=0.03,
+                         slant=0.0, slant_jitter=1.0, tracking=0.0, pressure=0.02),
+    "neat": HandStyle(rotation=0.5, scale=0.01, rise=0.25, weight=0.03, spacing=0.012,
                       slant=0.0, slant_jitter=0.4, tracking=0.02, pressure=0.015),
-    "hurried": HandStyle(rotation=2.0, scale=0.03, rise=1.0, weight=0.2, spacing=0.06,
+    "hurried": HandStyle(rotation=2.0, scale=0.03, rise=1.0, weight=0.1, spacing=0.06,
                          slant=9.0, slant_jitter=2.5, tracking=-0.04, pressure=0.06),
 }
 assert set(HANDS) == set(STYLES)
