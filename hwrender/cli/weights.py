@@ -10,13 +10,14 @@ import dataclasses
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from .. import weights
+
+if TYPE_CHECKING:  # pragma: no cover
+    from rich.table import Table
 from ..errors import WeightsError
 
 app = typer.Typer(
@@ -36,15 +37,19 @@ def _note(message: str) -> None:
         typer.echo(message, err=True)
 
 
-def _table(*columns: str) -> Table:
+def _table(*columns: str) -> "Table":
+    from rich.table import Table  # rich loads only when a table is printed
+
     table = Table(box=None, pad_edge=False, show_edge=False)
     for column in columns:
         table.add_column(column, overflow="fold")
     return table
 
 
-def _print(table: Table) -> None:
+def _print(table: "Table") -> None:
     """Print a table to stdout: fitted to a terminal, unwrapped (one row per line) for pipes."""
+    from rich.console import Console
+
     width = None if sys.stdout.isatty() else 100_000
     # markup off: statuses and paths may contain brackets that rich would otherwise eat.
     Console(width=width, markup=False, highlight=False).print(table)

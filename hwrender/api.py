@@ -1,0 +1,418 @@
+"""The Python API: text in, handwritten pages out. The CLI is a thin layer over this module.
+
+    import hwrender
+    hwrender.write("Hello World", "page.pdf", paper="ruled", ink_color="blue-black")
+    images = hwrender.render_pages("Hello World", dpi=150)   # list of PIL images
+
+Every option of ``hwrender write`` is a keyword argument here (see ``RenderOptions``).
+Pages stream: text is planned and checked first, then written page by page, so a long text
+renders with bounded memory and a bad option or an unsupported character fails before any work.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+import zlib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO, Iterable, Iterator, Mapping, Sequence
+
+from .errors import InputError, UsageError
+from .layout import (
+    Box,
+    LayoutStyle,
+    LineBreak,
+    PageLayout,
+    ParagraphBreak,
+    layout_pages,
+    make_geometry,
+    parse_length,
+    writing_metrics,
+)
+from .plan import Piece, Planner, parse_overrides
+from .registry import Registry, default_registry
+from .text.breaking import NO_LINE_END, NO_LINE_START
+from .text.segment import BREAK_BETWEEN_CHARS, iter_paragraphs, normalize
+
+if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
+    from PIL import Image
+
+    from .ink import InkImage
+
+ALIGNS = ("left", "justify")
+ORIENTATIONS = ("portrait", "landscape")
+# Words handed to the generators per batch: big enough for one forward pass per generator and
+# page, small enough that memory stays bounded on long texts.
+CHUNK_WORDS = 256
+
+
+@dataclass
+class RenderOptions:
+    """Every option of ``hwrender write``; lengths accept units (``20mm``, ``0.75in``, ``12pt``)."""
+
+    # generators
+    generators: Sequence[str] | Mapping[str, str] | None = None  # ["Latn=font"] or {"Latn": "font"}
+    missing: str = "error"  # error | fallback
+    style: str | None = None  # a style name one of the generators knows
+    seed: int = 0  # the same seed gives byte-identical output
+    device: str = "auto"  # auto | cpu | cuda (neural generators)
+    weights: str | None = None  # folder with model weights, before the bundled ones
+    offline: bool = False  # never touch the network for weights
+    # page
+    page_size: str = "A4"  # A4, A5, Letter, Legal, or WxH with a unit (210x297mm, 8.5x11in)
+    orientation: str | None = None  # portrait | landscape (None: the page size as given)
+    margins: str = "20mm"  # one, two (vertical horizontal) or four (top right bottom left) lengths
+    # writing
+    x_height: str | float | None = None  # height of a lower-case x (default 2.8mm)
+    line_height: str | float | None = None  # baseline to baseline (default x-height × 2.9)
+    line_spacing: float = 1.0  # multiplies the line height
+    word_spacing: float = 1.0  # multiplies the word space
+    align: str = "left"  # left | justify
+    indent: str | float = "0mm"  # first-line indent of paragraphs
+    paragraph_gap: float = 1.0  # empty lines between paragraphs
+    page_numbers: bool = False
+    variation: float = 1.0  # natural irregularity: 0 = none, 1 = natural, up to 2
+    # paper and ink
+    dpi: int = 300
+    paper: str = "plain"  # plain | ruled | grid | dotted
+    margin_line: bool = False
+    paper_color: str = "white"
+    ink_color: str = "blue-black"
+    # output
+    format: str | None = None  # png | jpeg | pdf (default: from the file suffix)
+    title: str | None = None
+    author: str | None = None
+    subject: str | None = None
+
+    @classmethod
+    def from_kwargs(cls, **kwargs) -> "RenderOptions":
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(kwargs) - known)
+        if unknown:
+            raise UsageError(f"unknown option {unknown[0]!r}",
+                             f"options are: {', '.join(sorted(known))}")
+        return cls(**kwargs)
+
+
+@dataclass
+class RenderedPage:
+    """A laid-out page and its ink coverage (uint8, 255 = full ink) at the options' DPI."""
+
+    layout: PageLayout
+    coverage: "np.ndarray"
+
+
+@dataclass
+class _Resolved:
+    """Options turned into the objects layout and rendering use (validated up front)."""
+
+    geometry: object
+    style: LayoutStyle
+    paper: object
+    ink_rgb: tuple
+    dpi: float
+    planner: Planner
+    generator_styles: dict = field(default_factory=dict)
+
+
+def _resolve(opts: RenderOptions, registry: Registry) -> _Resolved:
+    from .render import check_dpi, paper_style, parse_color
+
+    if opts.align not in ALIGNS:
+        raise UsageError(f"unknown alignment {opts.align!r}", "use left or justify")
+    if opts.orientation is not None and opts.orientation not in ORIENTATIONS:
+        raise UsageError(f"unknown orientation {opts.orientation!r}", "use portrait or landscape")
+    if not 0 <= opts.variation <= 2:
+        raise UsageError(f"--variation {opts.variation} is out of range", "use a value from 0 to 2")
+    if opts.paragraph_gap < 0:
+        raise UsageError(f"--paragraph-gap {opts.paragraph_gap} is negative", "use 0 or more lines")
+    geometry = make_geometry(opts.page_size, opts.orientation, opts.margins)
+    x_height, line_height, word_space = writing_metrics(
+        opts.x_height, opts.line_height, opts.line_spacing, opts.word_spacing)
+    indent = parse_length(opts.indent) if opts.indent not in (None, "", 0, "0") else 0.0
+    style = LayoutStyle(x_height=x_height, line_height=line_height, word_space=word_space,
+                        align=opts.align, indent=indent, paragraph_gap=opts.paragraph_gap,
+                        page_numbers=opts.page_numbers, variation=opts.variation, seed=opts.seed)
+    from .layout import check_fits
+
+    check_fits(geometry, style)
+    dpi = check_dpi(opts.dpi, geometry)
+    paper = paper_style(opts.paper, margin_line=opts.margin_line, paper_color=opts.paper_color)
+    ink_rgb = parse_color(opts.ink_color)
+    overrides = parse_overrides(opts.generators, registry)
+    planner = Planner(registry, overrides, opts.missing)
+    return _Resolved(geometry, style, paper, ink_rgb, dpi, planner,
+                     _generator_styles(opts.style, registry))
+
+
+def _generator_styles(style: str | None, registry: Registry) -> dict[str, str | None]:
+    """Which generators get ``style``: those that know it (a number is a seed style for all)."""
+    if style is None:
+        return {}
+    if style.isdigit():
+        return {s.name: style for s in registry.specs()}
+    owners = {s.name: style for s in registry.specs() if style in s.styles}
+    if not owners:
+        known = sorted({st for s in registry.specs() for st in s.styles})
+        raise UsageError(f"unknown style {style!r}",
+                         f"known styles: {', '.join(known) or 'none'}, or a number as a seed style")
+    return owners
+
+
+def _check_text(text: str, planner: Planner) -> None:
+    """Plan every word once before rendering so that unsupported characters fail fast."""
+    if not text.strip():
+        raise InputError("the text to write is empty",
+                         "give text as an argument, with --input FILE, or on standard input")
+    missing: list[tuple[str, int]] = []
+    for paragraph in iter_paragraphs(text):
+        for line in paragraph.lines:
+            for word in line.words:
+                planner.plan_word(word, missing)
+    if missing:
+        raise planner.error(text, missing)
+
+
+def _seed(*parts: object) -> int:
+    """A stable 31-bit seed from the document seed and a batch's identity."""
+    return zlib.crc32(":".join(map(str, parts)).encode()) & 0x7FFFFFFF
+
+
+@dataclass
+class _Unit:
+    """One generator call's unit and where its box goes."""
+
+    text: str
+    start: int
+    generator: str
+    join: str
+
+
+class _Pipeline:
+    """Turns text into a stream of layout items while keeping the ink images they refer to."""
+
+    def __init__(self, text: str, opts: RenderOptions, res: _Resolved, registry: Registry):
+        self.text = text
+        self.opts = opts
+        self.res = res
+        self.registry = registry
+        self.inks: dict[int, InkImage] = {}
+        self._next_id = 0
+        self._batch = 0
+
+    # -- units ---------------------------------------------------------------------------
+    def _units_for_piece(self, piece: Piece, first: bool) -> list[_Unit]:
+        spec = self.registry.get(piece.generator)
+        per_char = spec.unit != "word" or piece.script in BREAK_BETWEEN_CHARS
+        if not per_char:
+            return [_Unit(piece.text, piece.start, piece.generator, "space" if first else "tight")]
+        units = []
+        for i, ch in enumerate(piece.text):
+            if first and i == 0:
+                join = "space"
+            elif piece.script in BREAK_BETWEEN_CHARS and ch not in NO_LINE_START \
+                    and piece.text[i - 1:i] not in NO_LINE_END:
+                join = "break"
+            else:
+                join = "tight"
+            units.append(_Unit(ch, piece.start + i, piece.generator, join))
+        return units
+
+    def _word_units(self, word) -> list[_Unit]:
+        missing: list = []
+        pieces = self.res.planner.plan_word(word, missing)
+        units: list[_Unit] = []
+        for k, piece in enumerate(pieces):
+            units.extend(self._units_for_piece(piece, first=(k == 0)))
+        return units
+
+    # -- generation ----------------------------------------------------------------------
+    def _generate(self, units: list[_Unit]) -> list[InkImage]:
+        """One generate() call per generator for the whole batch; ink in unit order."""
+        out: list[InkImage | None] = [None] * len(units)
+        by_gen: dict[str, list[int]] = {}
+        for i, u in enumerate(units):
+            by_gen.setdefault(u.generator, []).append(i)
+        self._batch += 1
+        for name, idx in by_gen.items():
+            gen = self.registry.instance(name, self.opts.weights, self.opts.offline or None)
+            style = self.res.generator_styles.get(name)
+            inks = gen.generate([units[i].text for i in idx], style,
+                                _seed(self.opts.seed, name, self._batch), self.opts.device)
+            if len(inks) != len(idx):
+                from .errors import GeneratorError
+
+                raise GeneratorError(f"generator {name!r} returned {len(inks)} images for "
+                                     f"{len(idx)} units", "report this to the plugin's authors")
+            for i, ink in zip(idx, inks):
+                out[i] = ink
+        return out  # type: ignore[return-value]
+
+    def _box(self, unit: _Unit, ink: InkImage) -> Box:
+        scale = self.res.style.x_height / ink.x_height
+        self._next_id += 1
+        self.inks[self._next_id] = ink
+        return Box(width=ink.advance * scale, ascent=max(ink.ascent, 0.0) * scale,
+                   descent=max(ink.descent, 0.0) * scale, scale=scale, ink=self._next_id,
+                   text=unit.text, start=unit.start, join=unit.join)
+
+    def _fit_long_words(self, units: list[_Unit], inks: list[InkImage]) -> list[list[tuple]]:
+        """For each unit, the (unit, ink) pairs that write it. A word wider than a line is cut
+        into parts that fit and written again, the parts joined by line-break opportunities;
+        layout shrinks a single unit that still does not fit."""
+        width = self.res.geometry.content_width - self.res.style.indent
+        groups: list[list[tuple]] = []
+        redo: list[tuple[int, list[_Unit]]] = []
+        for i, (u, ink) in enumerate(zip(units, inks)):
+            w = ink.advance * self.res.style.x_height / ink.x_height
+            if w > width and len(u.text) > 1:
+                size = max(1, int(len(u.text) * width * 0.9 / w))
+                redo.append((i, [_Unit(u.text[k:k + size], u.start + k, u.generator,
+                                       u.join if k == 0 else "break")
+                                 for k in range(0, len(u.text), size)]))
+            groups.append([(u, ink)])
+        if redo:
+            new_inks = iter(self._generate([pu for _, parts in redo for pu in parts]))
+            for i, parts in redo:
+                groups[i] = [(pu, next(new_inks)) for pu in parts]
+        return groups
+
+    def _flush(self, pending: list) -> Iterator[object]:
+        units = [p for p in pending if isinstance(p, _Unit)]
+        groups = iter(self._fit_long_words(units, self._generate(units)) if units else [])
+        for p in pending:
+            if isinstance(p, _Unit):
+                for u, ink in next(groups):
+                    yield self._box(u, ink)
+            else:
+                yield p
+
+    def items(self) -> Iterator[object]:
+        """Layout items, generated CHUNK_WORDS words at a time (lazily, for bounded memory)."""
+        pending: list = []  # _Unit, LineBreak or ParagraphBreak
+        nwords = 0
+        for n, paragraph in enumerate(iter_paragraphs(self.text)):
+            if n:
+                pending.append(ParagraphBreak())
+            for k, line in enumerate(paragraph.lines):
+                if k:
+                    pending.append(LineBreak())
+                for word in line.words:
+                    pending.extend(self._word_units(word))
+                    nwords += 1
+                    if nwords >= CHUNK_WORDS:
+                        yield from self._flush(pending)
+                        pending, nwords = [], 0
+        if pending:
+            yield from self._flush(pending)
+
+    def page_number_boxes(self, n: int) -> list[Box]:
+        """Ink for a page number, written by whichever generator writes its digits."""
+        word = next(iter_paragraphs(str(n))).lines[0].words[0]
+        units = self._word_units(word)
+        return [self._box(u, ink) for u, ink in zip(units, self._generate(units))]
+
+    def pages(self) -> Iterator[RenderedPage]:
+        from .render import ink_coverage
+
+        numbers = self.page_number_boxes if self.res.style.page_numbers else None
+        for page in layout_pages(self.items(), self.res.geometry, self.res.style, numbers):
+            coverage = ink_coverage(page, self.inks, self.res.dpi)
+            for p in page.placements:  # these inks are on paper now: free them
+                self.inks.pop(p.ink, None)
+            yield RenderedPage(page, coverage)
+
+
+# -- public API ------------------------------------------------------------------------------
+
+def _prepare(text: str, options: RenderOptions | None, registry: Registry | None,
+             kwargs: dict) -> _Pipeline:
+    if options is not None and kwargs:
+        raise UsageError("pass either options= or keyword options, not both",
+                         "merge them into one RenderOptions")
+    opts = options or RenderOptions.from_kwargs(**kwargs)
+    registry = registry or default_registry()
+    res = _resolve(opts, registry)
+    text = normalize(text)
+    _check_text(text, res.planner)
+    return _Pipeline(text, opts, res, registry)
+
+
+def iter_pages(text: str, options: RenderOptions | None = None, *,
+               registry: Registry | None = None, **kwargs) -> Iterator[RenderedPage]:
+    """Lay out and ink ``text`` page by page (options are checked before the first page)."""
+    return _prepare(text, options, registry, kwargs).pages()
+
+
+def render_pages(text: str, options: RenderOptions | None = None, *,
+                 registry: Registry | None = None, **kwargs) -> list["Image.Image"]:
+    """Render ``text`` and return one RGB PIL image per page."""
+    from .render import compose_page
+
+    pipe = _prepare(text, options, registry, kwargs)
+    return [compose_page(p.layout, p.coverage, pipe.res.paper, pipe.res.ink_rgb, pipe.res.dpi)
+            for p in pipe.pages()]
+
+
+def write(text: str, output: str | Path | BinaryIO, options: RenderOptions | None = None, *,
+          registry: Registry | None = None, **kwargs) -> list[Path]:
+    """Render ``text`` and write it to ``output``: a path (``.pdf``, ``.png``, ``.jpg``; PNG and
+    JPEG write one file per page: ``page.png``, ``page-2.png``, …), ``"-"`` for standard output,
+    or a binary file object. Files appear only when everything succeeded. Returns the paths."""
+    from .render import (
+        AtomicOutputs,
+        PdfWriter,
+        compose_page,
+        page_paths,
+        resolve_format,
+        save_raster,
+    )
+    from . import __version__
+
+    pipe = _prepare(text, options, registry, kwargs)
+    opts, res = pipe.opts, pipe.res
+    to_stream = not isinstance(output, (str, Path)) or str(output) == "-"
+    fmt = resolve_format(None if to_stream else str(output), opts.format)
+    metadata = {"title": opts.title, "author": opts.author, "subject": opts.subject,
+                "creator": f"hwrender {__version__}"}
+
+    if to_stream:
+        stream = sys.stdout.buffer if str(output) == "-" else output
+        buf = io.BytesIO()
+        if fmt == "pdf":
+            pdf = PdfWriter(buf, paper=res.paper, ink_color=res.ink_rgb, dpi=res.dpi,
+                            metadata=metadata)
+            for p in pipe.pages():
+                pdf.add_page(p.layout, p.coverage)
+            pdf.close()
+        else:
+            pages = pipe.pages()
+            first = next(pages)
+            extra = sum(1 for _ in pages)
+            if extra:
+                raise UsageError(f"{fmt.upper()} to standard output holds one page and this text "
+                                 f"needs {extra + 1}",
+                                 "write a PDF with --format pdf, or to files with -o page.png")
+            image = compose_page(first.layout, first.coverage, res.paper, res.ink_rgb, res.dpi)
+            save_raster(image, buf, fmt, res.dpi)
+        stream.write(buf.getvalue())
+        stream.flush()
+        return []
+
+    path = Path(output)
+    with AtomicOutputs(path) as outputs:
+        if fmt == "pdf":
+            with outputs.open(path) as fh:
+                pdf = PdfWriter(fh, paper=res.paper, ink_color=res.ink_rgb, dpi=res.dpi,
+                                metadata=metadata)
+                for p in pipe.pages():
+                    pdf.add_page(p.layout, p.coverage)
+                pdf.close()
+        else:
+            for n, p in enumerate(pipe.pages(), start=1):
+                image = compose_page(p.layout, p.coverage, res.paper, res.ink_rgb, res.dpi)
+                with outputs.open(page_paths(path, n)[-1]) as fh:
+                    save_raster(image, fh, fmt, res.dpi)
+    return outputs.paths

@@ -1,0 +1,157 @@
+"""``hwrender write``: text (argument, ``-``/stdin or ``--input FILE``) to handwritten pages."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, List, Optional
+
+import typer
+
+from ..errors import InputError, UsageError
+from . import app
+
+_PAGE = "Page"
+_WRITING = "Writing"
+_PAPER = "Paper and ink"
+_GEN = "Generators"
+_OUT = "Output"
+
+
+def read_input(text: str | None, input_file: Path | None) -> str:
+    """The text to write, from the argument, a UTF-8 file, or standard input."""
+    if text is not None and input_file is not None:
+        raise UsageError("give the text either as an argument or with --input, not both",
+                         "drop one of them")
+    if input_file is not None:
+        if str(input_file) == "-":
+            return _read_stdin()
+        if not input_file.exists():
+            raise InputError(f"input file '{input_file}' does not exist", "check the path")
+        if input_file.is_dir():
+            raise InputError(f"input '{input_file}' is a directory", "give a text file")
+        try:
+            data = input_file.read_bytes()
+        except OSError as exc:
+            raise InputError(f"cannot read input file '{input_file}': {exc.strerror}",
+                             "check its permissions") from None
+        return _decode(data, f"input file '{input_file}'")
+    if text == "-" or (text is None and not sys.stdin.isatty()):
+        return _read_stdin()
+    if text is None:
+        raise UsageError("no text to write",
+                         "give it as an argument, with --input FILE, or pipe it to stdin")
+    return text
+
+
+def _read_stdin() -> str:
+    return _decode(sys.stdin.buffer.read(), "standard input")
+
+
+def _decode(data: bytes, where: str) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{where} is not UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})",
+                         "convert it first, e.g. iconv -f latin1 -t utf-8") from None
+
+
+@app.command("write")
+def write_cmd(
+    ctx: typer.Context,
+    text: Annotated[Optional[str], typer.Argument(
+        help="Text to write; '-' or nothing with piped input reads standard input.",
+        show_default=False)] = None,
+    output: Annotated[Optional[str], typer.Option(
+        "-o", "--output", help="Output file (.pdf, .png, .jpg) or '-' for standard output.",
+        rich_help_panel=_OUT)] = None,
+    input_file: Annotated[Optional[Path], typer.Option(
+        "-i", "--input", help="Read the text from a UTF-8 file.", rich_help_panel=_OUT)] = None,
+    fmt: Annotated[Optional[str], typer.Option(
+        "-f", "--format", help="png, jpeg or pdf (default: from the output's suffix).",
+        rich_help_panel=_OUT)] = None,
+    title: Annotated[Optional[str], typer.Option(help="PDF title.", rich_help_panel=_OUT)] = None,
+    author: Annotated[Optional[str], typer.Option(help="PDF author.", rich_help_panel=_OUT)] = None,
+    # generators
+    generator: Annotated[Optional[List[str]], typer.Option(
+        "-g", "--generator", metavar="SCRIPT=NAME",
+        help="Use generator NAME for a script, e.g. Latn=font (repeatable).",
+        rich_help_panel=_GEN)] = None,
+    missing: Annotated[str, typer.Option(
+        help="Characters no generator writes: 'error' stops, 'fallback' uses the fallback font.",
+        rich_help_panel=_GEN)] = "error",
+    style: Annotated[Optional[str], typer.Option(
+        help="A named style, or a number as a seed style.", rich_help_panel=_GEN)] = None,
+    seed: Annotated[int, typer.Option(
+        help="Random seed: the same seed gives the same output.", rich_help_panel=_GEN)] = 0,
+    device: Annotated[str, typer.Option(
+        help="auto, cpu or cuda for neural generators.", rich_help_panel=_GEN)] = "auto",
+    weights: Annotated[Optional[str], typer.Option(
+        help="Folder with model weights to use before the bundled ones.",
+        rich_help_panel=_GEN)] = None,
+    offline: Annotated[bool, typer.Option(
+        help="Never download weights.", rich_help_panel=_GEN)] = False,
+    # page
+    page_size: Annotated[str, typer.Option(
+        "-p", "--page-size", help="A4, A5, Letter, Legal or WxH with a unit (210x297mm, 8.5x11in).",
+        rich_help_panel=_PAGE)] = "A4",
+    landscape: Annotated[bool, typer.Option(
+        help="Turn the page sideways.", rich_help_panel=_PAGE)] = False,
+    margins: Annotated[str, typer.Option(
+        help="One, two (vertical horizontal) or four (top right bottom left) lengths.",
+        rich_help_panel=_PAGE)] = "20mm",
+    page_numbers: Annotated[bool, typer.Option(
+        help="Write page numbers at the bottom.", rich_help_panel=_PAGE)] = False,
+    # writing
+    x_height: Annotated[Optional[str], typer.Option(
+        help="Writing size as the height of a lower-case x (default 2.8mm).",
+        rich_help_panel=_WRITING)] = None,
+    line_height: Annotated[Optional[str], typer.Option(
+        help="Writing size as the distance between baselines (default x-height × 2.9).",
+        rich_help_panel=_WRITING)] = None,
+    line_spacing: Annotated[float, typer.Option(
+        help="Multiplies the line height.", rich_help_panel=_WRITING)] = 1.0,
+    word_spacing: Annotated[float, typer.Option(
+        help="Multiplies the space between words.", rich_help_panel=_WRITING)] = 1.0,
+    align: Annotated[str, typer.Option(help="left or justify.", rich_help_panel=_WRITING)] = "left",
+    indent: Annotated[str, typer.Option(
+        help="First-line indent of paragraphs.", rich_help_panel=_WRITING)] = "0mm",
+    paragraph_gap: Annotated[float, typer.Option(
+        help="Empty lines between paragraphs.", rich_help_panel=_WRITING)] = 1.0,
+    variation: Annotated[float, typer.Option(
+        help="Natural irregularity, 0 (none) to 2.", rich_help_panel=_WRITING)] = 1.0,
+    # paper
+    paper: Annotated[str, typer.Option(
+        help="plain, ruled, grid or dotted.", rich_help_panel=_PAPER)] = "plain",
+    margin_line: Annotated[bool, typer.Option(
+        help="Draw a notebook's margin line.", rich_help_panel=_PAPER)] = False,
+    paper_color: Annotated[str, typer.Option(
+        help="Paper colour: a name or #rrggbb.", rich_help_panel=_PAPER)] = "white",
+    ink: Annotated[str, typer.Option(
+        "--ink", "--ink-color", help="Ink colour: blue-black, black, ballpoint-blue, a name or #rrggbb.",
+        rich_help_panel=_PAPER)] = "blue-black",
+    dpi: Annotated[int, typer.Option(
+        help="Resolution of the writing (300 suits print).", rich_help_panel=_PAPER)] = 300,
+) -> None:
+    """Write TEXT by hand onto pages and save them as PDF, PNG or JPEG."""
+    from .. import api
+
+    body = read_input(text, input_file)
+    if output is None:
+        if sys.stdout.isatty():
+            raise UsageError("no output given", "use -o page.pdf, -o page.png, or -o - for stdout")
+        output = "-"
+    options = api.RenderOptions(
+        generators=generator, missing=missing, style=style, seed=seed, device=device,
+        weights=weights, offline=offline, page_size=page_size,
+        orientation="landscape" if landscape else None, margins=margins,
+        x_height=x_height, line_height=line_height, line_spacing=line_spacing,
+        word_spacing=word_spacing, align=align, indent=indent, paragraph_gap=paragraph_gap,
+        page_numbers=page_numbers, variation=variation, dpi=dpi, paper=paper,
+        margin_line=margin_line, paper_color=paper_color, ink_color=ink, format=fmt,
+        title=title, author=author)
+    paths = api.write(body, output, options)
+    quiet = (ctx.obj or {}).get("quiet", False)
+    if paths and not quiet:
+        shown = str(paths[0]) if len(paths) == 1 else f"{paths[0]} … {paths[-1].name}"
+        typer.echo(f"wrote {len(paths)} file{'s' if len(paths) > 1 else ''}: {shown}", err=True)
