@@ -82,6 +82,7 @@ class Planner:
         self.missing = missing
         self._candidates: dict[str, list[GeneratorSpec]] = {}
         self._choice: dict[tuple[str, str], str | None] = {}
+        self._runs: dict[tuple[str, str], tuple[list, list]] = {}
         self._fallback = registry.fallback()
         if missing == "fallback" and self._fallback is None:
             raise UsageError("--missing fallback needs a fallback generator and none is installed",
@@ -111,18 +112,38 @@ class Planner:
         ``self.error(text, missing_out)`` with the whole text, which gives line:column."""
         pieces: list[Piece] = []
         for run in word.runs:
-            for i, ch in enumerate(run.text):
-                name = self.choose(ch, run.script)
-                if name is None:
-                    missing_out.append((ch, run.start + i))
-                    continue
+            spans, missing = self._plan_run(run.text, run.script)
+            missing_out.extend((run.text[i], run.start + i) for i in missing)
+            for i, j, name in spans:
                 if (pieces and pieces[-1].generator == name and pieces[-1].script == run.script
                         and pieces[-1].start + len(pieces[-1].text) == run.start + i):
                     last = pieces[-1]
-                    pieces[-1] = Piece(last.text + ch, last.start, last.script, name)
+                    pieces[-1] = Piece(last.text + run.text[i:j], last.start, last.script, name)
                 else:
-                    pieces.append(Piece(ch, run.start + i, run.script, name))
+                    pieces.append(Piece(run.text[i:j], run.start + i, run.script, name))
         return pieces
+
+    def _plan_run(self, text: str, script: str) -> tuple[list[tuple[int, int, str]], list[int]]:
+        """(start, end, generator) spans and uncovered offsets of one run, cached: real text
+        repeats its words, which makes planning a long document cheap."""
+        key = (text, script)
+        hit = self._runs.get(key)
+        if hit is not None:
+            return hit
+        spans: list[tuple[int, int, str]] = []
+        missing: list[int] = []
+        for i, ch in enumerate(text):
+            name = self.choose(ch, script)
+            if name is None:
+                missing.append(i)
+            elif spans and spans[-1][2] == name and spans[-1][1] == i:
+                spans[-1] = (spans[-1][0], i + 1, name)
+            else:
+                spans.append((i, i + 1, name))
+        if len(self._runs) > 200_000:  # bounded memory on huge vocabularies
+            self._runs.clear()
+        self._runs[key] = (spans, missing)
+        return spans, missing
 
     def error(self, text: str, missing: list[tuple[str, int]]) -> UnsupportedCharacterError:
         """One line naming the uncovered characters (first few) with line:column positions."""
