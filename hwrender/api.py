@@ -327,12 +327,16 @@ class _Pipeline:
 
 # -- public API ------------------------------------------------------------------------------
 
-def _prepare(text: str, options: RenderOptions | None, registry: Registry | None,
-             kwargs: dict) -> _Pipeline:
+def _options(options: RenderOptions | None, kwargs: dict) -> RenderOptions:
     if options is not None and kwargs:
         raise UsageError("pass either options= or keyword options, not both",
                          "merge them into one RenderOptions")
-    opts = options or RenderOptions.from_kwargs(**kwargs)
+    return options or RenderOptions.from_kwargs(**kwargs)
+
+
+def _prepare(text: str, options: RenderOptions | None, registry: Registry | None,
+             kwargs: dict) -> _Pipeline:
+    opts = _options(options, kwargs)
     registry = registry or default_registry()
     res = _resolve(opts, registry)
     text = normalize(text)
@@ -361,20 +365,25 @@ def write(text: str, output: str | Path | BinaryIO, options: RenderOptions | Non
     """Render ``text`` and write it to ``output``: a path (``.pdf``, ``.png``, ``.jpg``; PNG and
     JPEG write one file per page: ``page.png``, ``page-2.png``, …), ``"-"`` for standard output,
     or a binary file object. Files appear only when everything succeeded. Returns the paths."""
+    from . import __version__
     from .render import (
         AtomicOutputs,
         PdfWriter,
+        check_output_path,
         compose_page,
         page_paths,
         resolve_format,
         save_raster,
     )
-    from . import __version__
 
-    pipe = _prepare(text, options, registry, kwargs)
-    opts, res = pipe.opts, pipe.res
+    # Where it goes is checked first: a bad -o fails before any planning or generation.
+    opts = _options(options, kwargs)
     to_stream = not isinstance(output, (str, Path)) or str(output) == "-"
     fmt = resolve_format(None if to_stream else str(output), opts.format)
+    if not to_stream:
+        check_output_path(output)
+    pipe = _prepare(text, opts, registry, {})
+    res = pipe.res
     metadata = {"title": opts.title, "author": opts.author, "subject": opts.subject,
                 "creator": f"hwrender {__version__}"}
 

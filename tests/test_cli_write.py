@@ -143,17 +143,38 @@ def test_unreadable_input_file(run, tmp_path):
     assert_one_line_error(r, 2, "cannot read")
 
 
-def test_output_directory_not_writable(run, tmp_path):
+def test_output_directory_not_writable(run, tmp_path, monkeypatch):
     ro = tmp_path / "ro"
     ro.mkdir()
     ro.chmod(0o500)
+    if os.access(ro, os.W_OK):
+        # running as root, where every directory is writable: let the check see what a user would
+        real_access = os.access
+        monkeypatch.setattr(os, "access", lambda p, mode, **kw: False
+                            if os.path.abspath(p) == str(ro) else real_access(p, mode, **kw))
     try:
-        if os.access(ro, os.W_OK):
-            pytest.skip("running as root: every directory is writable")
         r = run("write", "Hi", "-o", "ro/x.pdf", *FAST)
         assert_one_line_error(r, 1, "not writable")
     finally:
         ro.chmod(0o700)
+    assert list(ro.iterdir()) == []
+
+
+def test_output_path_under_a_file(run, tmp_path):
+    (tmp_path / "afile").write_text("")
+    r = run("write", "Hi", "-o", "afile/x.pdf", *FAST)
+    assert_one_line_error(r, 1, "not a directory")
+
+
+def test_bad_output_fails_before_any_generation(run, monkeypatch):
+    from hwrender_plugins.font.generator import FontGenerator
+
+    def boom(*a, **k):
+        raise AssertionError("generated before checking the output path")
+
+    monkeypatch.setattr(FontGenerator, "generate", boom)
+    r = run("write", "Hi", "-o", "nowhere/x.png", *FAST)
+    assert_one_line_error(r, 1, "does not exist")
 
 
 def test_missing_fallback_writes_uncovered_characters(run, tmp_path):

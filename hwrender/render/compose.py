@@ -159,24 +159,24 @@ def _place(out: np.ndarray, img: Image.Image, qx: float, qy: float, s: float, ro
 def draw_paper(page: PageLayout, paper: PaperStyle, dpi: float) -> Image.Image:
     """The blank sheet of ``page`` as an RGB image at ``dpi``: background, rules, grid, dots, margin."""
     check_dpi(dpi, page.geometry)
-    return Image.fromarray(_paper_array(paper_geometry(page, paper), float(dpi)).copy())
+    return _paper_image(paper_geometry(page, paper), float(dpi)).copy()
 
 
-_paper_cache: "OrderedDict[tuple[PaperGeometry, float], np.ndarray]" = OrderedDict()
+_paper_cache: "OrderedDict[tuple[PaperGeometry, float], Image.Image]" = OrderedDict()
 _PAPER_CACHE_ENTRIES = 2
 _PAPER_CACHE_MAX_BYTES = 64 << 20  # A4 at 300 dpi is 26 MB; huge sheets are drawn each time
 
 
-def _paper_array(geom: PaperGeometry, dpi: float) -> np.ndarray:
-    """The sheet as a read-only (H, W, 3) uint8 array; the pages of a document share one drawing."""
+def _paper_image(geom: PaperGeometry, dpi: float) -> Image.Image:
+    """The drawn sheet (RGB), shared by the pages of a document: callers copy before drawing on it."""
     key = (geom, dpi)
     with _paper_lock:
         arr = _paper_cache.get(key)
         if arr is not None:
             _paper_cache.move_to_end(key)
             return arr
-    arr = _draw_paper_array(geom, dpi)
-    if arr.nbytes <= _PAPER_CACHE_MAX_BYTES:
+    arr = Image.fromarray(_draw_paper_array(geom, dpi))
+    if arr.width * arr.height * 3 <= _PAPER_CACHE_MAX_BYTES:
         with _paper_lock:
             _paper_cache[key] = arr
             while len(_paper_cache) > _PAPER_CACHE_ENTRIES:
@@ -282,14 +282,28 @@ def compose_page(
             f"got {coverage.dtype} {coverage.shape}"
         )
     if isinstance(paper, PaperStyle):
-        sheet = Image.fromarray(_paper_array(paper_geometry(page, paper), float(dpi)))
+        sheet = _paper_image(paper_geometry(page, paper), float(dpi))
     else:
         sheet = paper
         if sheet.size != (width, height):
             raise ValueError(f"paper image is {sheet.size}, the page is {(width, height)} pixels")
     result = sheet.convert("RGB") if sheet.mode != "RGB" else sheet.copy()
-    result.paste(parse_color(ink_color), (0, 0), Image.fromarray(coverage))
+    ink = parse_color(ink_color)
+    # Paste the ink colour through the coverage only over the bands of rows that hold ink:
+    # the gaps between lines are most of a page and need no work.
+    for top, bottom in _ink_row_bands(coverage):
+        mask = Image.fromarray(coverage[top:bottom])
+        result.paste(ink, (0, top, width, bottom), mask)
     return result
+
+
+def _ink_row_bands(coverage: np.ndarray) -> list[tuple[int, int]]:
+    """[top, bottom) row ranges where ``coverage`` has any ink."""
+    rows = coverage.any(axis=1)
+    if not rows.any():
+        return []
+    edges = np.flatnonzero(np.diff(np.concatenate(([False], rows, [False])).astype(np.int8)))
+    return list(zip(edges[0::2].tolist(), edges[1::2].tolist()))
 
 
 def render_page(
