@@ -50,7 +50,8 @@ CHUNK_WORDS = 256
 
 @dataclass
 class RenderOptions:
-    """Every option of ``hwrender write``; lengths accept units (``20mm``, ``0.75in``, ``12pt``)."""
+    """Every option of ``hwrender write``. Lengths accept units (``20mm``, ``0.75in``, ``12pt``);
+    bare numbers are millimetres."""
 
     # generators
     generators: Sequence[str] | Mapping[str, str] | None = None  # ["Latn=font"] or {"Latn": "font"}
@@ -130,7 +131,7 @@ def _resolve(opts: RenderOptions, registry: Registry) -> _Resolved:
         raise UsageError(f"--paragraph-gap {opts.paragraph_gap} is negative", "use 0 or more lines")
     geometry = make_geometry(opts.page_size, opts.orientation, opts.margins)
     x_height, line_height, word_space = writing_metrics(
-        opts.x_height, opts.line_height, opts.line_spacing, opts.word_spacing)
+        _mm(opts.x_height), _mm(opts.line_height), opts.line_spacing, opts.word_spacing)
     indent = parse_length(opts.indent) if opts.indent not in (None, "", 0, "0") else 0.0
     style = LayoutStyle(x_height=x_height, line_height=line_height, word_space=word_space,
                         align=opts.align, indent=indent, paragraph_gap=opts.paragraph_gap,
@@ -145,6 +146,13 @@ def _resolve(opts: RenderOptions, registry: Registry) -> _Resolved:
     planner = Planner(registry, overrides, opts.missing)
     return _Resolved(geometry, style, paper, ink_rgb, dpi, planner,
                      _generator_styles(opts.style, registry))
+
+
+def _mm(value):
+    """In the API every bare number is millimetres (layout's own functions take points)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f"{value}mm"
+    return value
 
 
 def _generator_styles(style: str | None, registry: Registry) -> dict[str, str | None]:

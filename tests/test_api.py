@@ -212,6 +212,14 @@ def test_failure_mid_document_leaves_no_files(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_bare_numbers_are_millimetres_everywhere(test_registry):
+    a = list(iter_pages("hello", registry=test_registry, x_height=3, margins=15, indent=5, **FAST))
+    b = list(iter_pages("hello", registry=test_registry, x_height="3mm", margins="15mm",
+                        indent="5mm", **FAST))
+    assert a[0].layout == b[0].layout
+    assert a[0].layout.geometry.margin_left == pytest.approx(15 * 72 / 25.4)
+
+
 def test_options_object_and_public_names():
     opts = RenderOptions(paper="ruled")
     assert opts.paper == "ruled" and opts.dpi == 300
