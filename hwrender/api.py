@@ -16,7 +16,7 @@ import sys
 import zlib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, BinaryIO, Iterator, Mapping, Sequence
 
 from .errors import InputError, UsageError
 from .layout import (

@@ -130,7 +130,7 @@ class Registry:
             except Exception as exc:  # a broken plugin must not break the others
                 raise GeneratorError(
                     f"plugin {ep.name!r} ({ep.value}) failed to load: {exc}",
-                    f"reinstall it or leave it out with HWRENDER_PLUGINS",
+                    "reinstall it or leave it out with HWRENDER_PLUGINS",
                 ) from exc
         return registry
 

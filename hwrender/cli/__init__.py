@@ -66,7 +66,7 @@ def _root(
     ctx.obj = {"verbose": verbose and not quiet, "quiet": quiet}
 
 
-from . import generators as _generators  # noqa: E402  (commands register on import)
+from . import generators as _generators  # noqa: E402,F401  (commands register on import)
 from . import write as _write  # noqa: E402,F401
 from . import weights as _weights  # noqa: E402
 

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from . import app
+from ._console import print_table
 
 
 @app.command("generators")
@@ -32,14 +33,8 @@ def generators_cmd(
     if as_json:
         typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title=None, show_edge=False, header_style="bold")
-    for col in ("name", "scripts", "unit", "priority", "used", "styles", "weights"):
-        table.add_column(col)
-    for r in rows:
-        used = "fallback" if r["fallback"] else ("by default" if r["default"] else "when named")
-        table.add_row(r["name"], ", ".join(r["scripts"]), r["unit"], str(r["priority"]), used,
-                      ", ".join(r["styles"]) or "-", r["weights"])
-    Console(soft_wrap=True).print(table)
+    print_table(
+        ("NAME", "SCRIPTS", "UNIT", "PRIORITY", "USED", "STYLES", "WEIGHTS"),
+        [(r["name"], ", ".join(r["scripts"]), r["unit"], str(r["priority"]),
+          "fallback" if r["fallback"] else ("by default" if r["default"] else "when named"),
+          ", ".join(r["styles"]) or "-", r["weights"]) for r in rows])

@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import Annotated, Optional
 
 import typer
 
 from .. import weights
+from ._console import note as _note
+from ._console import print_table
 
-if TYPE_CHECKING:  # pragma: no cover
-    from rich.table import Table
 from ..errors import WeightsError
 
 app = typer.Typer(
@@ -29,30 +28,6 @@ app = typer.Typer(
 NameArg = Annotated[
     str, typer.Argument(metavar="NAME", help="Model name, as shown by `hwrender weights list`.")
 ]
-
-
-def _note(message: str) -> None:
-    """A human note on stderr; kept off when stderr is not a terminal so pipelines stay clean."""
-    if sys.stderr.isatty():
-        typer.echo(message, err=True)
-
-
-def _table(*columns: str) -> "Table":
-    from rich.table import Table  # rich loads only when a table is printed
-
-    table = Table(box=None, pad_edge=False, show_edge=False)
-    for column in columns:
-        table.add_column(column, overflow="fold")
-    return table
-
-
-def _print(table: "Table") -> None:
-    """Print a table to stdout: fitted to a terminal, unwrapped (one row per line) for pipes."""
-    from rich.console import Console
-
-    width = None if sys.stdout.isatty() else 100_000
-    # markup off: statuses and paths may contain brackets that rich would otherwise eat.
-    Console(width=width, markup=False, highlight=False).print(table)
 
 
 @app.command("list")
@@ -69,10 +44,8 @@ def list_models(
     if not models:
         _note("no models are installed (see HWRENDER_WEIGHTS_ROOT)")
         return
-    table = _table("NAME", "REPO", "REVISION", "STATUS")
-    for m in models:
-        table.add_row(m.name, m.repo_id or "-", (m.revision or "-")[:7], m.status)
-    _print(table)
+    print_table(("NAME", "REPO", "REVISION", "STATUS"),
+                [(m.name, m.repo_id or "-", (m.revision or "-")[:7], m.status) for m in models])
 
 
 @app.command()
@@ -98,11 +71,9 @@ def verify(
 ) -> None:
     """Hash every file of a model and compare it with the manifest; exits non-zero on any mismatch."""
     report = weights.verify(name, weights_dir)
-    table = _table("FILE", "SIZE", "SHA256", "RESULT")
-    for check in report.files:
-        size = "-" if check.size is None else str(check.size)
-        table.add_row(check.filename, size, (check.sha256 or "-")[:12], check.problem or "ok")
-    _print(table)
+    print_table(("FILE", "SIZE", "SHA256", "RESULT"),
+                [(c.filename, "-" if c.size is None else str(c.size), (c.sha256 or "-")[:12],
+                  c.problem or "ok") for c in report.files])
     failed = [f"{c.filename}: {c.problem}" for c in report.files if c.problem]
     if failed:
         where = f" in {report.folder}" if report.folder else ""

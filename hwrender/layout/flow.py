@@ -349,7 +349,7 @@ class _Pager:
     def _set_line(self, line: _Line, baseline: float) -> None:
         page = self.page
         assert page is not None
-        geometry, style = self.geometry, self.style
+        geometry = self.geometry
         # Justified lines stretch their word spaces (or, with none, the breaks between characters).
         extra = 0.0
         stretch = "space"
