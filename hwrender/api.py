@@ -33,7 +33,7 @@ from .layout import (
 from .plan import Piece, Planner, parse_overrides
 from .registry import Registry, default_registry
 from .text.breaking import NO_LINE_END, NO_LINE_START
-from .text.segment import BREAK_BETWEEN_CHARS, iter_paragraphs, normalize
+from .text.segment import BREAK_BETWEEN_CHARS, Word, iter_tokens, normalize
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -175,10 +175,9 @@ def _check_text(text: str, planner: Planner) -> None:
         raise InputError("the text to write is empty",
                          "give text as an argument, with --input FILE, or on standard input")
     missing: list[tuple[str, int]] = []
-    for paragraph in iter_paragraphs(text):
-        for line in paragraph.lines:
-            for word in line.words:
-                planner.plan_word(word, missing)
+    for token in iter_tokens(text):
+        if isinstance(token, Word):
+            planner.plan_word(token, missing)
     if missing:
         raise planner.error(text, missing)
 
@@ -301,25 +300,21 @@ class _Pipeline:
         """Layout items, generated CHUNK_WORDS words at a time (lazily, for bounded memory)."""
         pending: list = []  # _Unit, LineBreak or ParagraphBreak
         nwords = 0
-        for n, paragraph in enumerate(iter_paragraphs(self.text)):
-            if n:
-                pending.append(ParagraphBreak())
-            for k, line in enumerate(paragraph.lines):
-                if k:
-                    pending.append(LineBreak())
-                for word in line.words:
-                    pending.extend(self._word_units(word))
-                    nwords += 1
-                    if nwords >= CHUNK_WORDS:
-                        yield from self._flush(pending)
-                        pending, nwords = [], 0
+        for token in iter_tokens(self.text):
+            if not isinstance(token, Word):
+                pending.append(ParagraphBreak() if token.paragraph else LineBreak())
+                continue
+            pending.extend(self._word_units(token))
+            nwords += 1
+            if nwords >= CHUNK_WORDS:
+                yield from self._flush(pending)
+                pending, nwords = [], 0
         if pending:
             yield from self._flush(pending)
 
     def page_number_boxes(self, n: int) -> list[Box]:
         """Ink for a page number, written by whichever generator writes its digits."""
-        word = next(iter_paragraphs(str(n))).lines[0].words[0]
-        units = self._word_units(word)
+        units = self._word_units(next(iter_tokens(str(n))))
         return [self._box(u, ink) for u, ink in zip(units, self._generate(units))]
 
     def pages(self) -> Iterator[RenderedPage]:
@@ -394,13 +389,14 @@ def write(text: str, output: str | Path | BinaryIO, options: RenderOptions | Non
     res = pipe.res
     metadata = {"title": opts.title, "author": opts.author, "subject": opts.subject,
                 "creator": f"hwrender {__version__}"}
+    # PDFs are written invariant (no timestamp or random id): the same seed, the same bytes.
 
     if to_stream:
         stream = sys.stdout.buffer if str(output) == "-" else output
         buf = io.BytesIO()
         if fmt == "pdf":
             pdf = PdfWriter(buf, paper=res.paper, ink_color=res.ink_rgb, dpi=res.dpi,
-                            metadata=metadata)
+                            metadata=metadata, invariant=True)
             for p in pipe.pages():
                 pdf.add_page(p.layout, p.coverage)
             pdf.close()
@@ -423,7 +419,7 @@ def write(text: str, output: str | Path | BinaryIO, options: RenderOptions | Non
         if fmt == "pdf":
             with outputs.open(path) as fh:
                 pdf = PdfWriter(fh, paper=res.paper, ink_color=res.ink_rgb, dpi=res.dpi,
-                                metadata=metadata)
+                                metadata=metadata, invariant=True)
                 for p in pipe.pages():
                     pdf.add_page(p.layout, p.coverage)
                 pdf.close()

@@ -67,6 +67,35 @@ def test_same_seed_same_bytes_other_seed_differs(test_registry):
     assert png(3) != png(4)
 
 
+def test_same_seed_same_pdf_bytes(test_registry):
+    def pdf(seed):
+        buf = io.BytesIO()
+        write(lorem(60), buf, registry=test_registry, format="pdf", seed=seed, **FAST)
+        return buf.getvalue()
+
+    assert pdf(5) == pdf(5)
+    assert pdf(5) != pdf(6)
+
+
+def test_one_megabyte_text_streams_page_by_page(counting_registry):
+    """A 1 MB text: the first pages come out after a bounded amount of generation and memory."""
+    import tracemalloc
+
+    registry, gen = counting_registry
+    text = lorem(200_000)
+    assert len(text.encode()) > 1_000_000
+    tracemalloc.start()
+    try:
+        pages = iter_pages(text, registry=registry, **FAST)
+        for _ in range(3):
+            next(pages)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert sum(len(c) for c in gen.calls) <= 3000  # not the 200,000 words of the whole text
+    assert peak < 80 * 2**20, f"peak {peak / 2**20:.0f} MiB"
+
+
 def test_long_text_flows_onto_several_pages_in_reading_order(test_registry):
     text = lorem(900)
     pages = list(iter_pages(text, registry=test_registry, **FAST))

@@ -58,6 +58,27 @@ def test_position_is_one_based_line_and_column():
     assert position(text, 6) == (3, 1)
 
 
+def test_tokens_stream_through_one_huge_paragraph():
+    """A text without blank lines is one paragraph; its words still come one at a time."""
+    from hwrender.text import Break, Word, iter_tokens
+
+    text = "line of words\n" * 200000
+    it = iter_tokens(text)
+    got = [next(it) for _ in range(5)]
+    assert [t.text if isinstance(t, Word) else t for t in got] == [
+        "line", "of", "words", Break(False, 13), "line"]
+
+
+def test_leading_common_words_wait_for_the_first_strong_script_across_lines():
+    from hwrender.text import Break, Word, iter_tokens
+
+    tokens = list(iter_tokens("1.\n2026 - 안녕\n\n3 abc"))
+    words = [(t.text, t.runs[0].script) for t in tokens if isinstance(t, Word)]
+    assert words == [("1.", "Hang"), ("2026", "Hang"), ("-", "Hang"), ("안녕", "Hang"),
+                     ("3", "Latn"), ("abc", "Latn")]
+    assert [t.paragraph for t in tokens if isinstance(t, Break)] == [False, True]
+
+
 def test_iter_paragraphs_is_lazy():
     text = "word\n\n" * 100000
     it = iter_paragraphs(text)

@@ -2,15 +2,17 @@
 
 from .segment import (
     BREAK_BETWEEN_CHARS,
+    Break,
     Line,
     Paragraph,
     Run,
     Word,
     iter_paragraphs,
+    iter_tokens,
     normalize,
     position,
     segment,
 )
 
-__all__ = ["BREAK_BETWEEN_CHARS", "Line", "Paragraph", "Run", "Word", "iter_paragraphs",
-           "normalize", "position", "segment"]
+__all__ = ["BREAK_BETWEEN_CHARS", "Break", "Line", "Paragraph", "Run", "Word", "iter_paragraphs",
+           "iter_tokens", "normalize", "position", "segment"]

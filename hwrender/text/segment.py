@@ -101,56 +101,86 @@ def _split_runs(word: str, start: int, scripts: list[str]) -> tuple[Run, ...]:
     return tuple(runs)
 
 
-def _paragraph(block: str, offset: int) -> Paragraph:
-    """Segment one paragraph; common characters are resolved within the paragraph."""
-    lines_raw: list[tuple[int, list[tuple[str, int]]]] = []
-    pos = 0
-    for line in block.split("\n"):
-        words = [(m.group(), offset + pos + m.start()) for m in re.finditer(r"\S+", line)]
-        lines_raw.append((offset + pos, words))
-        pos += len(line) + 1
-    # First pass: forward resolution (previous strong script); collect per-word resolutions.
-    last: str | None = None
-    per_word: list[list[str | None]] = []
-    for _, words in lines_raw:
-        for text, _ in words:
-            res, last = _word_scripts(text, last)
-            per_word.append(res)
-    # Second pass: characters before the first strong one take the next strong script.
-    nxt: str | None = None
-    for res in reversed(per_word):
-        for k in range(len(res) - 1, -1, -1):
-            if res[k] is None:
-                res[k] = nxt
+@dataclass(frozen=True)
+class Break:
+    """Between two words: an explicit newline, or a blank line ending a paragraph."""
+
+    paragraph: bool
+    start: int
+
+
+_TOKEN = re.compile(r"\S+|\n")
+
+
+def iter_tokens(text: str) -> Iterator[Word | Break]:
+    """Words and breaks of normalised text, in order and lazily: memory does not grow with the
+    length of a paragraph (a text file without blank lines is one long paragraph).
+
+    Only the words at the start of a paragraph that have no strong script yet (``"2026 -"``)
+    wait, until the first strong character says which script they join.
+    """
+    last: str | None = None  # the paragraph's latest strong script
+    waiting: list = []  # (text, start, scripts) or Break, before the first strong character
+    newlines = 0
+    break_at = 0
+    seen_word = False
+    for m in _TOKEN.finditer(text):
+        token = m.group()
+        if token == "\n":
+            if newlines == 0:
+                break_at = m.start()
+            newlines += 1
+            continue
+        if seen_word and newlines:
+            if newlines >= 2:  # a blank line (spaces on it do not count)
+                yield from _resolved(waiting, COMMON)
+                waiting, last = [], None
+                yield Break(True, break_at)
+            elif waiting:
+                waiting.append(Break(False, break_at))
             else:
-                nxt = res[k]
-    lines: list[Line] = []
-    k = 0
-    for line_start, words in lines_raw:
-        out = []
-        for text, start in words:
-            scripts = [s or COMMON for s in per_word[k]]
-            k += 1
-            out.append(Word(text, start, _split_runs(text, start, scripts)))
-        if out:
-            lines.append(Line(tuple(out), line_start))
-    return Paragraph(tuple(lines), offset)
+                yield Break(False, break_at)
+        newlines, seen_word = 0, True
+        scripts, last = _word_scripts(token, last)
+        if last is None:  # nothing strong in the paragraph yet
+            waiting.append((token, m.start(), scripts))
+            continue
+        if waiting or None in scripts:
+            first = next(s for s in scripts if s is not None)
+            yield from _resolved(waiting, first)
+            waiting = []
+            scripts = [s or first for s in scripts]
+        yield Word(token, m.start(), _split_runs(token, m.start(), scripts))
+    yield from _resolved(waiting, COMMON)
 
 
-_BLANK = re.compile(r"\n[^\S\n]*\n\s*")
+def _resolved(waiting: list, script: str) -> Iterator[Word | Break]:
+    for item in waiting:
+        if isinstance(item, Break):
+            yield item
+        else:
+            token, start, scripts = item
+            yield Word(token, start, _split_runs(token, start, [s or script for s in scripts]))
 
 
 def iter_paragraphs(text: str) -> Iterator[Paragraph]:
-    """Paragraphs of already normalised text, lazily (a long text is never split all at once)."""
-    pos = 0
-    for m in _BLANK.finditer(text):
-        block = text[pos:m.start()]
-        if block.strip():
-            yield _paragraph(block, pos)
-        pos = m.end()
-    block = text[pos:]
-    if block.strip():
-        yield _paragraph(block, pos)
+    """Paragraphs of already normalised text, one at a time (each is built whole: for very long
+    texts the pipeline uses ``iter_tokens``)."""
+    lines: list[Line] = []
+    words: list[Word] = []
+    for token in iter_tokens(text):
+        if isinstance(token, Word):
+            words.append(token)
+            continue
+        lines.append(Line(tuple(words), words[0].start))
+        words = []
+        if token.paragraph:
+            yield Paragraph(tuple(lines), lines[0].start)
+            lines = []
+    if words:
+        lines.append(Line(tuple(words), words[0].start))
+    if lines:
+        yield Paragraph(tuple(lines), lines[0].start)
 
 
 def segment(text: str) -> list[Paragraph]:
