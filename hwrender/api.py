@@ -16,7 +16,7 @@ import sys
 import zlib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, BinaryIO, Callable, Iterator, Mapping, Sequence
 
 from .errors import InputError, UsageError
 from .layout import (
@@ -363,11 +363,20 @@ def render_pages(text: str, options: RenderOptions | None = None, *,
             for p in pipe.pages()]
 
 
+def _counted(pages: Iterator[RenderedPage], on_page) -> Iterator[RenderedPage]:
+    for page in pages:
+        yield page
+        if on_page is not None:
+            on_page(page.layout.number)
+
+
 def write(text: str, output: str | Path | BinaryIO, options: RenderOptions | None = None, *,
-          registry: Registry | None = None, **kwargs) -> list[Path]:
+          registry: Registry | None = None, on_page: Callable[[int], None] | None = None,
+          **kwargs) -> list[Path]:
     """Render ``text`` and write it to ``output``: a path (``.pdf``, ``.png``, ``.jpg``; PNG and
     JPEG write one file per page: ``page.png``, ``page-2.png``, …), ``"-"`` for standard output,
-    or a binary file object. Files appear only when everything succeeded. Returns the paths."""
+    or a binary file object. Files appear only when everything succeeded. Returns the paths.
+    ``on_page(n)`` is called as each page is done (for progress displays)."""
     from . import __version__
     from .render import (
         AtomicOutputs,
@@ -387,6 +396,7 @@ def write(text: str, output: str | Path | BinaryIO, options: RenderOptions | Non
         check_output_path(output)
     pipe = _prepare(text, opts, registry, {})
     res = pipe.res
+    pages = _counted(pipe.pages(), on_page)
     metadata = {"title": opts.title, "author": opts.author, "subject": opts.subject,
                 "creator": f"hwrender {__version__}"}
     # PDFs are written invariant (no timestamp or random id): the same seed, the same bytes.
@@ -397,11 +407,10 @@ def write(text: str, output: str | Path | BinaryIO, options: RenderOptions | Non
         if fmt == "pdf":
             pdf = PdfWriter(buf, paper=res.paper, ink_color=res.ink_rgb, dpi=res.dpi,
                             metadata=metadata, invariant=True)
-            for p in pipe.pages():
+            for p in pages:
                 pdf.add_page(p.layout, p.coverage)
             pdf.close()
         else:
-            pages = pipe.pages()
             first = next(pages)
             extra = sum(1 for _ in pages)
             if extra:
@@ -420,11 +429,11 @@ def write(text: str, output: str | Path | BinaryIO, options: RenderOptions | Non
             with outputs.open(path) as fh:
                 pdf = PdfWriter(fh, paper=res.paper, ink_color=res.ink_rgb, dpi=res.dpi,
                                 metadata=metadata, invariant=True)
-                for p in pipe.pages():
+                for p in pages:
                     pdf.add_page(p.layout, p.coverage)
                 pdf.close()
         else:
-            for n, p in enumerate(pipe.pages(), start=1):
+            for n, p in enumerate(pages, start=1):
                 image = compose_page(p.layout, p.coverage, res.paper, res.ink_rgb, res.dpi)
                 with outputs.open(page_paths(path, n)[-1]) as fh:
                     save_raster(image, fh, fmt, res.dpi)

@@ -90,6 +90,28 @@ def test_input_file_and_several_png_pages(run, tmp_path):
     assert (tmp_path / "out.png").exists() and (tmp_path / "out-2.png").exists()
 
 
+def test_verbose_reports_pages_quiet_says_nothing(run, tmp_path):
+    r = run("-v", "write", "word " * 800, "-o", "v.pdf", *FAST)
+    assert r.exit_code == 0, r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert lines[0].startswith("page 1 written") and lines[1].startswith("page 2 written")
+    assert lines[-1].startswith("wrote v.pdf (") and "pages" in lines[-1]
+    r = run("-q", "write", "word", "-o", "q.pdf", *FAST)
+    assert r.exit_code == 0 and r.stderr == "" and (tmp_path / "q.pdf").exists()
+
+
+def test_unexpected_exception_is_one_line_without_traceback(run, monkeypatch):
+    from hwrender_plugins.font.generator import FontGenerator
+
+    def boom(*a, **k):
+        raise RuntimeError("pen ran dry\non two lines")
+
+    monkeypatch.setattr(FontGenerator, "generate", boom)
+    r = run("write", "Hi", "-o", "x.pdf", *FAST)
+    assert_one_line_error(r, 1, "unexpected RuntimeError: pen ran dry on two lines",
+                          "HWRENDER_DEBUG=1")
+
+
 def test_generators_listing(run):
     r = run("generators")
     assert r.exit_code == 0

@@ -13,6 +13,7 @@ from typing import Annotated, Optional
 
 import typer
 from typer.core import TyperGroup
+from typer.exceptions import TyperException
 
 from .. import __version__
 from ..errors import HwrenderError
@@ -23,11 +24,13 @@ def debug_enabled() -> bool:
 
 
 class _Group(TyperGroup):
-    """Turns HwrenderError (from any subcommand) into a one-line message and an exit code."""
+    """Turns errors from any subcommand into a one-line message and an exit code."""
 
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, TyperException):
+            raise  # Typer's own exits and usage errors
         except HwrenderError as exc:
             if debug_enabled():
                 raise
@@ -36,6 +39,14 @@ class _Group(TyperGroup):
         except KeyboardInterrupt:
             typer.echo("hwrender: interrupted", err=True)
             raise typer.Exit(130) from None
+        except Exception as exc:  # a bug or an environment failure (disk full, ...)
+            if debug_enabled():
+                raise
+            detail = " ".join(str(exc).split()) or "no details"
+            typer.echo(f"hwrender: error: unexpected {type(exc).__name__}: {detail} (rerun with "
+                       "HWRENDER_DEBUG=1 to see the traceback, and report it if it is a bug)",
+                       err=True)
+            raise typer.Exit(1) from None
 
 
 app = typer.Typer(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 from typing import Annotated, List, Optional
 
@@ -150,8 +151,36 @@ def write_cmd(
         page_numbers=page_numbers, variation=variation, dpi=dpi, paper=paper,
         margin_line=margin_line, paper_color=paper_color, ink_color=ink, format=fmt,
         title=title, author=author)
-    paths = api.write(body, output, options)
-    quiet = (ctx.obj or {}).get("quiet", False)
-    if paths and not quiet:
-        shown = str(paths[0]) if len(paths) == 1 else f"{paths[0]} … {paths[-1].name}"
-        typer.echo(f"wrote {len(paths)} file{'s' if len(paths) > 1 else ''}: {shown}", err=True)
+    obj = ctx.obj or {}
+    progress = _Progress(quiet=obj.get("quiet", False), verbose=obj.get("verbose", False))
+    paths = api.write(body, output, options, on_page=progress.page)
+    progress.done(paths)
+
+
+class _Progress:
+    """Progress on stderr: a live line on a terminal, a line per page with -v, nothing with -q."""
+
+    def __init__(self, quiet: bool, verbose: bool):
+        self.live = not quiet and not verbose and sys.stderr.isatty()
+        self.verbose = verbose and not quiet
+        self.quiet = quiet
+        self.pages = 0
+        self.started = time.perf_counter()
+
+    def page(self, number: int) -> None:
+        self.pages = number
+        elapsed = time.perf_counter() - self.started
+        if self.verbose:
+            typer.echo(f"page {number} written ({elapsed:.2f} s)", err=True)
+        elif self.live:
+            typer.echo(f"\rwriting… page {number}", err=True, nl=False)
+
+    def done(self, paths: list[Path]) -> None:
+        if self.live:
+            typer.echo("\r\033[K", err=True, nl=False)  # clear the live line
+        if self.quiet or not paths:
+            return  # stdout carried the data: say nothing more
+        elapsed = time.perf_counter() - self.started
+        pages = f"{self.pages} page{'s' if self.pages != 1 else ''}"
+        where = str(paths[0]) if len(paths) == 1 else f"{paths[0]} … {paths[-1].name}"
+        typer.echo(f"wrote {where} ({pages}, {elapsed:.1f} s)", err=True)
