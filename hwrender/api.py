@@ -399,17 +399,20 @@ def write(text: str, output: str | Path | BinaryIO, options: RenderOptions | Non
     pages = _counted(pipe.pages(), on_page)
     metadata = {"title": opts.title, "author": opts.author, "subject": opts.subject,
                 "creator": f"hwrender {__version__}"}
-    # PDFs are written invariant (no timestamp or random id): the same seed, the same bytes.
+
+    def write_pdf(fh):
+        # invariant: no timestamp or random id, so the same seed gives the same bytes
+        pdf = PdfWriter(fh, paper=res.paper, ink_color=res.ink_rgb, dpi=res.dpi,
+                        metadata=metadata, invariant=True)
+        for p in pages:
+            pdf.add_page(p.layout, p.coverage)
+        pdf.close()
 
     if to_stream:
         stream = sys.stdout.buffer if str(output) == "-" else output
         buf = io.BytesIO()
         if fmt == "pdf":
-            pdf = PdfWriter(buf, paper=res.paper, ink_color=res.ink_rgb, dpi=res.dpi,
-                            metadata=metadata, invariant=True)
-            for p in pages:
-                pdf.add_page(p.layout, p.coverage)
-            pdf.close()
+            write_pdf(buf)
         else:
             first = next(pages)
             extra = sum(1 for _ in pages)
@@ -427,11 +430,7 @@ def write(text: str, output: str | Path | BinaryIO, options: RenderOptions | Non
     with AtomicOutputs(path) as outputs:
         if fmt == "pdf":
             with outputs.open(path) as fh:
-                pdf = PdfWriter(fh, paper=res.paper, ink_color=res.ink_rgb, dpi=res.dpi,
-                                metadata=metadata, invariant=True)
-                for p in pages:
-                    pdf.add_page(p.layout, p.coverage)
-                pdf.close()
+                write_pdf(fh)
         else:
             for n, p in enumerate(pages, start=1):
                 image = compose_page(p.layout, p.coverage, res.paper, res.ink_rgb, res.dpi)

@@ -161,14 +161,22 @@ def resolve(
     if weights_dir is not None:
         return _resolve_explicit(name, Path(weights_dir))
     manifest = _known_manifest(name)
+    local = _local_copy(name, manifest)
+    if local is not None:
+        return local
+    _refuse_if_offline(name, offline)
+    return _download(name, manifest, force=False)
+
+
+def _local_copy(name: str, manifest: "Manifest") -> "ModelFiles | None":
+    """The bundled copy, else the cached snapshot at the pinned revision (checked), else None."""
     bundled = _bundled_folder(name)
     if _complete(bundled, manifest):
         return _checked(name, bundled, manifest, "bundled")
     cached = _snapshot_folder(manifest)
     if _complete(cached, manifest):
         return _checked(name, cached, manifest, "cache")
-    _refuse_if_offline(name, offline)
-    return _download(name, manifest, force=False)
+    return None
 
 
 def pull(name: str, force: bool = False) -> ModelFiles:
@@ -179,12 +187,9 @@ def pull(name: str, force: bool = False) -> ModelFiles:
     """
     manifest = _known_manifest(name)
     if not force:
-        bundled = _bundled_folder(name)
-        if _complete(bundled, manifest):
-            return _checked(name, bundled, manifest, "bundled")
-        cached = _snapshot_folder(manifest)
-        if _complete(cached, manifest):
-            return _checked(name, cached, manifest, "cache")
+        local = _local_copy(name, manifest)
+        if local is not None:
+            return local
     _refuse_if_offline(name, None)
     return _download(name, manifest, force=force)
 
