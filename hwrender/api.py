@@ -382,6 +382,7 @@ def write(text: str, output: str | Path | BinaryIO, options: RenderOptions | Non
         AtomicOutputs,
         PdfWriter,
         check_output_path,
+        check_stdout_pages,
         compose_page,
         page_paths,
         resolve_format,
@@ -415,11 +416,7 @@ def write(text: str, output: str | Path | BinaryIO, options: RenderOptions | Non
             write_pdf(buf)
         else:
             first = next(pages)
-            extra = sum(1 for _ in pages)
-            if extra:
-                raise UsageError(f"{fmt.upper()} to standard output holds one page and this text "
-                                 f"needs {extra + 1}",
-                                 "write a PDF with --format pdf, or to files with -o page.png")
+            check_stdout_pages(fmt, 1 + sum(1 for _ in pages))
             image = compose_page(first.layout, first.coverage, res.paper, res.ink_rgb, res.dpi)
             save_raster(image, buf, fmt, res.dpi)
         stream.write(buf.getvalue())

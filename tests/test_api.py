@@ -234,7 +234,7 @@ def test_failure_mid_document_leaves_no_files(tmp_path):
             return super().generate(units, style, seed, device)
 
     registry = _registry(FailsLater)
-    for name in ("doc.pdf", "page.png"):
+    for name in ("doc.pdf", "page.png", "page.jpg"):
         FailsLater.n = 0
         with pytest.raises(RuntimeError):
             write(lorem(3000), tmp_path / name, registry=registry, **FAST)
@@ -247,6 +247,46 @@ def test_bare_numbers_are_millimetres_everywhere(test_registry):
                         indent="5mm", **FAST))
     assert a[0].layout == b[0].layout
     assert a[0].layout.geometry.margin_left == pytest.approx(15 * 72 / 25.4)
+
+
+def test_png_and_jpeg_carry_dpi_and_ink_colour(tmp_path, test_registry):
+    write("Hello", tmp_path / "p.png", registry=test_registry, dpi=60, ink_color="red",
+          variation=0)
+    with Image.open(tmp_path / "p.png") as img:
+        assert img.format == "PNG" and img.info["dpi"] == pytest.approx((60, 60), abs=0.01)
+        assert (255, 0, 0) in {c for _, c in img.convert("RGB").getcolors(1 << 16)}
+    write("Hello", tmp_path / "p.jpg", registry=test_registry, dpi=72)
+    with Image.open(tmp_path / "p.jpg") as img:
+        assert img.format == "JPEG" and img.info["dpi"] == pytest.approx((72, 72), abs=0.01)
+
+
+def test_pdf_metadata_and_format_overriding_the_suffix(tmp_path, test_registry):
+    from pypdf import PdfReader
+
+    write("Hello", tmp_path / "out.png", registry=test_registry, format="pdf", title="Notes",
+          author="Ada", **FAST)
+    assert (tmp_path / "out.png").read_bytes().startswith(b"%PDF-")
+    meta = PdfReader(tmp_path / "out.png").metadata
+    assert meta.title == "Notes" and meta.author == "Ada"
+    assert meta.creator == f"hwrender {hwrender.__version__}"
+
+
+def test_nothing_reaches_a_stream_when_a_page_fails():
+    from hwrender_plugins.testing import TestGenerator
+
+    class FailsSecond(TestGenerator):
+        n = 0
+
+        def generate(self, units, style, seed, device="cpu"):
+            FailsSecond.n += 1
+            if FailsSecond.n == 2:
+                raise RuntimeError("generator crashed")
+            return super().generate(units, style, seed, device)
+
+    stream = io.BytesIO()
+    with pytest.raises(RuntimeError):
+        write(lorem(2000), stream, registry=_registry(FailsSecond), format="pdf", **FAST)
+    assert stream.getvalue() == b""
 
 
 def test_options_object_and_public_names():

@@ -2,7 +2,8 @@
 
 ``ink_coverage`` resamples a page's ink images into one coverage map, ``compose_page`` lays it on
 the paper in the ink colour, ``PdfWriter`` streams pages into a searchable PDF, and
-``write_document`` does all of it for a list of pages, atomically.
+``AtomicOutputs`` makes the files of a document appear together or not at all
+(``hwrender.api.write`` puts these together).
 """
 
 from .colors import color_names, parse_color
@@ -24,7 +25,6 @@ from .output import (
     page_paths,
     resolve_format,
     save_raster,
-    write_document,
 )
 from .paper import PAPER_KINDS, PaperGeometry, PaperStyle, paper_geometry, paper_style
 
@@ -32,7 +32,7 @@ __all__ = [
     "AtomicOutputs", "DEFAULT_DPI", "FORMATS", "MAX_DPI", "PAPER_KINDS", "PaperGeometry", "PaperStyle",
     "PdfMetadata", "PdfWriter", "check_dpi", "check_output_path", "check_stdout_pages", "color_names",
     "compose_page", "draw_paper", "ink_coverage", "page_paths", "page_pixel_size", "paper_geometry",
-    "paper_style", "parse_color", "render_page", "resolve_format", "save_raster", "write_document",
+    "paper_style", "parse_color", "render_page", "resolve_format", "save_raster",
 ]
 
 

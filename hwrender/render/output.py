@@ -12,16 +12,11 @@ import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import BinaryIO, Callable, Literal, Mapping, Optional, Sequence, Union
+from typing import BinaryIO, Literal, Optional, Union
 
 from PIL import Image
 
 from ..errors import OutputError, UsageError
-from ..ink import InkImage
-from ..layout.types import PageLayout
-from .colors import ColorLike
-from .compose import DEFAULT_DPI, check_dpi, compose_page, ink_coverage
-from .paper import PaperStyle
 
 Format = Literal["png", "jpeg", "pdf"]
 PathArg = Union[str, "os.PathLike[str]"]
@@ -223,66 +218,3 @@ def save_raster(image: Image.Image, file: BinaryIO, fmt: Format, dpi: float) -> 
         image.convert("RGB").save(file, format="JPEG", quality=JPEG_QUALITY, subsampling=0, dpi=(dpi, dpi))
     else:
         raise ValueError(f"save_raster writes png or jpeg, not {fmt!r}")
-
-
-InkSource = Union[Mapping[int, InkImage], Callable[[PageLayout], Mapping[int, InkImage]]]
-
-
-def write_document(
-    pages: Sequence[PageLayout],
-    inks: InkSource,
-    output: PathArg,
-    *,
-    fmt: Optional[str] = None,
-    dpi: float = DEFAULT_DPI,
-    paper: PaperStyle = PaperStyle(),
-    ink_color: ColorLike = "blue-black",
-    metadata=None,
-    text_layer: bool = True,
-    stdout: Optional[BinaryIO] = None,
-    on_page: Optional[Callable[[int, int], None]] = None,
-) -> list[str]:
-    """Render ``pages`` and write them to ``output`` (a path, a ``{n}`` pattern, or ``-``).
-
-    ``inks`` maps ink handles to images, or is a function returning the inks of one page (so they
-    can be generated page by page). Everything is checked before the first page is drawn, and the
-    files appear only when every page has been written. Returns the paths written (``["-"]`` for
-    stdout). ``on_page(done, total)`` is called after each page, for progress reporting.
-    """
-    if not pages:
-        raise ValueError("write_document needs at least one page")
-    output = os.fspath(output)
-    kind = resolve_format(output, fmt)
-    for page in pages:
-        check_dpi(dpi, page.geometry)
-    if output == STDOUT:
-        check_stdout_pages(kind, len(pages))
-        targets = [STDOUT]
-    else:
-        targets = [output] if kind == "pdf" else page_paths(output, len(pages))
-        for target in targets:
-            check_output_path(target)
-
-    def page_inks(page: PageLayout) -> Mapping[int, InkImage]:
-        return inks(page) if callable(inks) else inks
-
-    with AtomicOutputs(stdout=stdout) as outputs:
-        if kind == "pdf":
-            from .pdf import PdfWriter  # reportlab loads only when a PDF is written
-
-            fh = outputs.open(targets[0])
-            writer = PdfWriter(fh, paper=paper, ink_color=ink_color, dpi=dpi, metadata=metadata,
-                               text_layer=text_layer)
-            for i, page in enumerate(pages):
-                writer.add_page(page, ink_coverage(page, page_inks(page), dpi))
-                if on_page:
-                    on_page(i + 1, len(pages))
-            writer.close()
-        else:
-            for i, (page, target) in enumerate(zip(pages, targets)):
-                image = compose_page(page, ink_coverage(page, page_inks(page), dpi), paper, ink_color, dpi)
-                with outputs.open(target) as fh:  # closed now; renamed at the end
-                    save_raster(image, fh, kind, dpi)
-                if on_page:
-                    on_page(i + 1, len(pages))
-    return outputs.written
