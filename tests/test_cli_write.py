@@ -72,6 +72,14 @@ def test_text_from_stdin_and_pdf_to_stdout(run):
     assert text.split() == ["Piped", "text", "here"]
 
 
+def test_binary_output_is_never_sent_to_a_terminal(run, monkeypatch):
+    from hwrender.cli import write as write_module
+
+    monkeypatch.setattr(write_module, "_stdout_is_terminal", lambda: True)
+    assert_one_line_error(run("write", "Hi", "-o", "-", *FAST), 2, "terminal", "-o FILE")
+    assert_one_line_error(run("write", "Hi", *FAST), 2, "no output given")
+
+
 def test_png_to_stdout_single_page(run):
     r = run("write", "Hi", "-o", "-", "-f", "png", *FAST)
     assert r.exit_code == 0, r.stderr

@@ -19,6 +19,10 @@ _GEN = "Generators"
 _OUT = "Output"
 
 
+def _stdout_is_terminal() -> bool:
+    return sys.stdout.isatty()
+
+
 def read_input(text: str | None, input_file: Path | None) -> str:
     """The text to write, from the argument, a UTF-8 file, or standard input."""
     if text is not None and input_file is not None:
@@ -139,9 +143,12 @@ def write_cmd(
 
     body = read_input(text, input_file)
     if output is None:
-        if sys.stdout.isatty():
+        if _stdout_is_terminal():
             raise UsageError("no output given", "use -o page.pdf, -o page.png, or -o - for stdout")
         output = "-"
+    elif output == "-" and _stdout_is_terminal():
+        raise UsageError("refusing to write binary page data to the terminal",
+                         "redirect it (> page.pdf), pipe it, or give -o FILE")
     options = api.RenderOptions(
         generators=generator, missing=missing, style=style, seed=seed, device=device,
         weights=weights, offline=offline, page_size=page_size,
