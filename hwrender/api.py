@@ -129,6 +129,9 @@ def _resolve(opts: RenderOptions, registry: Registry) -> _Resolved:
         raise UsageError(f"--variation {opts.variation} is out of range", "use a value from 0 to 2")
     if opts.paragraph_gap < 0:
         raise UsageError(f"--paragraph-gap {opts.paragraph_gap} is negative", "use 0 or more lines")
+    from .device import check_device_name
+
+    check_device_name(opts.device)
     geometry = make_geometry(opts.page_size, opts.orientation, opts.margins)
     x_height, line_height, word_space = writing_metrics(
         _mm(opts.x_height), _mm(opts.line_height), opts.line_spacing, opts.word_spacing)

@@ -7,11 +7,17 @@ from .errors import UsageError
 DEVICES = ("auto", "cpu", "cuda", "mps")
 
 
-def resolve_device(device: str = "auto") -> str:
-    """``auto`` → ``cuda`` when a GPU is usable, else ``cpu``; checks explicit choices."""
+def check_device_name(device: str) -> str:
+    """The lower-cased device name, or UsageError; never imports torch."""
     name = (device or "auto").lower()
     if name.split(":")[0] not in DEVICES:
-        raise UsageError(f"unknown device {device!r}", "use auto, cpu or cuda")
+        raise UsageError(f"unknown device {device!r}", "use auto, cpu, cuda or cuda:N")
+    return name
+
+
+def resolve_device(device: str = "auto") -> str:
+    """``auto`` → ``cuda`` when a GPU is usable, else ``cpu``; checks explicit choices."""
+    name = check_device_name(device)
     if name == "cpu":
         return "cpu"
     import torch

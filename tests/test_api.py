@@ -197,6 +197,7 @@ def test_unknown_option_is_a_usage_error(test_registry):
     (dict(generators=["Latn=nope"]), "unknown generator"),
     (dict(generators=["Qaaz=test"]), "unknown script"),
     (dict(style="nobody-knows"), "unknown style"),
+    (dict(device="banana"), "unknown device"),
 ])
 def test_bad_options_fail_fast_with_one_line(test_registry, kwargs, match):
     from hwrender.errors import HwrenderError

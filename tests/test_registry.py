@@ -68,3 +68,23 @@ def test_hwrender_plugins_env_limits_loading(monkeypatch):
     monkeypatch.setenv("HWRENDER_PLUGINS", "test")
     reg = Registry.from_entry_points()
     assert "test" in reg and "font" not in reg
+
+
+def test_device_names_checked_without_torch():
+    import subprocess
+    import sys
+
+    code = ("from hwrender.device import check_device_name, resolve_device\n"
+            "assert check_device_name('CUDA:1') == 'cuda:1'\n"
+            "assert resolve_device('cpu') == 'cpu'\n"
+            "import sys; assert 'torch' not in sys.modules\n"
+            "try:\n    check_device_name('tpu')\nexcept Exception as e:\n    print(e)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "unknown device 'tpu'" in out.stdout
+
+
+def test_auto_device_resolves_to_something_torch_accepts():
+    torch = pytest.importorskip("torch")
+    from hwrender.device import resolve_device
+
+    torch.zeros(1, device=resolve_device("auto"))
