@@ -135,7 +135,7 @@ def _resolve(opts: RenderOptions, registry: Registry) -> _Resolved:
     geometry = make_geometry(opts.page_size, opts.orientation, opts.margins)
     x_height, line_height, word_space = writing_metrics(
         _mm(opts.x_height), _mm(opts.line_height), opts.line_spacing, opts.word_spacing)
-    indent = parse_length(opts.indent) if opts.indent not in (None, "", 0, "0") else 0.0
+    indent = parse_length(opts.indent or 0)
     style = LayoutStyle(x_height=x_height, line_height=line_height, word_space=word_space,
                         align=opts.align, indent=indent, paragraph_gap=opts.paragraph_gap,
                         page_numbers=opts.page_numbers, variation=opts.variation, seed=opts.seed)
