@@ -2,7 +2,7 @@
 
 Plugins register through the ``hwrender.generators`` entry-point group. Each entry point names a
 ``register(register)`` hook; the hook calls ``register(GeneratorSpec(...))`` once per generator it
-offers. Built-in families use the same hook as third-party ones. A spec is cheap metadata; the
+offers, and ``register(TrainerSpec(...))`` (``hwrender.train``) once per model it can train. Built-in families use the same hook as third-party ones. A spec is cheap metadata; the
 generator itself (which may import torch and load weights) is built only when first used.
 
 ``HWRENDER_PLUGINS=font,test`` limits which entry points are loaded (comma-separated names).
@@ -108,6 +108,7 @@ class Registry:
 
     def __init__(self, specs: Iterable[GeneratorSpec] = ()):
         self._specs: dict[str, GeneratorSpec] = {}
+        self._trainers: dict[str, object] = {}
         self._instances: dict[tuple, Generator] = {}
         for spec in specs:
             self.register(spec)
@@ -134,7 +135,19 @@ class Registry:
                 ) from exc
         return registry
 
-    def register(self, spec: GeneratorSpec) -> None:
+    def register(self, spec) -> None:
+        """Add a ``GeneratorSpec`` or a ``hwrender.train.TrainerSpec``."""
+        if not isinstance(spec, GeneratorSpec):
+            from .train.task import TrainerSpec  # torch-free
+
+            if not isinstance(spec, TrainerSpec):
+                raise GeneratorError(f"a plugin registered {type(spec).__name__}",
+                                     "register GeneratorSpec or TrainerSpec objects only")
+            if spec.name in self._trainers:
+                raise GeneratorError(f"two plugins register a trainer named {spec.name!r}",
+                                     "uninstall one of them")
+            self._trainers[spec.name] = spec
+            return
         if spec.name in self._specs:
             raise GeneratorError(f"two plugins register a generator named {spec.name!r}",
                                  "uninstall one of them")
@@ -154,6 +167,18 @@ class Registry:
             known = ", ".join(sorted(self._specs)) or "none"
             raise GeneratorError(f"unknown generator {name!r}",
                                  f"known generators: {known}; see `hwrender generators`") from None
+
+    def trainers(self) -> list:
+        """Trainable model families (``TrainerSpec``), by name."""
+        return [self._trainers[k] for k in sorted(self._trainers)]
+
+    def trainer(self, name: str):
+        try:
+            return self._trainers[name]
+        except KeyError:
+            known = ", ".join(sorted(self._trainers)) or "none installed"
+            raise GeneratorError(f"no trainable model named {name!r}",
+                                 f"trainable models: {known}") from None
 
     def scripts(self) -> list[str]:
         """Scripts served by generators the default plan may use."""

@@ -1,0 +1,351 @@
+"""The one training loop every model family shares.
+
+It seeds the run, orders the data, calls the family's ``train_step``, logs metrics as JSON lines,
+writes sample grids, checkpoints atomically, stops cleanly on Ctrl-C (saving first), resumes bit
+for bit, and exports the trained model. Everything model-specific lives in the ``TrainTask``.
+
+A run folder holds::
+
+    checkpoint.pt      the last checkpoint (model, optimisers, RNG states, data position)
+    metrics.jsonl      one JSON object per logged step
+    samples/           sample grids (step-000500.png, epoch-003.png)
+    model/             the exported model (safetensors + config.json + README.md + manifest.json)
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import random
+import signal
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from ..errors import HwrenderError, UsageError
+from .task import RunContext, TrainTask
+
+CHECKPOINT = "checkpoint.pt"
+METRICS = "metrics.jsonl"
+CHECKPOINT_FORMAT = 1
+
+
+class TrainingInterrupted(HwrenderError):
+    """Ctrl-C during training: the checkpoint was saved first (exit 130)."""
+
+    exit_code = 130
+
+
+class TrainingDiverged(HwrenderError):
+    """A loss became NaN or infinite; the last good checkpoint is left untouched."""
+
+
+@dataclass
+class LoopOptions:
+    out: Path
+    device: str = "cpu"
+    seed: int = 0
+    batch_size: int = 64
+    epochs: float | None = None
+    max_steps: int | None = None
+    resume: bool = False
+    data: Path | None = None
+    finetune: str | None = None
+    name: str | None = None
+    checkpoint_every: int = 500
+    sample_every: int = 0  # steps; 0 = only at the end of each epoch
+    log_every: int = 10
+
+
+@dataclass
+class RunSummary:
+    task: str
+    steps: int
+    epochs: float
+    examples: int
+    seconds: float
+    examples_per_second: float
+    device: str
+    hardware: str
+    out: str
+    model: str
+    last_metrics: dict[str, float]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def hardware_name(device: str) -> str:
+    """A short description of what trained the model, for model cards."""
+    import torch
+
+    if device.startswith("cuda") and torch.cuda.is_available():
+        return torch.cuda.get_device_name(torch.device(device))
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{cpu}, {torch.get_num_threads()} threads"
+
+
+def _epoch_generator(seed: int, epoch: int):
+    import torch
+
+    g = torch.Generator()
+    g.manual_seed((seed * 1_000_003 + epoch) & 0x7FFF_FFFF_FFFF_FFFF)
+    return g
+
+
+def _rng_state() -> dict[str, Any]:
+    import torch
+
+    state = {"torch": torch.get_rng_state(), "python": random.getstate()}
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def _set_rng_state(state: dict[str, Any]) -> None:
+    import torch
+
+    torch.set_rng_state(state["torch"])
+    random.setstate(_as_tuple(state["python"]))
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def _as_tuple(value):
+    """random.setstate wants nested tuples; a saved state may come back with lists."""
+    return tuple(_as_tuple(v) for v in value) if isinstance(value, (list, tuple)) else value
+
+
+def _save_checkpoint(path: Path, payload: dict[str, Any]) -> None:
+    import torch
+
+    tmp = path.with_name(f".{path.name}.tmp")
+    torch.save(payload, tmp)
+    os.replace(tmp, path)  # a crash mid-write never replaces the last good checkpoint
+
+
+def load_checkpoint(path: Path) -> dict[str, Any]:
+    """A checkpoint, loaded without unpickling arbitrary objects (``weights_only``)."""
+    import torch
+
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise UsageError(f"no checkpoint at {path}", "drop --resume to start a new run") from None
+    except Exception as exc:
+        raise HwrenderError(f"checkpoint {path} cannot be read ({type(exc).__name__}: {exc})",
+                            "delete it to start over, or restore a good copy") from None
+    if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
+        raise HwrenderError(f"{path} is not a hwrender checkpoint",
+                            "point --out at a run folder made by `hwrender train`")
+    return payload
+
+
+def _truncate_metrics(path: Path, step: int) -> None:
+    """Drop metric lines logged after the checkpoint a resumed run restarts from."""
+    if not path.exists():
+        return
+    kept = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            if json.loads(line).get("step", 0) <= step:
+                kept.append(line)
+        except json.JSONDecodeError:
+            break  # a line cut short by a crash ends the usable log
+    path.write_text("".join(k + "\n" for k in kept), encoding="utf-8")
+
+
+class _StopFlag:
+    """SIGINT sets a flag so the step in flight finishes and the loop saves before leaving."""
+
+    def __init__(self) -> None:
+        self.raised = False
+        self._previous = None
+
+    def __enter__(self) -> "_StopFlag":
+        try:
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        except ValueError:  # not the main thread: leave SIGINT alone
+            self._previous = None
+        return self
+
+    def _handle(self, signum, frame) -> None:
+        if self.raised:  # a second Ctrl-C: stop at once
+            raise KeyboardInterrupt
+        self.raised = True
+
+    def __exit__(self, *exc) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+
+def _finite(values: dict[str, float]) -> bool:
+    return all(math.isfinite(v) for v in values.values())
+
+
+def train(task: TrainTask, opts: LoopOptions, *, progress: bool | None = None,
+          log: Callable[[str], None] | None = None,
+          on_step: Callable[[int, dict[str, float]], None] | None = None) -> RunSummary:
+    """Run (or resume) training of ``task`` into ``opts.out`` and export the model.
+
+    ``progress``: show a progress bar on stderr (default: when stderr is a terminal).
+    ``on_step(step, losses)`` is called after every step (tests use it to stop a run early).
+    """
+    import torch
+
+    out = Path(opts.out)
+    ckpt_path = out / CHECKPOINT
+    metrics_path = out / METRICS
+    if opts.epochs is None and opts.max_steps is None:
+        raise UsageError("training needs a length", "give --epochs or --max-steps")
+    if opts.batch_size < 1:
+        raise UsageError(f"--batch-size must be at least 1, got {opts.batch_size}", "use e.g. 64")
+    if ckpt_path.exists() and not opts.resume:
+        raise UsageError(f"{out} already holds a training run",
+                         "pass --resume to continue it, or choose another --out")
+    if opts.resume and not ckpt_path.exists():
+        raise UsageError(f"nothing to resume: {ckpt_path} does not exist",
+                         "drop --resume to start a new run")
+    out.mkdir(parents=True, exist_ok=True)
+    log = log or (lambda message: None)
+
+    random.seed(opts.seed)
+    torch.manual_seed(opts.seed)
+    ctx = RunContext(out=out, device=opts.device, seed=opts.seed, batch_size=opts.batch_size,
+                     data=opts.data, finetune=opts.finetune, name=opts.name, log=log)
+    task.setup(ctx)
+    n = task.num_examples()
+    steps_per_epoch = max(1, n // opts.batch_size) if n >= opts.batch_size else 1
+    total = opts.max_steps if opts.max_steps is not None else \
+        max(1, math.ceil(opts.epochs * steps_per_epoch))
+
+    step = epoch = in_epoch = examples = 0
+    elapsed = 0.0
+    # JSON-normalised (tuples become lists) so a saved key compares equal to a fresh one
+    run_key = json.loads(json.dumps({"task": task.name, "config": task.config_dict(),
+                                     "seed": opts.seed, "batch_size": opts.batch_size}))
+    if opts.resume:
+        payload = load_checkpoint(ckpt_path)
+        if payload["run"] != run_key:
+            raise UsageError(f"{out} holds a different run (task, settings, seed or batch size)",
+                             "resume with the settings it was started with, or choose another --out")
+        task.load_state_dict(payload["task_state"])
+        step, epoch, in_epoch = payload["step"], payload["epoch"], payload["in_epoch"]
+        examples, elapsed = payload["examples"], payload["elapsed"]
+        _set_rng_state(payload["rng"])
+        _truncate_metrics(metrics_path, step)
+        log(f"resumed {task.name} at step {step} (epoch {epoch})")
+
+    def checkpoint() -> None:
+        _save_checkpoint(ckpt_path, {
+            "format": CHECKPOINT_FORMAT, "run": run_key, "task_state": task.state_dict(),
+            "step": step, "epoch": epoch, "in_epoch": in_epoch, "examples": examples,
+            "elapsed": elapsed, "rng": _rng_state(),
+        })
+
+    samples = out / "samples"
+    show = sys.stderr.isatty() if progress is None else progress
+    bar = _Progress(total, step, task.name) if show else None
+    last: dict[str, float] = {}
+    started = time.perf_counter() - elapsed
+    try:
+        with _StopFlag() as stop, metrics_path.open("a", encoding="utf-8") as metrics:
+            while step < total:
+                batches = task.batches(epoch, _epoch_generator(opts.seed, epoch), opts.batch_size)
+                for batch in batches[in_epoch:]:
+                    last = task.train_step(batch, step)
+                    if not _finite(last):
+                        bad = ", ".join(k for k, v in last.items() if not math.isfinite(v))
+                        raise TrainingDiverged(
+                            f"training diverged at step {step + 1}: {bad} is not finite",
+                            "lower the learning rate with --set, then --resume from the last "
+                            "checkpoint (it was not overwritten)")
+                    step += 1
+                    in_epoch += 1
+                    examples += len(batch)
+                    elapsed = time.perf_counter() - started
+                    if step % opts.log_every == 0 or step == total:
+                        metrics.write(json.dumps({
+                            "step": step, "epoch": round(epoch + in_epoch / len(batches), 4),
+                            "examples": examples, "seconds": round(elapsed, 3),
+                            **{k: round(float(v), 6) for k, v in last.items()}}) + "\n")
+                        metrics.flush()
+                    if bar is not None:
+                        bar.update(step, last)
+                    if on_step is not None:
+                        on_step(step, last)
+                    if opts.sample_every and step % opts.sample_every == 0:
+                        _save_grid(task, step, samples / f"step-{step:07d}.png")
+                    if stop.raised:
+                        checkpoint()
+                        raise TrainingInterrupted(
+                            f"training stopped at step {step}; checkpoint saved in {ckpt_path}",
+                            f"continue with the same command and --resume --out {out}")
+                    if step % opts.checkpoint_every == 0:
+                        checkpoint()
+                    if step >= total:
+                        break
+                else:
+                    _save_grid(task, step, samples / f"epoch-{epoch + 1:03d}.png")
+                    epoch += 1
+                    in_epoch = 0
+                    continue
+                break
+        checkpoint()
+    finally:
+        if bar is not None:
+            bar.close()
+    elapsed = time.perf_counter() - started
+    summary = RunSummary(
+        task=task.name, steps=step, epochs=round(epoch + in_epoch / max(1, steps_per_epoch), 3),
+        examples=examples, seconds=round(elapsed, 1),
+        examples_per_second=round(examples / elapsed, 1) if elapsed > 0 else 0.0,
+        device=opts.device, hardware=hardware_name(opts.device), out=str(out),
+        model=str(out / "model"), last_metrics={k: float(v) for k, v in last.items()})
+    _save_grid(task, step, samples / "final.png")
+    task.export(out / "model", summary.to_dict())
+    return summary
+
+
+def _save_grid(task: TrainTask, step: int, path: Path) -> None:
+    image = task.sample_grid(step)
+    if image is None:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    image.save(tmp, format="PNG")
+    os.replace(tmp, path)
+
+
+class _Progress:
+    """A rich progress bar on stderr: step count, rate, time left and the latest losses."""
+
+    def __init__(self, total: int, done: int, name: str):
+        from rich.console import Console
+        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
+                                   TimeElapsedColumn, TimeRemainingColumn)
+
+        self._progress = Progress(
+            TextColumn(f"[bold]{name}[/]"), BarColumn(), MofNCompleteColumn(),
+            TimeElapsedColumn(), TimeRemainingColumn(), TextColumn("{task.fields[losses]}"),
+            console=Console(stderr=True), transient=False)
+        self._progress.start()
+        self._id = self._progress.add_task(name, total=total, completed=done, losses="")
+
+    def update(self, step: int, losses: dict[str, float]) -> None:
+        text = " ".join(f"{k} {v:.3g}" for k, v in list(losses.items())[:6])
+        self._progress.update(self._id, completed=step, losses=text)
+
+    def close(self) -> None:
+        self._progress.stop()

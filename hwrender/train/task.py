@@ -1,0 +1,153 @@
+"""What a model family gives the training loop: a ``TrainTask`` and its ``TrainerSpec``.
+
+The loop (``hwrender.train.loop``) owns everything generic: seeds, data order, checkpoints,
+resume, metrics, sample grids, SIGINT, export. A task owns what is specific: its modules and
+optimisers, its data, the losses of one step, what a sample grid shows and how the trained model
+is written out. Tasks draw randomness from torch's global generator (the loop saves and restores
+it) so that a resumed run continues bit for bit.
+"""
+
+from __future__ import annotations
+
+import abc
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Mapping
+
+from ..errors import UsageError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import torch
+    from PIL import Image
+
+
+@dataclass
+class RunContext:
+    """What the loop tells a task about the run it is part of."""
+
+    out: Path
+    device: str
+    seed: int
+    batch_size: int
+    data: Path | None = None
+    finetune: str | None = None  # a model folder or store name to start from
+    name: str | None = None  # the name the exported model (or style) gets
+    log: Callable[[str], None] = field(default=lambda message: None)
+
+
+class TrainTask(abc.ABC):
+    """One model family's training. Subclasses set ``name`` and ``config`` (a dataclass)."""
+
+    name: str
+    config: Any
+
+    @abc.abstractmethod
+    def setup(self, ctx: RunContext) -> None:
+        """Build data, modules and optimisers on ``ctx.device``; may load ``ctx.finetune``."""
+
+    @abc.abstractmethod
+    def num_examples(self) -> int:
+        """Training examples in one epoch."""
+
+    def batches(self, epoch: int, generator: "torch.Generator", batch_size: int) -> list["torch.Tensor"]:
+        """The example indices of each batch of ``epoch``: a shuffle, last partial batch dropped.
+
+        ``generator`` is seeded from the run's seed and the epoch, so the order is the same when
+        a run resumes mid-epoch. Override to bucket examples (e.g. words by width).
+        """
+        import torch
+
+        n = self.num_examples()
+        perm = torch.randperm(n, generator=generator)
+        full = max(1, n // batch_size) if n >= batch_size else 1
+        return [perm[i * batch_size:(i + 1) * batch_size] for i in range(full)]
+
+    @abc.abstractmethod
+    def train_step(self, batch: "torch.Tensor", step: int) -> dict[str, float]:
+        """One optimisation step on the examples ``batch``; returns named scalar losses/metrics."""
+
+    @abc.abstractmethod
+    def state_dict(self) -> dict[str, Any]:
+        """Everything a resume needs: module and optimiser states, EMA copies, counters."""
+
+    @abc.abstractmethod
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Restore what ``state_dict`` returned."""
+
+    def sample_grid(self, step: int) -> "Image.Image | None":
+        """An image showing what the model makes now (fixed inputs, so grids compare over time)."""
+        return None
+
+    @abc.abstractmethod
+    def export(self, folder: Path, summary: Mapping[str, Any]) -> None:
+        """Write the trained model (safetensors + config + card) into ``folder``.
+
+        ``summary`` holds the run's figures: steps, epochs, examples, seconds, device, hardware.
+        """
+
+    def config_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self.config)
+
+
+@dataclass(frozen=True)
+class TrainerSpec:
+    """A trainable model family, registered through the same entry-point hook as generators.
+
+    - ``build(options)`` returns a ``TrainTask`` for the ``--set key=value`` options given.
+    - ``evaluate(weights, data, device, options)`` returns a report dict (figures and their
+      targets) for ``hwrender eval``; ``None`` when the family has no evaluation.
+    - ``defaults``: loop settings the family prefers (``batch_size``, ``epochs``, ``max_steps``,
+      ``checkpoint_every``, ``sample_every``) when the user gives none.
+    """
+
+    name: str
+    description: str
+    build: Callable[[list[str]], TrainTask]
+    evaluate: Callable[..., dict[str, Any]] | None = None
+    defaults: Mapping[str, Any] = field(default_factory=dict)
+
+
+def apply_overrides(config: Any, overrides: list[str] | tuple[str, ...]) -> Any:
+    """A copy of the dataclass ``config`` with ``key=value`` strings applied, typed by its fields.
+
+    Values are parsed as JSON when they can be (numbers, true/false, lists) and taken as strings
+    otherwise; a value's type must fit its field. Unknown keys are a UsageError listing the known.
+    """
+    fields = {f.name: f for f in dataclasses.fields(config)}
+    changes: dict[str, Any] = {}
+    for item in overrides:
+        key, sep, raw = item.partition("=")
+        key = key.strip().replace("-", "_")
+        if not sep or not key:
+            raise UsageError(f"bad --set {item!r}", "use --set KEY=VALUE")
+        if key not in fields:
+            raise UsageError(f"unknown setting {key!r} for {type(config).__name__}",
+                             f"known: {', '.join(sorted(fields))}")
+        current = getattr(config, key)
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError:
+            value = raw
+        if isinstance(current, bool):
+            if isinstance(value, str) and value.lower() in ("yes", "no", "on", "off"):
+                value = value.lower() in ("yes", "on")
+            ok = isinstance(value, bool)
+        elif isinstance(current, float):
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+            value = float(value) if ok else value
+        elif isinstance(current, int):
+            ok = isinstance(value, int) and not isinstance(value, bool)
+        elif isinstance(current, (list, tuple)):
+            ok = isinstance(value, list)
+            value = type(current)(value) if ok else value
+        elif isinstance(current, str):
+            value, ok = str(raw), True
+        else:
+            ok = True
+        if not ok:
+            raise UsageError(f"--set {key}={raw}: expected {type(current).__name__}",
+                             f"the default is {json.dumps(current)}")
+        changes[key] = value
+    return dataclasses.replace(config, **changes)
