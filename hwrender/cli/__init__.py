@@ -81,8 +81,10 @@ from . import generators as _generators  # noqa: E402,F401  (commands register o
 from . import write as _write  # noqa: E402,F401
 from . import train as _train  # noqa: E402,F401
 from . import weights as _weights  # noqa: E402
+from . import fonts as _fonts  # noqa: E402
 
 app.add_typer(_weights.app, name="weights")
+app.add_typer(_fonts.app, name="fonts")
 
 
 def main(argv: list[str] | None = None) -> None:
