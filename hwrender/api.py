@@ -211,6 +211,7 @@ class _Pipeline:
         self.inks: dict[int, InkImage] = {}
         self._next_id = 0
         self._batch = 0
+        self._resolved_device: str | None = None
 
     # -- units ---------------------------------------------------------------------------
     def _units_for_piece(self, piece: Piece, first: bool) -> list[_Unit]:
@@ -250,7 +251,7 @@ class _Pipeline:
             gen = self.registry.instance(name, self.opts.weights, self.opts.offline or None)
             style = self.res.generator_styles.get(name)
             inks = gen.generate([units[i].text for i in idx], style,
-                                _seed(self.opts.seed, name, self._batch), self.opts.device)
+                                _seed(self.opts.seed, name, self._batch), self._device(name))
             if len(inks) != len(idx):
                 from .errors import GeneratorError
 
@@ -259,6 +260,17 @@ class _Pipeline:
             for i, ink in zip(idx, inks):
                 out[i] = ink
         return out  # type: ignore[return-value]
+
+    def _device(self, name: str) -> str:
+        """``auto`` made concrete (cuda/mps/cpu) for neural generators; others get it as given.
+        Resolved once, and only when a generator with weights runs (it imports torch)."""
+        if not self.registry.get(name).weights:
+            return self.opts.device
+        if self._resolved_device is None:
+            from .device import resolve_device
+
+            self._resolved_device = resolve_device(self.opts.device)
+        return self._resolved_device
 
     def _box(self, unit: _Unit, ink: InkImage) -> Box:
         scale = self.res.style.x_height / ink.x_height

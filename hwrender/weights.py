@@ -351,6 +351,26 @@ def save_model(
     return manifest
 
 
+def update_card(folder: str | os.PathLike, card_text: str) -> Manifest | None:
+    """Replace a model folder's card (e.g. with evaluation figures) and re-pin its manifest.
+
+    The Hub pin (repo, revision) is kept only if the card did not change: a new card means a
+    new revision that ``push`` has to publish.
+    """
+    folder = Path(folder)
+    _write_atomic(folder / CARD_FILE, card_text.encode("utf-8"))
+    path = folder / MANIFEST_FILE
+    if not path.is_file():
+        return None
+    old = _read_manifest(path)
+    files = {f: _record(folder / f) for f in MODEL_FILES}
+    same = files == old.files
+    manifest = Manifest(old.name, old.repo_id if same else None, old.revision if same else None,
+                        files)
+    _write_atomic(path, manifest.to_json().encode())
+    return manifest
+
+
 def load_config(folder: str | os.PathLike) -> dict[str, Any]:
     """The model's config.json, as a dict."""
     path = Path(folder) / CONFIG_FILE
@@ -403,6 +423,8 @@ def _resolve_explicit(name: str, folder: Path) -> ModelFiles:
             f"--weights {folder}: no such folder",
             f"pass the folder that holds {WEIGHTS_FILE} and {CONFIG_FILE}",
         )
+    if not (folder / WEIGHTS_FILE).exists() and (folder / name).is_dir():
+        folder = folder / name  # a folder of model folders, as weights/ itself is
     manifest_path = folder / MANIFEST_FILE
     if manifest_path.is_file():
         return _checked(name, folder, _read_manifest(manifest_path), "explicit")

@@ -100,6 +100,8 @@ def eval_cmd(
     device: DeviceOpt = "auto",
     settings: SetOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the full report as JSON.")] = False,
+    write_card: Annotated[bool, typer.Option(
+        "--write-card", help="Put the figures into the model card of --weights.")] = False,
 ) -> None:
     """Measure a model: legibility, fidelity, diversity and FID, next to their targets."""
     spec = _trainer(model)
@@ -110,8 +112,18 @@ def eval_cmd(
         raise UsageError(f"--weights {weights} is not a folder", "give a model folder")
     from ..device import resolve_device
 
+    if write_card and (weights is None or spec.card is None):
+        raise UsageError("--write-card needs --weights FOLDER (and a model family with a card)",
+                         "point --weights at the exported model folder")
     report = spec.evaluate(weights=weights, data=data, device=resolve_device(device),
-                           options=list(settings or []))
+                           options=list(settings or []), log=note)
+    if write_card:
+        from ..weights import update_card
+
+        update_card(weights, spec.card(weights, report))
+        (weights / "eval.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n",
+                                           encoding="utf-8")
+        note(f"wrote the figures into {weights / 'README.md'}")
     if as_json:
         typer.echo(json.dumps(report, indent=2, ensure_ascii=False))
         return

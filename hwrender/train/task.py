@@ -98,6 +98,8 @@ class TrainerSpec:
     - ``build(options)`` returns a ``TrainTask`` for the ``--set key=value`` options given.
     - ``evaluate(weights, data, device, options)`` returns a report dict (figures and their
       targets) for ``hwrender eval``; ``None`` when the family has no evaluation.
+    - ``card(folder, report)`` returns the model card text for an exported model and its
+      evaluation report (``hwrender eval --write-card``).
     - ``defaults``: loop settings the family prefers (``batch_size``, ``epochs``, ``max_steps``,
       ``checkpoint_every``, ``sample_every``) when the user gives none.
     """
@@ -106,6 +108,7 @@ class TrainerSpec:
     description: str
     build: Callable[[list[str]], TrainTask]
     evaluate: Callable[..., dict[str, Any]] | None = None
+    card: Callable[[Path, dict[str, Any]], str] | None = None
     defaults: Mapping[str, Any] = field(default_factory=dict)
 
 

@@ -1,0 +1,67 @@
+"""EMNIST-style characters: an AC-GAN with the auto-encoder variant over the EMNIST classes.
+
+``model`` holds the networks, ``task`` the training step, ``generator`` the adapter that writes
+text with it, ``data``/``synth``/``dataset`` the real and font-built EMNIST sets, ``evaluate``
+the judge. Registering imports none of them (no torch until the generator is used).
+"""
+
+from __future__ import annotations
+
+import string
+
+MODEL_NAME = "emnist"
+CHARSET = string.digits + string.ascii_uppercase + string.ascii_lowercase
+
+
+def _build(weights_dir=None, offline=None):
+    from .generator import EmnistGenerator
+
+    return EmnistGenerator(weights_dir=weights_dir, offline=offline)
+
+
+def _task(options):
+    from .task import build_task
+
+    return build_task(options)
+
+
+def _evaluate(**kwargs):
+    from .evaluate import evaluate
+
+    return evaluate(**kwargs)
+
+
+def _card(folder, report):
+    from hwrender.weights import load_config
+
+    from .card import model_card
+
+    return model_card(load_config(folder), report)
+
+
+def register(register) -> None:
+    """The ``hwrender.generators`` entry-point hook."""
+    from hwrender.registry import GeneratorSpec
+    from hwrender.train import TrainerSpec
+
+    register(GeneratorSpec(
+        name="emnist",
+        scripts=("Latn", "Zyyy"),
+        unit="char",
+        factory=_build,
+        charset=CHARSET,
+        priority=10,
+        description="EMNIST-style characters, one by one (AC-GAN + auto-encoder); "
+                    "use with --generator Latn=emnist",
+        weights=MODEL_NAME,
+        auto=False,
+    ))
+    register(TrainerSpec(
+        name="emnist",
+        description="EMNIST AC-GAN (auto-encoder variant), 62 or 47 classes; "
+                    "data: real EMNIST (--data) or built from the Latin handwriting fonts",
+        build=_task,
+        evaluate=_evaluate,
+        card=_card,
+        defaults={"batch_size": 128, "epochs": 10, "checkpoint_every": 500},
+    ))

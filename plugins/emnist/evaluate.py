@@ -1,0 +1,231 @@
+"""``hwrender eval emnist``: is the generator legible, varied and close to the real characters?
+
+An independent classifier (a small CNN trained only on the real training split, never on
+generator output; cached after its first training) judges:
+
+- legibility: its accuracy on generated characters of every class, next to its accuracy on the
+  real test characters (the held-out fonts, or EMNIST's own test split);
+- diversity: mean pairwise distance between same-class samples in its feature space, generated
+  over real, per class and overall (a collapsed class scores near 0);
+- FID between generated and real test characters on its features.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from hwrender.train import apply_overrides
+
+ACCURACY_GAP = 5.0  # points: generated accuracy may trail the real test accuracy by this much
+DIVERSITY_RATIO = 0.8
+COLLAPSE_RATIO = 0.5  # a class whose diversity is under half the real one's has collapsed
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    samples_per_class: int = 200
+    real_per_class: int = 200
+    classifier_epochs: int = 3
+    classifier_batch: int = 256
+    seed: int = 0
+    per_class_per_font: int = 0  # 0: the value the model was trained with
+
+
+class Classifier(nn.Module):
+    """A small CNN; ``features`` (128-d) is the space diversity and FID are measured in."""
+
+    def __init__(self, num_classes: int):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(1, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(inplace=True),
+            nn.MaxPool2d(2),
+            nn.Conv2d(32, 64, 3, padding=1), nn.BatchNorm2d(64), nn.ReLU(inplace=True),
+            nn.MaxPool2d(2),
+            nn.Conv2d(64, 128, 3, padding=1), nn.BatchNorm2d(128), nn.ReLU(inplace=True),
+            nn.AdaptiveAvgPool2d(2), nn.Flatten(),
+            nn.Linear(512, 128), nn.ReLU(inplace=True))
+        self.head = nn.Sequential(nn.Dropout(0.3), nn.Linear(128, num_classes))
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        return self.body(x)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.body(x))
+
+
+def _as_input(images: np.ndarray | torch.Tensor) -> torch.Tensor:
+    """uint8 (0..255) or float (0..1) N x 28 x 28 → float N x 1 x 28 x 28 in [-1, 1]."""
+    t = torch.as_tensor(images)
+    t = t.float() / 255.0 if t.dtype == torch.uint8 else t.float()
+    return (t * 2 - 1).unsqueeze(1)
+
+
+def train_classifier(images: np.ndarray, labels: np.ndarray, num_classes: int, epochs: int,
+                     batch: int, seed: int, device: str) -> Classifier:
+    torch.manual_seed(seed)
+    model = Classifier(num_classes).to(device)
+    opt = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=1e-4)
+    steps = epochs * max(1, len(labels) // batch)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3e-3, total_steps=steps)
+    x_all, y_all = torch.from_numpy(images), torch.from_numpy(labels).long()
+    g = torch.Generator().manual_seed(seed)
+    model.train()
+    for _ in range(epochs):
+        perm = torch.randperm(len(y_all), generator=g)
+        for i in range(len(perm) // batch):
+            idx = perm[i * batch:(i + 1) * batch]
+            x = _as_input(x_all[idx]).to(device)
+            # small shifts so the judge does not rely on exact centring
+            dx, dy = torch.randint(-2, 3, (2,), generator=g).tolist()
+            x = torch.roll(x, (dy, dx), (2, 3))
+            loss = F.cross_entropy(model(x), y_all[idx].to(device), label_smoothing=0.05)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+    return model.eval()
+
+
+@torch.no_grad()
+def _predict(model: Classifier, images, device: str, batch: int = 1024):
+    feats, preds = [], []
+    for i in range(0, len(images), batch):
+        x = _as_input(images[i:i + batch]).to(device)
+        f = model.features(x)
+        feats.append(f.cpu())
+        preds.append(model.head(f).argmax(1).cpu())
+    return torch.cat(feats).double(), torch.cat(preds)
+
+
+def _diversity(features: torch.Tensor, labels: torch.Tensor, num_classes: int) -> np.ndarray:
+    """Per class: mean pairwise Euclidean distance between its samples' features."""
+    out = np.full(num_classes, np.nan)
+    for c in range(num_classes):
+        f = features[labels == c]
+        if len(f) >= 2:
+            d = torch.cdist(f, f)
+            out[c] = float(d.sum() / (len(f) * (len(f) - 1)))
+    return out
+
+
+def frechet_distance(a: torch.Tensor, b: torch.Tensor) -> float:
+    """FID between two feature sets (rows): |mu_a - mu_b|² + Tr(Sa + Sb - 2 (Sa Sb)^½)."""
+    mu_a, mu_b = a.mean(0), b.mean(0)
+    sa, sb = torch.cov(a.T), torch.cov(b.T)
+    # Tr((Sa Sb)^½) = sum of sqrt(eig(Sa^½ Sb Sa^½)), a symmetric PSD matrix: stable with eigh.
+    w, v = torch.linalg.eigh(sa)
+    root_a = (v * w.clamp(min=0).sqrt()) @ v.T
+    middle = torch.linalg.eigvalsh(root_a @ sb @ root_a).clamp(min=0).sqrt().sum()
+    return float((mu_a - mu_b).pow(2).sum() + sa.trace() + sb.trace() - 2 * middle)
+
+
+def _per_class_sample(labels: np.ndarray, per_class: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    picks = []
+    for c in np.unique(labels):
+        idx = np.flatnonzero(labels == c)
+        picks.append(rng.choice(idx, size=min(per_class, len(idx)), replace=False))
+    return np.sort(np.concatenate(picks))
+
+
+def _classifier_for(train_images, train_labels, num_classes, cfg: EvalConfig, device, cache: Path,
+                    log) -> Classifier:
+    digest = hashlib.sha256(train_images.tobytes()[:50_000_000] + train_labels.tobytes())
+    digest.update(f"{cfg.classifier_epochs}:{cfg.classifier_batch}:{cfg.seed}:{num_classes}".encode())
+    path = cache / f"emnist-judge-{digest.hexdigest()[:16]}.safetensors"
+    model = Classifier(num_classes)
+    if path.is_file():
+        from safetensors.torch import load_file
+
+        model.load_state_dict(load_file(str(path)))
+        return model.to(device).eval()
+    log(f"training the judge classifier on {len(train_labels)} real characters "
+        f"({cfg.classifier_epochs} epochs)")
+    model = train_classifier(train_images, train_labels, num_classes, cfg.classifier_epochs,
+                             cfg.classifier_batch, cfg.seed, device)
+    from safetensors.torch import save_file
+
+    cache.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, str(tmp))
+    tmp.replace(path)
+    return model
+
+
+def evaluate(weights: Path | None = None, data: Path | None = None, device: str = "cpu",
+             options: Sequence[str] = (), log=lambda message: None) -> dict[str, Any]:
+    from . import data as emnist_data
+    from .dataset import data_cache, resolve_folder
+    from .generator import EmnistGenerator
+
+    cfg = apply_overrides(EvalConfig(), list(options))
+    gen = EmnistGenerator(weights_dir=str(weights) if weights else None)
+    classes = gen.classes
+    ppf = cfg.per_class_per_font or gen.train_config.get("per_class_per_font", 40)
+    folder = resolve_folder(data, classes.name, ppf, log)
+    train = emnist_data.load(folder, "train", classes.name)
+    test = emnist_data.load(folder, "test", classes.name)
+    n = len(classes)
+    judge = _classifier_for(train.images, train.labels, n, cfg, device, data_cache(), log)
+
+    pick = _per_class_sample(test.labels, cfg.real_per_class, cfg.seed)
+    real_x, real_y = test.images[pick], torch.from_numpy(test.labels[pick])
+    real_f, real_p = _predict(judge, real_x, device)
+    real_acc = float((real_p == real_y).double().mean()) * 100
+
+    gen_y = torch.arange(n).repeat_interleave(cfg.samples_per_class)
+    torch.manual_seed(cfg.seed)
+    with torch.no_grad():
+        gen.net.to(device)
+        chunks = []
+        for i in range(0, len(gen_y), 2048):
+            y = gen_y[i:i + 2048]
+            z = torch.randn(len(y), gen.net_config.latent_dim)
+            chunks.append(((gen.net(z.to(device), y.to(device)) + 1) / 2).squeeze(1).cpu())
+        gen_x = torch.cat(chunks).clamp(0, 1)
+    gen_f, gen_p = _predict(judge, gen_x, device)
+    gen_acc = float((gen_p == gen_y).double().mean()) * 100
+
+    per_class_acc = [float((gen_p[gen_y == c] == c).double().mean()) * 100 for c in range(n)]
+    div_real = _diversity(real_f, real_y, n)
+    div_gen = _diversity(gen_f, gen_y, n)
+    ratios = div_gen / div_real
+    ratio = float(np.nanmean(div_gen) / np.nanmean(div_real))
+    worst = int(np.nanargmin(ratios))
+    collapsed = [classes.chars[c] for c in range(n) if ratios[c] < COLLAPSE_RATIO]
+    fid = frechet_distance(gen_f, real_f)
+    train_pick = _per_class_sample(train.labels, cfg.real_per_class, cfg.seed + 1)
+    fid_ref = frechet_distance(_predict(judge, train.images[train_pick], device)[0], real_f)
+
+    figures = [
+        {"name": "judge accuracy on real test characters (%)", "value": round(real_acc, 2),
+         "target": "reference", "pass": None},
+        {"name": "judge accuracy on generated characters (%)", "value": round(gen_acc, 2),
+         "target": f">= {real_acc - ACCURACY_GAP:.1f} (real - {ACCURACY_GAP:g})",
+         "pass": gen_acc >= real_acc - ACCURACY_GAP},
+        {"name": "intra-class diversity, generated / real", "value": round(ratio, 3),
+         "target": f">= {DIVERSITY_RATIO}", "pass": ratio >= DIVERSITY_RATIO},
+        {"name": f"lowest class diversity ratio ({classes.chars[worst]!r})",
+         "value": round(float(ratios[worst]), 3), "target": f">= {COLLAPSE_RATIO} (no collapse)",
+         "pass": not collapsed},
+        {"name": "FID, generated vs real test (judge features)", "value": round(fid, 3),
+         "target": f"reference: real train vs real test {fid_ref:.3f}", "pass": None},
+    ]
+    return {
+        "model": str(gen.folder), "data": str(folder), "classes": classes.name,
+        "samples_per_class": cfg.samples_per_class, "real_test_characters": int(len(pick)),
+        "figures": figures,
+        "per_class": {classes.chars[c]: {"generated_accuracy": round(per_class_acc[c], 1),
+                                         "diversity_ratio": None if math.isnan(ratios[c])
+                                         else round(float(ratios[c]), 3)} for c in range(n)},
+        "collapsed_classes": collapsed,
+    }
