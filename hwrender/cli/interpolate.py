@@ -1,0 +1,198 @@
+"""``hwrender interpolate STYLE_A STYLE_B``: a phrase morphing from one style into another.
+
+Writes a strip (one row per step, A at the top) as PNG/JPEG, or an animation as GIF (A → B and
+back). Works with any generator whose objects offer ``interpolate(units, style_a, style_b, t,
+seed, device)`` (the glyph styler does); the generator of each character is found through the
+registry like ``write`` finds it, among the generators that can interpolate.
+"""
+
+from __future__ import annotations
+
+import os
+import unicodedata
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ..errors import GeneratorError, UsageError
+from . import app
+from ._console import note
+
+FORMATS = {".png": "PNG", ".gif": "GIF", ".jpg": "JPEG", ".jpeg": "JPEG"}
+
+
+@app.command("interpolate")
+def interpolate_cmd(
+    style_a: Annotated[str, typer.Argument(metavar="STYLE_A", help="The style at the start.")],
+    style_b: Annotated[str, typer.Argument(metavar="STYLE_B", help="The style at the end.")],
+    output: Annotated[Path, typer.Option(
+        "-o", "--output", help="strip.png (rows = steps) or anim.gif (frames = steps).")],
+    text: Annotated[str, typer.Option("--text", "-t", help="The phrase to write.")] = "안녕하세요",
+    steps: Annotated[int, typer.Option("--steps", "-n", help="Steps from A to B, both included.")] = 8,
+    generator: Annotated[Optional[str], typer.Option(
+        "-g", "--generator", help="Generator to use (default: the one that writes the text).")] = None,
+    seed: Annotated[int, typer.Option(help="Random seed (the same for every step).")] = 0,
+    device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
+    weights: Annotated[Optional[str], typer.Option(
+        help="Folder with model weights to use before the bundled ones.")] = None,
+    offline: Annotated[bool, typer.Option(help="Never download weights.")] = False,
+    frame_ms: Annotated[int, typer.Option("--frame-ms", help="GIF: milliseconds per frame.")] = 120,
+) -> None:
+    """Write TEXT in styles blended from STYLE_A to STYLE_B: a strip (PNG) or an animation (GIF)."""
+    from ..device import check_device_name
+
+    fmt = FORMATS.get(output.suffix.lower())
+    if fmt is None:
+        raise UsageError(f"cannot tell the format of {output}", "name it .png, .jpg or .gif")
+    if steps < 2:
+        raise UsageError(f"--steps must be at least 2, got {steps}", "use e.g. --steps 8")
+    if not text.strip():
+        raise UsageError("--text is empty", "give a phrase to write")
+    if output.parent and not output.parent.is_dir():
+        raise UsageError(f"folder {output.parent} does not exist", "create it first")
+    device = check_device_name(device)
+    rows = interpolate_rows(text, style_a, style_b, steps, generator=generator, seed=seed,
+                            device=device, weights=weights, offline=offline)
+    _save(rows, output, fmt, frame_ms)
+    note(f"wrote {output} ({steps} steps from {style_a} to {style_b})")
+
+
+def interpolate_rows(text: str, style_a: str, style_b: str, steps: int, *, generator=None,
+                     seed: int = 0, device: str = "auto", weights=None, offline: bool = False,
+                     registry=None):
+    """One grey image (uint8, dark ink on white) per step, all the same size."""
+    import numpy as np
+
+    from ..errors import HwrenderError
+    from ..plan import Planner
+    from ..registry import default_registry
+
+    registry = registry or default_registry()
+    offline_flag = offline or None
+    chars = [c for c in text if not c.isspace()]
+    # which generator writes each character: the named one, else the first that covers it and
+    # can interpolate (the default plan first, then generators used only when named)
+    names: list[str] = []
+    planner = Planner(registry)
+    first_error: HwrenderError | None = None
+    for ch in chars:
+        if generator is not None:
+            spec = registry.get(generator)
+            if not spec.covers(ch):
+                raise UsageError(f"generator {generator!r} does not write {ch!r}",
+                                 "leave out --generator, or change the text")
+            names.append(spec.name)
+            continue
+        script = _script(ch)
+        order = planner.candidates(script) + [s for s in registry.specs()
+                                              if s.serves(script) and not s.auto]
+        found = None
+        for spec in order:
+            if not spec.covers(ch):
+                continue
+            try:
+                gen = registry.instance(spec.name, weights, offline_flag)
+            except HwrenderError as exc:  # e.g. its weights are missing: say so if none fits
+                first_error = first_error or exc
+                continue
+            if callable(getattr(gen, "interpolate", None)):
+                found = spec.name
+                break
+        if found is None:
+            if first_error is not None:
+                raise first_error
+            raise GeneratorError(f"no installed generator can interpolate styles for {ch!r}",
+                                 "the glyph styler does this for Hangul and Han: "
+                                 "`hwrender generators` shows whether its weights are here")
+        names.append(found)
+    ts = [k / (steps - 1) for k in range(steps)]
+    rows = []
+    for t in ts:
+        inks = [None] * len(chars)
+        for name in dict.fromkeys(names):
+            idx = [i for i, n in enumerate(names) if n == name]
+            gen = registry.instance(name, weights, offline_flag)
+            out = gen.interpolate([chars[i] for i in idx], style_a, style_b, t, seed, device)
+            for i, ink in zip(idx, out):
+                inks[i] = ink
+        rows.append(_line(text, inks))
+    height = max(r.shape[0] for r in rows)
+    width = max(r.shape[1] for r in rows)
+    padded = []
+    for r in rows:
+        canvas = np.zeros((height, width), np.float32)
+        canvas[:r.shape[0], :r.shape[1]] = r
+        padded.append(np.rint((1.0 - canvas) * 255).astype(np.uint8))
+    return padded
+
+
+def _script(ch: str) -> str:
+    from fontTools import unicodedata as fu
+
+    script = fu.script(ch)
+    if script in ("Zyyy", "Zinh", "Zzzz"):
+        name = unicodedata.name(ch, "")
+        return "Hang" if "HANGUL" in name else "Hani" if "CJK" in name or "IDEOGRAPHIC" in name \
+            else script
+    return script
+
+
+def _line(text: str, inks):
+    """The ink images side by side on one baseline, scaled to the first one's x-height."""
+    import numpy as np
+    from PIL import Image
+
+    ref = inks[0].x_height
+    pad = 8
+    placed = []
+    ascent = descent = 0.0
+    x = float(pad)
+    k = 0
+    for ch in text:
+        if ch.isspace():
+            x += 0.9 * ref
+            continue
+        ink = inks[k]
+        k += 1
+        s = ref / ink.x_height
+        a = ink.alpha
+        if abs(s - 1.0) > 1e-3:
+            h, w = max(1, round(a.shape[0] * s)), max(1, round(a.shape[1] * s))
+            a = np.asarray(Image.fromarray(a, "F").resize((w, h), Image.Resampling.BILINEAR))
+        placed.append((a, x, ink.baseline * s))
+        ascent = max(ascent, ink.baseline * s)
+        descent = max(descent, a.shape[0] - ink.baseline * s)
+        x += ink.advance * s
+    height = int(np.ceil(ascent + descent)) + 2 * pad
+    width = int(np.ceil(x + max(a.shape[1] for a, _, _ in placed))) + pad
+    canvas = np.zeros((height, width), np.float32)
+    base = pad + ascent
+    for a, x0, bl in placed:
+        top = int(round(base - bl))
+        left = int(round(x0))
+        region = canvas[top:top + a.shape[0], left:left + a.shape[1]]
+        np.maximum(region, a[:region.shape[0], :region.shape[1]], out=region)
+    return np.clip(canvas, 0.0, 1.0)
+
+
+def _save(rows, output: Path, fmt: str, frame_ms: int) -> None:
+    """Write atomically: a failure leaves no partial file."""
+    import numpy as np
+    from PIL import Image
+
+    tmp = output.with_name(f".{output.name}.tmp")
+    try:
+        if fmt == "GIF":
+            frames = [Image.fromarray(r, "L") for r in rows]
+            frames = frames + frames[-2:0:-1]  # there and back
+            frames[0].save(tmp, format="GIF", save_all=True, append_images=frames[1:],
+                           duration=frame_ms, loop=0)
+        else:
+            gap = np.full((6, rows[0].shape[1]), 255, np.uint8)
+            strip = np.concatenate([x for r in rows for x in (r, gap)][:-1])
+            Image.fromarray(strip, "L").save(tmp, format=fmt)
+        os.replace(tmp, output)
+    finally:
+        if tmp.exists():
+            tmp.unlink()

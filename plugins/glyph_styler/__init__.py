@@ -1,0 +1,164 @@
+"""The glyph styler: Hangul and Han written by a zi2zi-style U-Net that redraws a plain Gothic
+glyph in a learned handwriting style (after kaonashi-tyc/zi2zi and jeina7/Handwriting_styler).
+
+**One network for both scripts.** Its style categories are the handwriting fonts of both scripts
+(14 Hangul, 10 Chinese in the corpus); Hangul and Han are drawn with the same brush strokes (dots,
+ticks, hooks, the same pen on the same square em box), so one encoder-decoder learns that stroke
+knowledge from twice the data, and one training run (~an hour of CPU) serves both instead of two
+half-trained models. It is exposed as two generators, ``hangul`` (Hang: the 11,172 syllables and
+the jamo) and ``cjk`` (Hani: the 6,763 GB 2312 ideographs and CJK punctuation; not Kana, which no
+training font here has), sharing the loaded network, so that each script has its own default and
+named styles: ``--style nanum-pen`` restyles the Hangul of a mixed text and leaves its Han in the
+Han default. Any style vector can draw any character, which ``hwrender interpolate`` uses.
+
+Registering is cheap: no torch, no weights. The generators are part of the default plan (and,
+with priority 50, win over the ``font`` fallback for Hang and Hani) only when the trained weights
+are present locally (bundled or in the Hugging Face cache: a cheap manifest and size check);
+otherwise ``hwrender generators`` says how to get them, and naming one (``--generator
+Hang=hangul``) fails with a one-line hint. A fresh clone without weights writes as before.
+
+Modules: ``model`` (the networks), ``data`` (character sets, glyph frames, pairs), ``styler`` (the
+loaded model: styles, source glyphs, ink images), ``generator`` (the adapter), ``train`` (the
+training task and fine-tuning), ``evaluate`` (``hwrender eval glyph-styler``).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+SOURCE_FONT = Path(__file__).resolve().parent / "fonts" / "NotoSansCJKsc-Regular-subset.otf"
+SOURCE_LICENSE = "OFL-1.1"
+WEIGHTS_NAME = "glyph-styler"
+TRAINER_NAME = "glyph-styler"
+PRIORITY = 50  # above the font fallback (-100): the default for Hang and Hani once weights exist
+GENERATORS = {"hangul": "Hang", "cjk": "Hani"}
+
+
+def _local_model_folder() -> Path | None:
+    """The folder of the shipped model when it is on this machine (bundled or cached), else None.
+
+    Cheap enough for registration: file sizes and the safetensors header, no hashing, no network.
+    """
+    try:
+        from hwrender import weights as store
+
+        if store.model_status(WEIGHTS_NAME) not in ("bundled", "cached"):
+            return None
+        manifest = store._known_manifest(WEIGHTS_NAME)
+        bundled = store._bundled_folder(WEIGHTS_NAME)
+        if bundled is not None and store._complete(bundled, manifest):
+            return bundled
+        return store._snapshot_folder(manifest)
+    except Exception:  # a listing must never break over a broken model: it shows in the status
+        return None
+
+
+@lru_cache(maxsize=1)
+def _local_config() -> dict | None:
+    folder = _local_model_folder()
+    if folder is None:
+        return None
+    try:
+        import json
+
+        return json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def styles(script: str) -> tuple[str, ...]:
+    """The named styles of ``script`` in the shipped model (empty until its weights are here)."""
+    config = _local_config()
+    if not config:
+        return ()
+    return tuple(s for s, sc in zip(config.get("styles", ()), config.get("style_scripts", ()))
+                 if sc in (script, "*"))
+
+
+@lru_cache(maxsize=None)
+def charset(script: str) -> frozenset[str]:
+    """What the styler writes for ``script``: the served set the bundled source font covers."""
+    from .data import font_cmap, served
+
+    if not SOURCE_FONT.is_file():
+        return frozenset()
+    cmap = font_cmap(SOURCE_FONT)
+    return frozenset(c for c in served(script) if c in cmap)
+
+
+def status() -> str:
+    from hwrender import weights as store
+
+    if not SOURCE_FONT.is_file():
+        return f"broken: the source font {SOURCE_FONT.name} is missing (reinstall hwrender)"
+    state = store.model_status(WEIGHTS_NAME)
+    if state == "unknown model":
+        return (f"not trained yet: no {WEIGHTS_NAME!r} weights (train with `hwrender train "
+                f"{TRAINER_NAME}`, then use --weights RUN/model)")
+    if state.startswith("not downloaded"):
+        return f"{state}; until then the fallback writes Hangul and Han"
+    return state
+
+
+def _factory(script: str):
+    def build(weights_dir: str | None = None, offline: bool | None = None):
+        from .generator import GlyphStylerGenerator
+
+        return GlyphStylerGenerator(script, weights_dir=weights_dir, offline=offline)
+
+    return build
+
+
+def _build_task(options: list[str]):
+    from .train import build_task
+
+    return build_task(options)
+
+
+def _evaluate(weights=None, data=None, device="cpu", options=(), log=None):
+    from .evaluate import evaluate
+
+    return evaluate(weights=weights, data=data, device=device, options=list(options or []), log=log)
+
+
+def _card(folder, report):
+    from .train import card_for
+
+    return card_for(folder, report)
+
+
+def register(register) -> None:
+    """The ``hwrender.generators`` entry-point hook."""
+    from hwrender.registry import GeneratorSpec
+    from hwrender.train import TrainerSpec
+
+    ready = _local_model_folder() is not None
+    for name, script in GENERATORS.items():
+        what = "Hangul" if script == "Hang" else "Han (Chinese)"
+        register(GeneratorSpec(
+            name=name,
+            scripts=(script,),
+            unit="glyph",
+            factory=_factory(script),
+            charset=lambda script=script: charset(script),
+            priority=PRIORITY,
+            styles=styles(script),
+            description=f"{what} glyphs restyled by the U-Net glyph styler (zi2zi), one network "
+                        "for Hangul and Han",
+            weights=WEIGHTS_NAME,
+            auto=ready,
+            status=status,
+        ))
+    import dataclasses
+
+    extra = {"card": _card} if "card" in {f.name for f in dataclasses.fields(TrainerSpec)} else {}
+    register(TrainerSpec(
+        name=TRAINER_NAME,
+        description="U-Net glyph styler for Hangul and Han (zi2zi): pairs from the font corpus, "
+                    "--finetune FROM --data GLYPHS adds a style",
+        build=_build_task,
+        evaluate=_evaluate,
+        **extra,
+        defaults={"batch_size": 64, "epochs": 6, "checkpoint_every": 500, "sample_every": 1000},
+    ))

@@ -1,0 +1,37 @@
+"""The ``hangul`` and ``cjk`` generators: the Generator interface over a shared ``GlyphStyler``."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from hwrender.errors import GeneratorError
+from hwrender.ink import InkImage
+from hwrender.registry import Generator
+
+from .styler import GlyphStyler
+
+
+class GlyphStylerGenerator(Generator):
+    """Writes one glyph per unit for one script; all glyphs of a call go through one batched pass.
+
+    The same seed gives the same ink; every glyph of a call gets its own dropout masks, so a
+    character that occurs twice on a page is drawn twice, a little differently.
+    """
+
+    def __init__(self, script: str, weights_dir: str | None = None, offline: bool | None = None):
+        self.script = script
+        self.styler = GlyphStyler.load(weights_dir, offline)  # shared by hangul and cjk
+
+    def generate(self, units: Sequence[str], style: str | None, seed: int,
+                 device: str = "cpu") -> list[InkImage]:
+        bad = next((u for u in units if len(u) != 1), None)
+        if bad is not None:
+            raise GeneratorError(f"the glyph styler writes one character per unit, got {bad!r}",
+                                 "report this: the planner should split glyph runs")
+        return self.styler.write(list(units), style, seed, device, script=self.script)
+
+    def interpolate(self, units: Sequence[str], style_a: str, style_b: str, t: float, seed: int,
+                    device: str = "cpu") -> list[InkImage]:
+        """``units`` in the style ``(1 - t) * A + t * B`` (``hwrender interpolate``)."""
+        return self.styler.write(list(units), f"{style_a}*{1.0 - t}+{style_b}*{t}", seed, device,
+                                 script=self.script)

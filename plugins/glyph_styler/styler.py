@@ -1,0 +1,266 @@
+"""A trained glyph styler: the U-Net, its style table, and the bundled source font drawn in the
+frames the model was trained with. Turns characters and a style into ink images.
+
+Loaded once per weights folder and shared by the ``hangul`` and ``cjk`` generators (one network).
+Imports torch: reached only through a generator's factory, the trainer or ``hwrender interpolate``.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import torch
+
+from hwrender.errors import UsageError, WeightsError
+from hwrender.ink import InkImage
+
+from . import SOURCE_FONT, WEIGHTS_NAME
+from .data import Frame, GlyphRenderer, em_box_columns, font_cmap, script_of, served
+from .model import GlyphUNet, ModelConfig, to_alpha, to_model
+
+FAMILY = "glyph-styler"
+CHUNK = 256  # glyphs per forward pass: bounded memory, still one pass for most pages
+MARGIN = 0.06  # of an em, kept around the em box so overhanging strokes are not cut
+TRACKING = 0.04  # of an em, added to each advance: handwriting is set a little looser than type
+INK_FLOOR = 0.08  # alpha below this is GAN haze on the paper, not ink
+
+
+def source_font_path(config: Mapping[str, Any]) -> Path:
+    """The source font a model was trained with: the bundled one (by file name), or a path."""
+    name = config.get("source_font", {}).get("file")
+    if not name:
+        return SOURCE_FONT
+    path = Path(name)
+    return path if path.is_absolute() else SOURCE_FONT.parent / path
+
+
+def glyph_seed(seed: int, i: int) -> int:
+    """A 63-bit seed for the glyphs of a call from position ``i`` on (splitmix64 of both)."""
+    m = (1 << 64) - 1
+    x = (int(seed) * 0x9E3779B97F4A7C15 + i + 1) & m
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & m
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & m
+    return (x ^ (x >> 31)) & 0x7FFF_FFFF_FFFF_FFFF
+
+
+def bf16_fast() -> bool:
+    """Whether this CPU runs bfloat16 natively (AVX512-BF16/AMX): then inference uses it."""
+    if os.environ.get("HWRENDER_BF16", "").lower() in ("0", "false", "no"):
+        return False
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
+
+
+class GlyphStyler:
+    """The network and everything it needs at inference (see the module docstring)."""
+
+    def __init__(self, model: GlyphUNet, config: Mapping[str, Any], source_font: Path | None = None,
+                 name: str = FAMILY):
+        self.model = model.eval()
+        self.config = dict(config)
+        self.name = name
+        self.cfg = model.cfg
+        self.size = self.cfg.image_size
+        self.styles: list[str] = list(config["styles"])
+        self.style_scripts: list[str] = list(config["style_scripts"])
+        self.default_styles: dict[str, str] = dict(config.get("default_styles", {}))
+        self.frames = {k: Frame.from_list(v) for k, v in config["frames"].items()}
+        self.x_height_em = float(config.get("x_height_em", 0.543))
+        self.variation = float(config.get("variation", 1.0))
+        self.source_font = Path(source_font or source_font_path(config))
+        self.source_index = int(config.get("source_font", {}).get("index", 0))
+        self._renderers: dict[str, GlyphRenderer] = {}
+        self._charsets: dict[str, frozenset[str]] = {}
+        self._source_cache: dict[str, np.ndarray] = {}
+        self._on: dict[str, GlyphUNet] = {"cpu": self.model}
+        self._lock = threading.Lock()
+        self.bf16 = bf16_fast()
+
+    # -- loading -----------------------------------------------------------------------------
+    @classmethod
+    def from_state(cls, state: Mapping[str, torch.Tensor], config: Mapping[str, Any],
+                   source_font: Path | None = None, name: str = FAMILY) -> "GlyphStyler":
+        mcfg = ModelConfig.from_dict(config["model"])
+        model = GlyphUNet(mcfg)
+        model.load_state_dict(state, strict=True)
+        return cls(model, config, source_font, name)
+
+    @classmethod
+    def load(cls, weights: str | os.PathLike | None = None, offline: bool | None = None) -> "GlyphStyler":
+        """The styler of a model folder (``--weights DIR``), a store name, or the shipped model."""
+        return _load(str(weights) if weights is not None else None, offline)
+
+    def charset(self, script: str) -> frozenset[str]:
+        """What this model writes for ``script``: the served set its source font covers."""
+        cs = self._charsets.get(script)
+        if cs is None:
+            cmap = font_cmap(self.source_font, self.source_index)
+            cs = self._charsets[script] = served(script) & cmap
+        return cs
+
+    # -- styles --------------------------------------------------------------------------------
+    def known_styles(self, script: str | None = None) -> list[str]:
+        return [s for s, sc in zip(self.styles, self.style_scripts)
+                if script is None or sc == script or sc == "*"]
+
+    def style_vector(self, style: str | None, script: str) -> torch.Tensor:
+        """The one place a style name becomes a style vector (embed_dim,).
+
+        ``None``: the model's default style for the script. A style name of the model (fonts it
+        was trained on, styles fine-tuned into it). A number: a seeded blend of the script's
+        styles, a new hand per number. ``A+B`` / ``A*0.3+B*0.7``: a blend of named styles.
+        """
+        table = self.model.styles.weight.detach()
+        if style is None:
+            style = self.default_styles.get(script) or (self.known_styles(script) or self.styles)[0]
+        if style in self.styles:
+            return table[self.styles.index(style)].clone()
+        if style.isdigit():
+            own = [self.styles.index(s) for s in self.known_styles(script)] or list(range(len(self.styles)))
+            rng = np.random.default_rng([int(style), 0 if script == "Hang" else 1])
+            w = torch.from_numpy(rng.dirichlet(np.full(len(own), 0.6))).to(table.dtype)
+            return (w[:, None] * table[own]).sum(0)
+        if "+" in style:
+            parts = [p.strip() for p in style.split("+") if p.strip()]
+            vecs, weights = [], []
+            for p in parts:
+                name, _, weight = p.partition("*")
+                vecs.append(self.style_vector(name.strip(), script))
+                weights.append(float(weight) if weight else 1.0)
+            w = torch.tensor(weights)
+            return (w[:, None] * torch.stack(vecs)).sum(0) / w.sum()
+        raise UsageError(f"the glyph styler has no style {style!r}",
+                         f"known styles: {', '.join(self.known_styles(script))}, or a number")
+
+    # -- drawing -------------------------------------------------------------------------------
+    def renderer(self, script: str) -> GlyphRenderer:
+        r = self._renderers.get(script)
+        if r is None:
+            r = self._renderers[script] = GlyphRenderer(
+                self.source_font, self.source_index, self.frames[f"source:{script}"], self.size)
+        return r
+
+    def sources(self, chars: Sequence[str]) -> np.ndarray:
+        """Source glyphs (N, S, S) uint8, drawn once per character and kept."""
+        missing = [c for c in dict.fromkeys(chars) if c not in self._source_cache]
+        for script in ("Hang", "Hani"):
+            todo = [c for c in missing if script_of(c) == script]
+            if todo:
+                imgs, _ = self.renderer(script).render(todo)
+                self._source_cache.update(zip(todo, imgs))
+        if len(self._source_cache) > 50_000:  # bounded: a long text of rare characters
+            keep = set(chars)
+            self._source_cache = {c: a for c, a in self._source_cache.items() if c in keep}
+        return np.stack([self._source_cache[c] for c in chars]) if chars else \
+            np.zeros((0, self.size, self.size), np.uint8)
+
+    def _model_on(self, device: str) -> GlyphUNet:
+        with self._lock:
+            m = self._on.get(device)
+            if m is None:
+                import copy
+
+                m = self._on[device] = copy.deepcopy(self.model).to(device).eval()
+            return m
+
+    @torch.inference_mode()
+    def run(self, chars: Sequence[str], styles: torch.Tensor, seed: int | None,
+            device: str = "cpu", variation: float | None = None) -> np.ndarray:
+        """Styled glyphs (N, S, S) float alpha for ``chars`` with style vectors ``styles`` (N, E).
+
+        A ``seed`` turns decoder dropout on with seeded masks, different for every glyph (the
+        same character twice is drawn twice); ``None`` gives the deterministic mean glyph.
+        """
+        from hwrender.device import resolve_device
+
+        n = len(chars)
+        out = np.zeros((n, self.size, self.size), np.float32)
+        if n == 0:
+            return out
+        device = resolve_device(str(device))  # "auto" comes straight from the options
+        model = self._model_on(device)
+        cpu = str(device).startswith("cpu")
+        var = self.variation if variation is None else variation
+        src_all = self.sources(chars)
+        for i in range(0, n, CHUNK):
+            j = min(n, i + CHUNK)
+            x = to_model(torch.from_numpy(src_all[i:j])).to(device)
+            if cpu:
+                x = x.contiguous(memory_format=torch.channels_last)
+            masks = None if seed is None else model.dropout_masks(j - i, glyph_seed(seed, i), var,
+                                                                  device)
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cpu and self.bf16):
+                y, _ = model(x, styles[i:j].to(device), masks)
+            out[i:j] = to_alpha(y).cpu().numpy()
+        return out
+
+    def ink_images(self, chars: Sequence[str], alphas: np.ndarray, style: str | None) -> list[InkImage]:
+        """Cut each styled glyph to its em box (plus a margin) and attach the line metrics."""
+        inks = []
+        for ch, a in zip(chars, alphas):
+            script = script_of(ch)
+            frame = self.frames[f"source:{script}"]
+            adv = self.renderer(script).advance(ch) or frame.size
+            margin = MARGIN * frame.size
+            c0, c1 = em_box_columns(frame, adv, self.size, margin)
+            a = np.clip((a[:, c0:c1] - INK_FLOOR) / (1.0 - INK_FLOOR), 0.0, 1.0)
+            inks.append(InkImage(
+                alpha=np.ascontiguousarray(a, np.float32), baseline=frame.y,
+                x_height=self.x_height_em * frame.size,
+                advance=(frame.x - c0) + adv + TRACKING * frame.size, text=ch,
+                meta={"style": style, "substituted": []}))
+        return inks
+
+    def write(self, chars: Sequence[str], style: str | None, seed: int, device: str = "cpu",
+              script: str | None = None) -> list[InkImage]:
+        """Ink images of ``chars`` in ``style``: what a generator's ``generate`` returns."""
+        if not chars:
+            return []
+        vecs = {}
+        rows = []
+        for ch in chars:
+            sc = script or script_of(ch)
+            if sc not in vecs:
+                vecs[sc] = self.style_vector(style, sc)
+            rows.append(vecs[sc])
+        alphas = self.run(chars, torch.stack(rows), seed, device)
+        return self.ink_images(chars, alphas, style)
+
+
+@lru_cache(maxsize=4)
+def _load(weights: str | None, offline: bool | None) -> GlyphStyler:
+    from hwrender import weights as store
+
+    if weights is None or not Path(weights).is_dir():
+        name = weights or WEIGHTS_NAME
+        status = store.model_status(name)
+        if status == "unknown model":
+            raise WeightsError(
+                f"the glyph styler has no trained weights yet (no model {name!r} in the weights store)",
+                f"train one with `hwrender train {FAMILY}` and give its folder "
+                "(e.g. --weights runs/glyph-styler/model); meanwhile --missing fallback writes "
+                "Hangul and Han with a system font")
+        files = store.resolve(name, offline=offline)
+    else:
+        files = store.resolve(WEIGHTS_NAME, weights_dir=weights, offline=offline)
+    config = files.config
+    if config.get("family") != FAMILY:
+        raise WeightsError(f"{files.folder} is not a glyph styler model (family {config.get('family')!r})",
+                           "pass the folder of a model trained with `hwrender train glyph-styler`")
+    mcfg = ModelConfig.from_dict(config["model"])
+    model = GlyphUNet(mcfg)
+    shapes = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+    state = files.load_state_dict(shapes)
+    model.load_state_dict({k: v.float() for k, v in state.items()}, strict=True)
+    source_path = source_font_path(config)
+    if not source_path.is_file():
+        raise WeightsError(f"the source font {source_path.name} of model {files.folder} is missing",
+                           "reinstall hwrender (the font ships with it)")
+    return GlyphStyler(model, config, source_path, name=files.name)

@@ -1,0 +1,378 @@
+"""The glyph styler (plugins/glyph_styler): networks, data, training, fine-tuning, the generator.
+
+Offline, CPU, no font corpus: tiny TrueType fonts with a few Hangul and Han code points drawn as
+bars are built here with fontTools, and the ``tiny`` variant (16 px, a few thousand weights) trains
+on them in seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from hwrender.errors import UsageError, WeightsError
+from hwrender.train.loop import LoopOptions, train
+from hwrender_plugins.glyph_styler import data as gdata
+from hwrender_plugins.glyph_styler.model import Discriminator, GlyphUNet, ModelConfig
+from hwrender_plugins.glyph_styler.styler import GlyphStyler
+from hwrender_plugins.glyph_styler.train import build_task
+
+HANG = gdata.ksx1001_hangul()[:14]
+HANI = gdata.gb2312_hanzi(1)[:14]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Tiny models: thread start-up costs more than the work, and other jobs may share the CPU."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def make_font(path: Path, chars, style: int) -> Path:
+    """A TrueType font drawing each character as three bars placed by its crc32; ``style`` changes
+    the bars' weight and slant, so fonts share shapes but differ in hand."""
+    from fontTools.fontBuilder import FontBuilder
+    from fontTools.pens.ttGlyphPen import TTGlyphPen
+
+    def bar(pen, x0, y0, x1, y1, slant=0):
+        pen.moveTo((x0, y0))
+        pen.lineTo((x0 + slant, y1))
+        pen.lineTo((x1 + slant, y1))
+        pen.lineTo((x1, y0))
+        pen.closePath()
+
+    names = {c: f"uni{ord(c):04X}" for c in chars}
+    glyphs = {}
+    pen = TTGlyphPen(None)
+    bar(pen, 100, 0, 800, 700)
+    glyphs[".notdef"] = pen.glyph()
+    w, slant = 50 + 40 * style, 60 * style
+    for c, name in names.items():
+        h = zlib.crc32(c.encode())
+        pen = TTGlyphPen(None)
+        y = 100 + (h % 6) * 100
+        x = 150 + ((h >> 4) % 6) * 100
+        bar(pen, 100, y, 850, y + w)  # a horizontal stroke
+        bar(pen, x, -50, x + w, 780, slant)  # a vertical one
+        bar(pen, 120 + (h >> 8) % 3 * 200, 600, 400 + (h >> 8) % 3 * 200, 600 + w)
+        glyphs[name] = pen.glyph()
+    fb = FontBuilder(1000, isTTF=True)
+    fb.setupGlyphOrder([".notdef", *names.values()])
+    fb.setupCharacterMap({ord(c): n for c, n in names.items()})
+    fb.setupGlyf(glyphs)
+    glyf = fb.font["glyf"]
+    fb.setupHorizontalMetrics({n: (1000, glyf[n].xMin if glyf[n].numberOfContours else 0)
+                               for n in [".notdef", *names.values()]})
+    fb.setupHorizontalHeader(ascent=880, descent=-120)
+    fb.setupNameTable({"familyName": f"Tiny{style}", "styleName": "Regular"})
+    fb.setupOS2(sTypoAscender=880, sTypoDescender=-120, usWinAscent=880, usWinDescent=120,
+                sxHeight=500, sCapHeight=700)
+    fb.setupPost()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fb.save(str(path))
+    return path
+
+
+@pytest.fixture(scope="module")
+def fonts(tmp_path_factory) -> dict[str, Path]:
+    """A source font with both scripts and a corpus folder: 2 Hangul + 2 Han fonts, one held out each."""
+    root = tmp_path_factory.mktemp("fonts")
+    corpus = root / "corpus"
+    make_font(corpus / "Hang" / "hand-a.ttf", HANG, 1)
+    make_font(corpus / "Hang" / "hand-b.ttf", HANG[:10], 2)
+    make_font(corpus / "Hani" / "brush-c.ttf", HANI, 3)
+    make_font(corpus / "holdout" / "Hang" / "hand-x.ttf", HANG, 4)
+    make_font(corpus / "holdout" / "Hani" / "brush-y.ttf", HANI, 0)
+    source = make_font(root / "source.ttf", HANG + HANI, 0)
+    return {"corpus": corpus, "source": source}
+
+
+def _tiny_options(fonts, *extra):
+    return ["variant=tiny", f"source_font={fonts['source']}", *extra]
+
+
+@pytest.fixture(scope="module")
+def trained(fonts, tmp_path_factory) -> Path:
+    """A tiny model trained for a few steps: its run folder."""
+    out = tmp_path_factory.mktemp("run") / "run"
+    task = build_task(_tiny_options(fonts))
+    train(task, LoopOptions(out=out, batch_size=8, max_steps=4, data=fonts["corpus"],
+                            checkpoint_every=100, log_every=1), progress=False)
+    return out
+
+
+# ----------------------------------------------------------------------------------- networks
+
+
+def test_unet_and_discriminator_shapes_at_64():
+    cfg = ModelConfig(image_size=64, n_styles=5)
+    g, d = GlyphUNet(cfg).eval(), Discriminator(cfg).eval()
+    x = torch.rand(2, 1, 64, 64) * 2 - 1
+    with torch.no_grad():
+        y, code = g(x, torch.tensor([0, 4]))
+        patch, cat = d(x, y)
+    assert y.shape == (2, 1, 64, 64) and y.abs().max() <= 1
+    assert code.shape == (2, 256)  # 1x1 bottleneck, ngf 32 x max_mult 8
+    assert patch.shape == (2, 1, 8, 8) and cat.shape == (2, 5)
+    # style vectors work like ids (interpolation), and masks are per glyph
+    with torch.no_grad():
+        y2, _ = g(x, g.styles.weight[[0, 4]])
+    assert torch.allclose(y, y2, atol=1e-5)
+    shapes = [m.shape for m in g.dropout_masks(2, seed=1)]
+    assert shapes == [(2, 256, 2, 2), (2, 256, 4, 4), (2, 128, 8, 8)]
+    assert GlyphUNet(ModelConfig(image_size=128, n_styles=1))(
+        torch.zeros(1, 1, 128, 128), torch.tensor([0]))[0].shape == (1, 1, 128, 128)
+
+
+# ------------------------------------------------------------------------------------------ data
+
+
+def test_character_sets():
+    assert len(gdata.ksx1001_hangul()) == 2350 and len(gdata.gb2312_hanzi(1)) == 3755
+    assert len(gdata.gb2312_hanzi(2)) == 3008
+    assert "。" in gdata.served("Hani") and "ㅋ" in gdata.served("Hang")
+    assert len(gdata.served("Hang")) == 11172 + 51
+
+
+def test_pairs_from_tiny_fonts_are_centred_and_cached(fonts, tmp_path):
+    refs = gdata.folder_fonts(fonts["corpus"])
+    held = frozenset(gdata.heldout_chars("Hang", gdata.font_cmap(fonts["source"]), 2))
+    pairs = gdata.build_pairs(refs, fonts["source"], 0, 32, held, gdata.Selection(), fill=0.75)
+    assert pairs.styles == ["hand-a", "hand-b", "brush-c"]  # the held-out fonts are not styles
+    assert pairs.style_scripts == ["Hang", "Hang", "Hani"]
+    assert len(pairs) == (14 - 2) + (10 - len(held & set(HANG[:10]))) + 14
+    assert pairs.sources.shape == (len(pairs.chars), 32, 32) and pairs.targets.dtype == np.uint8
+    assert set(pairs.frames) >= {"source:Hang", "source:Hani", "hand-a", "brush-c"}
+    # the typical glyph of every font sits in the middle of the canvas at the same size
+    for images in (pairs.sources, pairs.targets[pairs.style_index == 0],
+                   pairs.targets[pairs.style_index == 2]):
+        boxes = np.array([gdata._bbox(a) for a in images])
+        centre = np.median((boxes[:, :2] + boxes[:, 2:]) / 2, axis=0)
+        extent = np.median(np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]))
+        assert np.all(np.abs(centre - 16) <= 2), centre
+        assert abs(extent - 24) <= 3, extent
+    path = tmp_path / "pairs.npz"
+    pairs.save(path)
+    again = gdata.PairSet.load(path)
+    assert again.chars == pairs.chars and np.array_equal(again.targets, pairs.targets)
+    assert again.frames == pairs.frames
+
+
+def test_heldout_split_has_no_overlap(fonts, trained):
+    config = json.loads((trained / "model" / "config.json").read_text())
+    held = set(config["heldout_chars"]["Hang"] + config["heldout_chars"]["Hani"])
+    assert len(held) == 4
+    pairs = gdata.PairSet.load(trained / "pairs.npz")
+    used = {pairs.chars[i] for i in pairs.char_index}
+    assert not held & used  # no held-out character is trained on, in any font
+    holdout = {f["id"] for f in config["fonts"] if f["holdout"]}
+    assert holdout == {"hand-x", "brush-y"}
+    assert not holdout & set(config["styles"])  # and no held-out font is a style
+
+
+def test_glyph_folder_labels(tmp_path):
+    from PIL import Image
+
+    img = Image.new("L", (20, 20), 255)
+    img.paste(0, (5, 5, 15, 15))
+    for name in ("가.png", "U+AC01.png", "각_2.png", "notes.txt"):
+        img.save(tmp_path / name, format="PNG") if name.endswith(".png") else \
+            (tmp_path / name).write_text("x")
+    got = sorted(c for c, _ in gdata.read_glyph_folder(tmp_path))
+    assert got == sorted(["가", "\uac01", "각"])
+    ink = gdata.load_ink(tmp_path / "가.png")
+    assert ink.shape == (10, 10) and ink.max() == 1.0
+    csv_dir = tmp_path / "csv"
+    csv_dir.mkdir()
+    img.save(csv_dir / "a.png")
+    (csv_dir / "labels.csv").write_text("filename,char\na.png,你\n", encoding="utf-8")
+    assert [c for c, _ in gdata.read_glyph_folder(csv_dir)] == ["你"]
+
+
+# ------------------------------------------------------------------------------------- training
+
+
+def test_tiny_training_step_changes_weights(fonts, tmp_path):
+    from hwrender.train import RunContext
+
+    task = build_task(_tiny_options(fonts))
+    task.setup(RunContext(out=tmp_path, device="cpu", seed=0, batch_size=8, data=fonts["corpus"]))
+    before = {k: v.clone() for k, v in task.G.state_dict().items()}
+    d_before = [p.clone() for p in task.D.parameters()]
+    torch.manual_seed(0)
+    losses = task.train_step(torch.arange(8), 0)
+    assert set(losses) >= {"l1", "const", "g_adv", "d_adv", "g_cat", "d_cat"}
+    assert all(np.isfinite(v) for v in losses.values())
+    changed = [k for k, v in task.G.state_dict().items() if not torch.equal(v, before[k])]
+    assert any(k.startswith("encoder.") for k in changed) and any(k.startswith("decoder.") for k in changed)
+    assert "styles.weight" in changed
+    assert any(not torch.equal(a, b) for a, b in zip(d_before, task.D.parameters()))
+    # phase two of the schedule switches at late_epoch
+    assert task.late_step == round(3.0 * (len(task.pairs) // 8))
+    assert task.sample_grid(1).size[0] > 0
+    assert (tmp_path / "pairs.npz").is_file()
+
+
+def test_unknown_variant_and_setting_are_usage_errors():
+    with pytest.raises(UsageError, match="variant"):
+        build_task(["variant=huge"])
+    with pytest.raises(UsageError, match="unknown setting"):
+        build_task(["nope=1"])
+
+
+def test_export_round_trip_through_the_weights_store(trained):
+    from safetensors.torch import load_file
+
+    from hwrender import weights as store
+
+    folder = trained / "model"
+    files = store.resolve("glyph-styler", weights_dir=folder)  # checked against its manifest
+    assert files.config["family"] == "glyph-styler" and files.manifest is not None
+    styler = GlyphStyler.load(folder)
+    saved = load_file(str(folder / "model.safetensors"))
+    state = styler.model.state_dict()
+    assert set(saved) == set(state)
+    assert all(torch.equal(saved[k].to(state[k].dtype), state[k]) for k in saved)
+    assert styler.styles == ["hand-a", "hand-b", "brush-c"]
+    assert styler.default_styles == {"Hang": "hand-a", "Hani": "brush-c"}
+    assert (trained / "samples" / "final.png").is_file()
+    assert "hand-a" in (folder / "README.md").read_text()
+
+
+def test_finetune_on_a_handful_of_glyph_images(fonts, trained, tmp_path):
+    from PIL import Image
+
+    glyphs = tmp_path / "glyphs"
+    glyphs.mkdir()
+    for k, ch in enumerate(HANG[2:8]):
+        img = Image.new("L", (40, 48), 255)
+        img.paste(0, (8, 10 + k, 30, 16 + k))
+        img.paste(0, (18, 4, 22, 44))
+        img.save(glyphs / (ch + ".png" if k % 2 else f"U+{ord(ch):04X}.png"))
+    out = tmp_path / "ft"
+    task = build_task(_tiny_options(fonts))
+    summary = train(task, LoopOptions(out=out, batch_size=4, max_steps=3, data=glyphs,
+                                      finetune=str(trained), name="mine", checkpoint_every=100),
+                    progress=False)
+    assert summary.steps == 3
+    config = json.loads((out / "model" / "config.json").read_text())
+    assert config["styles"][-1] == "mine" and config["style_scripts"][-1] == "*"
+    assert config["model"]["n_styles"] == 4
+    styler = GlyphStyler.load(out / "model")
+    inks = styler.write(list(HANG[:2] + HANI[:1]), "mine", seed=0)  # characters it never saw
+    assert len(inks) == 3 and all(i.alpha.max() <= 1 for i in inks)
+    with pytest.raises(UsageError, match="--data"):
+        t = build_task(_tiny_options(fonts))
+        train(t, LoopOptions(out=tmp_path / "ft2", max_steps=1, finetune=str(trained)), progress=False)
+
+
+# ------------------------------------------------------------------------------------ generator
+
+
+def test_seeded_and_varied(trained):
+    styler = GlyphStyler.load(trained / "model")
+    a = styler.write(["가", "가", "你"], None, seed=7)
+    b = styler.write(["가", "가", "你"], None, seed=7)
+    c = styler.write(["가", "가", "你"], None, seed=8)
+    assert all(np.array_equal(x.alpha, y.alpha) for x, y in zip(a, b))  # same seed, same ink
+    assert not np.array_equal(a[0].alpha, a[1].alpha)  # the same character twice differs
+    assert any(not np.array_equal(x.alpha, y.alpha) for x, y in zip(a, c))
+
+
+def test_generator_returns_ink_images_with_sane_metrics(fonts, trained):
+    from hwrender.registry import Registry
+
+    reg = Registry.from_entry_points(only=["glyph_styler"])
+    gen = reg.instance("hangul", weights_dir=str(trained / "model"))
+    inks = gen.generate(list(HANG[:3]), None, seed=1)
+    size = 16
+    for ink in inks:
+        assert ink.alpha.shape[0] == size and 0 < ink.width <= size
+        assert 0 < ink.baseline < size and 0 < ink.x_height < size
+        assert 0.5 * size < ink.advance < 1.2 * size
+        assert 0.0 <= ink.alpha.min() and ink.alpha.max() <= 1.0
+    assert [i.text for i in inks] == list(HANG[:3])
+    assert reg.instance("cjk", weights_dir=str(trained / "model")).styler is gen.styler  # one network
+    with pytest.raises(UsageError, match="no style"):
+        gen.generate(["가"], "no-such-style", seed=1)
+    mixed = gen.interpolate(["가"], "hand-a", "hand-b", 0.5, seed=1)
+    assert mixed[0].alpha.shape[0] == size
+    assert len(gen.generate(["가"], "12", seed=1)) == 1  # a number is a seeded blend of styles
+
+
+def test_registration_is_lazy_and_waits_for_weights(monkeypatch, tmp_path):
+    from hwrender.registry import Registry
+
+    monkeypatch.setenv("HWRENDER_WEIGHTS_ROOT", str(tmp_path))  # no shipped model here
+    import hwrender_plugins.glyph_styler as plugin
+
+    plugin._local_config.cache_clear()
+    reg = Registry.from_entry_points(only=["glyph_styler"])
+    spec = reg.get("hangul")
+    assert spec.unit == "glyph" and spec.scripts == ("Hang",) and spec.priority > 0
+    assert not spec.auto  # not the default until its weights are here
+    assert "not trained yet" in spec.weights_status()
+    assert reg.trainer("glyph-styler").defaults["batch_size"] == 64
+    assert spec.covers("한") and not spec.covers("A") and reg.get("cjk").covers("。")
+    with pytest.raises(WeightsError, match="no trained weights"):
+        reg.instance("hangul").generate(["한"], None, 0)
+
+
+def test_write_a_page_through_the_api(trained):
+    import hwrender
+    from hwrender.registry import Registry
+
+    reg = Registry.from_entry_points(only=["glyph_styler", "font"])
+    pages = hwrender.render_pages("가각 你", registry=reg, weights=str(trained / "model"),
+                                  generators=["Hang=hangul", "Hani=cjk"], dpi=72)
+    assert len(pages) == 1 and pages[0].getbbox() is not None
+
+
+def test_evaluate_reports_figures(fonts, trained):
+    from hwrender.registry import Registry
+
+    spec = Registry.from_entry_points(only=["glyph_styler"]).trainer("glyph-styler")
+    report = spec.evaluate(weights=trained / "model", data=fonts["corpus"], device="cpu",
+                           options=["ocr=false", "classifier_steps=3", "holdout_steps=2"])
+    names = [f["name"] for f in report["figures"]]
+    assert "Hang held-out L1 / identity" in names and "Hani held-out L1" in names
+    assert "style accuracy on generated glyphs" in names
+    assert any(n.startswith("held-out font hand-x") for n in names)
+    for f in report["figures"]:
+        assert set(f) == {"name", "value", "target", "pass"}
+    assert report["styles"]["hand-a"]["l1_identity"] > 0
+
+
+def test_interpolate_writes_a_strip_and_a_gif(trained, tmp_path, monkeypatch):
+    from PIL import Image
+    from typer.testing import CliRunner
+
+    from hwrender.cli import app
+    from hwrender.cli.interpolate import interpolate_rows
+    from hwrender.registry import Registry
+
+    reg = Registry.from_entry_points(only=["glyph_styler"])
+    rows = interpolate_rows("가각 你", "hand-a", "brush-c", 3, weights=str(trained / "model"),
+                            registry=reg, device="cpu")
+    assert len(rows) == 3 and len({r.shape for r in rows}) == 1 and rows[0].dtype == np.uint8
+    assert not np.array_equal(rows[0], rows[2])  # the style moved
+    monkeypatch.setenv("HWRENDER_PLUGINS", "glyph_styler,font")
+    monkeypatch.setattr("hwrender.registry._default", None)
+    runner = CliRunner()
+    for name in ("strip.png", "anim.gif"):
+        result = runner.invoke(app, ["interpolate", "hand-a", "hand-b", "--text", "가각", "-o",
+                                     str(tmp_path / name), "--steps", "3", "--device", "cpu",
+                                     "--weights", str(trained / "model")])
+        assert result.exit_code == 0, result.output
+    with Image.open(tmp_path / "anim.gif") as gif:
+        assert gif.n_frames == 4  # A → B and back
+    result = runner.invoke(app, ["interpolate", "hand-a", "nope", "-o", str(tmp_path / "x.png"),
+                                 "--weights", str(trained / "model")])
+    assert result.exit_code == 2 and "no style" in result.output
