@@ -4,7 +4,9 @@ An independent classifier (a small CNN trained only on the real training split, 
 generator output; cached after its first training) judges:
 
 - legibility: its accuracy on generated characters of every class, next to its accuracy on the
-  real test characters (the held-out fonts, or EMNIST's own test split);
+  real test characters (the held-out fonts, or EMNIST's own test split); characters are
+  generated as ``write`` makes them: ``samples_per_class`` seeded hands (``--style N``), each
+  writing every class once;
 - diversity: mean pairwise distance between same-class samples in its feature space, generated
   over real, per class and overall (a collapsed class scores near 0);
 - FID between generated and real test characters on its features.
@@ -182,16 +184,12 @@ def evaluate(weights: Path | None = None, data: Path | None = None, device: str 
     real_f, real_p = _predict(judge, real_x, device)
     real_acc = float((real_p == real_y).double().mean()) * 100
 
+    # Generated the way `write` generates: each "document" is a seeded hand (--style N) writing
+    # every class once, with the adapter's per-character variation.
+    docs = [gen.samples(list(classes.chars), str(cfg.seed + d), seed=10_000 + d, device=device)
+            for d in range(cfg.samples_per_class)]
+    gen_x = torch.from_numpy(np.stack(docs, 1).reshape(-1, 28, 28))  # class-major
     gen_y = torch.arange(n).repeat_interleave(cfg.samples_per_class)
-    torch.manual_seed(cfg.seed)
-    with torch.no_grad():
-        gen.net.to(device)
-        chunks = []
-        for i in range(0, len(gen_y), 2048):
-            y = gen_y[i:i + 2048]
-            z = torch.randn(len(y), gen.net_config.latent_dim)
-            chunks.append(((gen.net(z.to(device), y.to(device)) + 1) / 2).squeeze(1).cpu())
-        gen_x = torch.cat(chunks).clamp(0, 1)
     gen_f, gen_p = _predict(judge, gen_x, device)
     gen_acc = float((gen_p == gen_y).double().mean()) * 100
 

@@ -31,7 +31,7 @@ from .model import NetConfig
 MODEL_NAME = "emnist"
 X_HEIGHT_PX = 16.0  # ink images are drawn at this x-height: EMNIST's native 24 px ≈ 1.5 x-heights
 GAP = 0.14  # space between letters, in x-heights
-DEFAULT_STYLE_SEED = 7  # the default hand: a latent chosen once, for legible, even writing
+DEFAULT_STYLE_SEED = 7  # the default hand unless the model's config names a measured better one
 STYLE_SPREAD = 0.75  # document latents ~ N(0, STYLE_SPREAD²): typical, not extreme, hands
 VARIATION = 0.25  # per-character latent variation around the document's latent
 INK_THRESHOLD = 0.15  # alpha that counts as ink when cropping a sample
@@ -56,6 +56,8 @@ class EmnistGenerator(Generator):
         self.classes = class_set(config["classes"])
         self.net_config = NetConfig(**config["net"])
         self.placement = config.get("placement") or {}
+        # chosen by measurement (scripts/choose_emnist_style.py) when the model was shipped
+        self.default_style_seed = int(config.get("default_style_seed", DEFAULT_STYLE_SEED))
         missing = [c for c in self.writable() if c not in self.placement]
         if missing:
             raise GeneratorError(f"model {files.folder} has no placement for {''.join(missing)}",
@@ -81,12 +83,11 @@ class EmnistGenerator(Generator):
             self.net.to(device)
             self._device = device
 
-    @staticmethod
-    def style_latent(style: str | None, dim: int) -> torch.Tensor:
+    def style_latent(self, style: str | None, dim: int) -> torch.Tensor:
         if style is not None and not str(style).isdigit():
             raise UsageError(f"generator 'emnist' has no style {style!r}",
                              "give a number (a seeded hand) or no --style")
-        seed = DEFAULT_STYLE_SEED if style is None else int(style)
+        seed = self.default_style_seed if style is None else int(style)
         g = torch.Generator().manual_seed(seed)
         return STYLE_SPREAD * torch.randn(dim, generator=g)
 

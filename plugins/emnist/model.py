@@ -21,7 +21,7 @@ class NetConfig:
     num_classes: int = 62
     latent_dim: int = 64
     class_dim: int = 32  # class embedding width
-    g_width: int = 48  # channels at 14x14; 2x that at 7x7, half at 28x28
+    g_width: int = 48  # channels at 14x14; 2x that at 7x7
     d_width: int = 32
     dropout: float = 0.3  # discriminator dropout (the project's LeakyReLU + dropout)
 
@@ -37,12 +37,15 @@ class Generator(nn.Module):
         self.project = nn.Sequential(
             nn.Linear(cfg.latent_dim + cfg.class_dim, 2 * w * 7 * 7, bias=False),
             nn.BatchNorm1d(2 * w * 7 * 7), nn.ReLU(inplace=True))
+        # 14 → 28 is a sub-pixel convolution (4 channels at 14x14 shuffled into 1 at 28x28):
+        # on CPU, convolutions with a 28x28 output and 1-24 channels ran 2.5x slower than this
+        # whole stage (oneDNN is poor at so few channels; see benchmarks/bench_emnist.py).
         self.up = nn.Sequential(
             nn.ConvTranspose2d(2 * w, w, 4, 2, 1, bias=False),  # 7 → 14
             nn.BatchNorm2d(w), nn.ReLU(inplace=True),
-            nn.ConvTranspose2d(w, w // 2, 4, 2, 1, bias=False),  # 14 → 28
-            nn.BatchNorm2d(w // 2), nn.ReLU(inplace=True),
-            nn.Conv2d(w // 2, 1, 3, 1, 1), nn.Tanh())
+            nn.Conv2d(w, 4 * w // 3, 3, 1, 1, bias=False),
+            nn.BatchNorm2d(4 * w // 3), nn.ReLU(inplace=True),
+            nn.Conv2d(4 * w // 3, 4, 3, 1, 1), nn.PixelShuffle(2), nn.Tanh())  # 14 → 28
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         h = self.project(torch.cat([z, self.embed(labels)], 1))

@@ -1,8 +1,8 @@
 """Training the EMNIST AC-GAN: the three steps of each batch, and export for the weights store.
 
 Per batch (the "E/F/MNIST - GAN" project's order): (1) the discriminator on real and fake
-characters (real/fake with one-sided label smoothing, class cross-entropy on both, Gaussian noise
-on its inputs); (2) the generator through the discriminator (which only its own optimiser steps);
+characters (real/fake with one-sided label smoothing, class cross-entropy on the real ones,
+Gaussian noise on its inputs); (2) the generator through the discriminator (which only its own optimiser steps);
 (3) the auto-encoder on the real batch: encoder → latent → generator with the true class, L1 to
 the input, plus a moment penalty that keeps encoded latents on the N(0, 1) prior the generator
 samples from. ``autoencoder=false`` leaves step 3 out: a plain AC-GAN, to compare against.
@@ -44,7 +44,10 @@ class EmnistConfig:
     real_label: float = 0.9  # one-sided label smoothing
     input_noise: float = 0.1  # std of Gaussian noise added to the discriminator's inputs
     class_weight: float = 1.0  # auxiliary classifier loss weight
-    recon_weight: float = 10.0  # auto-encoder L1 weight
+    # Off by default: a classifier that also learns the fakes' labels colludes with the generator
+    # (measured: the judge read 18.5 % of generated characters right, against 80 % of real ones).
+    classify_fakes: bool = False
+    recon_weight: float = 3.0  # auto-encoder L1 weight
     latent_weight: float = 0.1  # keeps encoded latents on the prior
     ema: float = 0.999  # EMA of the generator, used for samples and export
     bf16: bool = False  # CPU autocast to bfloat16 (measured: see benchmarks/bench_emnist.py)
@@ -152,7 +155,9 @@ class EmnistTask(TrainTask):
             rf_fake, cls_fake = self.D(self._noisy(fake.detach()))
             d_adv = F.binary_cross_entropy_with_logits(rf_real.float(), real_t) + \
                 F.binary_cross_entropy_with_logits(rf_fake.float(), zeros)
-            d_cls = F.cross_entropy(cls_real.float(), y) + F.cross_entropy(cls_fake.float(), y_fake)
+            d_cls = F.cross_entropy(cls_real.float(), y)
+            if cfg.classify_fakes:  # Odena et al.'s original: the classifier also learns fakes
+                d_cls = d_cls + F.cross_entropy(cls_fake.float(), y_fake)
             d_loss = d_adv + cfg.class_weight * d_cls
         self.opt_d.zero_grad(set_to_none=True)
         d_loss.backward()
@@ -188,12 +193,14 @@ class EmnistTask(TrainTask):
             self.opt_ae.step()
             out["recon_l1"] = l1.item()
             out["latent_moments"] = moments.item()
-        self._update_ema()
+        self._update_ema(step)
         return out
 
     @torch.no_grad()
-    def _update_ema(self) -> None:
-        decay = self.config.ema
+    def _update_ema(self, step: int) -> None:
+        # Warm-up: early on the average follows the generator closely, otherwise it would be
+        # dominated by the untrained first steps (and mismatch the copied batch-norm statistics).
+        decay = min(self.config.ema, (1 + step) / (10 + step))
         for p_ema, p in zip(self.G_ema.parameters(), self.G.parameters()):
             p_ema.lerp_(p, 1.0 - decay)
         for b_ema, b in zip(self.G_ema.buffers(), self.G.buffers()):
