@@ -241,7 +241,7 @@ def verify(name: str, weights_dir: str | os.PathLike | None = None) -> VerifyRep
         folder, source = _bundled_folder(name), "bundled"
         if not _complete(folder, manifest):
             folder, source = _snapshot_folder(manifest), "cache"
-            if not folder.is_dir():
+            if folder is None or not folder.is_dir():
                 checks = [FileCheck(f, None, None, None, "not downloaded") for f in sorted(manifest.files)]
                 return VerifyReport(name, source, None, checks, f"run `hwrender weights pull {name}`")
     checks = [_check_file(folder, f, manifest.files[f]) for f in sorted(manifest.files)]
@@ -502,6 +502,8 @@ def _status(name: str, manifest: Manifest) -> str:
         if _complete(folder, manifest):
             problem = _cheap_problem(folder, manifest)
             return f"corrupt: {problem} ({_repair_hint(name, source, folder)})" if problem else label
+    if not (manifest.repo_id and manifest.revision):
+        return "missing (bundled only, not on the Hub: reinstall hwrender)"
     return f"not downloaded (hwrender weights pull {name})"
 
 
@@ -556,21 +558,26 @@ def _hub_cache() -> Path:
     return Path(base).expanduser() / "huggingface" / "hub"
 
 
-def _snapshot_folder(manifest: Manifest) -> Path:
+def _snapshot_folder(manifest: Manifest) -> Path | None:
     """Where the cache keeps the pinned revision's files (the cache's documented layout).
 
     Looked up directly rather than with ``hf_hub_download(local_files_only=True)``: in
     huggingface_hub 2.4 that call still builds request headers, which can GET
     ``/api/agent-harnesses`` from the Hub, and offline must mean no network at all.
     """
-    assert manifest.repo_id and manifest.revision, "bundled manifests always pin both"
+    if not (manifest.repo_id and manifest.revision):
+        return None  # not published: the bundled copy is the only one
     repo_folder = "models--" + manifest.repo_id.replace("/", "--")
     return _hub_cache() / repo_folder / "snapshots" / manifest.revision
 
 
 def _download(name: str, manifest: Manifest, force: bool) -> ModelFiles:
     """Download every file at the pinned revision into the cache, and check it; a bad file is removed."""
-    assert manifest.repo_id and manifest.revision, "bundled manifests always pin both"
+    if not (manifest.repo_id and manifest.revision):
+        raise WeightsError(
+            f"model {name!r} is not published on the Hub (its manifest pins no repo and revision) "
+            "and its bundled copy is missing or incomplete",
+            "reinstall hwrender (pip install --force-reinstall hwrender), or pass --weights DIR")
     from huggingface_hub import constants, hf_hub_download
     from huggingface_hub.errors import (
         HfHubHTTPError,
@@ -696,12 +703,7 @@ def _known_manifest(name: str) -> Manifest:
             f"bad manifest {folder / MANIFEST_FILE}: it names model {manifest.name!r}, not {name!r}",
             "reinstall hwrender",
         )
-    if manifest.repo_id is None or manifest.revision is None:
-        raise WeightsError(
-            f"bad manifest {folder / MANIFEST_FILE}: a bundled model needs repo_id and revision",
-            "push the model (hwrender weights push) and ship the manifest it writes",
-        )
-    return manifest
+    return manifest  # repo_id/revision may be None: bundled only, not published on the Hub yet
 
 
 def _read_manifest(path: Path) -> Manifest:

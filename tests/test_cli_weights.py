@@ -177,3 +177,15 @@ def test_mounted_under_hwrender_errors_are_one_line_with_exit_codes(store):
     [line] = result.stderr.splitlines()
     assert line.startswith("hwrender: error: model 'tiny' failed verification") and "README.md" in line
     assert runner.invoke(hwrender_app, ["weights", "pull", "nope"]).exit_code == 2
+
+
+def test_a_bundled_model_not_yet_on_the_hub_loads_and_reports_a_missing_copy(store):
+    """A model exported into the bundle but never pushed: no repo/revision in its manifest."""
+    weights.save_model(store / "local", {"w": torch.ones(2)}, {}, "# local\n", "local")
+    assert weights.model_status("local") == "bundled"
+    assert weights.resolve("local", offline=False).source == "bundled"  # no network tried
+    assert weights.verify("local").ok
+    (store / "local" / "model.safetensors").unlink()
+    assert weights.model_status("local").startswith("missing (bundled only")
+    with pytest.raises(WeightsError, match="not published on the Hub.*reinstall hwrender"):
+        weights.resolve("local", offline=False)

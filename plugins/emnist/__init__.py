@@ -63,5 +63,5 @@ def register(register) -> None:
         build=_task,
         evaluate=_evaluate,
         card=_card,
-        defaults={"batch_size": 128, "epochs": 10, "checkpoint_every": 500},
+        defaults={"batch_size": 128, "epochs": 4, "checkpoint_every": 500},
     ))

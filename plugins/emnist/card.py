@@ -80,13 +80,19 @@ def model_card(config: Mapping[str, Any], report: Mapping[str, Any] | None = Non
         f"{train.get('real_label')}, input noise {train.get('input_noise')}, dropout "
         f"{train.get('dropout')}, reconstruction weight {train.get('recon_weight')}; EMA "
         f"{train.get('ema')} of the generator is what ships",
-        "- reproduce: `hwrender train emnist` (see `hwrender train emnist --help`)",
+        f"- reproduce: `hwrender train emnist --epochs {run.get('epochs')}` (font-built data "
+        "when no `--data` is given; Ctrl-C and `--resume` continue a run exactly)",
+        f"- default hand (no `--style`): seed {config.get('default_style_seed', 7)}"
+        + (f", {config['default_style_selection']}" if config.get("default_style_selection") else ""),
         "",
         "## Evaluation",
         "",
     ]
     if report:
-        lines += ["`hwrender eval emnist` (judge: a CNN trained only on the real training split):",
+        lines += [f"`hwrender eval emnist` (judge: a small CNN trained only on the real training "
+                  f"split; {report.get('samples_per_class')} seeded hands (`--style N`) each write "
+                  f"every class once; real test: {report.get('real_test_characters')} characters "
+                  "of the held-out fonts):",
                   "", "| figure | value | target | |", "|---|---|---|---|"]
         for f in report.get("figures", []):
             ok = "" if f.get("pass") is None else ("ok" if f["pass"] else "missed")
@@ -100,8 +106,7 @@ def model_card(config: Mapping[str, Any], report: Mapping[str, Any] | None = Non
         "## Licence",
         "",
         "Weights: MIT, like hwrender. Training data: renders of the fonts above, each under its "
-        "own licence (OFL-1.1, Apache-2.0, GPL with font exception and others: see the table); no "
-        "font file is included in the weights.",
+        "own licence (see the table); no font file is included in the weights.",
         "",
     ]
     return "\n".join(lines)
