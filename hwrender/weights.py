@@ -703,7 +703,12 @@ def _known_manifest(name: str) -> Manifest:
             f"bad manifest {folder / MANIFEST_FILE}: it names model {manifest.name!r}, not {name!r}",
             "reinstall hwrender",
         )
-    return manifest  # repo_id/revision may be None: bundled only, not published on the Hub yet
+    if (manifest.repo_id is None) != (manifest.revision is None):
+        raise WeightsError(
+            f"bad manifest {folder / MANIFEST_FILE}: it pins a repo without a revision or the reverse",
+            "push the model (hwrender weights push) and ship the manifest it writes",
+        )
+    return manifest  # neither pinned: bundled only, not published on the Hub yet
 
 
 def _read_manifest(path: Path) -> Manifest:

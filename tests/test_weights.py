@@ -190,7 +190,7 @@ BAD_MANIFESTS = {
     "short sha": lambda p: _rewrite(p, lambda d: d["files"]["config.json"].update(sha256="abc")),
     "negative size": lambda p: _rewrite(p, lambda d: d["files"]["config.json"].update(size=-1)),
     "other model's": lambda p: _rewrite(p, lambda d: d.update(name="other")),
-    "unpushed": lambda p: _rewrite(p, lambda d: d.update(revision=None)),
+    "half-pinned": lambda p: _rewrite(p, lambda d: d.update(revision=None)),
 }
 
 
