@@ -24,9 +24,9 @@ TARGET_SECONDS = 180.0
 
 def _task(settings: list[str], batch: int):
     import torch
+    from hwrender_plugins.emnist.task import EmnistTask, build_task
 
     from hwrender.train import RunContext
-    from hwrender_plugins.emnist.task import EmnistTask, build_task
 
     cfg = build_task(settings).config
     g = torch.Generator().manual_seed(0)

@@ -73,7 +73,7 @@ def resolve_folder(data: Path | None, classes: str, per_class_per_font: int,
     return ensure_synthetic(classes, per_class_per_font, log)
 
 
-def training_set(data: Path | None, classes: str, per_class_per_font: int, seed: int,
+def training_set(data: Path | None, classes: str, per_class_per_font: int,
                  log: Callable[[str], None]) -> tuple[Any, Any, dict, dict]:
     """(uint8 images N x 28 x 28, labels, placement, provenance) for the trainer."""
     import torch

@@ -86,13 +86,13 @@ class EmnistTask(TrainTask):
         if images is None:
             from .dataset import training_set
 
-            data = training_set(ctx.data, cfg.classes, cfg.per_class_per_font, ctx.seed, ctx.log)
+            data = training_set(ctx.data, cfg.classes, cfg.per_class_per_font, ctx.log)
             images, labels, placement, self.provenance = data
         self.chars = class_set(cfg.classes).chars
         self.net_config = cfg.net(len(self.chars))
         if int(labels.max()) >= len(self.chars) or int(labels.min()) < 0:
             raise UsageError(f"labels run outside the {len(self.chars)} {cfg.classes} classes",
-                             f"train with --set classes=... matching the data")
+                             "train with --set classes=... matching the data")
         self.device = torch.device(ctx.device)
         self.images = images  # uint8 N x 28 x 28, ink bright (EMNIST convention)
         self.labels = labels.long()
