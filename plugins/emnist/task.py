@@ -20,6 +20,7 @@ import torch.nn.functional as F
 
 from hwrender.errors import UsageError
 from hwrender.train import RunContext, TrainTask, apply_overrides
+from hwrender.train.ema import update_ema
 
 from .classes import get as class_set
 from .model import Discriminator, Encoder, Generator, NetConfig, init_weights
@@ -193,18 +194,8 @@ class EmnistTask(TrainTask):
             self.opt_ae.step()
             out["recon_l1"] = l1.item()
             out["latent_moments"] = moments.item()
-        self._update_ema(step)
+        update_ema(self.G_ema, self.G, step, self.config.ema)
         return out
-
-    @torch.no_grad()
-    def _update_ema(self, step: int) -> None:
-        # Warm-up: early on the average follows the generator closely, otherwise it would be
-        # dominated by the untrained first steps (and mismatch the copied batch-norm statistics).
-        decay = min(self.config.ema, (1 + step) / (10 + step))
-        for p_ema, p in zip(self.G_ema.parameters(), self.G.parameters()):
-            p_ema.lerp_(p, 1.0 - decay)
-        for b_ema, b in zip(self.G_ema.buffers(), self.G.buffers()):
-            b_ema.copy_(b)
 
     # -- state ----------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:

@@ -29,6 +29,7 @@ import torch.nn.functional as F
 
 from hwrender.errors import UsageError
 from hwrender.train import RunContext, TrainTask, apply_overrides
+from hwrender.train.ema import update_ema
 
 from . import SOURCE_FONT, SOURCE_LICENSE, TRAINER_NAME, WEIGHTS_NAME
 from .data import (SCRIPTS, FontRef, Frame, GlyphRenderer, PairSet, Selection, build_pairs,
@@ -254,18 +255,10 @@ class GlyphStylerTask(TrainTask):
         self.opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
         self.opt_g.step()
-        self._ema_update(step)
+        update_ema(self.ema, self.G, step, self.config.ema_decay)
         return {"l1": l1.item() / 2, "const": const.item(), "g_adv": g_adv.item(),
                 "d_adv": d_adv.item(), "g_cat": g_cat.item(), "d_cat": d_cat.item(),
                 "g": g_loss.item(), "d": d_loss.item()}
-
-    @torch.no_grad()
-    def _ema_update(self, step: int) -> None:
-        decay = min(self.config.ema_decay, (1.0 + step) / (10.0 + step))
-        for pe, p in zip(self.ema.parameters(), self.G.parameters()):
-            pe.lerp_(p, 1.0 - decay)
-        for be, b in zip(self.ema.buffers(), self.G.buffers()):
-            be.copy_(b)
 
     # ------------------------------------------------------------------------------ state
     def state_dict(self) -> dict[str, Any]:
