@@ -208,6 +208,24 @@ def model_status(name: str) -> str:
     return _status(name, manifest)
 
 
+def local_folder(name: str) -> Path | None:
+    """The folder of model ``name`` when its files are on this machine (bundled or cached), else None.
+
+    Cheap enough for plugin registration (file sizes and the safetensors header, no hashing, no
+    network); never raises. Plugins use it to join the default plan only when their weights are here.
+    """
+    try:
+        if model_status(name) not in ("bundled", "cached"):
+            return None
+        manifest = _known_manifest(name)
+        bundled = _bundled_folder(name)
+        if _complete(bundled, manifest):
+            return bundled
+        return _snapshot_folder(manifest)
+    except Exception:  # a listing must never break over a broken model: it shows in the status
+        return None
+
+
 def list_models() -> list[ModelInfo]:
     """Every model whose manifest ships with hwrender, by name."""
     infos = []

@@ -26,6 +26,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from hwrender.train import apply_overrides
+from hwrender.train.metrics import frechet_distance
 
 ACCURACY_GAP = 5.0  # points: generated accuracy may trail the real test accuracy by this much
 DIVERSITY_RATIO = 0.8
@@ -117,17 +118,6 @@ def _diversity(features: torch.Tensor, labels: torch.Tensor, num_classes: int) -
             d = torch.cdist(f, f)
             out[c] = float(d.sum() / (len(f) * (len(f) - 1)))
     return out
-
-
-def frechet_distance(a: torch.Tensor, b: torch.Tensor) -> float:
-    """FID between two feature sets (rows): |mu_a - mu_b|² + Tr(Sa + Sb - 2 (Sa Sb)^½)."""
-    mu_a, mu_b = a.mean(0), b.mean(0)
-    sa, sb = torch.cov(a.T), torch.cov(b.T)
-    # Tr((Sa Sb)^½) = sum of sqrt(eig(Sa^½ Sb Sa^½)), a symmetric PSD matrix: stable with eigh.
-    w, v = torch.linalg.eigh(sa)
-    root_a = (v * w.clamp(min=0).sqrt()) @ v.T
-    middle = torch.linalg.eigvalsh(root_a @ sb @ root_a).clamp(min=0).sqrt().sum()
-    return float((mu_a - mu_b).pow(2).sum() + sa.trace() + sb.trace() - 2 * middle)
 
 
 def _per_class_sample(labels: np.ndarray, per_class: int, seed: int) -> np.ndarray:

@@ -36,22 +36,10 @@ GENERATORS = {"hangul": "Hang", "cjk": "Hani"}
 
 
 def _local_model_folder() -> Path | None:
-    """The folder of the shipped model when it is on this machine (bundled or cached), else None.
+    """The folder of the shipped model when it is on this machine (bundled or cached), else None."""
+    from hwrender.weights import local_folder
 
-    Cheap enough for registration: file sizes and the safetensors header, no hashing, no network.
-    """
-    try:
-        from hwrender import weights as store
-
-        if store.model_status(WEIGHTS_NAME) not in ("bundled", "cached"):
-            return None
-        manifest = store._known_manifest(WEIGHTS_NAME)
-        bundled = store._bundled_folder(WEIGHTS_NAME)
-        if bundled is not None and store._complete(bundled, manifest):
-            return bundled
-        return store._snapshot_folder(manifest)
-    except Exception:  # a listing must never break over a broken model: it shows in the status
-        return None
+    return local_folder(WEIGHTS_NAME)
 
 
 @lru_cache(maxsize=1)

@@ -18,8 +18,6 @@ are written as a page would be (seeded dropout).
 from __future__ import annotations
 
 import shutil
-import subprocess
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,9 +29,19 @@ import torch.nn.functional as F
 
 from hwrender.errors import UsageError
 from hwrender.train import apply_overrides
+from hwrender.train.metrics import cer, ocr_line, tesseract_langs
 
-from .data import (FontRef, GlyphRenderer, Frame, corpus_fonts, folder_fonts, font_cmap,
-                   main_chars, measure_frame, stable_order)
+from .data import (
+    FontRef,
+    Frame,
+    GlyphRenderer,
+    corpus_fonts,
+    folder_fonts,
+    font_cmap,
+    main_chars,
+    measure_frame,
+    stable_order,
+)
 from .model import FontClassifier, to_model
 from .styler import GlyphStyler
 
@@ -79,23 +87,6 @@ def ssim(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     c1, c2 = 0.01 ** 2, 0.03 ** 2
     s = ((2 * mu_a * mu_b + c1) * (2 * cov + c2)) / ((mu_a ** 2 + mu_b ** 2 + c1) * (var_a + var_b + c2))
     return s.mean((1, 2, 3))
-
-
-def levenshtein(a: str, b: str) -> int:
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1]
-
-
-def cer(reference: str, hypothesis: str) -> float:
-    """Character error rate, whitespace ignored (Tesseract spaces Han characters apart)."""
-    ref = "".join(reference.split())
-    hyp = "".join(hypothesis.split())
-    return levenshtein(ref, hyp) / max(1, len(ref))
 
 
 def _figure(name: str, value: Any, target: str = "", passed: bool | None = None) -> dict:
@@ -287,15 +278,6 @@ def _style_accuracy(styler, truth, styles, gen_by_style, real_by_style, heldout,
     return accuracy(real_by_style), accuracy(gen_by_style)
 
 
-def _tesseract_langs() -> set[str]:
-    try:
-        out = subprocess.run(["tesseract", "--list-langs"], capture_output=True, text=True,
-                             timeout=30).stdout
-    except (OSError, subprocess.SubprocessError):
-        return set()
-    return {line.strip() for line in out.splitlines()[1:]}
-
-
 def _line_image(alphas: Sequence[np.ndarray], advances: Sequence[float], pad: int = 24) -> np.ndarray:
     """Glyphs side by side on one baseline (they share the canvas rows), dark on white, uint8."""
     h = alphas[0].shape[0]
@@ -310,71 +292,56 @@ def _line_image(alphas: Sequence[np.ndarray], advances: Sequence[float], pad: in
     return np.rint((1.0 - canvas) * 255).astype(np.uint8)
 
 
-def _ocr(image: np.ndarray, lang: str, tmp: Path) -> str:
-    from PIL import Image
-
-    path = tmp / "line.png"
-    Image.fromarray(image, "L").save(path)
-    try:
-        out = subprocess.run(["tesseract", str(path), "-", "-l", lang, "--psm", "7"],
-                             capture_output=True, text=True, timeout=60)
-    except subprocess.TimeoutExpired:
-        return ""
-    return out.stdout.strip()
-
-
 def _ocr_figures(styler, truth, styles, cfg, device, notes, report) -> list[dict]:
     if shutil.which("tesseract") is None:
         notes.append("OCR skipped: tesseract is not installed (apt-get install tesseract-ocr "
                      "tesseract-ocr-kor tesseract-ocr-chi-sim)")
         return []
-    langs = _tesseract_langs()
+    langs = tesseract_langs()
     figures = []
     per_style = {}
-    with tempfile.TemporaryDirectory(prefix="hwrender-ocr-") as tmp_name:
-        tmp = Path(tmp_name)
-        for script, lang in OCR_LANG.items():
-            own = [s for s in styles if styler.style_scripts[styler.styles.index(s)] == script
-                   and not truth.fonts[s].hard_to_read]
-            if not own:
-                continue
-            if lang not in langs:
-                notes.append(f"OCR of {script} skipped: tesseract has no '{lang}' data "
-                             f"(apt-get install tesseract-ocr-{lang.replace('_', '-')})")
-                continue
-            lines = LINES[script][:cfg.ocr_lines]
-            src_cers, gen_cers, font_cers = [], [], []
-            src_r = styler.renderer(script)
-            for line in lines:
-                chars = [c for c in line if not c.isspace()]
-                space = 0.5 * styler.frames[f"source:{script}"].size
-                # the source font: the reference a plain typeface gets
-                imgs, _ = src_r.render(chars)
-                adv = _advances(line, [src_r.advance(c) for c in chars], space)
-                src_cers.append(cer(line, _ocr(_line_image(list(imgs / 255.0), adv), lang, tmp)))
-                for style in own:
-                    inks = styler.write(chars, style, seed=cfg.seed, device=device, script=script)
-                    gen_img = _line_image([i.alpha for i in inks],
-                                          _advances(line, [i.advance for i in inks], space))
-                    g = cer(line, _ocr(gen_img, lang, tmp))
-                    r = truth.renderer(style)
-                    real_chars, real = truth.glyphs(style, chars)
-                    f = None
-                    if len(real_chars) == len(chars):
-                        real_img = _line_image(list(real / 255.0),
-                                               _advances(line, [r.advance(c) for c in chars], space))
-                        f = cer(line, _ocr(real_img, lang, tmp))
-                        font_cers.append(f)
-                    gen_cers.append(g)
-                    per_style.setdefault(style, []).append({"line": line, "cer": g, "font_cer": f})
-            g_mean = float(np.mean(gen_cers))
-            figures += [
-                _figure(f"{script} OCR CER, generated ({lang})", round(g_mean, 4), "<= 0.10",
-                        g_mean <= 0.10),
-                _figure(f"{script} OCR CER, same lines in the target fonts",
-                        round(float(np.mean(font_cers)), 4) if font_cers else "n/a"),
-                _figure(f"{script} OCR CER, source font", round(float(np.mean(src_cers)), 4)),
-            ]
+    for script, lang in OCR_LANG.items():
+        own = [s for s in styles if styler.style_scripts[styler.styles.index(s)] == script
+               and not truth.fonts[s].hard_to_read]
+        if not own:
+            continue
+        if lang not in langs:
+            notes.append(f"OCR of {script} skipped: tesseract has no '{lang}' data "
+                         f"(apt-get install tesseract-ocr-{lang.replace('_', '-')})")
+            continue
+        lines = LINES[script][:cfg.ocr_lines]
+        src_cers, gen_cers, font_cers = [], [], []
+        src_r = styler.renderer(script)
+        for line in lines:
+            chars = [c for c in line if not c.isspace()]
+            space = 0.5 * styler.frames[f"source:{script}"].size
+            # the source font: the reference a plain typeface gets
+            imgs, _ = src_r.render(chars)
+            adv = _advances(line, [src_r.advance(c) for c in chars], space)
+            src_cers.append(cer(line, ocr_line(_line_image(list(imgs / 255.0), adv), lang)))
+            for style in own:
+                inks = styler.write(chars, style, seed=cfg.seed, device=device, script=script)
+                gen_img = _line_image([i.alpha for i in inks],
+                                      _advances(line, [i.advance for i in inks], space))
+                g = cer(line, ocr_line(gen_img, lang))
+                r = truth.renderer(style)
+                real_chars, real = truth.glyphs(style, chars)
+                f = None
+                if len(real_chars) == len(chars):
+                    real_img = _line_image(list(real / 255.0),
+                                           _advances(line, [r.advance(c) for c in chars], space))
+                    f = cer(line, ocr_line(real_img, lang))
+                    font_cers.append(f)
+                gen_cers.append(g)
+                per_style.setdefault(style, []).append({"line": line, "cer": g, "font_cer": f})
+        g_mean = float(np.mean(gen_cers))
+        figures += [
+            _figure(f"{script} OCR CER, generated ({lang})", round(g_mean, 4), "<= 0.10",
+                    g_mean <= 0.10),
+            _figure(f"{script} OCR CER, same lines in the target fonts",
+                    round(float(np.mean(font_cers)), 4) if font_cers else "n/a"),
+            _figure(f"{script} OCR CER, source font", round(float(np.mean(src_cers)), 4)),
+        ]
     report["ocr"] = per_style
     return figures
 

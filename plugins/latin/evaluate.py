@@ -1,0 +1,315 @@
+"""``hwrender eval latin``: does the word GAN write legible, varied words close to real ones?
+
+- **Independent recognizer**: a CRNN trained here only on the real training words (training
+  fonts, training vocabulary), never on generated words and never part of GAN training (a
+  different width and seed from the GAN's own recognizer; cached after its first training). It
+  reads generated out-of-vocabulary words (the held-out words, written by ``styles`` seeded hands):
+  CER, next to its CER on the same kind of words rendered in the held-out fonts.
+- **Tesseract** (``eng``, ``--psm 7``) reads lines of held-out words written by the generator, and
+  the same lines rendered in the training fonts (clean); CER of each.
+- **Diversity**: the same words written by several hands, mean pairwise distance on the
+  recognizer's features, over the same for the words rendered in as many training fonts.
+- **FID** on the recognizer's features: generated words against real held-out words.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import torch
+
+from hwrender.train import apply_overrides
+from hwrender.train.metrics import (
+    cer,
+    frechet_distance,
+    levenshtein,
+    ocr_line,
+    tesseract_langs,
+)
+
+from . import words as W
+from .model import NetConfig, Recognizer, ctc_loss, greedy_decode
+
+TARGET_CER = 0.05
+TARGET_OCR = 0.10
+OCR_RATIO = 2.0
+LINE_GAP = 0.7  # word gap in a line, in x-heights
+OCR_SCALE = 3  # Tesseract reads 32 px words best enlarged
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    words: int = 600  # generated out-of-vocabulary words
+    styles: int = 10  # seeded hands writing them (and the diversity test)
+    diversity_words: int = 60
+    ocr_lines: int = 30
+    line_words: int = 4
+    judge_steps: int = 3000
+    judge_batch: int = 64
+    judge_width: int = 40
+    seed: int = 0
+    per_font: int = 0  # 0: the value the model was trained with
+
+
+def _figure(name: str, value: Any, target: str = "", passed: bool | None = None) -> dict:
+    return {"name": name, "value": value, "target": target, "pass": passed}
+
+
+def evaluate(weights: Path | None = None, data: Path | None = None, device: str = "cpu",
+             options: Sequence[str] = (), log: Callable[[str], None] | None = None) -> dict:
+    from .corpus import training_set
+    from .generator import LatinGenerator
+
+    log = log or (lambda message: None)
+    cfg = apply_overrides(EvalConfig(), list(options))
+    start = time.perf_counter()
+    gen = LatinGenerator(weights_dir=str(weights) if weights else None)
+    trained = gen.config.get("train", {})
+    per_font = cfg.per_font or int(trained.get("per_font", 1000))
+    train, heldout = training_set(data, per_font, int(trained.get("data_seed", 0)), log=log)
+    judge = judge_for(train, cfg, device, log)
+    rng = np.random.default_rng(cfg.seed)
+    figures, notes = [], []
+
+    # 1. the independent recognizer on generated out-of-vocabulary words
+    oov = sorted({t for t in heldout.texts if W.writable(t)})
+    words = [oov[i] for i in rng.choice(len(oov), size=min(cfg.words, len(oov)), replace=False)]
+    generated: list[np.ndarray] = []
+    per_style = -(-len(words) // cfg.styles)
+    for s in range(cfg.styles):
+        chunk = words[s * per_style:(s + 1) * per_style]
+        generated += gen.raw(chunk, str(s), seed=cfg.seed + s, device=device)
+    gen_cer, gen_feats = read(judge, generated, words, device)
+    held_fonts = _holdout_rows(heldout)
+    real_idx = held_fonts if len(held_fonts) else np.arange(len(heldout))
+    real_idx = rng.choice(real_idx, size=min(len(real_idx), cfg.words), replace=False)
+    real_imgs = [heldout.image(int(i)).astype(np.float32) / 255 for i in real_idx]
+    real_cer, real_feats = read(judge, real_imgs, [heldout.texts[int(i)] for i in real_idx], device)
+    figures.append(_figure("recognizer CER, generated out-of-vocabulary words",
+                           round(gen_cer, 4), f"≤ {TARGET_CER}", gen_cer <= TARGET_CER))
+    figures.append(_figure("recognizer CER, real words in "
+                           + ("held-out fonts" if len(held_fonts) else "the evaluation set"),
+                           round(real_cer, 4), "reference"))
+
+    # 2. FID on the recognizer's features
+    fid = frechet_distance(gen_feats, real_feats)
+    train_idx = rng.choice(len(train), size=min(len(train), cfg.words), replace=False)
+    train_imgs = [train.image(int(i)).astype(np.float32) / 255 for i in train_idx]
+    _, train_feats = read(judge, train_imgs, [train.texts[int(i)] for i in train_idx], device)
+    figures.append(_figure("FID, generated vs real held-out words (recognizer features)",
+                           round(fid, 2), "reference"))
+    figures.append(_figure("FID, real training vs real held-out words", round(
+        frechet_distance(train_feats, real_feats), 2), "reference"))
+
+    # 3. diversity across hands
+    div_words = words[:cfg.diversity_words]
+    figures += _diversity(gen, judge, div_words, cfg, device, log)
+
+    # 4. Tesseract on lines
+    figures += _ocr_figures(gen, words, cfg, device, notes, log)
+
+    return {"model": "latin", "weights": str(gen.folder), "figures": figures, "notes": notes,
+            "config": {k: getattr(cfg, k) for k in cfg.__dataclass_fields__},
+            "seconds": round(time.perf_counter() - start, 1)}
+
+
+# ------------------------------------------------------------------------------ the judge
+def _judge_net(cfg: EvalConfig) -> Recognizer:
+    net = NetConfig(len(W.CHARSET) + 1, W.HEIGHT, W.CHAR_WIDTH, r_ch=cfg.judge_width,
+                    r_hidden=160)
+    return Recognizer(net)
+
+
+def judge_for(train, cfg: EvalConfig, device: str, log) -> Recognizer:
+    """The independent recognizer for ``train``, trained once and cached in the data cache."""
+    from safetensors.torch import load_file, save_file
+
+    from .corpus import data_cache
+
+    digest = hashlib.sha256(train.pixels[:, :2_000_000].tobytes())
+    digest.update("\n".join(train.texts).encode())
+    digest.update(f"{cfg.judge_steps}:{cfg.judge_batch}:{cfg.judge_width}:{cfg.seed}".encode())
+    path = data_cache() / f"latin-judge-{digest.hexdigest()[:16]}.safetensors"
+    model = _judge_net(cfg)
+    if path.is_file():
+        model.load_state_dict(load_file(str(path)))
+        log(f"using the cached recognizer {path}")
+        return model.to(device).eval()
+    log(f"training the independent recognizer ({cfg.judge_steps} steps; cached afterwards)")
+    model = train_judge(train, cfg, device, log)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    save_file({k: v.contiguous().cpu() for k, v in model.state_dict().items()}, str(tmp))
+    tmp.replace(path)
+    return model.eval()
+
+
+def train_judge(train, cfg: EvalConfig, device: str, log) -> Recognizer:
+    torch.manual_seed(cfg.seed + 17)
+    model = _judge_net(cfg).to(device).train()
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=1e-4)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=2e-3, total_steps=cfg.judge_steps)
+    lengths = train.lengths()
+    by_len = {n: np.flatnonzero(lengths == n) for n in np.unique(lengths)}
+    sizes = np.array([len(v) for v in by_len.values()], np.float64)
+    keys = list(by_len)
+    rng = np.random.default_rng(cfg.seed + 17)
+    for step in range(cfg.judge_steps):
+        n = keys[rng.choice(len(keys), p=sizes / sizes.sum())]
+        idx = rng.choice(by_len[n], size=min(cfg.judge_batch, len(by_len[n])), replace=False)
+        x = (torch.from_numpy(train.batch(idx)).float().div(127.5).sub(1.0)).unsqueeze(1)
+        text, lens = W.encode([train.texts[i] for i in idx])
+        log_probs = model(x.to(device))
+        frames = torch.full((len(idx),), log_probs.shape[0], dtype=torch.long)
+        loss = ctc_loss(log_probs, text.to(device), lens.to(device), frames.to(device))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        sched.step()
+        if step % 250 == 0:
+            log(f"judge step {step}/{cfg.judge_steps}: CTC {loss.item():.3f}")
+    return model
+
+
+@torch.no_grad()
+def read(judge: Recognizer, images: Sequence[np.ndarray], texts: Sequence[str],
+         device: str) -> tuple[float, torch.Tensor]:
+    """(CER of the judge's best-path readings, pooled features [N, C]) of canonical-width words."""
+    errors = total = 0
+    feats = [None] * len(images)
+    by_width: dict[int, list[int]] = {}
+    for i, img in enumerate(images):
+        by_width.setdefault(img.shape[1], []).append(i)
+    for idx in by_width.values():
+        for start in range(0, len(idx), 128):
+            part = idx[start:start + 128]
+            x = torch.from_numpy(np.stack([images[i] for i in part])).float()
+            x = (x * 2 - 1).unsqueeze(1).to(device)
+            maps = torch.relu(judge.collapse(judge.features(x))).squeeze(2)  # B, C, T
+            h, _ = judge.lstm(maps.transpose(1, 2))
+            log_probs = torch.log_softmax(judge.head(h).float(), 2).transpose(0, 1)
+            for k, seq in zip(part, greedy_decode(log_probs)):
+                truth = [W.char_index()[c] for c in texts[k]]
+                errors += levenshtein(seq, truth)
+                total += len(truth)
+            pooled = maps.mean(2).cpu()
+            for j, k in enumerate(part):
+                feats[k] = pooled[j]
+    return errors / max(1, total), torch.stack(feats)
+
+
+def _holdout_rows(heldout) -> np.ndarray:
+    """Rows of the evaluation set written in held-out fonts (never trained on)."""
+    from hwrender import fonts as corpus
+
+    held = set()
+    for k, name in enumerate(heldout.fonts):
+        try:
+            if corpus.get(name).holdout:
+                held.add(k)
+        except Exception:
+            continue
+    return np.flatnonzero(np.isin(heldout.font_ids, sorted(held)))
+
+
+# ------------------------------------------------------------------------------ diversity
+def _train_fonts(n: int) -> list:
+    from hwrender import fonts as corpus
+
+    from .corpus import WordFont, skip_reason
+
+    out = []
+    for fid, path in sorted(corpus.available(script="Latn", split="train").items()):
+        if skip_reason(fid) is None:
+            out.append(WordFont(path, corpus.get(fid).ttc_index))
+        if len(out) >= n:
+            break
+    return out
+
+
+def _pairwise(feats: torch.Tensor) -> float:
+    d = torch.cdist(feats, feats)
+    n = len(feats)
+    return float(d.sum() / max(1, n * (n - 1)))
+
+
+def _diversity(gen, judge, words: Sequence[str], cfg: EvalConfig, device: str, log) -> list[dict]:
+    from .corpus import render_word
+
+    fonts = _train_fonts(cfg.styles)
+    if len(fonts) < 2:
+        return [_figure("diversity across hands", None, "needs the training fonts installed")]
+    gen_d, real_d = [], []
+    for word in words:
+        hands = [gen.raw([word], str(s), seed=cfg.seed, device=device)[0] for s in range(cfg.styles)]
+        _, f = read(judge, hands, [word] * len(hands), device)
+        gen_d.append(_pairwise(f))
+        real = []
+        for font in fonts:
+            if all(c in font.chars for c in word):
+                alpha, _ = render_word(font, word)
+                real.append(W.canonical(alpha, len(word)).astype(np.float32) / 255)
+        if len(real) >= 2:
+            _, f = read(judge, real, [word] * len(real), device)
+            real_d.append(_pairwise(f))
+    ratio = float(np.mean(gen_d) / max(1e-9, np.mean(real_d)))
+    return [_figure(f"diversity across {cfg.styles} hands / across {len(fonts)} training fonts "
+                    "(recognizer features)", round(ratio, 3), "reference (0: one hand)")]
+
+
+# ------------------------------------------------------------------------------ Tesseract
+def _line(alphas: Sequence[np.ndarray]) -> np.ndarray:
+    """Words side by side on the shared baseline, enlarged, dark on white, uint8."""
+    from PIL import Image
+
+    gap = round(LINE_GAP * W.X_HEIGHT)
+    pad = 12
+    width = sum(a.shape[1] for a in alphas) + gap * (len(alphas) - 1) + 2 * pad
+    canvas = np.zeros((W.HEIGHT + 2 * pad, width), np.float32)
+    x = pad
+    for a in alphas:
+        canvas[pad:pad + W.HEIGHT, x:x + a.shape[1]] = np.maximum(
+            canvas[pad:pad + W.HEIGHT, x:x + a.shape[1]], a)
+        x += a.shape[1] + gap
+    img = Image.fromarray(np.rint((1 - canvas) * 255).astype(np.uint8), "L")
+    img = img.resize((img.width * OCR_SCALE, img.height * OCR_SCALE), Image.Resampling.BICUBIC)
+    return np.asarray(img)
+
+
+def _ocr_figures(gen, words: Sequence[str], cfg: EvalConfig, device: str, notes: list,
+                 log) -> list[dict]:
+    from .corpus import render_word
+
+    if shutil.which("tesseract") is None or "eng" not in tesseract_langs():
+        notes.append("Tesseract skipped: not installed (apt-get install tesseract-ocr "
+                     "tesseract-ocr-eng)")
+        return []
+    fonts = _train_fonts(10_000)
+    lines = [words[i:i + cfg.line_words]
+             for i in range(0, cfg.line_words * cfg.ocr_lines, cfg.line_words)]
+    lines = [line for line in lines if len(line) == cfg.line_words]
+    gen_cers, font_cers = [], []
+    for k, line in enumerate(lines):
+        text = " ".join(line)
+        inks = gen.generate(line, str(k % cfg.styles), seed=cfg.seed + k, device=device)
+        gen_cers.append(cer(text, ocr_line(_line([i.alpha for i in inks]), "eng")))
+        font = fonts[k % len(fonts)]
+        if all(c in font.chars for c in text.replace(" ", "")):
+            font_cers.append(cer(text, ocr_line(_line([render_word(font, w)[0] for w in line]),
+                                                "eng")))
+    g, f = float(np.mean(gen_cers)), float(np.mean(font_cers)) if font_cers else float("nan")
+    log(f"Tesseract CER: generated {g:.3f}, training fonts {f:.3f} ({len(lines)} lines)")
+    return [
+        _figure(f"Tesseract CER, generated lines ({len(gen_cers)})", round(g, 4),
+                f"≤ {TARGET_OCR}", g <= TARGET_OCR),
+        _figure(f"Tesseract CER, the same lines in training fonts ({len(font_cers)})",
+                round(f, 4), "reference"),
+        _figure("Tesseract CER ratio, generated / fonts", round(g / max(f, 1e-9), 2),
+                f"≤ {OCR_RATIO}", g <= OCR_RATIO * max(f, 1e-9)),
+    ]

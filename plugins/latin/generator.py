@@ -1,0 +1,137 @@
+"""The ``latin`` generator: writes each Latin word of a page with the trained word GAN.
+
+Every training word is drawn ``CHAR_WIDTH`` px a character (the canonical width the generator
+learns), so the adapter squeezes each generated word by the training data's median ratio of
+natural ink width to canonical width (``width_ratio`` in the model's config) and trims it to its
+ink. The baseline and x-height are the training frame's (``BASELINE``, ``X_HEIGHT``).
+
+Style: a document's words share one style vector (``--style N`` seeds it, a named style maps to a
+seed in the config, no style gives the default hand); each word adds a small variation drawn from
+the page's seed in word order. Same style, seed and text: the same ink. Words are batched by
+length (one width a batch), up to ``BATCH`` at a time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from hwrender.errors import GeneratorError, UsageError
+from hwrender.ink import InkImage
+from hwrender.registry import Generator
+
+from . import words as W
+from .model import NetConfig, WordGenerator
+
+MODEL_NAME = "latin"
+BATCH = 64
+STYLE_SPREAD = 0.8  # document style ~ N(0, STYLE_SPREAD²): typical rather than extreme hands
+WORD_SPREAD = 1.0  # per-word variation ~ N(0, 1), as in training
+INK_FLOOR = 0.06  # alpha below this is paper (the generator's faint background noise)
+DEFAULT_STYLE_SEED = 0
+
+
+def load_model_files(source: str | None = None, offline: bool | None = None):
+    """The ``latin`` model: from a folder, a store name, or (``None``) the shipped one."""
+    from hwrender.weights import resolve
+
+    if source is not None and Path(source).is_dir():
+        return resolve(MODEL_NAME, weights_dir=source, offline=offline)
+    return resolve(source or MODEL_NAME, offline=offline)
+
+
+class LatinGenerator(Generator):
+    def __init__(self, weights_dir: str | None = None, offline: bool | None = None):
+        files = load_model_files(weights_dir, offline)
+        config = files.config
+        self.folder = files.folder
+        self.config = config
+        if config.get("charset") != W.CHARSET:
+            raise GeneratorError(f"model {files.folder} was trained on another character set",
+                                 "retrain it with this hwrender (`hwrender train latin`)")
+        self.net_config = NetConfig(**config["net"])
+        self.width_ratio = float(config.get("width_ratio", 1.0))
+        self.styles = {str(k): int(v) for k, v in (config.get("styles") or {}).items()}
+        self.default_style_seed = int(config.get("default_style_seed", DEFAULT_STYLE_SEED))
+        net = WordGenerator(self.net_config)
+        state = files.load_state_dict()
+        expected = {f"generator.{k}" for k in net.state_dict()}
+        missing = expected - set(state)
+        if missing:
+            raise GeneratorError(f"model {files.folder} lacks {len(missing)} generator tensors",
+                                 "re-export it with `hwrender train latin`")
+        net.load_state_dict({k[len("generator."):]: state[k].float() for k in expected})
+        self.net = net.eval().to(memory_format=torch.channels_last)
+        self._device = "cpu"
+
+    def _to(self, device: str) -> None:
+        if device != self._device:
+            self.net.to(device)
+            self._device = device
+
+    def style_seed(self, style: str | None) -> int:
+        if style is None:
+            return self.default_style_seed
+        if str(style).isdigit():
+            return int(style)
+        if style in self.styles:
+            return self.styles[style]
+        named = ", ".join(sorted(self.styles)) or "none"
+        raise UsageError(f"generator 'latin' has no style {style!r} (named styles: {named})",
+                         "give a number (a seeded hand), a named style, or no --style")
+
+    def latents(self, n: int, style: str | None, seed: int) -> torch.Tensor:
+        """[n, z_dim]: the document's style vector joined with each word's own variation."""
+        cfg = self.net_config
+        g = torch.Generator().manual_seed(self.style_seed(style))
+        style_z = STYLE_SPREAD * torch.randn(cfg.style_dim, generator=g)
+        g = torch.Generator().manual_seed(int(seed))
+        word_z = WORD_SPREAD * torch.randn(n, cfg.word_dim, generator=g)
+        return torch.cat([style_z.expand(n, -1), word_z], dim=1)
+
+    @torch.no_grad()
+    def raw(self, words: Sequence[str], style: str | None, seed: int,
+            device: str = "cpu") -> list[np.ndarray]:
+        """Generated words at the canonical width, alpha 0..1 (ink 1), one per word, in order."""
+        self._to(device)
+        z = self.latents(len(words), style, seed)
+        out: list[np.ndarray | None] = [None] * len(words)
+        by_len: dict[int, list[int]] = {}
+        for i, w in enumerate(words):
+            by_len.setdefault(len(w), []).append(i)
+        for idx_all in by_len.values():
+            for start in range(0, len(idx_all), BATCH):
+                idx = idx_all[start:start + BATCH]
+                text, lengths = W.encode([words[i] for i in idx])
+                img = self.net(text.to(device), lengths.to(device), z[idx].to(device))
+                alpha = ((img[:, 0].float() + 1) / 2).cpu()
+                for k, i in enumerate(idx):
+                    out[i] = alpha[k].numpy()
+        return out  # type: ignore[return-value]
+
+    def generate(self, units: Sequence[str], style: str | None, seed: int,
+                 device: str = "cpu") -> list[InkImage]:
+        if not units:
+            return []
+        bad = [u for u in units if not W.writable(u)]
+        if bad:
+            raise GeneratorError(f"generator 'latin' got words it cannot write: {bad[:5]}",
+                                 "its character set is printable ASCII and Latin-1/Extended-A letters")
+        return [self._ink(word, alpha) for word, alpha in zip(units, self.raw(units, style, seed,
+                                                                             device))]
+
+    def _ink(self, word: str, alpha: np.ndarray) -> InkImage:
+        width = max(1, round(alpha.shape[1] * self.width_ratio))
+        t = torch.from_numpy(np.ascontiguousarray(alpha))[None, None]
+        squeezed = F.interpolate(t, size=(alpha.shape[0], width), mode="bilinear",
+                                 align_corners=False, antialias=True)[0, 0].clamp_(0, 1).numpy()
+        squeezed[squeezed < INK_FLOOR] = 0.0
+        cols = np.flatnonzero(squeezed.max(0) > 2 * INK_FLOOR)
+        if len(cols):
+            squeezed = squeezed[:, max(0, cols[0] - 1):cols[-1] + 2]
+        return InkImage(squeezed, baseline=float(W.BASELINE), x_height=float(W.X_HEIGHT),
+                        advance=float(squeezed.shape[1]), text=word)

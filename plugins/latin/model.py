@@ -1,0 +1,236 @@
+"""The networks of the Latin word GAN (after Alonso, Moysset and Messina 2019; cf. ScrabbleGAN).
+
+- ``TextEncoder``: character embedding + bidirectional LSTM; one feature vector per character.
+- ``WordGenerator``: each character's feature, joined with the word's latent, becomes a 4 x 2
+  patch of a low-resolution map (so the image's width follows the word's length: ``char_width``
+  pixels a character at full size); three up-sampling residual blocks whose batch norms are
+  conditioned on the latent (conditional batch norm, as in BigGAN/ScrabbleGAN) grow it to
+  ``height`` x ``char_width * n`` grey levels in [-1, 1] (ink +1). The latent is a per-document
+  style part and a small per-word part; both feed every conditional norm.
+- ``Discriminator``: spectrally normalised residual down-sampling blocks, then a mean over
+  positions: one real/fake score a word whatever its width (hinge loss).
+- ``Recognizer``: a CRNN (convolutions down to one row, a BiLSTM, per-frame character logits) for
+  CTC. Its frames are ``char_width / 4`` a character. It learns from real words only; in GAN
+  training its CTC loss on generated words flows back into the generator.
+
+Batches may mix word lengths: words are zero-padded and ``lengths`` says how long each is; the
+encoder packs the padded sequences, and ``column_mask`` blanks the generated columns past a word's
+end. Training batches words of one length (``task.py``), which needs no padding at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.nn.utils import spectral_norm
+
+
+@dataclass(frozen=True)
+class NetConfig:
+    vocab: int  # characters + 1 (index 0: CTC blank / padding)
+    height: int = 32
+    char_width: int = 16
+    style_dim: int = 64  # shared by every word of a document
+    word_dim: int = 16  # per-word variation
+    embed_dim: int = 64
+    text_dim: int = 128  # BiLSTM output (both directions)
+    g_ch: int = 32  # generator width: blocks of 8, 4, 2, 1 x g_ch channels
+    d_ch: int = 32  # discriminator width: 1, 2, 4, 4 x d_ch
+    r_ch: int = 32  # recognizer width: 1, 2, 4, 4 x r_ch convolutions, then a BiLSTM of 4 x r_ch
+    r_hidden: int = 128
+
+    @property
+    def z_dim(self) -> int:
+        return self.style_dim + self.word_dim
+
+    def __post_init__(self) -> None:
+        if self.height % 8 or self.char_width % 8:
+            raise ValueError("height and char_width must be multiples of 8 (three 2x up-samplings)")
+
+
+def column_mask(lengths: torch.Tensor, char_width: int, width: int) -> torch.Tensor:
+    """[B, 1, 1, width] bool: True on the columns of each word's own characters."""
+    cols = torch.arange(width, device=lengths.device)
+    return (cols[None, :] < (lengths[:, None] * char_width)).view(len(lengths), 1, 1, width)
+
+
+class TextEncoder(nn.Module):
+    def __init__(self, cfg: NetConfig):
+        super().__init__()
+        self.embed = nn.Embedding(cfg.vocab, cfg.embed_dim, padding_idx=0)
+        self.lstm = nn.LSTM(cfg.embed_dim, cfg.text_dim // 2, batch_first=True, bidirectional=True)
+
+    def forward(self, text: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """[B, L] indices, [B] lengths → [B, L, text_dim] (zeros past each word's end)."""
+        x = self.embed(text)
+        if bool((lengths == text.shape[1]).all()):
+            return self.lstm(x)[0]
+        packed = nn.utils.rnn.pack_padded_sequence(x, lengths.cpu(), batch_first=True,
+                                                   enforce_sorted=False)
+        out, _ = self.lstm(packed)
+        return nn.utils.rnn.pad_packed_sequence(out, batch_first=True, total_length=text.shape[1])[0]
+
+
+class CondBatchNorm(nn.Module):
+    """Batch norm whose scale and shift come from the latent (per example)."""
+
+    def __init__(self, channels: int, z_dim: int):
+        super().__init__()
+        self.bn = nn.BatchNorm2d(channels, affine=False)
+        self.gain = nn.Linear(z_dim, channels)
+        self.bias = nn.Linear(z_dim, channels)
+        nn.init.zeros_(self.gain.weight)
+        nn.init.ones_(self.gain.bias)
+        nn.init.zeros_(self.bias.weight)
+        nn.init.zeros_(self.bias.bias)
+
+    def forward(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        return self.bn(x) * self.gain(z)[:, :, None, None] + self.bias(z)[:, :, None, None]
+
+
+class UpBlock(nn.Module):
+    def __init__(self, cin: int, cout: int, z_dim: int):
+        super().__init__()
+        self.n1 = CondBatchNorm(cin, z_dim)
+        self.c1 = nn.Conv2d(cin, cout, 3, padding=1)
+        self.n2 = CondBatchNorm(cout, z_dim)
+        self.c2 = nn.Conv2d(cout, cout, 3, padding=1)
+        self.skip = nn.Conv2d(cin, cout, 1)
+
+    def forward(self, x: torch.Tensor, z: torch.Tensor, mask: Callable | None = None) -> torch.Tensor:
+        """``mask`` zeroes the columns past each word's end before every 3x3 convolution, so a
+        padded word sees the same zero padding there as it does alone."""
+        keep = mask or (lambda t: t)
+        h = F.interpolate(F.relu(self.n1(x, z)), scale_factor=2, mode="nearest")
+        h = self.c2(keep(F.relu(self.n2(self.c1(keep(h)), z))))
+        return h + self.skip(F.interpolate(x, scale_factor=2, mode="nearest"))
+
+
+class WordGenerator(nn.Module):
+    def __init__(self, cfg: NetConfig):
+        super().__init__()
+        self.cfg = cfg
+        self.encoder = TextEncoder(cfg)
+        c = cfg.g_ch
+        self.base_h, self.base_w = cfg.height // 8, cfg.char_width // 8
+        self.base = nn.Linear(cfg.text_dim + cfg.z_dim, 8 * c * self.base_h * self.base_w)
+        self.blocks = nn.ModuleList([UpBlock(8 * c, 4 * c, cfg.z_dim), UpBlock(4 * c, 2 * c, cfg.z_dim),
+                                     UpBlock(2 * c, c, cfg.z_dim)])
+        self.out_bn = nn.BatchNorm2d(c)
+        self.out = nn.Conv2d(c, 1, 3, padding=1)
+
+    def forward(self, text: torch.Tensor, lengths: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        """[B, L] indices, [B] lengths, [B, z_dim] latents → [B, 1, height, char_width * L]."""
+        b, n = text.shape
+        feats = self.encoder(text, lengths)  # B, L, T
+        h = self.base(torch.cat([feats, z[:, None, :].expand(b, n, z.shape[1])], dim=2))
+        c0 = h.shape[2] // (self.base_h * self.base_w)
+        # each character's vector becomes its own base_h x base_w patch, side by side
+        h = h.view(b, n, c0, self.base_h, self.base_w).permute(0, 2, 3, 1, 4)
+        h = h.reshape(b, c0, self.base_h, n * self.base_w)
+        mask = None
+        if not bool((lengths == n).all()):
+            def mask(t: torch.Tensor) -> torch.Tensor:
+                return t * column_mask(lengths, t.shape[3] // n, t.shape[3]).to(t.dtype)
+        for block in self.blocks:
+            h = block(h, z, mask)
+        h = F.relu(self.out_bn(h))
+        img = torch.tanh(self.out(mask(h) if mask else h))
+        mask = column_mask(lengths, self.cfg.char_width, img.shape[3])
+        return torch.where(mask, img, torch.full_like(img, -1.0))
+
+
+class DownBlock(nn.Module):
+    def __init__(self, cin: int, cout: int, down: bool, first: bool = False):
+        super().__init__()
+        self.c1 = spectral_norm(nn.Conv2d(cin, cout, 3, padding=1))
+        self.c2 = spectral_norm(nn.Conv2d(cout, cout, 3, padding=1))
+        self.skip = spectral_norm(nn.Conv2d(cin, cout, 1))
+        self.down, self.first = down, first
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.c2(F.relu(self.c1(x if self.first else F.relu(x))))
+        s = self.skip(x)
+        if self.down:
+            h, s = F.avg_pool2d(h, 2), F.avg_pool2d(s, 2)
+        return h + s
+
+
+class Discriminator(nn.Module):
+    def __init__(self, cfg: NetConfig):
+        super().__init__()
+        c = cfg.d_ch
+        self.blocks = nn.Sequential(DownBlock(1, c, True, first=True), DownBlock(c, 2 * c, True),
+                                    DownBlock(2 * c, 4 * c, True), DownBlock(4 * c, 4 * c, False))
+        self.head = spectral_norm(nn.Linear(4 * c, 1))
+        self.char_cols = cfg.char_width // 8  # feature columns per character
+
+    def forward(self, img: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        """[B, 1, H, W] → [B] scores; with ``lengths``, padded columns are left out of the mean."""
+        h = F.relu(self.blocks(img))
+        if lengths is None:
+            pooled = h.mean((2, 3))
+        else:
+            keep = column_mask(lengths, self.char_cols, h.shape[3]).to(h.dtype)
+            pooled = (h * keep).sum((2, 3)) / (keep.sum((2, 3)) * h.shape[2]).clamp(min=1)
+        return self.head(pooled).squeeze(1)
+
+
+class Recognizer(nn.Module):
+    """CRNN: [B, 1, H, W] → [W/4, B, vocab] log-probabilities (CTC's time-major layout)."""
+
+    def __init__(self, cfg: NetConfig):
+        super().__init__()
+        c = cfg.r_ch
+
+        def conv(cin, cout):
+            return [nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(True)]
+
+        self.features = nn.Sequential(
+            *conv(1, c), nn.MaxPool2d(2),  # H/2, W/2
+            *conv(c, 2 * c), nn.MaxPool2d(2),  # H/4, W/4
+            *conv(2 * c, 4 * c), *conv(4 * c, 4 * c), nn.MaxPool2d((2, 1)),  # H/8
+            *conv(4 * c, 4 * c), nn.MaxPool2d((2, 1)),  # H/16
+        )
+        rows = cfg.height // 16
+        self.collapse = nn.Conv2d(4 * c, 4 * c, (rows, 1))
+        self.lstm = nn.LSTM(4 * c, cfg.r_hidden, batch_first=True, bidirectional=True)
+        self.head = nn.Linear(2 * cfg.r_hidden, cfg.vocab)
+
+    def forward(self, img: torch.Tensor) -> torch.Tensor:
+        h = F.relu(self.collapse(self.features(img))).squeeze(2)  # B, C, W/4
+        h, _ = self.lstm(h.transpose(1, 2))
+        return F.log_softmax(self.head(h).float(), dim=2).transpose(0, 1)
+
+    @staticmethod
+    def frames(lengths_px: torch.Tensor) -> torch.Tensor:
+        return lengths_px // 4
+
+
+def ctc_loss(log_probs: torch.Tensor, text: torch.Tensor, lengths: torch.Tensor,
+             frames: torch.Tensor) -> torch.Tensor:
+    """Mean CTC loss per character of [T, B, V] log-probabilities for zero-padded ``text``."""
+    targets = text[text > 0] if text.shape[1] else text.flatten()
+    loss = F.ctc_loss(log_probs, targets, frames, lengths, blank=0, reduction="sum",
+                      zero_infinity=True)
+    return loss / lengths.sum().clamp(min=1)
+
+
+def greedy_decode(log_probs: torch.Tensor, frames: torch.Tensor | None = None) -> list[list[int]]:
+    """Best path: the most likely class per frame, repeats merged, blanks dropped."""
+    best = log_probs.argmax(2).transpose(0, 1).tolist()  # B, T
+    out = []
+    for i, path in enumerate(best):
+        if frames is not None:
+            path = path[:int(frames[i])]
+        seq, prev = [], 0
+        for k in path:
+            if k != prev and k != 0:
+                seq.append(k)
+            prev = k
+        out.append(seq)
+    return out

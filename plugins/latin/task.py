@@ -1,0 +1,277 @@
+"""Training the Latin word GAN: recognizer pre-training, then the GAN with a balanced CTC loss.
+
+One ``hwrender train latin`` run has two phases, both resumable through the generic loop:
+
+1. **Recognizer** (the first ``r_steps`` steps): the CRNN learns to read real (training) word
+   images with CTC. It never sees a generated word.
+2. **GAN**: each step (a) trains the discriminator with the hinge loss on real words against
+   words the generator writes for the same texts, then (b) trains the generator on the
+   discriminator's score plus the frozen recognizer's CTC loss on its words. The two gradients
+   are balanced as Alonso et al. (2019) do: at the generated image, the CTC gradient is rescaled
+   to ``ctc_ratio`` times the adversarial gradient's standard deviation, so neither drowns the
+   other whatever their raw scales.
+
+Words are batched by length (``batches``): every batch is one width, so nothing is padded.
+The exported model holds the generator's EMA (float16) and the recognizer.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from hwrender.errors import UsageError
+from hwrender.train import RunContext, TrainTask, apply_overrides
+from hwrender.train.ema import update_ema
+from hwrender.train.metrics import levenshtein
+
+from . import words as W
+from .model import (
+    Discriminator,
+    NetConfig,
+    Recognizer,
+    WordGenerator,
+    ctc_loss,
+    greedy_decode,
+)
+
+MODEL_NAME = "latin"
+GRID_WORDS = ("hello", "World", "quick", "brown,", "jumps", "Zürich", "1984", "lazy.")
+GRID_STYLES = 4
+
+
+@dataclass(frozen=True)
+class LatinConfig:
+    variant: str = "default"  # "tiny" for tests
+    g_ch: int = 16
+    d_ch: int = 16
+    r_ch: int = 32
+    r_hidden: int = 128
+    style_dim: int = 64
+    word_dim: int = 16
+    r_steps: int = 1500  # recognizer pre-training steps before the GAN starts
+    lr_r: float = 1e-3
+    lr_g: float = 2e-4
+    lr_d: float = 2e-4
+    beta1: float = 0.0  # BigGAN's Adam betas (0, 0.999)
+    ctc_ratio: float = 1.0  # CTC gradient's spread as a multiple of the adversarial one's
+    ema: float = 0.999
+    per_font: int = 1000  # training words rendered per font (built data)
+    data_seed: int = 0
+
+    def net(self, vocab: int) -> NetConfig:
+        if self.variant == "tiny":
+            return NetConfig(vocab, style_dim=8, word_dim=4, embed_dim=8, text_dim=8, g_ch=4,
+                             d_ch=4, r_ch=4, r_hidden=8)
+        return NetConfig(vocab, W.HEIGHT, W.CHAR_WIDTH, self.style_dim, self.word_dim,
+                         g_ch=self.g_ch, d_ch=self.d_ch, r_ch=self.r_ch, r_hidden=self.r_hidden)
+
+
+def build_task(options: list[str]) -> "LatinTask":
+    config = apply_overrides(LatinConfig(), options)
+    if config.variant not in ("default", "tiny"):
+        raise UsageError(f"unknown variant {config.variant!r}", "use variant=default or variant=tiny")
+    return LatinTask(config)
+
+
+def to_model(u8: np.ndarray | torch.Tensor) -> torch.Tensor:
+    """uint8 [B, H, W] (ink 255) → float [B, 1, H, W] in [-1, 1] (ink +1)."""
+    t = torch.as_tensor(u8)
+    return t.float().div_(127.5).sub_(1.0).unsqueeze(1)
+
+
+class LatinTask(TrainTask):
+    name = MODEL_NAME
+
+    def __init__(self, config: LatinConfig, data: Any = None):
+        self.config = config
+        self._given = data  # a words.WordData (tests and benchmarks pass one)
+
+    # -- setup ----------------------------------------------------------------------------
+    def setup(self, ctx: RunContext) -> None:
+        cfg = self.config
+        self.device = torch.device(ctx.device)
+        self.cpu = self.device.type == "cpu"
+        if self._given is not None:
+            self.data = self._given
+        else:
+            from .corpus import training_set
+
+            self.data, _ = training_set(ctx.data, cfg.per_font, cfg.data_seed, log=ctx.log)
+        if not len(self.data):
+            raise UsageError("the training data holds no words", "check --data")
+        self.lengths = torch.from_numpy(self.data.lengths().astype(np.int64))
+        self.text_all = [W.encode([t])[0][0] for t in self.data.texts]
+        self.net_config = cfg.net(len(W.CHARSET) + 1)
+        self.G = self._place(WordGenerator(self.net_config))
+        self.D = self._place(Discriminator(self.net_config))
+        self.R = self._place(Recognizer(self.net_config))
+        if ctx.finetune:
+            self._load_pretrained(ctx.finetune)
+        self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
+        betas = (cfg.beta1, 0.999)
+        self.opt_g = torch.optim.Adam(self.G.parameters(), cfg.lr_g, betas=betas)
+        self.opt_d = torch.optim.Adam(self.D.parameters(), cfg.lr_d, betas=betas)
+        self.opt_r = torch.optim.Adam(self.R.parameters(), cfg.lr_r)
+        ratio = self.data.natural_widths / (W.CHAR_WIDTH * self.data.lengths())
+        self.width_ratio = float(np.median(ratio))
+        g = torch.Generator().manual_seed(4321)
+        self._grid_z = torch.randn(GRID_STYLES, self.net_config.z_dim, generator=g)
+        self.provenance = dict(self.data.meta)
+        ctx.log(f"{len(self.data)} training words from {len(self.data.fonts)} sources; "
+                f"recognizer first for {cfg.r_steps} steps, then the GAN")
+
+    def _place(self, module: torch.nn.Module) -> torch.nn.Module:
+        module = module.to(self.device)
+        return module.to(memory_format=torch.channels_last) if self.cpu else module
+
+    def _load_pretrained(self, source: str) -> None:
+        from .generator import load_model_files
+
+        files = load_model_files(source)
+        state = files.load_state_dict()
+        for prefix, module in (("generator.", self.G), ("discriminator.", self.D),
+                               ("recognizer.", self.R)):
+            part = {k[len(prefix):]: v.float() for k, v in state.items() if k.startswith(prefix)}
+            if part:
+                module.load_state_dict(part, strict=True)
+
+    def num_examples(self) -> int:
+        return len(self.data)
+
+    def batches(self, epoch: int, generator: torch.Generator, batch_size: int) -> list[torch.Tensor]:
+        """Words of one length per batch; the batches of all lengths in a shuffled order."""
+        perm = torch.randperm(len(self.lengths), generator=generator)
+        by_len: dict[int, list[torch.Tensor]] = {}
+        lens = self.lengths[perm]
+        for n in torch.unique(lens).tolist():
+            idx = perm[lens == n]
+            chunks = [idx[i:i + batch_size] for i in range(0, len(idx), batch_size)]
+            if len(chunks) > 1 and len(chunks[-1]) < batch_size // 2:
+                chunks.pop()  # a small remainder: no batch-norm batch of 1
+            by_len[n] = chunks
+        out = [c for chunks in by_len.values() for c in chunks]
+        order = torch.randperm(len(out), generator=generator)
+        return [out[i] for i in order.tolist()]
+
+    # -- one step -------------------------------------------------------------------------
+    def _batch(self, batch: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        idx = batch.tolist()
+        x = to_model(self.data.batch(idx)).to(self.device)
+        if self.cpu:
+            x = x.contiguous(memory_format=torch.channels_last)
+        text = torch.stack([self.text_all[i] for i in idx]).to(self.device)
+        lengths = self.lengths[batch].to(self.device)
+        return x, text, lengths
+
+    def train_step(self, batch: torch.Tensor, step: int) -> dict[str, float]:
+        x, text, lengths = self._batch(batch)
+        if step < self.config.r_steps:
+            return self._recognizer_step(x, text, lengths)
+        return self._gan_step(x, text, lengths, step)
+
+    def _recognizer_step(self, x, text, lengths) -> dict[str, float]:
+        self.R.train()
+        log_probs = self.R(x)
+        frames = torch.full((len(x),), log_probs.shape[0], dtype=torch.long, device=self.device)
+        loss = ctc_loss(log_probs, text, lengths, frames)
+        self.opt_r.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt_r.step()
+        return {"r_ctc": loss.item(), "r_cer": _cer(log_probs, text, lengths)}
+
+    def _gan_step(self, x, text, lengths, step: int) -> dict[str, float]:
+        cfg = self.config
+        self.R.eval().requires_grad_(False)
+        n = len(x)
+        z = torch.randn(n, self.net_config.z_dim, device=self.device)
+        # (a) discriminator, hinge loss
+        fake = self.G(text, lengths, z)
+        d_real = self.D(x)
+        d_fake = self.D(fake.detach())
+        d_loss = F.relu(1.0 - d_real).mean() + F.relu(1.0 + d_fake).mean()
+        self.opt_d.zero_grad(set_to_none=True)
+        d_loss.backward()
+        self.opt_d.step()
+        # (b) generator: adversarial + CTC, balanced at the image
+        self.D.requires_grad_(False)
+        g_adv = -self.D(fake).mean()
+        log_probs = self.R(fake)
+        frames = torch.full((n,), log_probs.shape[0], dtype=torch.long, device=self.device)
+        ctc = ctc_loss(log_probs, text, lengths, frames)
+        grad_adv = torch.autograd.grad(g_adv, fake, retain_graph=True)[0]
+        grad_ctc = torch.autograd.grad(ctc, fake, retain_graph=True)[0]
+        scale = cfg.ctc_ratio * grad_adv.std() / grad_ctc.std().clamp(min=1e-12)
+        self.opt_g.zero_grad(set_to_none=True)
+        fake.backward(grad_adv + scale * grad_ctc)
+        self.opt_g.step()
+        self.D.requires_grad_(True)
+        update_ema(self.G_ema, self.G, step - cfg.r_steps, cfg.ema)
+        return {"d": d_loss.item(), "d_real": d_real.mean().item(), "d_fake": d_fake.mean().item(),
+                "g_adv": g_adv.item(), "ctc": ctc.item(), "ctc_scale": scale.item(),
+                "fake_cer": _cer(log_probs.detach(), text, lengths)}
+
+    # -- state ----------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        return {"G": self.G.state_dict(), "D": self.D.state_dict(), "R": self.R.state_dict(),
+                "G_ema": self.G_ema.state_dict(), "opt_g": self.opt_g.state_dict(),
+                "opt_d": self.opt_d.state_dict(), "opt_r": self.opt_r.state_dict()}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        for key, obj in (("G", self.G), ("D", self.D), ("R", self.R), ("G_ema", self.G_ema),
+                         ("opt_g", self.opt_g), ("opt_d", self.opt_d), ("opt_r", self.opt_r)):
+            obj.load_state_dict(state[key])
+
+    # -- samples and export ---------------------------------------------------------------
+    @torch.no_grad()
+    def sample_grid(self, step: int):
+        from hwrender.train.grid import tile
+
+        images = []
+        for z in self._grid_z:
+            for word in GRID_WORDS:
+                text, lengths = W.encode([word])
+                img = self.G_ema(text.to(self.device), lengths.to(self.device),
+                                 z[None].to(self.device))
+                images.append(((img[0, 0].float().cpu() + 1) / 2).numpy())
+        return tile(images, columns=len(GRID_WORDS))
+
+    def export(self, folder: Path, summary: Mapping[str, Any]) -> None:
+        from hwrender.weights import save_model
+
+        from .card import model_card
+
+        state = {}
+        for prefix, module in (("generator.", self.G_ema), ("recognizer.", self.R)):
+            state.update({prefix + k: v.detach().contiguous().half() if v.is_floating_point() else v
+                          for k, v in module.state_dict().items()})
+        config = export_config(self.config, self.net_config, self.width_ratio, self.provenance,
+                               summary)
+        save_model(folder, state, config, model_card(config), name=MODEL_NAME)
+
+
+def export_config(cfg: LatinConfig, net: NetConfig, width_ratio: float, provenance: Mapping,
+                  summary: Mapping) -> dict[str, Any]:
+    return {
+        "model": MODEL_NAME, "architecture": "bilstm-word-gan-ctc", "charset": W.CHARSET,
+        "net": asdict(net), "train": asdict(cfg), "height": W.HEIGHT, "baseline": W.BASELINE,
+        "x_height": W.X_HEIGHT, "char_width": W.CHAR_WIDTH, "width_ratio": round(width_ratio, 4),
+        "data": dict(provenance), "run": dict(summary), "weights_dtype": "float16",
+    }
+
+
+def _cer(log_probs: torch.Tensor, text: torch.Tensor, lengths: torch.Tensor) -> float:
+    """Character error rate of the best-path reading against ``text``."""
+    decoded = greedy_decode(log_probs)
+    errors = total = 0
+    for seq, row, n in zip(decoded, text.tolist(), lengths.tolist()):
+        errors += levenshtein(seq, row[:n])
+        total += n
+    return errors / max(1, total)
+

@@ -1,0 +1,235 @@
+"""The Latin word GAN: shapes and masks, CTC decoding, training steps, export, the generator."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from hwrender_plugins.latin import words as W
+from hwrender_plugins.latin.model import (
+    Discriminator,
+    NetConfig,
+    Recognizer,
+    WordGenerator,
+    column_mask,
+    ctc_loss,
+    greedy_decode,
+)
+from hwrender_plugins.latin.task import LatinTask, build_task
+
+from hwrender.errors import UsageError
+from hwrender.train import RunContext
+from hwrender.train.loop import LoopOptions, TrainingInterrupted, train
+
+CAVEAT = Path(__file__).resolve().parents[1] / "plugins" / "font" / "fonts" / "Caveat-Regular.ttf"
+WEIGHTS = Path(__file__).resolve().parents[1] / "weights" / "latin"
+WORDS = ["hat", "sea", "dog", "pen", "word", "blue", "note", "quiz", "zebra", "lemon", "Jump!",
+         "café", "Zoë", "über", "1984", "ox"]
+
+
+@pytest.fixture(scope="module")
+def tiny_data():
+    """Caveat writes 16 short words, three times each (augmented)."""
+    from hwrender_plugins.latin.corpus import Augment, build_words
+
+    return build_words({"caveat": CAVEAT}, WORDS * 3, per_font=48, seed=0, augment=Augment(),
+                       log=lambda m: None)
+
+
+def tiny(data, *options: str) -> LatinTask:
+    task = build_task(["variant=tiny", "r_steps=2", *options])
+    task._given = data
+    return task
+
+
+def test_shapes_and_masks_for_a_variable_length_batch():
+    cfg = NetConfig(vocab=len(W.CHARSET) + 1, g_ch=4, d_ch=4, r_ch=4, r_hidden=8)
+    g, d, r = WordGenerator(cfg).eval(), Discriminator(cfg), Recognizer(cfg)
+    text, lengths = W.encode(["a", "word", "longest"])
+    assert text.shape == (3, 7) and lengths.tolist() == [1, 4, 7] and int(text[0, 1]) == 0
+    x = g(text, lengths, torch.randn(3, cfg.z_dim))
+    assert x.shape == (3, 1, 32, 16 * 7) and x.min() >= -1 and x.max() <= 1
+    # past each word's end the image is blank paper (-1), and the text there changes nothing
+    assert torch.all(x[0, :, :, 16:] == -1) and torch.all(x[1, :, :, 64:] == -1)
+    assert x[1, :, :, :64].max() > -1
+    mask = column_mask(lengths, 16, 112)
+    assert mask.shape == (3, 1, 1, 112) and mask[1].sum() == 64
+    # a padded word comes out as it does alone (the BiLSTM is packed; batch norm in eval mode)
+    alone = g(*W.encode(["word"]), torch.zeros(1, cfg.z_dim))
+    padded = g(text, lengths, torch.zeros(3, cfg.z_dim))
+    assert torch.allclose(alone[0], padded[1, :, :, :64], atol=1e-5)
+    assert d(x).shape == (3,) and d(x, lengths).shape == (3,)
+    log_probs = r(x)
+    assert log_probs.shape == (28, 3, cfg.vocab)  # W/4 frames, time-major
+    assert torch.allclose(log_probs.exp().sum(2), torch.ones(28, 3), atol=1e-4)
+
+
+def test_greedy_ctc_decoding_merges_repeats_and_drops_blanks():
+    # frames: h h - e l - l l o -  → "hello"
+    path = [W.char_index()[c] if c != "-" else 0 for c in "hh-el-llo-"]
+    log_probs = torch.full((len(path), 1, len(W.CHARSET) + 1), -20.0)
+    for t, k in enumerate(path):
+        log_probs[t, 0, k] = 0.0
+    assert W.decode(greedy_decode(log_probs)[0]) == "hello"
+    text, lengths = W.encode(["hello"])
+    frames = torch.tensor([len(path)])
+    assert ctc_loss(log_probs, text, lengths, frames) < 0.01
+    wrong, _ = W.encode(["help!"])
+    assert ctc_loss(log_probs, wrong, lengths, frames) > 1.0
+
+
+def test_recognizer_learns_to_read_known_images(tiny_data):
+    """A tiny CRNN overfits four rendered words and then reads them back exactly."""
+    torch.manual_seed(0)
+    pick = [tiny_data.texts.index(w) for w in ("hat", "sea", "dog", "pen")]
+    x = torch.from_numpy(tiny_data.batch(pick)).float().div(127.5).sub(1).unsqueeze(1)
+    text, lengths = W.encode([tiny_data.texts[i] for i in pick])
+    r = Recognizer(NetConfig(vocab=len(W.CHARSET) + 1, r_ch=8, r_hidden=32))
+    opt = torch.optim.Adam(r.parameters(), 3e-3)
+    for _ in range(300):
+        lp = r(x)
+        loss = ctc_loss(lp, text, lengths, torch.full((4,), lp.shape[0]))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    r.eval()
+    with torch.no_grad():
+        read = [W.decode(s) for s in greedy_decode(r(x))]
+    assert read == ["hat", "sea", "dog", "pen"]
+
+
+def test_batches_hold_one_word_length_each(tiny_data, tmp_path):
+    task = tiny(tiny_data)
+    task.setup(RunContext(out=tmp_path, device="cpu", seed=0, batch_size=4))
+    batches = task.batches(0, torch.Generator().manual_seed(0), 4)
+    assert all(len({len(tiny_data.texts[i]) for i in b.tolist()}) == 1 for b in batches)
+    seen = sorted(i for b in batches for i in b.tolist())
+    assert len(seen) == len(set(seen)) >= len(tiny_data) - 3 * 2  # small remainders dropped
+
+
+def test_training_steps_move_the_losses_and_the_weights(tiny_data, tmp_path):
+    task = tiny(tiny_data)
+    task.setup(RunContext(out=tmp_path, device="cpu", seed=0, batch_size=4))
+    batch = task.batches(0, torch.Generator().manual_seed(0), 8)[0]
+    r_before = {k: v.clone() for k, v in task.R.state_dict().items()}
+    first = task.train_step(batch, 0)
+    assert set(first) == {"r_ctc", "r_cer"}  # the recognizer phase
+    for _ in range(5):
+        later = task.train_step(batch, 1)
+    assert later["r_ctc"] < first["r_ctc"]
+    assert any(not torch.equal(v, r_before[k]) for k, v in task.R.state_dict().items())
+    g_before = {k: v.clone() for k, v in task.G.state_dict().items()}
+    d_before = {k: v.clone() for k, v in task.D.state_dict().items()}
+    r_frozen = {k: v.clone() for k, v in task.R.state_dict().items()}
+    gan = task.train_step(batch, 2)  # the GAN phase
+    assert set(gan) >= {"d", "g_adv", "ctc", "ctc_scale", "fake_cer"}
+    assert all(np.isfinite(v) for v in gan.values()) and gan["ctc_scale"] > 0
+    for old, module in ((g_before, task.G), (d_before, task.D)):
+        assert any(v.is_floating_point() and not torch.equal(v, old[k])
+                   for k, v in module.state_dict().items())
+    # the recognizer learns from real words only: the GAN phase leaves it as it was
+    assert all(torch.equal(v, r_frozen[k]) for k, v in task.R.state_dict().items())
+
+
+def test_ctc_gradient_is_rescaled_to_the_adversarial_spread(tiny_data, tmp_path):
+    """ctc_ratio=0 leaves only the adversarial gradient; the CTC part changes the update."""
+    results = {}
+    for ratio in (0.0, 1.0):
+        torch.manual_seed(0)
+        task = tiny(tiny_data, f"ctc_ratio={ratio}")
+        task.setup(RunContext(out=tmp_path / str(ratio), device="cpu", seed=0, batch_size=8))
+        batch = task.batches(0, torch.Generator().manual_seed(0), 8)[0]
+        torch.manual_seed(1)
+        task.train_step(batch, 5)
+        results[ratio] = {k: v.clone() for k, v in task.G.state_dict().items()}
+    assert any(not torch.equal(results[0.0][k], results[1.0][k]) for k in results[0.0])
+
+
+def _opts(tmp_path, **kw):
+    base = dict(out=tmp_path / "run", batch_size=8, max_steps=6, checkpoint_every=3, log_every=1)
+    base.update(kw)
+    return LoopOptions(**base)
+
+
+def test_resume_continues_the_same_run(tiny_data, tmp_path):
+    train(tiny(tiny_data), _opts(tmp_path, out=tmp_path / "a"), progress=False)
+
+    def stop(step, losses):
+        if step == 4:
+            import os
+            import signal
+
+            os.kill(os.getpid(), signal.SIGINT)
+
+    broken = _opts(tmp_path, out=tmp_path / "b")
+    with pytest.raises(TrainingInterrupted):
+        train(tiny(tiny_data), broken, progress=False, on_step=stop)
+    broken.resume = True
+    train(tiny(tiny_data), broken, progress=False)
+    from safetensors.torch import load_file
+
+    a = load_file(str(tmp_path / "a" / "model" / "model.safetensors"))
+    b = load_file(str(tmp_path / "b" / "model" / "model.safetensors"))
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_export_round_trip_and_the_generator(tiny_data, tmp_path):
+    from hwrender_plugins.latin.generator import LatinGenerator
+
+    summary = train(tiny(tiny_data), _opts(tmp_path), progress=False)
+    folder = Path(summary.model)
+    config = json.loads((folder / "config.json").read_text())
+    assert config["charset"] == W.CHARSET and 0.2 < config["width_ratio"] < 2.0
+    assert (tmp_path / "run" / "samples" / "final.png").is_file()
+    assert "latin" in (folder / "README.md").read_text()
+
+    gen = LatinGenerator(weights_dir=str(folder))
+    # the exported float16 generator reproduces the trained EMA generator
+    state = torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=True)["task_state"]["G_ema"]
+    net = WordGenerator(gen.net_config)
+    net.load_state_dict(state)
+    net.eval()
+    text, lengths = W.encode(["word"])
+    z = torch.randn(1, gen.net_config.z_dim)
+    with torch.no_grad():
+        assert torch.allclose(net(text, lengths, z), gen.net(text, lengths, z), atol=3e-2)
+
+    words = ["a", "longer", "wörds,"]
+    inks = gen.generate(words, None, seed=3)
+    assert [i.text for i in inks] == words
+    assert all(i.height == W.HEIGHT and i.baseline == W.BASELINE for i in inks)
+    again = gen.generate(words, None, seed=3)
+    assert all(np.array_equal(p.alpha, q.alpha) for p, q in zip(inks, again))
+    assert not all(np.array_equal(p.alpha, q.alpha)
+                   for p, q in zip(inks, gen.generate(words, "7", seed=3)))
+    assert not all(np.array_equal(p.alpha, q.alpha)
+                   for p, q in zip(inks, gen.generate(words, None, seed=4)))
+    with pytest.raises(UsageError, match="no style"):
+        gen.generate(words, "neat", seed=3)
+
+
+def test_bad_settings_are_one_line_usage_errors():
+    with pytest.raises(UsageError, match="variant"):
+        build_task(["variant=huge"])
+    with pytest.raises(UsageError, match="unknown setting"):
+        build_task(["g_width=3"])
+
+
+@pytest.mark.skipif(not (WEIGHTS / "model.safetensors").is_file(), reason="no shipped latin weights")
+def test_shipped_weights_write_a_page_and_longer_words_are_wider(tmp_path):
+    from hwrender_plugins.latin.generator import LatinGenerator
+
+    import hwrender
+
+    gen = LatinGenerator(weights_dir=str(WEIGHTS))
+    short, long = gen.generate(["cat", "encyclopedia"], None, seed=0)
+    assert long.width > 2 * short.width
+    out = tmp_path / "page.png"
+    hwrender.write("Hello World, this is hwrender.", out, seed=1)
+    from PIL import Image
+
+    page = np.asarray(Image.open(out).convert("L"))
+    assert (page < 128).mean() > 0.001
