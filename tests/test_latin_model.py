@@ -125,7 +125,7 @@ def test_training_steps_move_the_losses_and_the_weights(tiny_data, tmp_path):
     d_before = {k: v.clone() for k, v in task.D.state_dict().items()}
     r_frozen = {k: v.clone() for k, v in task.R.state_dict().items()}
     gan = task.train_step(batch, 2)  # the GAN phase
-    assert set(gan) >= {"d", "g_adv", "ctc", "ctc_scale", "fake_cer"}
+    assert set(gan) >= {"d", "g_adv", "ctc", "ctc_scale", "fake_cer", "pair_l1"}
     assert all(np.isfinite(v) for v in gan.values()) and gan["ctc_scale"] > 0
     for old, module in ((g_before, task.G), (d_before, task.D)):
         assert any(v.is_floating_point() and not torch.equal(v, old[k])

@@ -9,7 +9,9 @@ One ``hwrender train latin`` run has two phases, both resumable through the gene
    discriminator's score plus the frozen recognizer's CTC loss on its words. The two gradients
    are balanced as Alonso et al. (2019) do: at the generated image, the CTC gradient is rescaled
    to ``ctc_ratio`` times the adversarial gradient's standard deviation, so neither drowns the
-   other whatever their raw scales.
+   other whatever their raw scales. Half of each fake batch repeats the other half's texts
+   with other latents, and a mode-seeking term (MSGAN) pushes such pairs apart, balanced the
+   same way, so that ``--style`` changes the hand.
 
 Words are batched by length (``batches``): every batch is one width, so nothing is padded.
 The exported model holds the generator's EMA (float16) and the recognizer.
@@ -57,10 +59,14 @@ class LatinConfig:
     word_dim: int = 16
     r_steps: int = 1500  # recognizer pre-training steps before the GAN starts
     lr_r: float = 1e-3
-    lr_g: float = 2e-4
-    lr_d: float = 2e-4
+    lr_g: float = 1e-4
+    lr_d: float = 4e-4  # two time-scale update rule: a discriminator that keeps up
     beta1: float = 0.0  # BigGAN's Adam betas (0, 0.999)
     ctc_ratio: float = 1.0  # CTC gradient's spread as a multiple of the adversarial one's
+    # Mode seeking (Mao et al. 2019, MSGAN): half of each fake batch repeats the other half's
+    # texts with other latents, and the generator is pushed to make the pairs differ (gradient
+    # balanced like CTC's). Without it the first run drew the same hand for every style.
+    diversity_ratio: float = 0.5
     ema: float = 0.999
     per_font: int = 1000  # training words rendered per font (built data)
     data_seed: int = 0
@@ -190,6 +196,10 @@ class LatinTask(TrainTask):
         cfg = self.config
         self.R.eval().requires_grad_(False)
         n = len(x)
+        half = n // 2 if cfg.diversity_ratio > 0 else 0
+        if half:  # the second half writes the first half's texts again, with other latents
+            order = torch.cat([torch.arange(n - half), torch.arange(half)]).to(self.device)
+            text, lengths = text[order], lengths[order]
         z = torch.randn(n, self.net_config.z_dim, device=self.device)
         # (a) discriminator, hinge loss
         fake = self.G(text, lengths, z)
@@ -199,23 +209,34 @@ class LatinTask(TrainTask):
         self.opt_d.zero_grad(set_to_none=True)
         d_loss.backward()
         self.opt_d.step()
-        # (b) generator: adversarial + CTC, balanced at the image
+        # (b) generator: adversarial + CTC (+ mode seeking), balanced at the image
         self.D.requires_grad_(False)
         g_adv = -self.D(fake).mean()
         log_probs = self.R(fake)
         frames = torch.full((n,), log_probs.shape[0], dtype=torch.long, device=self.device)
         ctc = ctc_loss(log_probs, text, lengths, frames)
         grad_adv = torch.autograd.grad(g_adv, fake, retain_graph=True)[0]
+        spread = grad_adv.std()
         grad_ctc = torch.autograd.grad(ctc, fake, retain_graph=True)[0]
-        scale = cfg.ctc_ratio * grad_adv.std() / grad_ctc.std().clamp(min=1e-12)
+        scale = cfg.ctc_ratio * spread / grad_ctc.std().clamp(min=1e-12)
+        grad = grad_adv + scale * grad_ctc
+        out = {}
+        if half:
+            a, b = fake[:half], fake[n - half:]
+            ratio = (a - b).abs().mean() / (z[:half] - z[n - half:]).abs().mean()
+            ms = 1.0 / (ratio + 1e-5)
+            grad_ms = torch.autograd.grad(ms, fake, retain_graph=True)[0]
+            grad = grad + cfg.diversity_ratio * spread / grad_ms.std().clamp(min=1e-12) * grad_ms
+            out["pair_l1"] = (a - b).abs().mean().item()
         self.opt_g.zero_grad(set_to_none=True)
-        fake.backward(grad_adv + scale * grad_ctc)
+        fake.backward(grad)
         self.opt_g.step()
         self.D.requires_grad_(True)
         update_ema(self.G_ema, self.G, step - cfg.r_steps, cfg.ema)
-        return {"d": d_loss.item(), "d_real": d_real.mean().item(), "d_fake": d_fake.mean().item(),
-                "g_adv": g_adv.item(), "ctc": ctc.item(), "ctc_scale": scale.item(),
-                "fake_cer": _cer(log_probs.detach(), text, lengths)}
+        out.update({"d": d_loss.item(), "d_real": d_real.mean().item(),
+                    "d_fake": d_fake.mean().item(), "g_adv": g_adv.item(), "ctc": ctc.item(),
+                    "ctc_scale": scale.item(), "fake_cer": _cer(log_probs.detach(), text, lengths)})
+        return out
 
     # -- state ----------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
