@@ -7,8 +7,8 @@
   conditioned on the latent (conditional batch norm, as in BigGAN/ScrabbleGAN) grow it to
   ``height`` x ``char_width * n`` grey levels in [-1, 1] (ink +1). The latent is a per-document
   style part and a small per-word part; both feed every conditional norm.
-- ``Discriminator``: spectrally normalised residual down-sampling blocks, then a mean over
-  positions: one real/fake score a word whatever its width (hinge loss).
+- ``Discriminator``: spectrally normalised residual down-sampling blocks, then a sum over
+  positions and a linear head: one real/fake score a word (hinge loss).
 - ``Recognizer``: a CRNN (convolutions down to one row, a BiLSTM, per-frame character logits) for
   CTC. Its frames are ``char_width / 4`` a character. It learns from real words only; in GAN
   training its CTC loss on generated words flows back into the generator.
@@ -172,12 +172,12 @@ class Discriminator(nn.Module):
     def forward(self, img: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
         """[B, 1, H, W] → [B] scores; with ``lengths``, padded columns are left out of the mean."""
         h = F.relu(self.blocks(img))
-        if lengths is None:
-            pooled = h.mean((2, 3))
-        else:
-            keep = column_mask(lengths, self.char_cols, h.shape[3]).to(h.dtype)
-            pooled = (h * keep).sum((2, 3)) / (keep.sum((2, 3)) * h.shape[2]).clamp(min=1)
-        return self.head(pooled).squeeze(1)
+        if lengths is not None:
+            h = h * column_mask(lengths, self.char_cols, h.shape[3]).to(h.dtype)
+        # summed over positions, as BigGAN's and ScrabbleGAN's discriminators do: a mean divides
+        # the real/fake signal by the number of positions, and under spectral norm the first
+        # runs' discriminator could then not move its score at all (hinge loss stuck at 2.0)
+        return self.head(h.sum((2, 3))).squeeze(1)
 
 
 class Recognizer(nn.Module):

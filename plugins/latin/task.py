@@ -60,7 +60,7 @@ class LatinConfig:
     r_steps: int = 1500  # recognizer pre-training steps before the GAN starts
     lr_r: float = 1e-3
     lr_g: float = 1e-4
-    lr_d: float = 4e-4  # two time-scale update rule: a discriminator that keeps up
+    lr_d: float = 2e-4  # two time-scale update rule: a discriminator that keeps up
     beta1: float = 0.0  # BigGAN's Adam betas (0, 0.999)
     ctc_ratio: float = 1.0  # CTC gradient's spread as a multiple of the adversarial one's
     # Mode seeking (Mao et al. 2019, MSGAN): half of each fake batch repeats the other half's
