@@ -191,14 +191,12 @@ def read(judge: Recognizer, images: Sequence[np.ndarray], texts: Sequence[str],
             part = idx[start:start + 128]
             x = torch.from_numpy(np.stack([images[i] for i in part])).float()
             x = (x * 2 - 1).unsqueeze(1).to(device)
-            maps = torch.relu(judge.collapse(judge.features(x))).squeeze(2)  # B, C, T
-            h, _ = judge.lstm(maps.transpose(1, 2))
-            log_probs = torch.log_softmax(judge.head(h).float(), 2).transpose(0, 1)
+            log_probs, pooled = judge.read(x)
             for k, seq in zip(part, greedy_decode(log_probs)):
                 truth = [W.char_index()[c] for c in texts[k]]
                 errors += levenshtein(seq, truth)
                 total += len(truth)
-            pooled = maps.mean(2).cpu()
+            pooled = pooled.cpu()
             for j, k in enumerate(part):
                 feats[k] = pooled[j]
     return errors / max(1, total), torch.stack(feats)

@@ -94,12 +94,10 @@ class LatinGenerator(Generator):
         return torch.cat([style_z.expand(n, -1), word_z], dim=1)
 
     @torch.no_grad()
-    def raw(self, words: Sequence[str], style: str | None, seed: int,
-            device: str = "cpu") -> list[np.ndarray]:
-        """Generated words at the canonical width, alpha 0..1 (ink 1), one per word, in order."""
+    def _batches(self, words: Sequence[str], style: str | None, seed: int, device: str):
+        """(indices, [B, H, W] alpha 0..1 at the canonical width) for the words, one length a batch."""
         self._to(device)
         z = self.latents(len(words), style, seed)
-        out: list[np.ndarray | None] = [None] * len(words)
         by_len: dict[int, list[int]] = {}
         for i, w in enumerate(words):
             by_len.setdefault(len(w), []).append(i)
@@ -108,10 +106,16 @@ class LatinGenerator(Generator):
                 idx = idx_all[start:start + BATCH]
                 text, lengths = W.encode([words[i] for i in idx])
                 img = self.net(text.to(device), lengths.to(device), z[idx].to(device))
-                alpha = ((img[:, 0].float() + 1) / 2).cpu()
-                for k, i in enumerate(idx):
-                    out[i] = alpha[k].numpy()
-        return out  # type: ignore[return-value]
+                yield idx, ((img[:, 0].float() + 1) / 2).cpu()
+
+    def raw(self, words: Sequence[str], style: str | None, seed: int,
+            device: str = "cpu") -> list[np.ndarray]:
+        """Generated words at the canonical width, alpha 0..1 (ink 1), one per word, in order."""
+        out: list[np.ndarray] = [np.empty(0)] * len(words)
+        for idx, alpha in self._batches(words, style, seed, device):
+            for k, i in enumerate(idx):
+                out[i] = alpha[k].numpy()
+        return out
 
     def generate(self, units: Sequence[str], style: str | None, seed: int,
                  device: str = "cpu") -> list[InkImage]:
@@ -121,17 +125,22 @@ class LatinGenerator(Generator):
         if bad:
             raise GeneratorError(f"generator 'latin' got words it cannot write: {bad[:5]}",
                                  "its character set is printable ASCII and Latin-1/Extended-A letters")
-        return [self._ink(word, alpha) for word, alpha in zip(units, self.raw(units, style, seed,
-                                                                             device))]
+        out: list[InkImage | None] = [None] * len(units)
+        for idx, alpha in self._batches(units, style, seed, device):
+            # one squeeze to the natural width for the whole batch (all one width)
+            width = max(1, round(alpha.shape[2] * self.width_ratio))
+            squeezed = F.interpolate(alpha[:, None], size=(alpha.shape[1], width), mode="bilinear",
+                                     align_corners=False, antialias=True)[:, 0].clamp_(0, 1)
+            squeezed = squeezed.numpy()
+            for k, i in enumerate(idx):
+                out[i] = self._ink(units[i], squeezed[k])
+        return out  # type: ignore[return-value]
 
     def _ink(self, word: str, alpha: np.ndarray) -> InkImage:
-        width = max(1, round(alpha.shape[1] * self.width_ratio))
-        t = torch.from_numpy(np.ascontiguousarray(alpha))[None, None]
-        squeezed = F.interpolate(t, size=(alpha.shape[0], width), mode="bilinear",
-                                 align_corners=False, antialias=True)[0, 0].clamp_(0, 1).numpy()
-        squeezed[squeezed < INK_FLOOR] = 0.0
-        cols = np.flatnonzero(squeezed.max(0) > 2 * INK_FLOOR)
+        """Trim a squeezed word to its ink (1 px margin) on the training frame's baseline."""
+        alpha = np.where(alpha < INK_FLOOR, 0.0, alpha).astype(np.float32)
+        cols = np.flatnonzero(alpha.max(0) > 2 * INK_FLOOR)
         if len(cols):
-            squeezed = squeezed[:, max(0, cols[0] - 1):cols[-1] + 2]
-        return InkImage(squeezed, baseline=float(W.BASELINE), x_height=float(W.X_HEIGHT),
-                        advance=float(squeezed.shape[1]), text=word)
+            alpha = alpha[:, max(0, cols[0] - 1):cols[-1] + 2]
+        return InkImage(alpha, baseline=float(W.BASELINE), x_height=float(W.X_HEIGHT),
+                        advance=float(alpha.shape[1]), text=word)

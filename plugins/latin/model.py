@@ -202,9 +202,14 @@ class Recognizer(nn.Module):
         self.head = nn.Linear(2 * cfg.r_hidden, cfg.vocab)
 
     def forward(self, img: torch.Tensor) -> torch.Tensor:
-        h = F.relu(self.collapse(self.features(img))).squeeze(2)  # B, C, W/4
-        h, _ = self.lstm(h.transpose(1, 2))
-        return F.log_softmax(self.head(h).float(), dim=2).transpose(0, 1)
+        return self.read(img)[0]
+
+    def read(self, img: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(log-probabilities [W/4, B, vocab], the convolutional features pooled along the word
+        [B, C]: the space evaluation measures diversity and FID in)."""
+        maps = F.relu(self.collapse(self.features(img))).squeeze(2)  # B, C, W/4
+        h, _ = self.lstm(maps.transpose(1, 2))
+        return F.log_softmax(self.head(h).float(), dim=2).transpose(0, 1), maps.mean(2)
 
     @staticmethod
     def frames(lengths_px: torch.Tensor) -> torch.Tensor:
