@@ -26,6 +26,14 @@ def _figures(report: Mapping[str, Any]) -> list[str]:
     return lines
 
 
+def _batch(run: Mapping[str, Any]) -> str:
+    if run.get("batch_size"):
+        return str(run["batch_size"])
+    if run.get("steps") and run.get("examples"):
+        return f"~{round(run['examples'] / run['steps'])}"  # the loop drops small remainders
+    return "?"
+
+
 def model_card(config: Mapping[str, Any], report: Mapping[str, Any] | None = None) -> str:
     net = config.get("net", {})
     train = config.get("train", {})
@@ -71,7 +79,7 @@ def model_card(config: Mapping[str, Any], report: Mapping[str, Any] | None = Non
         "## Training",
         "",
         f"- command: `hwrender train latin` (recognizer for {train.get('r_steps')} steps, then the "
-        f"GAN); batch {run.get('batch_size', '?')}, lr G {train.get('lr_g')} / D "
+        f"GAN); batch {_batch(run)}, lr G {train.get('lr_g')} / D "
         f"{train.get('lr_d')}, Adam betas ({train.get('beta1')}, 0.999), EMA {train.get('ema')}",
         f"- {run.get('steps', '?')} steps, {run.get('examples', '?')} words, "
         f"{run.get('seconds', '?')} s on {run.get('device', '?')} ({run.get('hardware', '?')})",
