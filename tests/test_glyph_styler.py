@@ -214,8 +214,16 @@ def test_tiny_training_step_changes_weights(fonts, tmp_path):
     assert any(k.startswith("encoder.") for k in changed) and any(k.startswith("decoder.") for k in changed)
     assert "styles.weight" in changed
     assert any(not torch.equal(a, b) for a, b in zip(d_before, task.D.parameters()))
-    # phase two of the schedule switches at late_epoch
-    assert task.late_step == round(3.0 * (len(task.pairs) // 8))
+    # phase two of the schedule switches at late_epoch; the learning rate holds, then halves
+    spe = len(task.pairs) // 8
+    cfg = task.config
+    assert task.late_step == round(cfg.late_epoch * spe)
+    assert task.learning_rate(0) == task.learning_rate(round(cfg.lr_decay_epoch * spe)) == cfg.lr
+    later = cfg.lr_decay_epoch * spe + cfg.lr_halve_epochs * spe
+    assert task.learning_rate(later) == pytest.approx(cfg.lr / 2)
+    assert losses["lr"] == cfg.lr and task.opt_g.param_groups[0]["lr"] == cfg.lr
+    task.train_step(torch.arange(8), round(later))
+    assert task.opt_d.param_groups[0]["lr"] == pytest.approx(cfg.lr / 2)
     assert task.sample_grid(1).size[0] > 0
     assert (tmp_path / "pairs.npz").is_file()
 

@@ -148,5 +148,5 @@ def register(register) -> None:
         build=_build_task,
         evaluate=_evaluate,
         **extra,
-        defaults={"batch_size": 64, "epochs": 6, "checkpoint_every": 500, "sample_every": 1000},
+        defaults={"batch_size": 64, "epochs": 5, "checkpoint_every": 500, "sample_every": 1000},
     ))

@@ -7,8 +7,9 @@ run folder as ``pairs.npz`` so a resume does not render again, and trains the zi
 L1 to the target, the constant loss (the encoder embeds the generated glyph as it embeds the
 source, DTN), the style-category loss of the discriminator's classifier head, and the adversarial
 patch loss. The schedule of Handwriting_styler has two phases: L1 100 and constant 15 at first,
-L1 500 and constant 1000 from ``late_epoch`` on. The generator's EMA is what sample grids show
-and what is exported.
+L1 500 and constant 1000 from ``late_epoch`` on (off by default: ``--set late_epoch=E``). The
+learning rate holds until ``lr_decay_epoch``, then halves every ``lr_halve_epochs``. The
+generator's EMA is what sample grids show and what is exported.
 
 ``--finetune FROM --data GLYPHS`` learns one new style vector (and, with
 ``--set finetune_decoder=true``, the decoder) from a folder of labelled glyph images and exports
@@ -68,7 +69,14 @@ class GlyphStylerConfig:
     const_weight: float = 15.0
     late_l1_weight: float = 500.0
     late_const_weight: float = 1000.0
-    late_epoch: float = 3.0
+    # off by default (past the default 5 epochs): constant 1000 against the unbounded bottleneck
+    # blew the first late-phase runs up; ``--set late_epoch=E`` turns the second phase on
+    late_epoch: float = 99.0
+    # the learning rate holds until ``lr_decay_epoch``, then halves every ``lr_halve_epochs``
+    # (smoothly, zi2zi's halving schedule): at a constant 1e-3 the training L1 stood at ~0.12
+    # from epoch 1 to 3
+    lr_decay_epoch: float = 3.0
+    lr_halve_epochs: float = 0.5
     category_weight: float = 1.0
     adv_weight: float = 1.0
     ema_decay: float = 0.999
@@ -206,11 +214,21 @@ class GlyphStylerTask(TrainTask):
         self.style_idx = torch.from_numpy(pairs.style_index.astype(np.int64))
         steps_per_epoch = max(1, len(pairs) // ctx.batch_size)
         self.late_step = round(cfg.late_epoch * steps_per_epoch)
+        self.steps_per_epoch = steps_per_epoch
         self._grid = None
 
     def _place(self, module: torch.nn.Module) -> torch.nn.Module:
         module = module.to(self.device)
         return module.to(memory_format=torch.channels_last) if self.cpu else module
+
+    def learning_rate(self, step: int) -> float:
+        """Pre-training's learning rate at ``step``: ``lr``, then halving every
+        ``lr_halve_epochs`` from ``lr_decay_epoch`` on."""
+        cfg = self.config
+        start = cfg.lr_decay_epoch * self.steps_per_epoch
+        if step <= start or cfg.lr_halve_epochs <= 0:
+            return cfg.lr
+        return cfg.lr * 0.5 ** ((step - start) / (cfg.lr_halve_epochs * self.steps_per_epoch))
 
     def _x(self, u8: torch.Tensor) -> torch.Tensor:
         x = to_model(u8).to(self.device)
@@ -230,6 +248,10 @@ class GlyphStylerTask(TrainTask):
         tgt = self._x(self.tgt_u8[batch])
         y = self.style_idx[batch].to(self.device)
         late = step >= self.late_step
+        lr = self.learning_rate(step)
+        for opt in (self.opt_g, self.opt_d):
+            for group in opt.param_groups:
+                group["lr"] = lr
         l1_w = cfg.late_l1_weight if late else cfg.l1_weight
         const_w = cfg.late_const_weight if late else cfg.const_weight
 
@@ -258,7 +280,7 @@ class GlyphStylerTask(TrainTask):
         update_ema(self.ema, self.G, step, self.config.ema_decay)
         return {"l1": l1.item() / 2, "const": const.item(), "g_adv": g_adv.item(),
                 "d_adv": d_adv.item(), "g_cat": g_cat.item(), "d_cat": d_cat.item(),
-                "g": g_loss.item(), "d": d_loss.item()}
+                "g": g_loss.item(), "d": d_loss.item(), "lr": lr}
 
     # ------------------------------------------------------------------------------ state
     def state_dict(self) -> dict[str, Any]:
