@@ -157,6 +157,30 @@ def test_ctc_gradient_is_rescaled_to_the_adversarial_spread(tiny_data, tmp_path)
     assert any(not torch.equal(results[0.0][k], results[1.0][k]) for k in results[0.0])
 
 
+def test_a_gradient_spike_is_clipped_to_the_running_mean(tiny_data, tmp_path):
+    task = tiny(tiny_data, "g_clip=3")
+    task.setup(RunContext(out=tmp_path, device="cpu", seed=0, batch_size=8))
+    params = [p for p in task.G.parameters()]
+
+    def set_grads(scale):
+        for p in params:
+            p.grad = torch.full_like(p, scale)
+        return float(torch.linalg.vector_norm(torch.stack([p.grad.norm() for p in params])))
+
+    first = set_grads(1.0)
+    assert task._clip_generator(3.0) == pytest.approx(first)  # the first step only sets the mean
+    assert task._g_norm == pytest.approx(first)
+    spike = set_grads(100.0)
+    assert task._clip_generator(3.0) == pytest.approx(spike, rel=1e-4)
+    after = float(torch.linalg.vector_norm(torch.stack([p.grad.norm() for p in params])))
+    assert after == pytest.approx(3.0 * first, rel=1e-4)
+    assert task._g_norm == pytest.approx(0.99 * first + 0.01 * 3.0 * first)
+    # a GAN step reports the norm, and the running mean travels with the checkpoint
+    batch = max(task.batches(0, torch.Generator().manual_seed(0), 8), key=len)
+    assert "g_norm" in task.train_step(batch, 5)
+    assert task.state_dict()["g_norm"] == task._g_norm
+
+
 def _opts(tmp_path, **kw):
     base = dict(out=tmp_path / "run", batch_size=8, max_steps=6, checkpoint_every=3, log_every=1)
     base.update(kw)

@@ -21,6 +21,7 @@ The exported model holds the generator's EMA (float16) and the recognizer.
 from __future__ import annotations
 
 import copy
+import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Mapping
@@ -69,8 +70,13 @@ class LatinConfig:
     ctc_ratio: float = 1.0  # CTC gradient's spread as a multiple of the adversarial one's
     # Mode seeking (Mao et al. 2019, MSGAN): half of each fake batch repeats the other half's
     # texts with other latents, and the generator is pushed to make the pairs differ (gradient
-    # balanced like CTC's). Without it the first run drew the same hand for every style.
-    diversity_ratio: float = 0.5
+    # balanced like CTC's). Without it the first run drew the same hand for every style; the
+    # shipped chain trained with 0.25 from stage 2 on
+    diversity_ratio: float = 0.25
+    # the generator's gradient norm is clipped to g_clip times its running mean (0: off). Every
+    # part of the balanced update is scaled to the adversarial gradient's spread, which has no
+    # bound: an unclipped stage-3 run collapsed within 20 steps at step ~7,030 (CTC 1 → 15)
+    g_clip: float = 3.0
     ema: float = 0.999
     per_font: int = 1000  # training words rendered per font (built data)
     data_seed: int = 0
@@ -134,6 +140,7 @@ class LatinTask(TrainTask):
         g = torch.Generator().manual_seed(4321)
         self._grid_z = torch.randn(GRID_STYLES, self.net_config.z_dim, generator=g)
         self.provenance = dict(self.data.meta)
+        self._g_norm: float | None = None  # running mean of G's gradient norm (g_clip)
         ctx.log(f"{len(self.data)} training words from {len(self.data.fonts)} sources; "
                 f"recognizer first for {cfg.r_steps} steps, then the GAN")
 
@@ -237,6 +244,8 @@ class LatinTask(TrainTask):
             out["pair_l1"] = (a - b).abs().mean().item()
         self.opt_g.zero_grad(set_to_none=True)
         fake.backward(grad)
+        if cfg.g_clip > 0:
+            out["g_norm"] = self._clip_generator(cfg.g_clip)
         self.opt_g.step()
         self.D.requires_grad_(True)
         update_ema(self.G_ema, self.G, step - cfg.r_steps, cfg.ema)
@@ -245,16 +254,28 @@ class LatinTask(TrainTask):
                     "ctc_scale": scale.item(), "fake_cer": _cer(log_probs.detach(), text, lengths)})
         return out
 
+    def _clip_generator(self, factor: float) -> float:
+        """Clip G's gradient norm to ``factor`` times its running mean; the norm before clipping."""
+        mean = self._g_norm
+        limit = factor * mean if mean is not None else float("inf")
+        norm = float(torch.nn.utils.clip_grad_norm_(self.G.parameters(), limit))
+        if math.isfinite(norm):  # a clipped spike enters the mean at the limit
+            kept = min(norm, limit)
+            self._g_norm = kept if mean is None else 0.99 * mean + 0.01 * kept
+        return norm
+
     # -- state ----------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
         return {"G": self.G.state_dict(), "D": self.D.state_dict(), "R": self.R.state_dict(),
                 "G_ema": self.G_ema.state_dict(), "opt_g": self.opt_g.state_dict(),
-                "opt_d": self.opt_d.state_dict(), "opt_r": self.opt_r.state_dict()}
+                "opt_d": self.opt_d.state_dict(), "opt_r": self.opt_r.state_dict(),
+                "g_norm": self._g_norm}
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         for key, obj in (("G", self.G), ("D", self.D), ("R", self.R), ("G_ema", self.G_ema),
                          ("opt_g", self.opt_g), ("opt_d", self.opt_d), ("opt_r", self.opt_r)):
             obj.load_state_dict(state[key])
+        self._g_norm = state.get("g_norm")
 
     # -- samples and export ---------------------------------------------------------------
     @torch.no_grad()
