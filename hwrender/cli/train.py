@@ -19,6 +19,8 @@ from ._console import note, print_table
 
 ModelArg = Annotated[Optional[str], typer.Argument(
     metavar="MODEL", help="Model to train; leave out to list the trainable models.")]
+EvalModelArg = Annotated[Optional[str], typer.Argument(
+    metavar="MODEL", help="Model to evaluate; leave out to list the trainable models.")]
 SetOpt = Annotated[Optional[List[str]], typer.Option(
     "--set", metavar="KEY=VALUE", help="Model setting (repeatable), e.g. --set autoencoder=false.")]
 DeviceOpt = Annotated[str, typer.Option(
@@ -92,7 +94,7 @@ def train_cmd(
 
 @app.command("eval")
 def eval_cmd(
-    model: ModelArg = None,
+    model: EvalModelArg = None,
     weights: Annotated[Optional[Path], typer.Option(
         "--weights", help="Model folder to evaluate (default: the shipped model).")] = None,
     data: Annotated[Optional[Path], typer.Option(
