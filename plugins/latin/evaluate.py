@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import torch
 
+from hwrender.errors import UsageError
 from hwrender.train import apply_overrides
 from hwrender.train.metrics import (
     cer,
@@ -292,7 +294,8 @@ def _ocr_figures(gen, words: Sequence[str], cfg: EvalConfig, device: str, notes:
     lines = [words[i:i + cfg.line_words]
              for i in range(0, cfg.line_words * cfg.ocr_lines, cfg.line_words)]
     lines = [line for line in lines if len(line) == cfg.line_words]
-    gen_cers, font_cers = [], []
+    gen_cers, font_cers, plain_cers = [], [], []
+    plain = _plain_font()
     for k, line in enumerate(lines):
         text = " ".join(line)
         inks = gen.generate(line, str(k % cfg.styles), seed=cfg.seed + k, device=device)
@@ -301,6 +304,9 @@ def _ocr_figures(gen, words: Sequence[str], cfg: EvalConfig, device: str, notes:
         if all(c in font.chars for c in text.replace(" ", "")):
             font_cers.append(cer(text, ocr_line(_line([render_word(font, w)[0] for w in line]),
                                                 "eng")))
+        if plain is not None and all(c in plain.chars for c in text.replace(" ", "")):
+            plain_cers.append(cer(text, ocr_line(_line([render_word(plain, w)[0] for w in line]),
+                                                 "eng")))
     g, f = float(np.mean(gen_cers)), float(np.mean(font_cers)) if font_cers else float("nan")
     log(f"Tesseract CER: generated {g:.3f}, training fonts {f:.3f} ({len(lines)} lines)")
     return [
@@ -310,4 +316,24 @@ def _ocr_figures(gen, words: Sequence[str], cfg: EvalConfig, device: str, notes:
                 round(f, 4), "reference"),
         _figure("Tesseract CER ratio, generated / fonts", round(g / max(f, 1e-9), 2),
                 f"≤ {OCR_RATIO}", g <= OCR_RATIO * max(f, 1e-9)),
-    ]
+    ] + ([_figure(f"Tesseract CER, the same lines in a plain font ({plain.path.stem}, "
+                  f"{len(plain_cers)})", round(float(np.mean(plain_cers)), 4), "reference")]
+         if plain_cers else [])
+
+
+def _plain_font():
+    """A plain sans-serif typeface (DATA.md's reference for Tesseract), or None."""
+    from .corpus import WordFont
+
+    try:
+        out = subprocess.run(["fc-match", "-f", "%{file}", "DejaVu Sans:style=Book"],
+                             capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    path = Path(out.stdout.strip())
+    if out.returncode or not path.is_file() or path.suffix.lower() not in (".ttf", ".otf"):
+        return None
+    try:
+        return WordFont(path)
+    except (UsageError, OSError):  # a font that cannot write words here: no reference
+        return None
