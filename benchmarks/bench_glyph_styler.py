@@ -19,17 +19,10 @@ import statistics
 import sys
 import time
 
+from bench_core import median_time  # benchmarks/ is sys.path[0] when run as a script
+
 PAGE = ("오늘은 날씨가 좋아서 친구와 함께 공원에 갔습니다 한글은 아름다운 글자입니다 "
         "今天天气很好我们一起去公园散步学习中文很有意思明天见")
-
-
-def median_time(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def matmul_peak(repeat: int) -> dict:

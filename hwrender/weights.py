@@ -179,6 +179,15 @@ def _local_copy(name: str, manifest: "Manifest") -> "ModelFiles | None":
     return None
 
 
+def model_files(name: str, source: str | os.PathLike | None = None,
+                offline: bool | None = None) -> ModelFiles:
+    """Model ``name`` from ``source``: a model folder, another store name, or (``None``) the
+    shipped copy, resolved like :func:`resolve`."""
+    if source is not None and Path(source).is_dir():
+        return resolve(name, weights_dir=source, offline=offline)
+    return resolve(str(source) if source else name, offline=offline)
+
+
 def pull(name: str, force: bool = False) -> ModelFiles:
     """Put model ``name`` in the Hugging Face cache at its pinned revision and check it.
 

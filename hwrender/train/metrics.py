@@ -64,3 +64,8 @@ def ocr_line(image: np.ndarray, lang: str) -> str:
         except subprocess.TimeoutExpired:
             return ""
     return out.stdout.strip()
+
+
+def figure(name: str, value, target: str = "", passed: bool | None = None) -> dict:
+    """One row of an evaluation report: a measured value, its target and whether it is met."""
+    return {"name": name, "value": value, "target": target, "pass": passed}

@@ -13,7 +13,6 @@ small per-character variation drawn from the page's seed.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Sequence
 
 import numpy as np
@@ -39,11 +38,9 @@ INK_THRESHOLD = 0.15  # alpha that counts as ink when cropping a sample
 
 def load_model_files(source: str | None = None, offline: bool | None = None):
     """The ``emnist`` model: from a folder, a store name, or (``None``) the shipped one."""
-    from hwrender.weights import resolve
+    from hwrender.weights import model_files
 
-    if source is not None and Path(source).is_dir():
-        return resolve(MODEL_NAME, weights_dir=source, offline=offline)
-    return resolve(source or MODEL_NAME, offline=offline)
+    return model_files(MODEL_NAME, source, offline)
 
 
 class EmnistGenerator(Generator):

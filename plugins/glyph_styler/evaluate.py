@@ -30,6 +30,7 @@ import torch.nn.functional as F
 from hwrender.errors import UsageError
 from hwrender.train import apply_overrides
 from hwrender.train.metrics import cer, ocr_line, tesseract_langs
+from hwrender.train.metrics import figure as _figure
 
 from .data import (
     FontRef,
@@ -89,10 +90,6 @@ def ssim(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     c1, c2 = 0.01 ** 2, 0.03 ** 2
     s = ((2 * mu_a * mu_b + c1) * (2 * cov + c2)) / ((mu_a ** 2 + mu_b ** 2 + c1) * (var_a + var_b + c2))
     return s.mean((1, 2, 3))
-
-
-def _figure(name: str, value: Any, target: str = "", passed: bool | None = None) -> dict:
-    return {"name": name, "value": value, "target": target, "pass": passed}
 
 
 class _Truth:

@@ -20,7 +20,7 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import torch
@@ -34,6 +34,7 @@ from hwrender.train.metrics import (
     ocr_line,
     tesseract_langs,
 )
+from hwrender.train.metrics import figure as _figure
 
 from . import words as W
 from .model import NetConfig, Recognizer, ctc_loss, greedy_decode
@@ -57,10 +58,6 @@ class EvalConfig:
     judge_width: int = 40
     seed: int = 0
     per_font: int = 0  # 0: the value the model was trained with
-
-
-def _figure(name: str, value: Any, target: str = "", passed: bool | None = None) -> dict:
-    return {"name": name, "value": value, "target": target, "pass": passed}
 
 
 def evaluate(weights: Path | None = None, data: Path | None = None, device: str = "cpu",

@@ -13,7 +13,6 @@ length (one width a batch), up to ``BATCH`` at a time.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Sequence
 
 import numpy as np
@@ -37,11 +36,9 @@ DEFAULT_STYLE_SEED = 0
 
 def load_model_files(source: str | None = None, offline: bool | None = None):
     """The ``latin`` model: from a folder, a store name, or (``None``) the shipped one."""
-    from hwrender.weights import resolve
+    from hwrender.weights import model_files
 
-    if source is not None and Path(source).is_dir():
-        return resolve(MODEL_NAME, weights_dir=source, offline=offline)
-    return resolve(source or MODEL_NAME, offline=offline)
+    return model_files(MODEL_NAME, source, offline)
 
 
 class LatinGenerator(Generator):
