@@ -51,15 +51,17 @@ def tesseract_langs() -> set[str]:
     return {line.strip() for line in out.splitlines()[1:]}
 
 
-def ocr_line(image: np.ndarray, lang: str) -> str:
-    """Tesseract's reading of one text line (uint8, dark ink on white), page mode 7."""
+def ocr_line(image: np.ndarray, lang: str, options: Sequence[str] = ()) -> str:
+    """Tesseract's reading of one text line (uint8, dark ink on white), page mode 7; ``options``
+    are extra ``-c NAME=VALUE`` settings."""
     from PIL import Image
 
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "line.png"
         Image.fromarray(image, "L").save(path)
         try:
-            out = subprocess.run(["tesseract", str(path), "-", "-l", lang, "--psm", "7"],
+            settings = [arg for opt in options for arg in ("-c", opt)]
+            out = subprocess.run(["tesseract", str(path), "-", "-l", lang, "--psm", "7", *settings],
                                  capture_output=True, text=True, timeout=60)
         except subprocess.TimeoutExpired:
             return ""

@@ -43,6 +43,7 @@ TARGET_CER = 0.05
 TARGET_OCR = 0.10
 OCR_RATIO = 2.0
 LINE_GAP = 0.7  # word gap in a line, in x-heights
+KEEP_ROWS = ("textord_noise_rejrows=0",)  # Tesseract setting of the diagnostic figure
 OCR_SCALE = 3  # Tesseract reads 32 px words best enlarged
 
 
@@ -291,16 +292,22 @@ def _ocr_figures(gen, words: Sequence[str], cfg: EvalConfig, device: str, notes:
     lines = [words[i:i + cfg.line_words]
              for i in range(0, cfg.line_words * cfg.ocr_lines, cfg.line_words)]
     lines = [line for line in lines if len(line) == cfg.line_words]
-    gen_cers, font_cers, plain_cers = [], [], []
+    gen_cers, font_cers, plain_cers, gen_kept, font_kept = [], [], [], [], []
     plain = _plain_font()
+    empty = 0
     for k, line in enumerate(lines):
         text = " ".join(line)
         inks = gen.generate(line, str(k % cfg.styles), seed=cfg.seed + k, device=device)
-        gen_cers.append(cer(text, ocr_line(_line([i.alpha for i in inks]), "eng")))
+        image = _line([i.alpha for i in inks])
+        read = ocr_line(image, "eng")
+        empty += not read
+        gen_cers.append(cer(text, read))
+        gen_kept.append(cer(text, ocr_line(image, "eng", KEEP_ROWS)))
         font = fonts[k % len(fonts)]
         if all(c in font.chars for c in text.replace(" ", "")):
-            font_cers.append(cer(text, ocr_line(_line([render_word(font, w)[0] for w in line]),
-                                                "eng")))
+            image = _line([render_word(font, w)[0] for w in line])
+            font_cers.append(cer(text, ocr_line(image, "eng")))
+            font_kept.append(cer(text, ocr_line(image, "eng", KEEP_ROWS)))
         if plain is not None and all(c in plain.chars for c in text.replace(" ", "")):
             plain_cers.append(cer(text, ocr_line(_line([render_word(plain, w)[0] for w in line]),
                                                  "eng")))
@@ -315,7 +322,15 @@ def _ocr_figures(gen, words: Sequence[str], cfg: EvalConfig, device: str, notes:
                 f"≤ {OCR_RATIO}", g <= OCR_RATIO * max(f, 1e-9)),
     ] + ([_figure(f"Tesseract CER, the same lines in a plain font ({plain.path.stem}, "
                   f"{len(plain_cers)})", round(float(np.mean(plain_cers)), 4), "reference")]
-         if plain_cers else [])
+         if plain_cers else []) + [
+        # diagnostics: lines Tesseract returned nothing for (each scores CER 1.0), and the same
+        # reading with its noise-row rejection off (which drops whole lines of broken strokes)
+        _figure("Tesseract: generated lines read as empty", empty, "diagnostic"),
+        _figure("Tesseract CER with noise-row rejection off (textord_noise_rejrows=0): "
+                "generated / training fonts",
+                f"{np.mean(gen_kept):.4f} / {np.mean(font_kept) if font_kept else float('nan'):.4f}",
+                "diagnostic"),
+    ]
 
 
 def _plain_font():
