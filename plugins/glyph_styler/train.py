@@ -73,8 +73,9 @@ class GlyphStylerConfig:
     # blew the first late-phase runs up; ``--set late_epoch=E`` turns the second phase on
     late_epoch: float = 99.0
     # the learning rate holds until ``lr_decay_epoch``, then halves every ``lr_halve_epochs``
-    # (smoothly, zi2zi's halving schedule): at a constant 1e-3 the training L1 stood at ~0.12
-    # from epoch 1 to 3
+    # (smoothly, zi2zi's halving schedule). Measured on 64 px, epochs 3 to 5: training L1 stayed
+    # at ~0.117 as at a constant 1e-3; held-out L1 / identity 0.543 → 0.565 (Hangul), fitting a
+    # held-out font from 210 glyphs improved (L1 0.097 → 0.089 on nanum-barunpen)
     lr_decay_epoch: float = 3.0
     lr_halve_epochs: float = 0.5
     category_weight: float = 1.0
