@@ -294,6 +294,9 @@ def _ocr_figures(gen, words: Sequence[str], cfg: EvalConfig, device: str, notes:
     lines = [line for line in lines if len(line) == cfg.line_words]
     gen_cers, font_cers, plain_cers, gen_kept, font_kept = [], [], [], [], []
     plain = _plain_font()
+    if plain is None:
+        notes.append("plain-font Tesseract reference skipped: fc-match finds no DejaVu Sans "
+                     "(apt-get install fonts-dejavu-core fontconfig)")
     empty = 0
     for k, line in enumerate(lines):
         text = " ".join(line)

@@ -75,7 +75,7 @@ class LatinConfig:
     # Mode seeking (Mao et al. 2019, MSGAN): half of each fake batch repeats the other half's
     # texts with other latents, and the generator is pushed to make the pairs differ (gradient
     # balanced like CTC's). Without it the first run drew the same hand for every style; the
-    # shipped chain trained with 0.25 from stage 2 on
+    # committed resume point (checkpoints/latin) trained with 0.25 from stage 2 on
     diversity_ratio: float = 0.25
     # the generator's gradient norm is clipped to g_clip times its running mean (0: off). Every
     # part of the balanced update is scaled to the adversarial gradient's spread, which has no
