@@ -60,6 +60,9 @@ class FontRecord:
     no_lowercase: bool = False    # lower-case code points are missing or blank
     outlined_caps: bool = False   # capitals (and digits) are drawn as outlines, not strokes
     hard_to_read: bool = False    # barely legible even to people: keep out of legibility metrics
+    # joined or ornate Latin that Tesseract reads at CER > 0.125 on 40 lines of training words
+    # (scripts/latin_font_legibility.py): kept out of the Latin word data
+    latin_ocr_hard: bool = False
     bundle_ok: bool = False       # the licence allows shipping the file in the wheel
     ttc_index: int = 0            # face number inside a .ttc collection
 

@@ -288,3 +288,33 @@ def test_training_set_builds_and_caches(tmp_path, monkeypatch):
     (folder,) = tmp_path.iterdir()  # no temporary folder left behind
     assert folder.name.startswith("latin-words-")
     assert sorted(p.name for p in folder.iterdir()) == ["eval.npz", "train.npz"]
+
+
+def test_ocr_hard_fonts_are_skipped_and_rebuild_the_cache(tmp_path, monkeypatch):
+    """A font flagged latin_ocr_hard leaves the word data, and the cached sets built with it go."""
+    from hwrender import fonts
+
+    monkeypatch.setenv("HWRENDER_DATA_DIR", str(tmp_path))
+    monkeypatch.setattr(fonts, "available", lambda script, role, split: (
+        {"caveat-a": CAVEAT, "caveat-b": CAVEAT} if split == "train" else {}))
+    base = [f"{a}{b}{c}" for a in "bcdfg" for b in "aeiou" for c in "lmnrst"]
+    vocabulary = corpus.vocabulary
+    monkeypatch.setattr(corpus, "vocabulary", lambda seed: vocabulary(seed, size=100, words=base))
+    train, _ = corpus.training_set(None, per_font=5, log=lambda m: None, min_fonts=1)
+    assert train.fonts == ["caveat-a", "caveat-b"]
+
+    monkeypatch.setattr(corpus, "skip_reason",
+                        lambda fid: "latin_ocr_hard" if fid == "caveat-b" else None)
+    train, _ = corpus.training_set(None, per_font=5, log=lambda m: None, min_fonts=1)
+    assert train.fonts == ["caveat-a"]
+    assert train.meta["skipped_fonts"] == {"caveat-b": "latin_ocr_hard"}
+    assert len(list(tmp_path.iterdir())) == 2  # a second cache entry, not the first reused
+
+
+def test_manifest_ocr_hard_flag_is_a_skip_reason():
+    from hwrender import fonts
+
+    flagged = [r.id for r in fonts.corpus() if r.latin_ocr_hard]
+    assert "homemade-apple" in flagged
+    assert all(corpus.skip_reason(fid) == "latin_ocr_hard" for fid in flagged)
+    assert corpus.skip_reason("caveat") is None

@@ -30,10 +30,12 @@ stretches it to ``CHAR_WIDTH`` px per character.
 character of (``hwrender.fonts.coverage``), sampled with extra weight on words that carry rare
 characters so accented capitals are not left to chance. Fonts whose records are flagged
 ``caps_only``, ``no_lowercase``, ``outlined_caps`` or ``hard_to_read`` are skipped (they would
-teach wrong letter shapes); ``meta`` lists them. The training fonts render the training words with
-full augmentation; the evaluation set renders held-out words in the training fonts *and* the
-corpus's held-out fonts with mild augmentation. Both are cached in the data cache under a hash of
-what built them.
+teach wrong letter shapes), and so are those flagged ``latin_ocr_hard``: joined or ornate scripts
+that Tesseract reads at CER > 0.125 on lines of training words (``scripts/latin_font_legibility.py``),
+whose letters a generator learns as shapes no reader makes out; ``meta`` lists them all. The
+training fonts render the training words with full augmentation; the evaluation set renders
+held-out words in the training fonts *and* the corpus's held-out fonts with mild augmentation.
+Both are cached in the data cache under a hash of what built them.
 """
 
 from __future__ import annotations
@@ -268,7 +270,7 @@ SUPERSAMPLE = 4           # render at 4x, warp at 2x, store at 1x
 MEASURE_EM = 200          # px per em of the renders that measure a font
 X_HEIGHT_LETTERS = "acemnouvwx"
 INK = 0.5 / 255           # alpha that still shows in 8 bits: counts as ink for the crop
-SKIP_FLAGS = ("caps_only", "no_lowercase", "outlined_caps", "hard_to_read")
+SKIP_FLAGS = ("caps_only", "no_lowercase", "outlined_caps", "hard_to_read", "latin_ocr_hard")
 
 
 @dataclass(frozen=True)
@@ -578,8 +580,9 @@ def training_set(data_dir: str | os.PathLike | None, per_font: int = 1000, seed:
         raise UsageError(f"only {len(usable)} usable Latin handwriting training fonts are installed, "
                          f"{min_fonts} are needed", "install them: `hwrender fonts install --script "
                          "Latn`, or pass --data with IAM words")
+    skips = {k: skip_reason(k) for k in sorted({**train_fonts, **holdout_fonts})}
     key = hashlib.sha256(json.dumps([DATA_VERSION, sorted(train_fonts), sorted(holdout_fonts),
-                                     per_font, seed, EVAL_WORDS]).encode()).hexdigest()[:12]
+                                     per_font, seed, EVAL_WORDS, skips]).encode()).hexdigest()[:12]
     folder = data_cache() / f"latin-words-{key}"
     if (folder / "train.npz").is_file() and (folder / "eval.npz").is_file():
         log(f"using cached word sets in {folder}")
