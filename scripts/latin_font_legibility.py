@@ -25,13 +25,14 @@ def main(argv: list[str] | None = None) -> int:
     from hwrender_plugins.latin.evaluate import _line
 
     from hwrender import fonts as corpus
+    from hwrender.errors import UsageError
     from hwrender.train.metrics import cer, ocr_line
 
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--lines", type=int, default=40, help="lines of 4 training words per font")
     p.add_argument("--threshold", type=float, default=0.125,
                    help="flag fonts above this CER (one character in eight)")
-    p.add_argument("--json", help="write {font: {split, cer, lines}} here")
+    p.add_argument("--json", help="write {font: {split, cer, lines, flagged}} here")
     args = p.parse_args(argv)
 
     vocab = vocabulary(seed=0)["train"]
@@ -44,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
             record = corpus.get(fid)
             try:
                 font = WordFont(path, record.ttc_index)
-            except Exception as exc:  # no lower case: the corpus skips it anyway
+            except UsageError as exc:  # no lower case: the corpus skips it anyway
                 print(f"{fid}: skipped ({exc})", file=sys.stderr)
                 continue
             cers = []
