@@ -3,7 +3,7 @@
 The Latin word GAN learns the hands of its training fonts, so a font that Tesseract cannot read
 (joined or ornate script) teaches letters no reader of the page can make out either. This measures
 every installed Latin handwriting font the way ``hwrender eval latin`` measures generated lines
-(``_line``: 4 words on a baseline, enlarged; ``tesseract - -l eng --psm 7``), on lines of words
+(``font_line``: 4 words on a baseline, enlarged; ``tesseract - -l eng --psm 7``), on lines of words
 drawn from the training vocabulary (never the held-out words the evaluation reads), and prints the
 fonts above the threshold: those are flagged ``latin_ocr_hard`` in ``hwrender/fonts.json``.
 
@@ -21,8 +21,8 @@ import numpy as np
 
 
 def main(argv: list[str] | None = None) -> int:
-    from hwrender_plugins.latin.corpus import WordFont, render_word, vocabulary
-    from hwrender_plugins.latin.evaluate import _line
+    from hwrender_plugins.latin.corpus import WordFont, vocabulary
+    from hwrender_plugins.latin.evaluate import font_line
 
     from hwrender import fonts as corpus
     from hwrender.errors import UsageError
@@ -50,10 +50,9 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             cers = []
             for line in lines:
-                text = " ".join(line)
-                if all(c in font.chars for c in text.replace(" ", "")):
-                    image = _line([render_word(font, w)[0] for w in line])
-                    cers.append(cer(text, ocr_line(image, "eng")))
+                image = font_line(font, line)
+                if image is not None:
+                    cers.append(cer(" ".join(line), ocr_line(image, "eng")))
             value = round(float(np.mean(cers)), 4) if cers else None
             out[fid] = {"split": split, "cer": value, "lines": len(cers),
                         "flagged": bool(record.latin_ocr_hard)}

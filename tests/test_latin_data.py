@@ -318,3 +318,13 @@ def test_manifest_ocr_hard_flag_is_a_skip_reason():
     assert "homemade-apple" in flagged
     assert all(corpus.skip_reason(fid) == "latin_ocr_hard" for fid in flagged)
     assert corpus.skip_reason("caveat") is None
+
+
+def test_font_line_writes_covered_words_and_refuses_the_rest(caveat):
+    from hwrender_plugins.latin.evaluate import font_line
+
+    one = font_line(caveat, ["apple"])
+    two = font_line(caveat, ["apple", "banana"])
+    assert one.dtype == np.uint8 and one.min() < 128 and one.max() == 255  # dark ink on white
+    assert two.shape[0] == one.shape[0] and two.shape[1] > one.shape[1]
+    assert font_line(caveat, ["apple", "\u732bx"]) is None  # a Han character: not in Caveat

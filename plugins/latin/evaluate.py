@@ -280,9 +280,18 @@ def _line(alphas: Sequence[np.ndarray]) -> np.ndarray:
     return np.asarray(img)
 
 
+def font_line(font, words: Sequence[str]) -> np.ndarray | None:
+    """``words`` rendered in ``font`` as one Tesseract line (``_line``), or None where the font
+    lacks one of their characters."""
+    from .corpus import render_word
+
+    if not all(c in font.chars for w in words for c in w):
+        return None
+    return _line([render_word(font, w)[0] for w in words])
+
+
 def _ocr_figures(gen, words: Sequence[str], cfg: EvalConfig, device: str, notes: list,
                  log) -> list[dict]:
-    from .corpus import render_word
 
     if shutil.which("tesseract") is None or "eng" not in tesseract_langs():
         notes.append("Tesseract skipped: not installed (apt-get install tesseract-ocr "
@@ -306,14 +315,13 @@ def _ocr_figures(gen, words: Sequence[str], cfg: EvalConfig, device: str, notes:
         empty += not read
         gen_cers.append(cer(text, read))
         gen_kept.append(cer(text, ocr_line(image, "eng", KEEP_ROWS)))
-        font = fonts[k % len(fonts)]
-        if all(c in font.chars for c in text.replace(" ", "")):
-            image = _line([render_word(font, w)[0] for w in line])
+        image = font_line(fonts[k % len(fonts)], line)
+        if image is not None:
             font_cers.append(cer(text, ocr_line(image, "eng")))
             font_kept.append(cer(text, ocr_line(image, "eng", KEEP_ROWS)))
-        if plain is not None and all(c in plain.chars for c in text.replace(" ", "")):
-            plain_cers.append(cer(text, ocr_line(_line([render_word(plain, w)[0] for w in line]),
-                                                 "eng")))
+        image = None if plain is None else font_line(plain, line)
+        if image is not None:
+            plain_cers.append(cer(text, ocr_line(image, "eng")))
     g, f = float(np.mean(gen_cers)), float(np.mean(font_cers)) if font_cers else float("nan")
     log(f"Tesseract CER: generated {g:.3f}, training fonts {f:.3f} ({len(lines)} lines)")
     return [
