@@ -311,6 +311,27 @@ def test_ocr_hard_fonts_are_skipped_and_rebuild_the_cache(tmp_path, monkeypatch)
     assert len(list(tmp_path.iterdir())) == 2  # a second cache entry, not the first reused
 
 
+def test_the_training_augmentation_is_a_choice_with_its_own_cache(tmp_path, monkeypatch):
+    from hwrender import fonts
+
+    monkeypatch.setenv("HWRENDER_DATA_DIR", str(tmp_path))
+    monkeypatch.setattr(fonts, "available", lambda script, role, split: (
+        {"caveat-a": CAVEAT} if split == "train" else {}))
+    base = [f"{a}{b}{c}" for a in "bcdfg" for b in "aeiou" for c in "lmnrst"]
+    vocabulary = corpus.vocabulary
+    monkeypatch.setattr(corpus, "vocabulary", lambda seed: vocabulary(seed, size=100, words=base))
+    full, held_full = corpus.training_set(None, per_font=5, log=lambda m: None, min_fonts=1)
+    light, held_light = corpus.training_set(None, per_font=5, log=lambda m: None, min_fonts=1,
+                                            augment="light")
+    assert full.meta["augment"]["slant"] == corpus.Augment().slant
+    assert light.meta["augment"]["slant"] == corpus.Augment.light().slant < corpus.Augment().slant
+    assert light.texts == full.texts and not np.array_equal(light.pixels, full.pixels)
+    assert held_light.meta["augment"] == held_full.meta["augment"]  # evaluation words: mild
+    assert len(list(tmp_path.iterdir())) == 2
+    with pytest.raises(UsageError, match="unknown word augmentation 'heavy'"):
+        corpus.training_set(None, per_font=5, log=lambda m: None, min_fonts=1, augment="heavy")
+
+
 def test_manifest_ocr_hard_flag_is_a_skip_reason():
     from hwrender import fonts
 

@@ -59,6 +59,7 @@ class EvalConfig:
     judge_width: int = 40
     seed: int = 0
     per_font: int = 0  # 0: the value the model was trained with
+    augment: str = ""  # training words' augmentation ("": the model's; chooses the recognizer)
 
 
 def evaluate(weights: Path | None = None, data: Path | None = None, device: str = "cpu",
@@ -72,7 +73,9 @@ def evaluate(weights: Path | None = None, data: Path | None = None, device: str 
     gen = LatinGenerator(weights_dir=str(weights) if weights else None)
     trained = gen.config.get("train", {})
     per_font = cfg.per_font or int(trained.get("per_font", 1000))
-    train, heldout = training_set(data, per_font, int(trained.get("data_seed", 0)), log=log)
+    augment = cfg.augment or str(trained.get("augment", "full"))
+    train, heldout = training_set(data, per_font, int(trained.get("data_seed", 0)), log=log,
+                                  augment=augment)
     judge = judge_for(train, cfg, device, log)
     rng = np.random.default_rng(cfg.seed)
     figures, notes = [], []
