@@ -216,6 +216,9 @@ def test_export_round_trip_and_the_generator(tiny_data, tmp_path):
     folder = Path(summary.model)
     config = json.loads((folder / "config.json").read_text())
     assert config["charset"] == W.CHARSET and 0.2 < config["width_ratio"] < 2.0
+    curve = config["ink_curve"]  # fitted at export: monotone, paper stays paper
+    assert len(curve) == 17 and curve[0] == 0.0 and curve[-1] == 1.0
+    assert all(a <= b for a, b in zip(curve, curve[1:]))
     assert (tmp_path / "run" / "samples" / "final.png").is_file()
     assert "latin" in (folder / "README.md").read_text()
 
@@ -242,6 +245,31 @@ def test_export_round_trip_and_the_generator(tiny_data, tmp_path):
                    for p, q in zip(inks, gen.generate(words, None, seed=4)))
     with pytest.raises(UsageError, match="no style"):
         gen.generate(words, "neat", seed=3)
+
+    # the words are drawn through the model's ink curve: a curve of paper leaves no ink
+    gen.ink_curve = torch.zeros(17)
+    assert all(p.max() == 0 for p in gen.raw(words, None, seed=3))
+
+
+def test_the_ink_curve_maps_generated_ink_onto_the_real_distribution():
+    from hwrender_plugins.latin.generator import apply_ink_curve, fit_ink_curve
+
+    rng = np.random.default_rng(0)
+    real = np.where(rng.random(20_000) < 0.7, 0.0, rng.random(20_000))  # paper and ink levels
+    heavy = np.sqrt(real)  # the same shapes drawn darker
+    curve = fit_ink_curve(real, heavy)
+    assert curve[0] == 0.0 and curve[-1] == 1.0 and all(a <= b for a, b in zip(curve, curve[1:]))
+    assert curve[8] < 0.4  # mid-grey (0.5) comes down toward 0.25, where sqrt put it
+    mapped = apply_ink_curve(torch.from_numpy(heavy).float(), torch.tensor(curve))
+    assert abs(float(mapped.mean()) - real.mean()) < 0.1 * abs(heavy.mean() - real.mean())
+    same = fit_ink_curve(real, real)
+    assert max(abs(y - x) for x, y in zip(np.linspace(0, 1, 17), same)) < 0.05
+    identity = torch.linspace(0, 1, 5)
+    x = torch.tensor([0.0, 0.1, 0.5, 0.99, 1.0])
+    assert torch.allclose(apply_ink_curve(x, identity), x)
+    assert torch.allclose(apply_ink_curve(x, torch.tensor([0.0, 0.0, 0.2, 0.6, 1.0])),
+                          torch.tensor([0.0, 0.0, 0.2, 0.984, 1.0]))
+    assert apply_ink_curve(x, None) is x
 
 
 def test_bad_settings_are_one_line_usage_errors():

@@ -5,6 +5,12 @@ learns), so the adapter squeezes each generated word by the training data's medi
 natural ink width to canonical width (``width_ratio`` in the model's config) and trims it to its
 ink. The baseline and x-height are the training frame's (``BASELINE``, ``X_HEIGHT``).
 
+Ink: the generator draws heavier ink than its training words (more mid-grey and dark pixels, and
+Tesseract reads its heaviest hands as nothing), so its alpha goes through the model's
+``ink_curve``, a monotone map fitted at export that gives generated words the training words'
+distribution of ink levels (``fit_ink_curve``: quantile matching). A model without one is drawn
+as is.
+
 Style: a document's words share one style vector (``--style N`` seeds it, a named style maps to a
 seed in the config, no style gives the default hand); each word adds a small variation drawn from
 the page's seed in word order. Same style, seed and text: the same ink. Words are batched by
@@ -32,6 +38,34 @@ STYLE_SPREAD = 0.8  # document style ~ N(0, STYLE_SPREAD²): typical rather than
 WORD_SPREAD = 1.0  # per-word variation ~ N(0, 1), as in training
 INK_FLOOR = 0.06  # alpha below this is paper (the generator's faint background noise)
 DEFAULT_STYLE_SEED = 0
+INK_LEVELS = 17  # points of the fitted ink curve (0, 1/16, ..., 1)
+
+
+def fit_ink_curve(real: np.ndarray, fake: np.ndarray, levels: int = INK_LEVELS) -> list[float]:
+    """The ink curve (values at ``levels`` evenly spaced alphas 0..1) that maps generated alpha
+    ``fake`` onto the distribution of real alpha ``real``: y(x) = Q_real(F_fake(x)), monotone,
+    with paper (0) kept as paper and full ink (1) as full ink."""
+    real = np.sort(np.asarray(real, np.float64).ravel())
+    fake = np.sort(np.asarray(fake, np.float64).ravel())
+    if not len(real) or not len(fake):
+        raise ValueError("fit_ink_curve needs real and generated pixels")
+    x = np.linspace(0.0, 1.0, levels)
+    share = np.searchsorted(fake, x, side="right") / len(fake)
+    y = np.quantile(real, np.clip(share, 0.0, 1.0))
+    y[0], y[-1] = 0.0, 1.0
+    return [round(float(v), 4) for v in np.maximum.accumulate(np.clip(y, 0.0, 1.0))]
+
+
+def apply_ink_curve(alpha: torch.Tensor, curve: torch.Tensor | None) -> torch.Tensor:
+    """``alpha`` (0..1) through the piecewise-linear ``curve`` (values at evenly spaced alphas)."""
+    if curve is None:
+        return alpha
+    steps = len(curve) - 1
+    pos = alpha.clamp(0, 1) * steps
+    lo = pos.floor().clamp_(max=steps - 1)
+    frac = pos - lo
+    lo = lo.long()
+    return torch.lerp(curve[lo], curve[lo + 1], frac)
 
 
 def load_model_files(source: str | None = None, offline: bool | None = None):
@@ -54,6 +88,11 @@ class LatinGenerator(Generator):
         self.width_ratio = float(config.get("width_ratio", 1.0))
         self.styles = {str(k): int(v) for k, v in (config.get("styles") or {}).items()}
         self.default_style_seed = int(config.get("default_style_seed", DEFAULT_STYLE_SEED))
+        curve = config.get("ink_curve")
+        self.ink_curve = None if curve is None else torch.tensor(curve, dtype=torch.float32)
+        if self.ink_curve is not None and (self.ink_curve.ndim != 1 or len(self.ink_curve) < 2):
+            raise GeneratorError(f"model {files.folder} has a malformed ink_curve",
+                                 "re-export it with `hwrender train latin`")
         net = WordGenerator(self.net_config)
         state = files.load_state_dict()
         expected = {f"generator.{k}" for k in net.state_dict()}
@@ -103,7 +142,7 @@ class LatinGenerator(Generator):
                 idx = idx_all[start:start + BATCH]
                 text, lengths = W.encode([words[i] for i in idx])
                 img = self.net(text.to(device), lengths.to(device), z[idx].to(device))
-                yield idx, ((img[:, 0].float() + 1) / 2).cpu()
+                yield idx, apply_ink_curve(((img[:, 0].float() + 1) / 2).cpu(), self.ink_curve)
 
     def raw(self, words: Sequence[str], style: str | None, seed: int,
             device: str = "cpu") -> list[np.ndarray]:

@@ -48,6 +48,7 @@ from .model import (
 MODEL_NAME = "latin"
 GRID_WORDS = ("hello", "World", "quick", "brown,", "jumps", "Zürich", "1984", "lazy.")
 GRID_STYLES = 4
+INK_WORDS = 512  # training words drawn to fit the exported ink curve
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,9 @@ class LatinConfig:
     # training words rendered per font (built data): 32 fonts x 1400 ≈ the 46 x 1000 of stages 1-4
     per_font: int = 1400
     data_seed: int = 0
+    # augmentation of the built training words (corpus.AUGMENTS). "light" since stage 6: the
+    # default "full" one's lines read at Tesseract CER ~0.12 (the clean fonts' 0.06), "light" ~0.07
+    augment: str = "light"
 
     def net(self, vocab: int) -> NetConfig:
         if self.variant == "tiny":
@@ -124,7 +128,8 @@ class LatinTask(TrainTask):
         else:
             from .corpus import training_set
 
-            self.data, _ = training_set(ctx.data, cfg.per_font, cfg.data_seed, log=ctx.log)
+            self.data, _ = training_set(ctx.data, cfg.per_font, cfg.data_seed, log=ctx.log,
+                                        augment=cfg.augment)
         if not len(self.data):
             raise UsageError("the training data holds no words", "check --data")
         self.lengths = torch.from_numpy(self.data.lengths().astype(np.int64))
@@ -307,7 +312,36 @@ class LatinTask(TrainTask):
                           for k, v in module.state_dict().items()})
         config = export_config(self.config, self.net_config, self.width_ratio, self.provenance,
                                summary)
+        config["ink_curve"] = ink_curve(self.G_ema, self.net_config, self.data, self.device)
         save_model(folder, state, config, model_card(config), name=MODEL_NAME)
+
+
+@torch.no_grad()
+def ink_curve(net: WordGenerator, net_config: NetConfig, data, device: Any = "cpu",
+              words: int = INK_WORDS, seed: int = 1234) -> list[float]:
+    """``generator.fit_ink_curve`` of ``net``'s words against the same training words (real, at
+    the canonical width), drawn with the latents ``write`` uses (``STYLE_SPREAD``,
+    ``WORD_SPREAD``)."""
+    from .generator import STYLE_SPREAD, WORD_SPREAD, fit_ink_curve
+
+    rng = np.random.default_rng(seed)
+    idx = rng.choice(len(data), size=min(words, len(data)), replace=False)
+    real = np.concatenate([data.image(int(i)).ravel() for i in idx]).astype(np.float32) / 255
+    g = torch.Generator().manual_seed(seed)
+    z = torch.cat([STYLE_SPREAD * torch.randn(len(idx), net_config.style_dim, generator=g),
+                   WORD_SPREAD * torch.randn(len(idx), net_config.word_dim, generator=g)], dim=1)
+    by_len: dict[int, list[int]] = {}
+    for k, i in enumerate(idx):
+        by_len.setdefault(len(data.texts[int(i)]), []).append(k)
+    was_training = net.training
+    net.eval()
+    fake = []
+    for ks in by_len.values():
+        text, lengths = W.encode([data.texts[int(idx[k])] for k in ks])
+        img = net(text.to(device), lengths.to(device), z[ks].to(device))
+        fake.append(((img.float() + 1) / 2).cpu().numpy().ravel())
+    net.train(was_training)
+    return fit_ink_curve(real, np.concatenate(fake))
 
 
 def export_config(cfg: LatinConfig, net: NetConfig, width_ratio: float, provenance: Mapping,
