@@ -5,11 +5,11 @@ learns), so the adapter squeezes each generated word by the training data's medi
 natural ink width to canonical width (``width_ratio`` in the model's config) and trims it to its
 ink. The baseline and x-height are the training frame's (``BASELINE``, ``X_HEIGHT``).
 
-Ink: the generator draws heavier ink than its training words (more mid-grey and dark pixels, and
-Tesseract reads its heaviest hands as nothing), so its alpha goes through the model's
-``ink_curve``, a monotone map fitted at export that gives generated words the training words'
-distribution of ink levels (``fit_ink_curve``: quantile matching). A model without one is drawn
-as is.
+Ink: a generator's ink levels drift from its training words' (the stage 6 model drew its
+mid-greys darker, and Tesseract drops lines of heavy hands), so its alpha goes through the
+model's ``ink_curve``, a monotone map fitted at export that gives generated words the training
+words' distribution of ink levels (``fit_ink_curve``: quantile matching). A model without one
+is drawn as is.
 
 Style: a document's words share one style vector (``--style N`` seeds it, a named style maps to a
 seed in the config, no style gives the default hand); each word adds a small variation drawn from
@@ -66,6 +66,21 @@ def apply_ink_curve(alpha: torch.Tensor, curve: torch.Tensor | None) -> torch.Te
     frac = pos - lo
     lo = lo.long()
     return torch.lerp(curve[lo], curve[lo + 1], frac)
+
+
+@torch.no_grad()
+def draw(net: WordGenerator, words: Sequence[str], z: torch.Tensor, device="cpu"):
+    """(indices, [B, H, W] alpha 0..1 on the CPU at the canonical width) of ``net``'s words for the
+    latents ``z`` [len(words), z_dim], one word length a batch of at most ``BATCH``."""
+    by_len: dict[int, list[int]] = {}
+    for i, w in enumerate(words):
+        by_len.setdefault(len(w), []).append(i)
+    for idx_all in by_len.values():
+        for start in range(0, len(idx_all), BATCH):
+            idx = idx_all[start:start + BATCH]
+            text, lengths = W.encode([words[i] for i in idx])
+            img = net(text.to(device), lengths.to(device), z[idx].to(device))
+            yield idx, ((img[:, 0].float() + 1) / 2).cpu()
 
 
 def load_model_files(source: str | None = None, offline: bool | None = None):
@@ -133,16 +148,8 @@ class LatinGenerator(Generator):
     def _batches(self, words: Sequence[str], style: str | None, seed: int, device: str):
         """(indices, [B, H, W] alpha 0..1 at the canonical width) for the words, one length a batch."""
         self._to(device)
-        z = self.latents(len(words), style, seed)
-        by_len: dict[int, list[int]] = {}
-        for i, w in enumerate(words):
-            by_len.setdefault(len(w), []).append(i)
-        for idx_all in by_len.values():
-            for start in range(0, len(idx_all), BATCH):
-                idx = idx_all[start:start + BATCH]
-                text, lengths = W.encode([words[i] for i in idx])
-                img = self.net(text.to(device), lengths.to(device), z[idx].to(device))
-                yield idx, apply_ink_curve(((img[:, 0].float() + 1) / 2).cpu(), self.ink_curve)
+        for idx, alpha in draw(self.net, words, self.latents(len(words), style, seed), device):
+            yield idx, apply_ink_curve(alpha, self.ink_curve)
 
     def raw(self, words: Sequence[str], style: str | None, seed: int,
             device: str = "cpu") -> list[np.ndarray]:

@@ -322,7 +322,7 @@ def ink_curve(net: WordGenerator, net_config: NetConfig, data, device: Any = "cp
     """``generator.fit_ink_curve`` of ``net``'s words against the same training words (real, at
     the canonical width), drawn with the latents ``write`` uses (``STYLE_SPREAD``,
     ``WORD_SPREAD``)."""
-    from .generator import STYLE_SPREAD, WORD_SPREAD, fit_ink_curve
+    from .generator import STYLE_SPREAD, WORD_SPREAD, draw, fit_ink_curve
 
     rng = np.random.default_rng(seed)
     idx = rng.choice(len(data), size=min(words, len(data)), replace=False)
@@ -330,16 +330,10 @@ def ink_curve(net: WordGenerator, net_config: NetConfig, data, device: Any = "cp
     g = torch.Generator().manual_seed(seed)
     z = torch.cat([STYLE_SPREAD * torch.randn(len(idx), net_config.style_dim, generator=g),
                    WORD_SPREAD * torch.randn(len(idx), net_config.word_dim, generator=g)], dim=1)
-    by_len: dict[int, list[int]] = {}
-    for k, i in enumerate(idx):
-        by_len.setdefault(len(data.texts[int(i)]), []).append(k)
     was_training = net.training
     net.eval()
-    fake = []
-    for ks in by_len.values():
-        text, lengths = W.encode([data.texts[int(idx[k])] for k in ks])
-        img = net(text.to(device), lengths.to(device), z[ks].to(device))
-        fake.append(((img.float() + 1) / 2).cpu().numpy().ravel())
+    fake = [alpha.numpy().ravel()
+            for _, alpha in draw(net, [data.texts[int(i)] for i in idx], z, device)]
     net.train(was_training)
     return fit_ink_curve(real, np.concatenate(fake))
 
