@@ -6,10 +6,10 @@ natural ink width to canonical width (``width_ratio`` in the model's config) and
 ink. The baseline and x-height are the training frame's (``BASELINE``, ``X_HEIGHT``).
 
 Ink: a generator's ink levels drift from its training words' (the stage 6 model drew its
-mid-greys darker, and Tesseract drops lines of heavy hands), so its alpha goes through the
-model's ``ink_curve``, a monotone map fitted at export that gives generated words the training
-words' distribution of ink levels (``fit_ink_curve``: quantile matching). A model without one
-is drawn as is.
+mid-greys darker), so its alpha goes through the model's ``ink_curve``, a monotone map fitted at
+export that gives generated words the training words' distribution of ink levels
+(``fit_ink_curve``: quantile matching). A model without one is drawn as is. It matches the
+average hand; it does not stop Tesseract dropping lines of the heaviest hands.
 
 Style: a document's words share one style vector (``--style N`` seeds it, a named style maps to a
 seed in the config, no style gives the default hand); each word adds a small variation drawn from
