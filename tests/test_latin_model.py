@@ -246,6 +246,17 @@ def test_export_round_trip_and_the_generator(tiny_data, tmp_path):
     with pytest.raises(UsageError, match="no style"):
         gen.generate(words, "neat", seed=3)
 
+    # each hand goes through the exported ink cap: probe words of one length, a share of ink
+    cap = config["ink_cap"]
+    assert len({len(w) for w in cap["words"]}) == 1 and 0 < cap["share"] < 1
+    assert cap["words"][0] in tiny_data.texts
+    gen.ink_cap, gen._hand_levels = None, {}
+    uncapped = np.concatenate([p.ravel() for p in gen.raw(words, None, seed=3)])
+    gen.ink_cap = {**cap, "share": 0.25 * float(np.mean(uncapped > 0.5))}  # a quarter of its ink
+    capped = np.concatenate([p.ravel() for p in gen.raw(words, None, seed=3)])
+    assert gen.hand_level(None) is not None and 0 < np.mean(capped > 0.5) < np.mean(uncapped > 0.5)
+    assert np.array_equal(capped == 0, uncapped == 0)  # paper stays paper
+
     # the words are drawn through the model's ink curve: a curve of paper leaves no ink
     gen.ink_curve = torch.zeros(17)
     assert all(p.max() == 0 for p in gen.raw(words, None, seed=3))
@@ -270,6 +281,46 @@ def test_the_ink_curve_maps_generated_ink_onto_the_real_distribution():
     assert torch.allclose(apply_ink_curve(x, torch.tensor([0.0, 0.0, 0.2, 0.6, 1.0])),
                           torch.tensor([0.0, 0.0, 0.2, 0.984, 1.0]))
     assert apply_ink_curve(x, None) is x
+
+
+def test_the_hand_ink_cap_lightens_only_heavy_hands():
+    from hwrender_plugins.latin.generator import apply_hand_level, hand_ink_level
+
+    rng = np.random.default_rng(0)
+    hand = np.where(rng.random(50_000) < 0.6, 0.0, rng.random(50_000))  # 40 % ink levels
+    heavy_share = float(np.mean(hand > 0.5))  # ~0.2
+    assert hand_ink_level(hand, heavy_share + 0.01) is None  # light enough: left alone
+    level = hand_ink_level(hand, 0.1)
+    assert 0.5 < level < 1
+    mapped = apply_hand_level(torch.from_numpy(hand).float(), level)
+    assert abs(float((mapped > 0.5).float().mean()) - 0.1) < 0.005  # now inks the capped share
+    x = torch.tensor([0.0, 0.25, level, 1.0])
+    assert torch.allclose(apply_hand_level(x, level), torch.tensor([0.0, 0.125 / level, 0.5, 1.0]))
+    assert apply_hand_level(x, None) is x
+    assert torch.all(torch.diff(apply_hand_level(torch.linspace(0, 1, 101), level)) >= 0)
+
+
+def test_rare_letters_are_drawn_more_often(tiny_data, tmp_path):
+    from hwrender_plugins.latin.task import rare_weights
+
+    texts = ["the", "then", "ten", "hex", "Wet", "éth"]
+    assert rare_weights(texts, 0, 8.0) is None
+    w = rare_weights(texts, 4, 3.0).tolist()
+    # 't', 'h', 'e' are in 4 or 5 words (weight 1); 'n' in two (4 / 2); 'x', 'W' in one (4 / 1,
+    # capped at 3); 'é' is not an ASCII letter, so "éth" counts 'h', its rarest ASCII letter
+    assert w == [1.0, 2.0, 2.0, 3.0, 3.0, 1.0]
+    task = tiny(tiny_data, "rare_target=4")
+    task.setup(RunContext(out=tmp_path, device="cpu", seed=0, batch_size=2))
+    weights = task.weights.numpy()
+    assert weights.max() >= 2 * weights.min()
+    counts = np.zeros(len(tiny_data))
+    g = torch.Generator().manual_seed(0)
+    for epoch in range(40):
+        for b in task.batches(epoch, g, 2):
+            assert len({len(tiny_data.texts[i]) for i in b.tolist()}) == 1
+            np.add.at(counts, b.numpy(), 1)
+    most, least = weights == weights.max(), weights == weights.min()
+    assert counts[most].mean() > 1.5 * counts[least].mean()
 
 
 def test_bad_settings_are_one_line_usage_errors():

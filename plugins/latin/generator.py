@@ -9,7 +9,11 @@ Ink: a generator's ink levels drift from its training words' (the stage 6 model 
 mid-greys darker), so its alpha goes through the model's ``ink_curve``, a monotone map fitted at
 export that gives generated words the training words' distribution of ink levels
 (``fit_ink_curve``: quantile matching). A model without one is drawn as is. It matches the
-average hand; it does not stop Tesseract dropping lines of the heaviest hands.
+average hand; it does not stop Tesseract dropping lines of the heaviest hands, so each hand
+then goes through its own **ink cap** (``hand_ink_level``): the hand writes the model's probe
+words (training words, in its config's ``ink_cap``); if it inks a larger share of their pixels
+than the median training font does on the same words, its levels are remapped so that it inks
+that share. Lighter hands are left alone. Measured once per style, then cached.
 
 Style: a document's words share one style vector (``--style N`` seeds it, a named style maps to a
 seed in the config, no style gives the default hand); each word adds a small variation drawn from
@@ -39,6 +43,7 @@ WORD_SPREAD = 1.0  # per-word variation ~ N(0, 1), as in training
 INK_FLOOR = 0.06  # alpha below this is paper (the generator's faint background noise)
 DEFAULT_STYLE_SEED = 0
 INK_LEVELS = 17  # points of the fitted ink curve (0, 1/16, ..., 1)
+INK_CAP_SEED = 97  # word variation of a hand's probe words (the ink cap)
 
 
 def fit_ink_curve(real: np.ndarray, fake: np.ndarray, levels: int = INK_LEVELS) -> list[float]:
@@ -66,6 +71,24 @@ def apply_ink_curve(alpha: torch.Tensor, curve: torch.Tensor | None) -> torch.Te
     frac = pos - lo
     lo = lo.long()
     return torch.lerp(curve[lo], curve[lo + 1], frac)
+
+
+def hand_ink_level(alpha: np.ndarray, share: float) -> float | None:
+    """The level ``L`` that a hand's ``alpha`` (its probe words' pixels, 0..1) must be mapped to
+    0.5 from, for only ``share`` of the pixels to be ink (alpha > 0.5): None when the hand inks
+    no more than ``share`` already."""
+    alpha = np.asarray(alpha, np.float64).ravel()
+    if not len(alpha) or float(np.mean(alpha > 0.5)) <= share:
+        return None
+    return float(np.quantile(alpha, 1.0 - share))
+
+
+def apply_hand_level(alpha: torch.Tensor, level: float | None) -> torch.Tensor:
+    """Alpha remapped piecewise-linearly so that ``level`` becomes 0.5 (0 and 1 stay)."""
+    if level is None or level <= 0.5 or level >= 1.0:
+        return alpha
+    return torch.where(alpha < level, alpha * (0.5 / level),
+                       0.5 + (alpha - level) * (0.5 / (1.0 - level)))
 
 
 @torch.no_grad()
@@ -108,6 +131,13 @@ class LatinGenerator(Generator):
         if self.ink_curve is not None and (self.ink_curve.ndim != 1 or len(self.ink_curve) < 2):
             raise GeneratorError(f"model {files.folder} has a malformed ink_curve",
                                  "re-export it with `hwrender train latin`")
+        cap = config.get("ink_cap")
+        if cap is not None and not (isinstance(cap, dict) and cap.get("words")
+                                    and 0 < float(cap.get("share", 0)) < 1):
+            raise GeneratorError(f"model {files.folder} has a malformed ink_cap",
+                                 "re-export it with `hwrender train latin`")
+        self.ink_cap = cap
+        self._hand_levels: dict[int, float | None] = {}
         net = WordGenerator(self.net_config)
         state = files.load_state_dict()
         expected = {f"generator.{k}" for k in net.state_dict()}
@@ -144,12 +174,28 @@ class LatinGenerator(Generator):
         word_z = WORD_SPREAD * torch.randn(n, cfg.word_dim, generator=g)
         return torch.cat([style_z.expand(n, -1), word_z], dim=1)
 
+    def hand_level(self, style: str | None, device: str = "cpu") -> float | None:
+        """The style's ink-cap level (``hand_ink_level`` on the model's probe words), cached."""
+        if self.ink_cap is None:
+            return None
+        key = self.style_seed(style)
+        if key not in self._hand_levels:
+            self._to(device)
+            words = [w for w in self.ink_cap["words"] if W.writable(w)]
+            z = self.latents(len(words), style, INK_CAP_SEED)
+            pixels = [apply_ink_curve(alpha, self.ink_curve).numpy().ravel()
+                      for _, alpha in draw(self.net, words, z, device)]
+            self._hand_levels[key] = hand_ink_level(np.concatenate(pixels),
+                                                    float(self.ink_cap["share"]))
+        return self._hand_levels[key]
+
     @torch.no_grad()
     def _batches(self, words: Sequence[str], style: str | None, seed: int, device: str):
         """(indices, [B, H, W] alpha 0..1 at the canonical width) for the words, one length a batch."""
+        level = self.hand_level(style, device)
         self._to(device)
         for idx, alpha in draw(self.net, words, self.latents(len(words), style, seed), device):
-            yield idx, apply_ink_curve(alpha, self.ink_curve)
+            yield idx, apply_hand_level(apply_ink_curve(alpha, self.ink_curve), level)
 
     def raw(self, words: Sequence[str], style: str | None, seed: int,
             device: str = "cpu") -> list[np.ndarray]:
