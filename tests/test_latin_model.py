@@ -346,3 +346,30 @@ def test_a_trained_model_writes_a_page_and_longer_words_are_wider(tiny_data, tmp
                    generators={"Latn": "latin", "Zyyy": "latin"}, weights=summary.model)
     page = np.asarray(Image.open(out).convert("L"))
     assert (page < 235).mean() > 0.001  # an untrained tiny model writes faint grey ink
+
+
+def test_eval_reports_finite_figures_and_reads_the_models_own_words(tiny_data, tmp_path,
+                                                                    monkeypatch):
+    from hwrender_plugins.latin import corpus
+    from hwrender_plugins.latin import evaluate as E
+
+    monkeypatch.setenv("HWRENDER_DATA_DIR", str(tmp_path / "cache"))
+    folder = Path(train(tiny(tiny_data), _opts(tmp_path), progress=False).model)
+    asked = []
+
+    def built_words(data_dir, per_font, seed, log=print, augment="full", **kw):
+        asked.append(augment)  # the augmentation picks the word set, and so the judge
+        return tiny_data, tiny_data.subset(range(0, len(tiny_data), 3))
+
+    monkeypatch.setattr(corpus, "training_set", built_words)
+    small = ["words=12", "styles=2", "diversity_words=4", "ocr_lines=2", "judge_steps=3",
+             "judge_batch=4", "judge_width=4"]
+    report = E.evaluate(folder, options=small)
+    assert asked == ["light"]  # the model's own (LatinConfig.augment)
+    E.evaluate(folder, options=small + ["augment=full"])
+    assert asked == ["light", "full"]
+    values = {f["name"]: f["value"] for f in report["figures"]}
+    assert 0 <= values["recognizer CER, generated out-of-vocabulary words"] <= 2
+    assert np.isfinite(values["FID, generated vs real held-out words (recognizer features)"])
+    assert any(name.startswith("diversity") for name in values)
+    assert list((tmp_path / "cache").glob("latin-judge-*.safetensors"))  # cached for next time
