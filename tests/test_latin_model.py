@@ -17,6 +17,7 @@ from hwrender_plugins.latin.model import (
     column_mask,
     ctc_loss,
     greedy_decode,
+    widen_base,
 )
 from hwrender_plugins.latin.task import LatinTask, build_task
 
@@ -100,13 +101,73 @@ def test_recognizer_learns_to_read_known_images(tiny_data):
     assert read == ["hat", "sea", "dog", "pen"]
 
 
-def test_batches_hold_one_word_length_each(tiny_data, tmp_path):
-    task = tiny(tiny_data)
+@pytest.mark.parametrize("widths", ["uniform", "classes"])
+def test_batches_hold_one_word_width_each(tiny_data, tmp_path, widths):
+    task = tiny(tiny_data, f"widths={widths}")
     task.setup(RunContext(out=tmp_path, device="cpu", seed=0, batch_size=4))
     batches = task.batches(0, torch.Generator().manual_seed(0), 4)
-    assert all(len({len(tiny_data.texts[i]) for i in b.tolist()}) == 1 for b in batches)
+    width = task.net_config.width
+    assert all(len({width(tiny_data.texts[i]) for i in b.tolist()}) == 1 for b in batches)
+    if widths == "uniform":  # one width is one length
+        assert all(len({len(tiny_data.texts[i]) for i in b.tolist()}) == 1 for b in batches)
     seen = sorted(i for b in batches for i in b.tolist())
-    assert len(seen) == len(set(seen)) >= len(tiny_data) - 3 * 2  # small remainders dropped
+    assert len(seen) == len(set(seen)) >= len(tiny_data) - 3 * 8  # small remainders dropped
+    # the real words come at their batch's width, resized from the canonical one
+    for b in batches:
+        x, text, lengths = task._batch(b)
+        assert x.shape[3] == width(tiny_data.texts[int(b[0])])
+        assert [W.decode(t[:n]) for t, n in zip(text.tolist(), lengths.tolist())] == \
+            [tiny_data.texts[i] for i in b.tolist()]
+
+
+def test_width_classes_give_narrow_and_wide_letters_their_own_slots():
+    narrow, wide = W.width_classes()
+    assert {"i", "l", ".", "í", "ł"} <= set(narrow) and not {"n", "m", "o"} & set(narrow)
+    assert {"m", "w", "M", "W", "ŵ"} <= set(wide) and not {"n", "o", "i"} & set(wide)
+    assert W.slot_width("nun", narrow, wide) == 48 == W.slot_width("nun")
+    assert W.slot_width("mil", narrow, wide) == 24 + 8 + 8
+    cfg = NetConfig(vocab=len(W.CHARSET) + 1, g_ch=4, d_ch=4, r_ch=4, r_hidden=8, narrow=narrow,
+                    wide=wide)
+    g = WordGenerator(cfg).eval()
+    words = ["minimum", "i", "hello", "Wow!"]
+    z = torch.randn(len(words), cfg.z_dim)
+    x = g(*W.encode(words), z)
+    assert x.shape == (4, 1, 32, cfg.width("minimum")) and cfg.width("minimum") == 120
+    for k, word in enumerate(words):
+        # each word alone is what the mixed batch drew for it, and paper past its width
+        alone = g(*W.encode([word]), z[k:k + 1])
+        assert alone.shape[3] == cfg.width(word)
+        assert torch.allclose(alone[0], x[k, :, :, :cfg.width(word)], atol=1e-5)
+        assert torch.all(x[k, :, :, cfg.width(word):] == -1)
+    widths = torch.tensor([cfg.width(w) for w in words])
+    # the discriminator's mask leaves the columns past a padded word's width out of its score
+    # (training never needs it: every batch is one width)
+    d = Discriminator(cfg).eval()  # eval: spectral norm's power iteration stands still
+    scores, masked = d(x), d(x, widths)
+    assert masked.shape == (4,) and torch.allclose(scores[0], masked[0])  # the widest: no padding
+    assert not torch.allclose(scores[1], masked[1])  # "i": 8 px of 120
+
+
+def test_a_uniform_model_fine_tunes_into_width_classes(tiny_data, tmp_path):
+    """``widen_base``: a uniform model's weights in a width-class generator draw words of normal
+    characters exactly as before; fine-tuning a uniform export into classes loads them so."""
+    narrow, wide = W.width_classes()
+    base = dict(vocab=len(W.CHARSET) + 1, g_ch=4, d_ch=4, r_ch=4, r_hidden=8)
+    old = WordGenerator(NetConfig(**base)).eval()
+    new = WordGenerator(NetConfig(**base, narrow=narrow, wide=wide)).eval()
+    state = old.state_dict()
+    state["base.weight"], state["base.bias"] = widen_base(state["base.weight"], state["base.bias"],
+                                                          old.base_h)
+    new.load_state_dict(state)
+    z = torch.randn(2, old.cfg.z_dim)
+    text = W.encode(["hand", "so"])
+    assert torch.allclose(old(*text, z), new(*text, z), atol=1e-5)
+    # through the trainer: a uniform run's export, fine-tuned with classes
+    summary = train(tiny(tiny_data, "widths=uniform"), _opts(tmp_path / "u"), progress=False)
+    task = tiny(tiny_data)
+    task.setup(RunContext(out=tmp_path / "c", device="cpu", seed=0, batch_size=4,
+                          finetune=str(summary.model)))
+    assert task.net_config.classes and 2 * task.G.base.weight.shape[0] == 3 * old.base.weight.shape[0]
 
 
 def test_training_steps_move_the_losses_and_the_weights(tiny_data, tmp_path):
@@ -328,6 +389,8 @@ def test_bad_settings_are_one_line_usage_errors():
         build_task(["variant=huge"])
     with pytest.raises(UsageError, match="unknown setting"):
         build_task(["g_width=3"])
+    with pytest.raises(UsageError, match="widths=classes"):
+        build_task(["widths=proportional"])
 
 
 def test_a_trained_model_writes_a_page_and_longer_words_are_wider(tiny_data, tmp_path):

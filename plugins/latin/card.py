@@ -48,8 +48,8 @@ def model_card(config: Mapping[str, Any], report: Mapping[str, Any] | None = Non
         "",
         f"- **text encoder**: character embedding ({net.get('embed_dim')}) + bidirectional LSTM "
         f"({net.get('text_dim')}); each character's vector becomes a patch of the generator's "
-        f"first map, so a word is {net.get('char_width')} px a character wide before the adapter "
-        f"squeezes it by {config.get('width_ratio')} to a natural width;",
+        f"first map, so a word is {_widths(net)} before the adapter squeezes it by "
+        f"{config.get('width_ratio')} to a natural width;",
         f"- **generator**: latent = style ({net.get('style_dim')}, shared by a document's words) + "
         f"word variation ({net.get('word_dim')}); three up-sampling residual blocks with "
         f"latent-conditioned batch norm; {net.get('height')} px high, grey levels;",
@@ -104,3 +104,10 @@ def model_card(config: Mapping[str, Any], report: Mapping[str, Any] | None = Non
         "",
     ]
     return "\n".join(lines)
+
+
+def _widths(net: Mapping[str, Any]) -> str:
+    if not (net.get("narrow") or net.get("wide")):
+        return f"drawn {net.get('char_width')} px a character"
+    return (f"drawn 8 px a narrow character ({net.get('narrow')}), 24 px a wide one "
+            f"({net.get('wide')}) and 16 px any other,")

@@ -1,9 +1,9 @@
 """The ``latin`` generator: writes each Latin word of a page with the trained word GAN.
 
-Every training word is drawn ``CHAR_WIDTH`` px a character (the canonical width the generator
-learns), so the adapter squeezes each generated word by the training data's median ratio of
-natural ink width to canonical width (``width_ratio`` in the model's config) and trims it to its
-ink. The baseline and x-height are the training frame's (``BASELINE``, ``X_HEIGHT``).
+Every training word is drawn at the generator's width (``NetConfig.width``: ``CHAR_WIDTH`` px a
+character, or with width classes 8 px for a narrow one and 24 for a wide one), so the adapter
+squeezes each generated word by the training data's median ratio of natural ink width to that
+width (``width_ratio`` in the model's config) and trims it to its ink. The baseline and x-height are the training frame's (``BASELINE``, ``X_HEIGHT``).
 
 Ink: a generator's ink levels drift from its training words' (the stage 6 model drew its
 mid-greys darker), so its alpha goes through the model's ``ink_curve``, a monotone map fitted at
@@ -18,7 +18,7 @@ that share. Lighter hands are left alone. Measured once per style, then cached.
 Style: a document's words share one style vector (``--style N`` seeds it, a named style maps to a
 seed in the config, no style gives the default hand); each word adds a small variation drawn from
 the page's seed in word order. Same style, seed and text: the same ink. Words are batched by
-length (one width a batch), up to ``BATCH`` at a time.
+width, up to ``BATCH`` at a time.
 """
 
 from __future__ import annotations
@@ -93,11 +93,12 @@ def apply_hand_level(alpha: torch.Tensor, level: float | None) -> torch.Tensor:
 
 @torch.no_grad()
 def draw(net: WordGenerator, words: Sequence[str], z: torch.Tensor, device="cpu"):
-    """(indices, [B, H, W] alpha 0..1 on the CPU at the canonical width) of ``net``'s words for the
-    latents ``z`` [len(words), z_dim], one word length a batch of at most ``BATCH``."""
+    """(indices, [B, H, W] alpha 0..1 on the CPU at the generator's width) of ``net``'s words for
+    the latents ``z`` [len(words), z_dim], one width (``NetConfig.width``) a batch of at most
+    ``BATCH``."""
     by_len: dict[int, list[int]] = {}
     for i, w in enumerate(words):
-        by_len.setdefault(len(w), []).append(i)
+        by_len.setdefault(net.cfg.width(w), []).append(i)
     for idx_all in by_len.values():
         for start in range(0, len(idx_all), BATCH):
             idx = idx_all[start:start + BATCH]
@@ -191,7 +192,7 @@ class LatinGenerator(Generator):
 
     @torch.no_grad()
     def _batches(self, words: Sequence[str], style: str | None, seed: int, device: str):
-        """(indices, [B, H, W] alpha 0..1 at the canonical width) for the words, one length a batch."""
+        """(indices, [B, H, W] alpha 0..1 at the generator's width) for the words, one width a batch."""
         level = self.hand_level(style, device)
         self._to(device)
         for idx, alpha in draw(self.net, words, self.latents(len(words), style, seed), device):
@@ -199,11 +200,18 @@ class LatinGenerator(Generator):
 
     def raw(self, words: Sequence[str], style: str | None, seed: int,
             device: str = "cpu") -> list[np.ndarray]:
-        """Generated words at the canonical width, alpha 0..1 (ink 1), one per word, in order."""
+        """Generated words at the canonical width (``CHAR_WIDTH`` px a character, what the data
+        stores and the evaluation's recognizer reads), alpha 0..1 (ink 1), one per word, in order."""
         out: list[np.ndarray] = [np.empty(0)] * len(words)
         for idx, alpha in self._batches(words, style, seed, device):
             for k, i in enumerate(idx):
-                out[i] = alpha[k].numpy()
+                word = alpha[k]
+                canonical = W.CHAR_WIDTH * len(words[i])
+                if word.shape[1] != canonical:  # width classes: back to the canonical width
+                    word = F.interpolate(word[None, None], size=(word.shape[0], canonical),
+                                         mode="bilinear", align_corners=False,
+                                         antialias=True)[0, 0].clamp_(0, 1)
+                out[i] = word.numpy()
         return out
 
     def generate(self, units: Sequence[str], style: str | None, seed: int,

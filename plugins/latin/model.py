@@ -42,6 +42,21 @@ class NetConfig:
     d_ch: int = 32  # discriminator width: 1, 2, 4, 4 x d_ch
     r_ch: int = 32  # recognizer width: 1, 2, 4, 4 x r_ch convolutions, then a BiLSTM of 4 x r_ch
     r_hidden: int = 128
+    # width classes (``words.width_classes``): characters drawn in half a slot / one and a half.
+    # Empty (models before 0.x's stage 8): every character one ``char_width`` slot
+    narrow: str = ""
+    wide: str = ""
+
+    @property
+    def classes(self) -> bool:
+        return bool(self.narrow or self.wide)
+
+    def width(self, word: str) -> int:
+        """The generated image's width of ``word`` in px."""
+        from .words import slot_width
+
+        return slot_width(word, self.narrow, self.wide) if self.classes else \
+            self.char_width * len(word)
 
     @property
     def z_dim(self) -> int:
@@ -50,10 +65,30 @@ class NetConfig:
     def __post_init__(self) -> None:
         if self.height % 8 or self.char_width % 8:
             raise ValueError("height and char_width must be multiples of 8 (three 2x up-samplings)")
+        if self.classes and self.char_width != 16:
+            raise ValueError("width classes need char_width 16 (8, 16 and 24 px slots)")
+
+
+# The base map's columns a character of 1, 2 or 3 half-slots takes from its 3-column patch: a
+# normal character its outer two (what a model without classes had), a narrow one the middle one.
+_SLOTS = ((), (1,), (0, 2), (0, 1, 2))
+
+
+def widen_base(weight: torch.Tensor, bias: torch.Tensor, base_h: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """A uniform-width model's base layer (2 columns a character) as a width-class one's (3): the
+    outer columns keep the old ones, the middle is their mean. Normal characters draw as before."""
+    def widen(t: torch.Tensor) -> torch.Tensor:
+        rows = t.shape[0] // (base_h * 2)
+        v = t.reshape(rows, base_h, 2, *t.shape[1:])
+        mid = v.mean(2, keepdim=True)
+        return torch.cat([v[:, :, :1], mid, v[:, :, 1:]], dim=2).reshape(rows * base_h * 3,
+                                                                       *t.shape[1:])
+    return widen(weight), widen(bias)
 
 
 def column_mask(lengths: torch.Tensor, char_width: int, width: int) -> torch.Tensor:
-    """[B, 1, 1, width] bool: True on the columns of each word's own characters."""
+    """[B, 1, 1, width] bool: True on the columns of each word's own characters (``lengths``
+    times ``char_width``; pass widths and 1 for words of other widths)."""
     cols = torch.arange(width, device=lengths.device)
     return (cols[None, :] < (lengths[:, None] * char_width)).view(len(lengths), 1, 1, width)
 
@@ -117,6 +152,16 @@ class WordGenerator(nn.Module):
         self.encoder = TextEncoder(cfg)
         c = cfg.g_ch
         self.base_h, self.base_w = cfg.height // 8, cfg.char_width // 8
+        if cfg.classes:
+            self.base_w = 3
+            from .words import CHARSET, char_units
+
+            units = [0] + char_units(CHARSET, cfg.narrow, cfg.wide)  # index 0: padding
+            self.register_buffer("units", torch.tensor(units, dtype=torch.long), persistent=False)
+            slots = torch.zeros(4, 3, dtype=torch.long)
+            for k, cols in enumerate(_SLOTS):
+                slots[k, :len(cols)] = torch.tensor(cols, dtype=torch.long)
+            self.register_buffer("slots", slots, persistent=False)
         self.base = nn.Linear(cfg.text_dim + cfg.z_dim, 8 * c * self.base_h * self.base_w)
         self.blocks = nn.ModuleList([UpBlock(8 * c, 4 * c, cfg.z_dim), UpBlock(4 * c, 2 * c, cfg.z_dim),
                                      UpBlock(2 * c, c, cfg.z_dim)])
@@ -124,24 +169,50 @@ class WordGenerator(nn.Module):
         self.out = nn.Conv2d(c, 1, 3, padding=1)
 
     def forward(self, text: torch.Tensor, lengths: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-        """[B, L] indices, [B] lengths, [B, z_dim] latents → [B, 1, height, char_width * L]."""
+        """[B, L] indices, [B] lengths, [B, z_dim] latents → [B, 1, height, W]: W is
+        ``char_width * L`` without width classes, the widest word's ``NetConfig.width`` with them;
+        columns past a word's own width are paper (-1)."""
         b, n = text.shape
         feats = self.encoder(text, lengths)  # B, L, T
         h = self.base(torch.cat([feats, z[:, None, :].expand(b, n, z.shape[1])], dim=2))
         c0 = h.shape[2] // (self.base_h * self.base_w)
-        # each character's vector becomes its own base_h x base_w patch, side by side
-        h = h.view(b, n, c0, self.base_h, self.base_w).permute(0, 2, 3, 1, 4)
-        h = h.reshape(b, c0, self.base_h, n * self.base_w)
+        if self.cfg.classes:
+            h, cols = self._place(h.view(b, n, c0, self.base_h, self.base_w), text)
+        else:
+            # each character's vector becomes its own base_h x base_w patch, side by side
+            h = h.view(b, n, c0, self.base_h, self.base_w).permute(0, 2, 3, 1, 4)
+            h = h.reshape(b, c0, self.base_h, n * self.base_w)
+            cols = lengths * self.base_w
+        full = h.shape[3]
         mask = None
-        if not bool((lengths == n).all()):
+        if not bool((cols == full).all()):
             def mask(t: torch.Tensor) -> torch.Tensor:
-                return t * column_mask(lengths, t.shape[3] // n, t.shape[3]).to(t.dtype)
+                return t * column_mask(cols, t.shape[3] // full, t.shape[3]).to(t.dtype)
         for block in self.blocks:
             h = block(h, z, mask)
         h = F.relu(self.out_bn(h))
         img = torch.tanh(self.out(mask(h) if mask else h))
-        mask = column_mask(lengths, self.cfg.char_width, img.shape[3])
-        return torch.where(mask, img, torch.full_like(img, -1.0))
+        if mask is None:
+            return img
+        keep = column_mask(cols, img.shape[3] // full, img.shape[3])
+        return torch.where(keep, img, torch.full_like(img, -1.0))
+
+    def _place(self, h: torch.Tensor, text: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """[B, L, C, base_h, 3] character patches → ([B, C, base_h, widest], [B] columns a word):
+        each character's own 1, 2 or 3 columns (``_SLOTS``), side by side."""
+        b, n, c0, bh, k = h.shape
+        units = self.units[text].reshape(-1)  # B*L (0: padding)
+        cols = units.view(b, n).sum(1)
+        owner = torch.repeat_interleave(torch.arange(b * n, device=h.device), units)  # per column
+        start = torch.cumsum(units, 0) - units
+        within = torch.arange(len(owner), device=h.device) - start[owner]
+        src = owner * k + self.slots[units[owner], within]
+        word = owner // n
+        word_start = torch.cumsum(cols, 0) - cols
+        col = torch.arange(len(owner), device=h.device) - word_start[word]
+        flat = h.permute(0, 1, 4, 2, 3).reshape(b * n * k, c0, bh)
+        out = h.new_zeros(b, int(cols.max()), c0, bh).index_put((word, col), flat[src])
+        return out.permute(0, 2, 3, 1), cols
 
 
 class DownBlock(nn.Module):
@@ -167,13 +238,12 @@ class Discriminator(nn.Module):
         self.blocks = nn.Sequential(DownBlock(1, c, True, first=True), DownBlock(c, 2 * c, True),
                                     DownBlock(2 * c, 4 * c, True), DownBlock(4 * c, 4 * c, False))
         self.head = spectral_norm(nn.Linear(4 * c, 1))
-        self.char_cols = cfg.char_width // 8  # feature columns per character
 
-    def forward(self, img: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
-        """[B, 1, H, W] → [B] scores; with ``lengths``, padded columns are left out of the mean."""
+    def forward(self, img: torch.Tensor, widths: torch.Tensor | None = None) -> torch.Tensor:
+        """[B, 1, H, W] → [B] scores; with ``widths`` (px), padded columns are left out."""
         h = F.relu(self.blocks(img))
-        if lengths is not None:
-            h = h * column_mask(lengths, self.char_cols, h.shape[3]).to(h.dtype)
+        if widths is not None:
+            h = h * column_mask(widths // 8, 1, h.shape[3]).to(h.dtype)
         # summed over positions, as BigGAN's and ScrabbleGAN's discriminators do: a mean divides
         # the real/fake signal by the number of positions, and under spectral norm the first
         # runs' discriminator could then not move its score at all (hinge loss stuck at 2.0)

@@ -14,7 +14,7 @@ One ``hwrender train latin`` run has two phases, both resumable through the gene
    with other latents, and a mode-seeking term (MSGAN) pushes such pairs apart, balanced the
    same way, so that ``--style`` changes the hand.
 
-Words are batched by length (``batches``): every batch is one width, so nothing is padded.
+Words are batched by width (``batches``): every batch is one width, so nothing is padded.
 The exported model holds the generator's EMA (float16) and the recognizer.
 """
 
@@ -44,6 +44,7 @@ from .model import (
     WordGenerator,
     ctc_loss,
     greedy_decode,
+    widen_base,
 )
 
 MODEL_NAME = "latin"
@@ -100,19 +101,29 @@ class LatinConfig:
     # the words, W in 415 of 44,800
     rare_target: int = 0
     rare_cap: float = 8.0
+    # "classes" (since stage 8): narrow characters (i, l, punctuation) get half the 16 px slot,
+    # wide ones (m, w, M, W, ...) one and a half (``words.width_classes``), and real words are
+    # resized to that width. "uniform": 16 px every character (stages 1-7, which drew m and w
+    # like n: Tesseract read them so 34 times in 100 lines). Fine-tuning a uniform model into
+    # classes widens its base layer (``model.widen_base``)
+    widths: str = "classes"
 
     def net(self, vocab: int) -> NetConfig:
+        narrow, wide = W.width_classes() if self.widths == "classes" else ("", "")
         if self.variant == "tiny":
             return NetConfig(vocab, style_dim=8, word_dim=4, embed_dim=8, text_dim=8, g_ch=4,
-                             d_ch=4, r_ch=4, r_hidden=8)
+                             d_ch=4, r_ch=4, r_hidden=8, narrow=narrow, wide=wide)
         return NetConfig(vocab, W.HEIGHT, W.CHAR_WIDTH, self.style_dim, self.word_dim,
-                         g_ch=self.g_ch, d_ch=self.d_ch, r_ch=self.r_ch, r_hidden=self.r_hidden)
+                         g_ch=self.g_ch, d_ch=self.d_ch, r_ch=self.r_ch, r_hidden=self.r_hidden,
+                         narrow=narrow, wide=wide)
 
 
 def build_task(options: list[str]) -> "LatinTask":
     config = apply_overrides(LatinConfig(), options)
     if config.variant not in ("default", "tiny"):
         raise UsageError(f"unknown variant {config.variant!r}", "use variant=default or variant=tiny")
+    if config.widths not in ("classes", "uniform"):
+        raise UsageError(f"unknown widths {config.widths!r}", "use widths=classes or widths=uniform")
     return LatinTask(config)
 
 
@@ -144,9 +155,11 @@ class LatinTask(TrainTask):
         if not len(self.data):
             raise UsageError("the training data holds no words", "check --data")
         self.lengths = torch.from_numpy(self.data.lengths().astype(np.int64))
-        self.text_all = [W.encode([t])[0][0] for t in self.data.texts]
         self.weights = rare_weights(self.data.texts, cfg.rare_target, cfg.rare_cap)
         self.net_config = cfg.net(len(W.CHARSET) + 1)
+        # each word's generated width (px); batches hold words of one width
+        self.widths = torch.tensor([self.net_config.width(t) for t in self.data.texts],
+                                   dtype=torch.long)
         self.G = self._place(WordGenerator(self.net_config))
         self.D = self._place(Discriminator(self.net_config))
         self.R = self._place(Recognizer(self.net_config))
@@ -157,7 +170,7 @@ class LatinTask(TrainTask):
         self.opt_g = torch.optim.Adam(self.G.parameters(), cfg.lr_g, betas=betas)
         self.opt_d = torch.optim.Adam(self.D.parameters(), cfg.lr_d, betas=betas)
         self.opt_r = torch.optim.Adam(self.R.parameters(), cfg.lr_r)
-        ratio = self.data.natural_widths / (W.CHAR_WIDTH * self.data.lengths())
+        ratio = self.data.natural_widths / self.widths.numpy()
         self.width_ratio = float(np.median(ratio))
         g = torch.Generator().manual_seed(4321)
         self._grid_z = torch.randn(GRID_STYLES, self.net_config.z_dim, generator=g)
@@ -178,6 +191,11 @@ class LatinTask(TrainTask):
         for prefix, module in (("generator.", self.G), ("discriminator.", self.D),
                                ("recognizer.", self.R)):
             part = {k[len(prefix):]: v.float() for k, v in state.items() if k.startswith(prefix)}
+            if prefix == "generator." and part and self.net_config.classes \
+                    and part["base.weight"].shape != module.base.weight.shape:
+                # a uniform-width model fine-tuned into width classes
+                part["base.weight"], part["base.bias"] = widen_base(
+                    part["base.weight"], part["base.bias"], module.base_h)
             if part:
                 module.load_state_dict(part, strict=True)
 
@@ -185,7 +203,8 @@ class LatinTask(TrainTask):
         return len(self.data)
 
     def batches(self, epoch: int, generator: torch.Generator, batch_size: int) -> list[torch.Tensor]:
-        """Words of one length per batch; the batches of all lengths in a shuffled order. With
+        """Words of one width per batch (``NetConfig.width``: their length without width classes);
+        the batches of all widths in a shuffled order. With
         ``rare_target`` the epoch's words are drawn (with replacement) by ``rare_weights``."""
         n = len(self.lengths)
         if self.weights is None:
@@ -193,7 +212,7 @@ class LatinTask(TrainTask):
         else:
             perm = torch.multinomial(self.weights, n, replacement=True, generator=generator)
         by_len: dict[int, list[torch.Tensor]] = {}
-        lens = self.lengths[perm]
+        lens = self.widths[perm]
         for n in torch.unique(lens).tolist():
             idx = perm[lens == n]
             chunks = [idx[i:i + batch_size] for i in range(0, len(idx), batch_size)]
@@ -207,12 +226,18 @@ class LatinTask(TrainTask):
     # -- one step -------------------------------------------------------------------------
     def _batch(self, batch: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         idx = batch.tolist()
-        x = to_model(self.data.batch(idx)).to(self.device)
+        width = int(self.widths[idx[0]])
+        if all(self.data.offsets[i + 1] - self.data.offsets[i] == width for i in idx):
+            x = to_model(self.data.batch(idx))
+        else:  # width classes: each real word resized from the canonical width to its own
+            x = torch.cat([F.interpolate(to_model(self.data.image(i)[None]), size=(W.HEIGHT, width),
+                                         mode="bilinear", align_corners=False, antialias=True)
+                           for i in idx])
+        x = x.to(self.device)
         if self.cpu:
             x = x.contiguous(memory_format=torch.channels_last)
-        text = torch.stack([self.text_all[i] for i in idx]).to(self.device)
-        lengths = self.lengths[batch].to(self.device)
-        return x, text, lengths
+        text, lengths = W.encode([self.data.texts[i] for i in idx])
+        return x, text.to(self.device), lengths.to(self.device)
 
     def train_step(self, batch: torch.Tensor, step: int) -> dict[str, float]:
         x, text, lengths = self._batch(batch)
