@@ -436,3 +436,41 @@ def test_eval_reports_finite_figures_and_reads_the_models_own_words(tiny_data, t
     assert np.isfinite(values["FID, generated vs real held-out words (recognizer features)"])
     assert any(name.startswith("diversity") for name in values)
     assert list((tmp_path / "cache").glob("latin-judge-*.safetensors"))  # cached for next time
+
+
+def test_tesseract_rounds_write_each_line_with_other_hands_and_average_them(monkeypatch):
+    from hwrender_plugins.latin import evaluate as E
+
+    from hwrender.ink import InkImage
+
+    calls = []
+
+    class Hands:  # a stand-in generator: one ink image a word, recording the hand and seed
+        def generate(self, line, style, seed, device="cpu"):
+            calls.append((" ".join(line), style, seed))
+            alpha = np.zeros((W.HEIGHT, 8), np.float32)
+            return [InkImage(alpha, baseline=float(W.BASELINE), x_height=float(W.X_HEIGHT),
+                             advance=8.0, text=w) for w in line]
+
+    reads = iter(["ab cd", "", "ab cx", "ef gh", "ef gh", "ef gh"])  # line 1 round 2: empty
+    monkeypatch.setattr(E.shutil, "which", lambda name: "/usr/bin/tesseract")
+    monkeypatch.setattr(E, "tesseract_langs", lambda: {"eng"})
+    monkeypatch.setattr(E, "_train_fonts", lambda n: [])
+    monkeypatch.setattr(E, "_plain_font", lambda: None)
+    monkeypatch.setattr(E, "ocr_line", lambda image, lang, options=(): (
+        "" if options else next(reads)))
+    cfg = E.EvalConfig(styles=2, ocr_lines=2, line_words=2, ocr_rounds=3)
+    notes = []
+    figures = E._ocr_figures(Hands(), ["ab", "cd", "ef", "gh"], cfg, "cpu", notes, lambda *a: None)
+    assert [c[1] for c in calls] == ["0", "2", "4", "1", "3", "5"]  # other hands each round
+    assert len({c[2] for c in calls}) == 6  # and other seeds
+    values = {f["name"]: f["value"] for f in figures}
+    miss = E.cer("ab cd", "ab cx")
+    assert 0 < miss < 1
+    # line 0 reads at CER 0, 1 (empty) and `miss` in its three rounds; line 1 at 0 in all
+    assert values["Tesseract CER, generated lines (2 x 3 rounds of hands)"] == pytest.approx(
+        round((1 + miss) / 6, 4))
+    assert values["Tesseract CER, generated, each round of hands"] == \
+        f"0.0000 / 0.5000 / {miss / 2:.4f}"
+    assert values["Tesseract: generated lines read as empty (of 6)"] == 1
+    assert any("training-font" in n for n in notes)
