@@ -12,6 +12,7 @@ from hwrender_plugins.latin import words as W
 from hwrender_plugins.latin.model import (
     Discriminator,
     NetConfig,
+    PatchDiscriminator,
     Recognizer,
     WordGenerator,
     column_mask,
@@ -62,6 +63,13 @@ def test_shapes_and_masks_for_a_variable_length_batch():
     padded = g(text, lengths, torch.zeros(3, cfg.z_dim))
     assert torch.allclose(alone[0], padded[1, :, :, :64], atol=1e-5)
     assert d(x).shape == (3,) and d(x, lengths).shape == (3,)
+    patch = PatchDiscriminator(cfg)
+    scores = patch(x, lengths * 16)
+    assert scores.shape == (3, 8 * 28)  # one score a 4 x 4 px cell of the 32 x 112 image
+    # patches past a word's end score 0 (left out of the hinge loss's signal)
+    cells = scores.view(3, 8, 28)
+    assert torch.all(cells[0, :, 4:] == 0) and torch.all(cells[1, :, 16:] == 0)
+    assert cells[2].abs().sum() > 0
     log_probs = r(x)
     assert log_probs.shape == (28, 3, cfg.vocab)  # W/4 frames, time-major
     assert torch.allclose(log_probs.exp().sum(2), torch.ones(28, 3), atol=1e-4)
@@ -197,6 +205,17 @@ def test_training_steps_move_the_losses_and_the_weights(tiny_data, tmp_path):
     # the recognizer learns from real words only: its GAN-phase update is exactly a step on the
     # real batch, with nothing from the generated words
     assert all(torch.equal(v, alone.R.state_dict()[k]) for k, v in task.R.state_dict().items())
+    # the patch critic trains through the same step: per-patch hinge loss, both nets move
+    patch = tiny(tiny_data, "d_arch=patch")
+    patch.setup(RunContext(out=tmp_path / "p", device="cpu", seed=0, batch_size=4))
+    assert isinstance(patch.D, PatchDiscriminator)
+    d_before = {k: v.clone() for k, v in patch.D.state_dict().items()}
+    g_before = {k: v.clone() for k, v in patch.G.state_dict().items()}
+    out = patch.train_step(batch, 2)
+    assert np.isfinite(out["d"]) and 0 < out["d"]
+    for old, module in ((g_before, patch.G), (d_before, patch.D)):
+        assert any(v.is_floating_point() and not torch.equal(v, old[k])
+                   for k, v in module.state_dict().items())
     frozen = tiny(tiny_data, "r_online=false")
     frozen.setup(RunContext(out=tmp_path / "f", device="cpu", seed=0, batch_size=4))
     before = {k: v.clone() for k, v in frozen.R.state_dict().items()}
@@ -391,6 +410,8 @@ def test_bad_settings_are_one_line_usage_errors():
         build_task(["g_width=3"])
     with pytest.raises(UsageError, match="widths=classes"):
         build_task(["widths=proportional"])
+    with pytest.raises(UsageError, match="d_arch=patch"):
+        build_task(["d_arch=stylegan"])
 
 
 def test_a_trained_model_writes_a_page_and_longer_words_are_wider(tiny_data, tmp_path):

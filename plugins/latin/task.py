@@ -40,6 +40,7 @@ from . import words as W
 from .model import (
     Discriminator,
     NetConfig,
+    PatchDiscriminator,
     Recognizer,
     WordGenerator,
     ctc_loss,
@@ -86,6 +87,10 @@ class LatinConfig:
     # bound: an unclipped stage-3 run collapsed within 20 steps at step ~7,030 (CTC 1 → 15)
     g_clip: float = 3.0
     ema: float = 0.999
+    # "resnet": residual blocks summed into one score a word (stages 1-8; its hinge loss sat at
+    # 2.000 all through stage 8: it scored real and generated words alike). "patch": a PatchGAN
+    # critic, one score a patch (``model.PatchDiscriminator``)
+    d_arch: str = "resnet"
     # training words rendered per font (built data): 32 fonts x 1400 ≈ the 46 x 1000 of stages 1-4
     per_font: int = 1400
     data_seed: int = 0
@@ -124,6 +129,8 @@ def build_task(options: list[str]) -> "LatinTask":
         raise UsageError(f"unknown variant {config.variant!r}", "use variant=default or variant=tiny")
     if config.widths not in ("classes", "uniform"):
         raise UsageError(f"unknown widths {config.widths!r}", "use widths=classes or widths=uniform")
+    if config.d_arch not in ("resnet", "patch"):
+        raise UsageError(f"unknown d_arch {config.d_arch!r}", "use d_arch=resnet or d_arch=patch")
     return LatinTask(config)
 
 
@@ -161,7 +168,8 @@ class LatinTask(TrainTask):
         self.widths = torch.tensor([self.net_config.width(t) for t in self.data.texts],
                                    dtype=torch.long)
         self.G = self._place(WordGenerator(self.net_config))
-        self.D = self._place(Discriminator(self.net_config))
+        critic = PatchDiscriminator if cfg.d_arch == "patch" else Discriminator
+        self.D = self._place(critic(self.net_config))
         self.R = self._place(Recognizer(self.net_config))
         if ctx.finetune:
             self._load_pretrained(ctx.finetune)
