@@ -254,9 +254,10 @@ class Discriminator(nn.Module):
 class PatchDiscriminator(nn.Module):
     """A PatchGAN-style critic (pix2pix): strided 4x4 convolutions with leaky ReLUs, spectrally
     normalised, one real/fake score for each patch of about 22 x 22 px (8 x 8 px apart): [B, 1,
-    H, W] → [B, H/4 * W/4] scores, the hinge loss taken per patch. Against the stage 8 generator
-    the residual ``Discriminator``, trained afresh, told no more than 50-67 % of patches of real
-    words from the same words blurred after 45 steps; this one 88 % after 30."""
+    H, W] → [B, H/4 * W/4] scores, the hinge loss taken per patch. Trained afresh to tell real
+    words from the same words blurred, the residual ``Discriminator`` separated 50-67 % of
+    patches after 45 steps, this net (d_ch 16) 76 % after 30 (88 % without spectral norm). Inside
+    GAN training from stage 8 its hinge loss still stayed at 2.00 for 200 steps."""
 
     def __init__(self, cfg: NetConfig):
         super().__init__()
