@@ -10,6 +10,7 @@ import pytest
 import torch
 from hwrender_plugins.latin import words as W
 from hwrender_plugins.latin.model import (
+    CharPatchDiscriminator,
     Discriminator,
     NetConfig,
     PatchDiscriminator,
@@ -216,6 +217,15 @@ def test_training_steps_move_the_losses_and_the_weights(tiny_data, tmp_path):
     for old, module in ((g_before, patch.G), (d_before, patch.D)):
         assert any(v.is_floating_point() and not torch.equal(v, old[k])
                    for k, v in module.state_dict().items())
+    # so does the character-conditioned critic, which reads the texts of both batches
+    char = tiny(tiny_data, "d_arch=char")
+    char.setup(RunContext(out=tmp_path / "c", device="cpu", seed=0, batch_size=4))
+    assert isinstance(char.D, CharPatchDiscriminator)
+    d_before = {k: v.clone() for k, v in char.D.state_dict().items()}
+    out = char.train_step(batch, 2)
+    assert np.isfinite(out["d"]) and 0 < out["d"]
+    assert any(v.is_floating_point() and not torch.equal(v, d_before[k])
+               for k, v in char.D.state_dict().items())
     frozen = tiny(tiny_data, "r_online=false")
     frozen.setup(RunContext(out=tmp_path / "f", device="cpu", seed=0, batch_size=4))
     before = {k: v.clone() for k, v in frozen.R.state_dict().items()}
@@ -495,3 +505,21 @@ def test_tesseract_rounds_write_each_line_with_other_hands_and_average_them(monk
         f"0.0000 / 0.5000 / {miss / 2:.4f}"
     assert values["Tesseract: generated lines read as empty (of 6)"] == 1
     assert any("training-font" in n for n in notes)
+
+
+def test_char_critic_maps_columns_to_characters_and_scores_by_text():
+    narrow, wide = W.width_classes()
+    cfg = NetConfig(len(W.CHARSET) + 1, d_ch=4, narrow=narrow, wide=wide)
+    d = CharPatchDiscriminator(cfg).eval()
+    text, _ = W.encode(["mi", "a"])
+    cols = d.columns(text, 10)
+    m, i, a = (W.char_index()[c] for c in "mia")
+    # at 1/4 resolution: m is wide (24 px, 6 columns), i narrow (8 px, 2), a normal (16 px, 4)
+    assert cols[0].tolist() == [m] * 6 + [i] * 2 + [0] * 2
+    assert cols[1].tolist() == [a] * 4 + [0] * 6
+    img = torch.rand(2, 1, 32, 40) * 2 - 1
+    scores = d(img, text).view(2, 8, 10)
+    assert torch.all(scores[1, :, 4:] == 0) and torch.all(scores[0, :, 8:] == 0)
+    # the same image scored against another text: the projection term changes the score
+    other, _ = W.encode(["wi", "o"])
+    assert not torch.allclose(d(img, other).view(2, 8, 10)[:, :, :4], scores[:, :, :4])
