@@ -19,6 +19,7 @@ from hwrender_plugins.latin.model import (
     column_mask,
     ctc_loss,
     greedy_decode,
+    jitter_words,
     widen_base,
 )
 from hwrender_plugins.latin.task import LatinTask, build_task
@@ -523,3 +524,38 @@ def test_char_critic_maps_columns_to_characters_and_scores_by_text():
     # the same image scored against another text: the projection term changes the score
     other, _ = W.encode(["wi", "o"])
     assert not torch.allclose(d(img, other).view(2, 8, 10)[:, :, :4], scores[:, :, :4])
+
+
+def test_jitter_distorts_words_differentiably_and_keeps_paper_paper():
+    img = -torch.ones(4, 1, 32, 96)
+    img[:, :, 10:22, 20:24] = 1.0  # a vertical stroke
+    img[:, :, 14:16, 40:80] = 1.0  # a horizontal one
+    assert torch.equal(jitter_words(img, 0.0), img)
+    g = torch.Generator().manual_seed(0)
+    x = img.clone().requires_grad_(True)
+    out = jitter_words(x, 1.0, g)
+    assert out.shape == img.shape and out.min() >= -1 - 1e-5 and out.max() <= 1 + 1e-5
+    assert not torch.allclose(out, img, atol=1e-3)
+    assert not torch.allclose(out[0], out[1], atol=1e-3)  # each word its own distortion
+    ink = (out + 1) / 2
+    assert ink[:, :, :, :8].max() < 0.01 and ink[:, :, :4].max() < 0.01  # paper where none was
+    # the ink moves a little; it neither vanishes nor floods the word
+    share = ink.sum((1, 2, 3)) / ((img + 1) / 2).sum((1, 2, 3))
+    assert ((share > 0.6) & (share < 1.6)).all()
+    out.sum().backward()
+    assert x.grad is not None and x.grad.abs().sum() > 0
+    again = jitter_words(img, 1.0, torch.Generator().manual_seed(0))
+    assert torch.allclose(again, out.detach())  # seeded: the same distortion
+
+
+def test_the_recognizer_reads_through_the_jitter_when_asked(tiny_data, tmp_path, monkeypatch):
+    import hwrender_plugins.latin.task as T
+
+    seen = []
+    real = T.jitter_words
+    monkeypatch.setattr(T, "jitter_words", lambda x, s, *a: seen.append(s) or real(x, s, *a))
+    task = tiny(tiny_data, "r_jitter=0.5")
+    task.setup(RunContext(out=tmp_path, device="cpu", seed=0, batch_size=4))
+    batch = max(task.batches(0, torch.Generator().manual_seed(0), 8), key=len)
+    out = task.train_step(batch, 2)  # GAN phase: the real batch, then the generated one
+    assert seen == [0.5, 0.5] and np.isfinite(out["ctc"])

@@ -22,6 +22,7 @@ end. Training batches words of one length (``task.py``), which needs no padding 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Callable
 
@@ -384,3 +385,46 @@ def greedy_decode(log_probs: torch.Tensor, frames: torch.Tensor | None = None) -
             prev = k
         out.append(seq)
     return out
+
+
+def jitter_words(img: torch.Tensor, strength: float, generator: torch.Generator | None = None
+                 ) -> torch.Tensor:
+    """Differentiable random distortion of word images [B, 1, H, W] in [-1, 1] (ink +1) for the
+    recognizer: each word is scaled (±10 %), sheared (±0.25), rotated (±2°) and shifted (±2 px
+    up or down, ±1 px along), and its strokes are thickened or thinned by up to half a pixel,
+    all times ``strength`` (0: ``img`` itself). Paper stays paper (-1) wherever the warp reads
+    outside the word. Run on generated words before the recognizer judges them, it makes the
+    generator write letters that read whatever the small distortion (the expectation over
+    transformations), not shapes only the one recognizer accepts; run on real ones, it keeps
+    the recognizer reading the same distortions."""
+    if strength <= 0:
+        return img
+    b, _, h, w = img.shape
+    dev, dt = img.device, img.dtype
+
+    def u(*shape):  # uniform in [-strength, strength]
+        r = torch.rand(*shape, generator=generator) if generator is not None else torch.rand(*shape)
+        return ((2 * r - 1) * strength).to(device=dev, dtype=dt)
+
+    scale = 1 + 0.1 * u(b)
+    shear = 0.25 * u(b)
+    angle = math.radians(2.0) * u(b)
+    ty = (2.0 / h) * 2 * u(b)
+    tx = (2.0 / w) * u(b)
+    aspect = w / h  # grid coordinates are normalised per axis: rotate in pixels
+    cos, sin = torch.cos(angle), torch.sin(angle)
+    theta = torch.zeros(b, 2, 3, device=dev, dtype=dt)
+    theta[:, 0, 0] = cos / scale
+    theta[:, 0, 1] = (-sin / aspect + shear / aspect) / scale
+    theta[:, 1, 0] = sin * aspect / scale
+    theta[:, 1, 1] = cos / scale
+    theta[:, 0, 2] = tx
+    theta[:, 1, 2] = ty
+    grid = F.affine_grid(theta, (b, 1, h, w), align_corners=False)
+    alpha = F.grid_sample((img + 1) / 2, grid, mode="bilinear", padding_mode="zeros",
+                          align_corners=False)
+    weight = u(b, 1, 1, 1) / 2  # < 0 thins, > 0 thickens
+    grown = F.max_pool2d(alpha, 3, 1, 1)
+    shrunk = -F.max_pool2d(-alpha, 3, 1, 1)
+    alpha = alpha + weight.clamp(min=0) * (grown - alpha) + weight.clamp(max=0).neg() * (shrunk - alpha)
+    return alpha * 2 - 1

@@ -46,6 +46,7 @@ from .model import (
     WordGenerator,
     ctc_loss,
     greedy_decode,
+    jitter_words,
     widen_base,
 )
 
@@ -78,6 +79,11 @@ class LatinConfig:
     # is mostly noise; stage 4 at 3 took the independent recognizer's CER from 0.096 to 0.059 in
     # 900 steps (0.083 before the stage)
     ctc_ratio: float = 3.0
+    # The recognizer reads words through ``model.jitter_words`` at this strength (0: off): real
+    # ones as it learns, generated ones as it judges them, so that the generator is rewarded for
+    # letters that read under small warps and stroke changes, not for shapes that only this one
+    # recognizer takes for a letter (stage 8 wrote j like ş, 4 like ş, Z like B; it read them)
+    r_jitter: float = 0.0
     # Mode seeking (Mao et al. 2019, MSGAN): half of each fake batch repeats the other half's
     # texts with other latents, and the generator is pushed to make the pairs differ (gradient
     # balanced like CTC's). Without it the first run drew the same hand for every style; the
@@ -262,7 +268,7 @@ class LatinTask(TrainTask):
 
     def _recognizer_step(self, x, text, lengths) -> dict[str, float]:
         self.R.train()
-        log_probs = self.R(x)
+        log_probs = self.R(jitter_words(x, self.config.r_jitter))
         frames = torch.full((len(x),), log_probs.shape[0], dtype=torch.long, device=self.device)
         loss = ctc_loss(log_probs, text, lengths, frames)
         self.opt_r.zero_grad(set_to_none=True)
@@ -295,7 +301,7 @@ class LatinTask(TrainTask):
         # (b) generator: adversarial + CTC (+ mode seeking), balanced at the image
         self.D.requires_grad_(False)
         g_adv = -self._critic(fake, text).mean()
-        log_probs = self.R(fake)
+        log_probs = self.R(jitter_words(fake, cfg.r_jitter))
         frames = torch.full((n,), log_probs.shape[0], dtype=torch.long, device=self.device)
         ctc = ctc_loss(log_probs, text, lengths, frames)
         grad_adv = torch.autograd.grad(g_adv, fake, retain_graph=True)[0]
