@@ -115,7 +115,7 @@ def test_unexpected_exception_is_one_line_without_traceback(run, monkeypatch):
         raise RuntimeError("pen ran dry\non two lines")
 
     monkeypatch.setattr(FontGenerator, "generate", boom)
-    r = run("write", "Hi", "-o", "x.pdf", *FAST)
+    r = run("write", "Hi", "-g", "Latn=font", "-o", "x.pdf", *FAST)
     assert_one_line_error(r, 1, "unexpected RuntimeError: pen ran dry on two lines",
                           "HWRENDER_DEBUG=1")
 
