@@ -34,6 +34,17 @@ def _batch(run: Mapping[str, Any]) -> str:
     return "?"
 
 
+def _changed(train: Mapping[str, Any]) -> str:
+    """The training settings that differ from ``LatinConfig``'s defaults, as ``--set`` takes them."""
+    from dataclasses import fields
+
+    from .task import LatinConfig
+
+    defaults = {f.name: f.default for f in fields(LatinConfig)}
+    changed = [f"`{k}={v}`" for k, v in train.items() if k in defaults and defaults[k] != v]
+    return ", ".join(changed) or "none"
+
+
 def model_card(config: Mapping[str, Any], report: Mapping[str, Any] | None = None) -> str:
     net = config.get("net", {})
     train = config.get("train", {})
@@ -81,6 +92,7 @@ def model_card(config: Mapping[str, Any], report: Mapping[str, Any] | None = Non
         f"- command: `hwrender train latin` (recognizer for {train.get('r_steps')} steps, then the "
         f"GAN); batch {_batch(run)}, lr G {train.get('lr_g')} / D "
         f"{train.get('lr_d')}, Adam betas ({train.get('beta1')}, 0.999), EMA {train.get('ema')}",
+        f"- settings other than the defaults: {_changed(train)}",
         f"- {run.get('steps', '?')} steps, {run.get('examples', '?')} words, "
         f"{run.get('seconds', '?')} s on {run.get('device', '?')} ({run.get('hardware', '?')})",
         f"- weights: {config.get('weights_dtype')} (the generator's EMA and the recognizer)",
