@@ -1,0 +1,82 @@
+"""The shipped ``latin`` weights (weights/latin): they verify, load, write the default page and read
+back through the model's own recognizer."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+WORDS = ["the", "quick", "brown", "fox", "jumps", "over", "lazy", "dog", "hello", "world",
+         "paper", "little", "garden", "window", "yellow", "summer"]
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    from hwrender_plugins.latin.generator import LatinGenerator
+
+    return LatinGenerator()  # no folder: the bundled copy, no network
+
+
+def test_the_bundled_weights_verify_against_their_manifest():
+    from hwrender.weights import local_folder, verify
+
+    folder = local_folder("latin")
+    assert folder is not None and (folder / "README.md").is_file()
+    report = verify("latin")
+    assert report.ok and report.source == "bundled", report.hint
+    card = (folder / "README.md").read_text()
+    assert "Tesseract" in card and "licence" in card
+
+
+def test_latin_is_the_default_generator_for_latin_text():
+    from hwrender.plan import Planner
+    from hwrender.registry import default_registry
+
+    planner = Planner(default_registry())
+    assert planner.candidates("Latn")[0].name == "latin"
+    assert planner.candidates("Zyyy")[0].name == "latin"
+
+
+def test_shipped_words_are_deterministic_and_longer_ones_wider(shipped):
+    short, long = shipped.generate(["cat", "encyclopedia"], None, seed=0)
+    assert long.width > 2.5 * short.width
+    again = shipped.generate(["cat", "encyclopedia"], None, seed=0)
+    assert np.array_equal(short.alpha, again[0].alpha) and np.array_equal(long.alpha, again[1].alpha)
+    other = shipped.generate(["cat", "encyclopedia"], "5", seed=0)
+    assert not np.array_equal(long.alpha, other[1].alpha)  # another hand
+
+
+def test_shipped_words_read_back_through_the_models_recognizer(shipped):
+    """A broken export (wrong tensors, a lost ink curve, untrained weights) fails this: the
+    recognizer shipped with the generator reads most of its words letter for letter."""
+    from hwrender_plugins.latin import words as W
+    from hwrender_plugins.latin.model import Recognizer, greedy_decode
+
+    from hwrender.weights import load_state_dict
+
+    state = load_state_dict(shipped.folder / "model.safetensors")
+    reader = Recognizer(shipped.net_config)
+    reader.load_state_dict({k[len("recognizer."):]: v.float() for k, v in state.items()
+                            if k.startswith("recognizer.")})
+    reader.eval()
+    right = total = 0
+    for style in ("0", "1", "2"):
+        for alpha, word in zip(shipped.raw(WORDS, style, seed=1), WORDS):
+            x = torch.from_numpy(alpha)[None, None] * 2 - 1
+            with torch.no_grad():
+                seq = greedy_decode(reader(x))[0]
+            right += W.decode(seq) == word
+            total += 1
+    assert right / total >= 0.8, f"{right}/{total} words read back"
+
+
+def test_the_default_write_uses_the_shipped_model(tmp_path):
+    import hwrender
+
+    out = tmp_path / "page.png"
+    pages = hwrender.write("Hello World, a page in the shipped hand.", out, seed=0)
+    assert len(pages) == 1
+    page = np.asarray(Image.open(out).convert("L"))
+    assert (page < 128).mean() > 0.001  # dark ink
