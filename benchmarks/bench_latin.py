@@ -2,6 +2,7 @@
 
     python benchmarks/bench_latin.py                      # the shipped model
     python benchmarks/bench_latin.py --weights runs/latin/model --json
+    python benchmarks/bench_latin.py --resolution       # 32 px against 64 px words, side by side
 
 Target on the project's 2-core CPU: an A4 page of 250 words generated in <= 0.5 s warm (words
 batched by width). Printed: the generator's time for the page's words (``generate``: network,
@@ -94,6 +95,69 @@ def bench_training(batch: int, steps: int, windows: int, chars: int) -> dict:
     return out
 
 
+def bench_resolution(batch: int, steps: int, windows: int, chars: int) -> dict:
+    """The issue's "32 px high at least, 64 px if the CPU budget allows": the same networks at
+    32 px (16 px a character) and at 64 px (32 px a character), side by side in this run. A
+    training step here is what a GAN step computes (the generator's words read by the recognizer
+    with CTC and scored by the discriminator, both backward, and the discriminator's hinge loss
+    on real and generated words); generation is a 250-word page's forward passes."""
+    import torch
+    import torch.nn.functional as F
+    from hwrender_plugins.latin import words as W
+    from hwrender_plugins.latin.model import (
+        Discriminator,
+        NetConfig,
+        Recognizer,
+        WordGenerator,
+        ctc_loss,
+    )
+    from hwrender_plugins.latin.task import LatinConfig
+
+    cfg = LatinConfig()
+    out = {}
+    text, lengths = W.encode(["abcdefgh"[:chars]] * batch)
+    for height, char_width in ((32, 16), (64, 32)):
+        torch.manual_seed(0)
+        net = NetConfig(len(W.CHARSET) + 1, height, char_width, cfg.style_dim, cfg.word_dim,
+                        g_ch=cfg.g_ch, d_ch=cfg.d_ch, r_ch=cfg.r_ch, r_hidden=cfg.r_hidden)
+        G, D, R = WordGenerator(net), Discriminator(net), Recognizer(net)
+        for m in (G, D, R):
+            m.to(memory_format=torch.channels_last)
+        real = torch.rand(batch, 1, height, char_width * chars) * 2 - 1
+
+        def step():
+            z = torch.randn(batch, net.z_dim)
+            fake = G(text, lengths, z)
+            d = F.relu(1 - D(real)).mean() + F.relu(1 + D(fake.detach())).mean()
+            d.backward()
+            log_probs = R(fake)
+            frames = torch.full((batch,), log_probs.shape[0], dtype=torch.long)
+            (ctc_loss(log_probs, text, lengths, frames) - D(fake).mean()).backward()
+
+        def page():
+            with torch.no_grad():
+                for start in range(0, PAGE_WORDS, 64):
+                    n = min(64, PAGE_WORDS - start)
+                    G.eval()(text[:1].expand(n, -1), lengths[:1].expand(n), torch.randn(n, net.z_dim))
+            G.train()
+
+        step(), page()  # warm-up
+        best_step = best_page = float("inf")
+        for _ in range(windows):
+            t0 = time.perf_counter()
+            for _ in range(steps):
+                step()
+            best_step = min(best_step, (time.perf_counter() - t0) / steps)
+            t0 = time.perf_counter()
+            page()
+            best_page = min(best_page, time.perf_counter() - t0)
+        out[f"{height}px"] = {"step_s": round(best_step, 3), "page_s": round(best_page, 3)}
+    out["step_ratio"] = round(out["64px"]["step_s"] / out["32px"]["step_s"], 2)
+    out["page_ratio"] = round(out["64px"]["page_s"] / out["32px"]["page_s"], 2)
+    out.update(batch=batch, chars_per_word=chars)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--weights", help="model folder (default: the shipped model)")
@@ -102,12 +166,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=5, help="training steps per timed window")
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--no-training", action="store_true")
+    parser.add_argument("--resolution", action="store_true",
+                        help="also time 32 px against 64 px words, side by side")
     args = parser.parse_args(argv)
     import torch
 
     result = {"threads": torch.get_num_threads(), "page": bench_page(args.weights, args.windows)}
     if not args.no_training:
         result["training"] = bench_training(args.batch, args.steps, args.windows, chars=8)
+    if args.resolution:
+        result["resolution"] = bench_resolution(args.batch, args.steps, args.windows, chars=8)
     if args.json:
         print(json.dumps(result, indent=2))
         return 0
@@ -121,6 +189,12 @@ def main(argv: list[str] | None = None) -> int:
         t = result["training"]
         print(f"training, batch {t['batch']}, {t['chars_per_word']}-character words: recognizer "
               f"{t['recognizer_words_per_s']} words/s, GAN {t['gan_words_per_s']} words/s")
+    if "resolution" in result:
+        r = result["resolution"]
+        for key in ("32px", "64px"):
+            print(f"{key} words: a GAN step (batch {r['batch']}) {r[key]['step_s']} s, a "
+                  f"{PAGE_WORDS}-word page's generator {r[key]['page_s']} s")
+        print(f"64 px / 32 px: training step x{r['step_ratio']}, page x{r['page_ratio']}")
     return 0
 
 
