@@ -80,3 +80,40 @@ def test_the_default_write_uses_the_shipped_model(tmp_path):
     assert len(pages) == 1
     page = np.asarray(Image.open(out).convert("L"))
     assert (page < 128).mean() > 0.001  # dark ink
+
+
+def test_named_styles_are_distinct_hands_and_listed_without_torch(shipped):
+    import subprocess
+    import sys
+
+    assert set(shipped.styles) == {"neat", "fine", "bold"}
+    words = ["quick", "brown", "foxes"]
+    drawn = {s: shipped.raw(words, s, seed=2) for s in ("neat", "fine", "bold")}
+    ink = {s: float(np.mean([(a > 0.5).mean() for a in v])) for s, v in drawn.items()}
+    assert ink["bold"] > 1.3 * ink["fine"]  # chosen as the heaviest and the lightest legible hand
+    assert not np.array_equal(drawn["neat"][0], shipped.raw(words, None, seed=2)[0])
+    assert all(np.array_equal(a, b) for a, b in zip(drawn["bold"], shipped.raw(words, "bold", seed=2)))
+    # `hwrender generators` names them, read from config.json without importing torch
+    code = ("import sys; from hwrender.registry import default_registry; "
+            "print(','.join(default_registry().get('latin').styles)); print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["neat,fine,bold", "False"]
+
+
+def test_malformed_named_styles_are_a_one_line_error(tmp_path):
+    import json
+    import shutil
+
+    from hwrender_plugins.latin.generator import LatinGenerator
+
+    from hwrender.errors import GeneratorError
+    from hwrender.weights import local_folder
+
+    folder = tmp_path / "latin"
+    shutil.copytree(local_folder("latin"), folder)
+    (folder / "manifest.json").unlink()  # an explicit folder without a manifest is taken as is
+    config = json.loads((folder / "config.json").read_text())
+    config["styles"] = {"neat": {"spread": 0.5}}  # no seed
+    (folder / "config.json").write_text(json.dumps(config))
+    with pytest.raises(GeneratorError, match="malformed named styles"):
+        LatinGenerator(weights_dir=str(folder))

@@ -25,6 +25,22 @@ def charset() -> str:
     return CHARSET
 
 
+def style_names() -> tuple[str, ...]:
+    """The named styles of the weights on this machine (their config.json; no torch)."""
+    import json
+
+    from hwrender.weights import local_folder
+
+    folder = local_folder(MODEL_NAME)
+    if folder is None:
+        return ()
+    try:
+        styles = json.loads((folder / "config.json").read_text(encoding="utf-8")).get("styles")
+    except (OSError, ValueError):
+        return ()
+    return tuple(styles) if isinstance(styles, dict) else ()
+
+
 def status() -> str:
     from hwrender import weights as store
 
@@ -77,6 +93,7 @@ def register(register) -> None:
         description="Latin words from a BiLSTM-conditioned GAN trained with a CTC recognizer",
         weights=MODEL_NAME,
         auto=local_folder(MODEL_NAME) is not None,
+        styles=style_names(),
         status=status,
     ))
     register(TrainerSpec(

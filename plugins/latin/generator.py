@@ -112,6 +112,22 @@ def draw(net: WordGenerator, words: Sequence[str], z: torch.Tensor, device="cpu"
             yield idx, ((img[:, 0].float() + 1) / 2).cpu()
 
 
+def _named_styles(styles, folder) -> dict[str, tuple[int, float]]:
+    """The config's ``styles``: name -> seed, or name -> {"seed": S, "spread": X} (a hand drawn at
+    its own spread), as (seed, spread)."""
+    out = {}
+    try:
+        for name, value in dict(styles).items():
+            if isinstance(value, dict):
+                out[str(name)] = (int(value["seed"]), float(value.get("spread", STYLE_SPREAD)))
+            else:
+                out[str(name)] = (int(value), STYLE_SPREAD)
+    except (KeyError, TypeError, ValueError):
+        raise GeneratorError(f"model {folder} has malformed named styles",
+                             'give each as a seed or {"seed": S, "spread": X} in config.json') from None
+    return out
+
+
 def load_model_files(source: str | None = None, offline: bool | None = None):
     """The ``latin`` model: from a folder, a store name, or (``None``) the shipped one."""
     from hwrender.weights import model_files
@@ -130,7 +146,7 @@ class LatinGenerator(Generator):
                                  "retrain it with this hwrender (`hwrender train latin`)")
         self.net_config = NetConfig(**config["net"])
         self.width_ratio = float(config.get("width_ratio", 1.0))
-        self.styles = {str(k): int(v) for k, v in (config.get("styles") or {}).items()}
+        self.styles = _named_styles(config.get("styles") or {}, files.folder)
         self.default_style_seed = int(config.get("default_style_seed", DEFAULT_STYLE_SEED))
         curve = config.get("ink_curve")
         self.ink_curve = None if curve is None else torch.tensor(curve, dtype=torch.float32)
@@ -143,7 +159,7 @@ class LatinGenerator(Generator):
             raise GeneratorError(f"model {files.folder} has a malformed ink_cap",
                                  "re-export it with `hwrender train latin`")
         self.ink_cap = cap
-        self._hand_levels: dict[int, float | None] = {}
+        self._hand_levels: dict[tuple[int, float], float | None] = {}
         net = WordGenerator(self.net_config)
         state = files.load_state_dict()
         expected = {f"generator.{k}" for k in net.state_dict()}
@@ -160,22 +176,29 @@ class LatinGenerator(Generator):
             self.net.to(device)
             self._device = device
 
-    def style_seed(self, style: str | None) -> int:
+    def hand(self, style: str | None) -> tuple[int, float]:
+        """(seed, spread) of the document's style vector: ``None`` the model's default hand, a
+        number that seeded hand, a name the model's named style (which may be drawn at its own
+        spread: further from the average hand than the numbered ones)."""
         if style is None:
-            return self.default_style_seed
+            return self.default_style_seed, STYLE_SPREAD
         if str(style).isdigit():
-            return int(style)
+            return int(style), STYLE_SPREAD
         if style in self.styles:
             return self.styles[style]
         named = ", ".join(sorted(self.styles)) or "none"
         raise UsageError(f"generator 'latin' has no style {style!r} (named styles: {named})",
                          "give a number (a seeded hand), a named style, or no --style")
 
+    def style_seed(self, style: str | None) -> int:
+        return self.hand(style)[0]
+
     def latents(self, n: int, style: str | None, seed: int) -> torch.Tensor:
         """[n, z_dim]: the document's style vector joined with each word's own variation."""
         cfg = self.net_config
-        g = torch.Generator().manual_seed(self.style_seed(style))
-        style_z = STYLE_SPREAD * torch.randn(cfg.style_dim, generator=g)
+        style_seed, spread = self.hand(style)
+        g = torch.Generator().manual_seed(style_seed)
+        style_z = spread * torch.randn(cfg.style_dim, generator=g)
         g = torch.Generator().manual_seed(int(seed))
         word_z = WORD_SPREAD * torch.randn(n, cfg.word_dim, generator=g)
         return torch.cat([style_z.expand(n, -1), word_z], dim=1)
@@ -184,7 +207,7 @@ class LatinGenerator(Generator):
         """The style's ink-cap level (``hand_ink_level`` on the model's probe words), cached."""
         if self.ink_cap is None:
             return None
-        key = self.style_seed(style)
+        key = self.hand(style)
         if key not in self._hand_levels:
             self._to(device)
             words = [w for w in self.ink_cap["words"] if W.writable(w)]
