@@ -21,6 +21,7 @@ import numpy as np
 
 def measure(gen, lines, seed: int, spread: float) -> dict:
     from hwrender_plugins.latin.evaluate import _line
+    from hwrender_plugins.latin.generator import framed
 
     from hwrender.train.metrics import cer, ocr_line
 
@@ -28,8 +29,9 @@ def measure(gen, lines, seed: int, spread: float) -> dict:
     cers, ink = [], []
     for k, line in enumerate(lines):
         inks = gen.generate(line, "candidate", seed=k)
-        ink += [float((i.alpha > 0.5).mean()) for i in inks]
-        cers.append(cer(" ".join(line), ocr_line(_line([i.alpha for i in inks]), "eng")))
+        words = [framed(i) for i in inks]  # in the 32 px training frame, as the evaluation
+        ink += [float((w > 0.5).mean()) for w in words]
+        cers.append(cer(" ".join(line), ocr_line(_line(words), "eng")))
     return {"seed": seed, "spread": spread, "cer": round(float(np.mean(cers)), 4),
             "ink": round(float(np.mean(ink)), 4)}
 

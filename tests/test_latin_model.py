@@ -564,3 +564,25 @@ def test_the_recognizer_reads_through_the_jitter_when_asked(tiny_data, tmp_path,
     batch = max(task.batches(0, torch.Generator().manual_seed(0), 8), key=len)
     out = task.train_step(batch, 2)  # GAN phase: the real batch, then the generated one
     assert seen == [0.5, 0.5] and np.isfinite(out["ctc"])
+
+
+def test_words_are_trimmed_to_their_ink_rows_around_the_baseline():
+    """Layout reads ascent and descent as the ink's extent, not the 32 px frame's."""
+    from hwrender_plugins.latin.generator import LatinGenerator
+
+    frame = np.zeros((W.HEIGHT, 40), np.float32)
+    word = frame.copy()
+    word[12:26, 5:30] = 0.9  # ink from 11 px above the baseline (row 23) to 3 px below
+    ink = LatinGenerator._ink(None, "ag", word)
+    assert (ink.height, ink.baseline) == (16, W.BASELINE - 11)  # rows 11..26 with a 1 px margin
+    assert ink.ascent == 12 and ink.descent == 4 and ink.alpha.max() == pytest.approx(0.9)
+    apostrophe = frame.copy()
+    apostrophe[5:9, 10:13] = 1.0  # all above the baseline: the image still reaches it
+    ink = LatinGenerator._ink(None, "'", apostrophe)
+    assert ink.baseline == W.BASELINE - 4 and ink.descent == 0
+    comma = frame.copy()
+    comma[23:28, 10:13] = 1.0  # all below the baseline: only the 1 px margin above it
+    ink = LatinGenerator._ink(None, ",", comma)
+    assert ink.ascent == 1 and ink.descent == 6
+    blank = LatinGenerator._ink(None, " ", frame)
+    assert blank.height == W.HEIGHT and blank.baseline == W.BASELINE

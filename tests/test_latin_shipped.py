@@ -117,3 +117,16 @@ def test_malformed_named_styles_are_a_one_line_error(tmp_path):
     (folder / "config.json").write_text(json.dumps(config))
     with pytest.raises(GeneratorError, match="malformed named styles"):
         LatinGenerator(weights_dir=str(folder))
+
+
+def test_shipped_words_report_their_inks_extent(shipped):
+    from hwrender_plugins.latin import words as W
+    from hwrender_plugins.latin.generator import framed
+
+    low, tall = shipped.generate(["acorn", "Hello"], None, seed=0)
+    assert low.ascent < 1.6 * low.x_height < tall.ascent  # no ascender against capitals and ll
+    assert tall.ascent < W.BASELINE  # trimmed: not the 32 px frame's 23 px
+    for ink in (low, tall):  # back in the training frame, nothing lost
+        frame = framed(ink)
+        assert frame.shape == (W.HEIGHT, ink.width)
+        assert frame.sum() == pytest.approx(ink.alpha.sum())

@@ -299,6 +299,7 @@ def font_line(font, words: Sequence[str]) -> np.ndarray | None:
 
 def _ocr_figures(gen, words: Sequence[str], cfg: EvalConfig, device: str, notes: list,
                  log) -> list[dict]:
+    from .generator import framed
 
     if shutil.which("tesseract") is None or "eng" not in tesseract_langs():
         notes.append("Tesseract skipped: not installed (apt-get install tesseract-ocr "
@@ -326,7 +327,7 @@ def _ocr_figures(gen, words: Sequence[str], cfg: EvalConfig, device: str, notes:
         for r in range(rounds):  # round r: hands 10r.., seeds 1000r..
             inks = gen.generate(line, str(cfg.styles * r + k % cfg.styles),
                                 seed=cfg.seed + k + 1000 * r, device=device)
-            image = _line([i.alpha for i in inks])
+            image = _line([framed(i) for i in inks])
             read = ocr_line(image, "eng")
             empty += not read
             cers.append(cer(text, read))

@@ -112,6 +112,15 @@ def draw(net: WordGenerator, words: Sequence[str], z: torch.Tensor, device="cpu"
             yield idx, ((img[:, 0].float() + 1) / 2).cpu()
 
 
+def framed(ink: InkImage) -> np.ndarray:
+    """A generated word's alpha back in the training frame (``HEIGHT`` rows, the baseline at
+    ``BASELINE``): what the evaluation sets on its Tesseract lines."""
+    top = int(round(W.BASELINE - ink.baseline))
+    out = np.zeros((W.HEIGHT, ink.width), np.float32)
+    out[top:top + ink.height] = ink.alpha
+    return out
+
+
 def _named_styles(styles, folder) -> dict[str, tuple[int, float]]:
     """The config's ``styles``: name -> seed, or name -> {"seed": S, "spread": X} (a hand drawn at
     its own spread), as (seed, spread)."""
@@ -262,10 +271,18 @@ class LatinGenerator(Generator):
         return out  # type: ignore[return-value]
 
     def _ink(self, word: str, alpha: np.ndarray) -> InkImage:
-        """Trim a squeezed word to its ink (1 px margin) on the training frame's baseline."""
+        """Trim a squeezed word to its ink (1 px margin) on the training frame's baseline, rows
+        as well as columns: layout reads ascent and descent as the ink's extent (it keeps each
+        word inside its line's band by turning or shrinking it), and the 32 px frame reaches
+        2.3 x-heights above the baseline, the band's edge. The baseline stays inside the image."""
         alpha = np.where(alpha < INK_FLOOR, 0.0, alpha).astype(np.float32)
         cols = np.flatnonzero(alpha.max(0) > 2 * INK_FLOOR)
         if len(cols):
             alpha = alpha[:, max(0, cols[0] - 1):cols[-1] + 2]
-        return InkImage(alpha, baseline=float(W.BASELINE), x_height=float(W.X_HEIGHT),
+        top = 0
+        rows = np.flatnonzero(alpha.max(1) > 0)  # every row with ink: ``framed`` undoes this
+        if len(rows):
+            top = min(max(0, int(rows[0]) - 1), W.BASELINE)
+            alpha = alpha[top:max(int(rows[-1]) + 2, W.BASELINE)]
+        return InkImage(alpha, baseline=float(W.BASELINE - top), x_height=float(W.X_HEIGHT),
                         advance=float(alpha.shape[1]), text=word)
