@@ -199,9 +199,6 @@ class LatinGenerator(Generator):
         raise UsageError(f"generator 'latin' has no style {style!r} (named styles: {named})",
                          "give a number (a seeded hand), a named style, or no --style")
 
-    def style_seed(self, style: str | None) -> int:
-        return self.hand(style)[0]
-
     def latents(self, n: int, style: str | None, seed: int) -> torch.Tensor:
         """[n, z_dim]: the document's style vector joined with each word's own variation."""
         cfg = self.net_config
