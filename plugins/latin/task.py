@@ -98,8 +98,9 @@ class LatinConfig:
     ema: float = 0.999
     # "resnet": residual blocks summed into one score a word (stages 1-9; its hinge loss sat at
     # 2.000 all through stage 8 and 1.99-2.01 through stage 9: it scored real and generated words
-    # alike). "patch": a PatchGAN critic, one score a patch (``model.PatchDiscriminator``). "char": the patch critic plus a
-    # projection onto the character each patch should show (``model.CharPatchDiscriminator``).
+    # alike). "patch": a PatchGAN critic, one score a patch (``model.PatchDiscriminator``).
+    # "char": the patch critic plus a projection onto the character each patch should show
+    # (``model.CharPatchDiscriminator``).
     # Trained afresh against stage 8's words (Adam beta1 0.5), patches told apart (each score
     # against the other side's mean) at steps 100/200/300/350: char 0.61/0.72/0.80/0.82, patch
     # 0.60/0.68/0.74/0.77. Both learn; only "char" can object to a j drawn like a real ş
