@@ -14,13 +14,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-
-from hwrender.errors import UsageError, WeightsError
-from hwrender.train.loop import LoopOptions, train
 from hwrender_plugins.glyph_styler import data as gdata
 from hwrender_plugins.glyph_styler.model import Discriminator, GlyphUNet, ModelConfig
 from hwrender_plugins.glyph_styler.styler import GlyphStyler
 from hwrender_plugins.glyph_styler.train import build_task
+
+from hwrender.errors import UsageError, WeightsError
+from hwrender.train.loop import LoopOptions, train
 
 HANG = gdata.ksx1001_hangul()[:14]
 HANI = gdata.gb2312_hanzi(1)[:14]
@@ -356,6 +356,50 @@ def test_evaluate_reports_figures(fonts, trained):
     for f in report["figures"]:
         assert set(f) == {"name", "value", "target", "pass"}
     assert report["styles"]["hand-a"]["l1_identity"] > 0
+
+
+def test_ocr_reports_the_default_style_next_to_its_font(fonts, trained, monkeypatch):
+    """The OCR section names what a user gets by default: the default style's CER and its font's."""
+    from hwrender_plugins.glyph_styler import evaluate as ev
+
+    from hwrender.registry import Registry
+
+    lines = {"Hang": [f"{HANG[0]}{HANG[1]} {HANG[2]}"], "Hani": [f"{HANI[0]}{HANI[1]}"]}
+    reads = {"kor": lines["Hang"][0], "chi_sim": HANI[0]}  # Han: one of two characters missed
+    monkeypatch.setattr(ev, "LINES", lines)
+    monkeypatch.setattr(ev.shutil, "which", lambda name: "/usr/bin/tesseract")
+    monkeypatch.setattr(ev, "tesseract_langs", lambda: {"kor", "chi_sim"})
+    monkeypatch.setattr(ev, "ocr_line", lambda image, lang: reads[lang])
+    spec = Registry.from_entry_points(only=["glyph_styler"]).trainer("glyph-styler")
+    report = spec.evaluate(weights=trained / "model", data=fonts["corpus"], device="cpu",
+                           options=["classifier_steps=0", "holdout_fonts=false"])
+    by_name = {f["name"]: f for f in report["figures"]}
+    hang = by_name["Hang OCR CER, default style hand-a"]
+    assert hang["value"] == 0.0 and hang["pass"] is True and "its font: 0.0000" in hang["target"]
+    hani = by_name["Hani OCR CER, default style brush-c"]
+    assert hani["value"] == 0.5 and hani["pass"] is False
+    assert report["ocr"]["hand-a"][0]["line"] == lines["Hang"][0]
+
+
+def test_choosing_default_styles_keeps_the_model_verifiable(trained, tmp_path):
+    """scripts/choose_glyph_styles.py --apply rewrites config.json and the manifest together."""
+    import importlib.util
+    import shutil
+
+    from hwrender import weights as store
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / "choose_glyph_styles.py"
+    spec = importlib.util.spec_from_file_location("choose_glyph_styles", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    folder = tmp_path / "model"
+    shutil.copytree(trained / "model", folder)
+    mod._set_defaults(folder, {"Hang": "hand-b"}, variation=0.4)
+    assert store.verify("glyph-styler", folder).ok
+    styler = GlyphStyler.load(folder)
+    assert styler.default_styles == {"Hang": "hand-b", "Hani": "brush-c"}
+    assert styler.variation == 0.4
+    assert GlyphStyler.load(trained / "model").default_styles["Hang"] == "hand-a"
 
 
 def test_interpolate_writes_a_strip_and_a_gif(trained, tmp_path, monkeypatch):

@@ -334,13 +334,24 @@ def _ocr_figures(styler, truth, styles, cfg, device, notes, report) -> list[dict
                 gen_cers.append(g)
                 per_style.setdefault(style, []).append({"line": line, "cer": g, "font_cer": f})
         g_mean = float(np.mean(gen_cers))
+        f_mean = float(np.mean(font_cers)) if font_cers else None
         figures += [
             _figure(f"{script} OCR CER, generated ({lang})", round(g_mean, 4), "<= 0.10",
                     g_mean <= 0.10),
             _figure(f"{script} OCR CER, same lines in the target fonts",
-                    round(float(np.mean(font_cers)), 4) if font_cers else "n/a"),
+                    round(f_mean, 4) if f_mean is not None else "n/a"),
             _figure(f"{script} OCR CER, source font", round(float(np.mean(src_cers)), 4)),
         ]
+        # what a user gets by default: the script's default style, next to its own font
+        default = styler.default_styles.get(script)
+        if default in per_style:
+            rows = per_style[default]
+            d_gen = float(np.mean([r["cer"] for r in rows]))
+            d_font = [r["font_cer"] for r in rows if r["font_cer"] is not None]
+            figures.append(_figure(
+                f"{script} OCR CER, default style {default}", round(d_gen, 4),
+                "<= 0.10" + (f" (its font: {np.mean(d_font):.4f})" if d_font else ""),
+                d_gen <= 0.10))
     report["ocr"] = per_style
     return figures
 

@@ -58,6 +58,51 @@ def bf16_fast() -> bool:
         return False
 
 
+class Cleanup:
+    """What the styler does to the network's output before anyone sees it: a 3x3 median filter
+    removes the pixel-shuffle speckle the output layer leaves around strokes, and a smoothstep
+    from ``lo`` to ``hi`` turns the soft grey edges into ink or paper. Fitted on training
+    characters by ``scripts/choose_glyph_styles.py --fit-cleanup`` and kept in config.json
+    ``cleanup``; a model without that key is used as the network draws it."""
+
+    def __init__(self, median: int = 0, lo: float = 0.0, hi: float = 1.0):
+        if median not in (0, 1, 3, 5) or not 0.0 <= lo < hi <= 1.0:
+            raise WeightsError(f"bad cleanup settings in config.json: median {median}, lo {lo}, hi {hi}",
+                               "use median 0, 3 or 5 and 0 <= lo < hi <= 1, or drop the key")
+        self.median, self.lo, self.hi = median, lo, hi
+
+    @classmethod
+    def from_config(cls, data: Mapping[str, Any] | None) -> "Cleanup":
+        if not data:
+            return cls()
+        try:
+            return cls(int(data.get("median", 0)), float(data.get("lo", 0.0)), float(data.get("hi", 1.0)))
+        except (TypeError, ValueError, AttributeError) as exc:
+            raise WeightsError(f"bad cleanup settings in config.json: {data!r}",
+                               "give {\"median\": 3, \"lo\": 0.3, \"hi\": 0.7}, or drop the key") from exc
+
+    def to_config(self) -> dict[str, Any]:
+        return {"median": self.median, "lo": self.lo, "hi": self.hi}
+
+    @property
+    def active(self) -> bool:
+        return self.median > 1 or self.lo > 0.0 or self.hi < 1.0
+
+    def __call__(self, alpha: torch.Tensor) -> torch.Tensor:
+        """Float alpha (N, S, S) in [0, 1] → the cleaned alpha, same shape."""
+        if not self.active:
+            return alpha
+        import torch.nn.functional as F
+
+        if self.median > 1:
+            k = self.median
+            n, h, w = alpha.shape
+            x = F.pad(alpha[:, None], (k // 2,) * 4, mode="replicate")
+            alpha = F.unfold(x, k).median(1).values.view(n, h, w)
+        t = ((alpha - self.lo) / (self.hi - self.lo)).clamp(0.0, 1.0)
+        return t * t * (3.0 - 2.0 * t)
+
+
 class GlyphStyler:
     """The network and everything it needs at inference (see the module docstring)."""
 
@@ -74,6 +119,7 @@ class GlyphStyler:
         self.frames = {k: Frame.from_list(v) for k, v in config["frames"].items()}
         self.x_height_em = float(config.get("x_height_em", 0.543))
         self.variation = float(config.get("variation", 1.0))
+        self.cleanup = Cleanup.from_config(config.get("cleanup"))
         self.source_font = Path(source_font or source_font_path(config))
         self.source_index = int(config.get("source_font", {}).get("index", 0))
         self._renderers: dict[str, GlyphRenderer] = {}
@@ -198,7 +244,7 @@ class GlyphStyler:
                                                                   device)
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cpu and self.bf16):
                 y, _ = model(x, styles[i:j].to(device), masks)
-            out[i:j] = to_alpha(y).cpu().numpy()
+            out[i:j] = self.cleanup(to_alpha(y)).cpu().numpy()
         return out
 
     def ink_images(self, chars: Sequence[str], alphas: np.ndarray, style: str | None) -> list[InkImage]:

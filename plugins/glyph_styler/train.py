@@ -33,9 +33,24 @@ from hwrender.train import RunContext, TrainTask, apply_overrides
 from hwrender.train.ema import update_ema
 
 from . import SOURCE_FONT, SOURCE_LICENSE, TRAINER_NAME, WEIGHTS_NAME
-from .data import (SCRIPTS, FontRef, Frame, GlyphRenderer, PairSet, Selection, build_pairs,
-                   corpus_fonts, folder_fonts, font_cmap, heldout_chars, load_ink, pairs_key,
-                   place_glyphs, read_glyph_folder, script_of)
+from .data import (
+    SCRIPTS,
+    FontRef,
+    Frame,
+    GlyphRenderer,
+    PairSet,
+    Selection,
+    build_pairs,
+    corpus_fonts,
+    folder_fonts,
+    font_cmap,
+    heldout_chars,
+    load_ink,
+    pairs_key,
+    place_glyphs,
+    read_glyph_folder,
+    script_of,
+)
 from .model import Discriminator, GlyphUNet, ModelConfig, to_alpha, to_model
 from .styler import FAMILY, GlyphStyler
 
@@ -81,7 +96,7 @@ class GlyphStylerConfig:
     lr_decay_epoch: float = 3.0
     lr_halve_epochs: float = 0.5
     category_weight: float = 1.0
-    adv_weight: float = 1.0
+    adv_weight: float = 0.1
     ema_decay: float = 0.999
     export_dtype: str = "float16"
     # the data
@@ -554,6 +569,13 @@ def _x_height_em(font: Path, index: int) -> float:
     return round((xh or 0.5 * upm) / upm, 4)
 
 
+def _changed(train: Mapping[str, Any]) -> str:
+    """The training settings that differ from the defaults, as ``--set`` takes them."""
+    defaults = GlyphStylerConfig().__dict__
+    changed = [f"`--set {k}={v}`" for k, v in train.items() if k in defaults and defaults[k] != v]
+    return ", ".join(changed) or "none"
+
+
 def card_for(folder: Path, report: Mapping[str, Any]) -> str:
     """The model card of an exported model with its evaluation figures (``eval --write-card``)."""
     from hwrender.weights import load_config
@@ -580,14 +602,18 @@ training font. {m['image_size']}x{m['image_size']} px; U-Net with ngf {m['ngf']}
 {m['embed_dim']}-d learned style embedding at the bottleneck; decoder dropout gives the variation.
 
 Styles: {', '.join(f'`{s}`' for s in config['styles'])}.
-Defaults: {', '.join(f'{k} `{v}`' for k, v in config.get('default_styles', {}).items())}.
+Defaults: {', '.join(f'{k} `{v}`' for k, v in config.get('default_styles', {}).items())}{
+f" (chosen by {config['default_styles_chosen_by']})" if config.get('default_styles_chosen_by') else ''}.
+Variation (decoder dropout scale at inference, 0 gives every copy of a character the same
+glyph): {config.get('variation', 1.0)}.
 
 ## Training
 - {run.get('pairs')} (source, target) glyph pairs; {len(held.get('Hang', ''))} Hangul and
   {len(held.get('Hani', ''))} Han characters held out of every font (listed in config.json).
 - {run.get('steps')} steps, {run.get('epochs')} epochs, {run.get('seconds')} s on
   {run.get('hardware')}.
-- Reproduce: `hwrender train {TRAINER_NAME}` with the settings in config.json under "train".
+- Reproduce: `hwrender train {TRAINER_NAME} --max-steps {run.get('steps')}`; settings other than
+  the defaults: {_changed(config.get('train', {}))} (all of them: config.json "train").
 
 ## Fonts and licences
 The weights were trained on renderings of these fonts; no font file is included.

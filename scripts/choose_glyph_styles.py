@@ -1,0 +1,175 @@
+"""Measure every style of a glyph-styler model for legibility, to choose each script's default.
+
+Each style writes lines of everyday *training* characters (sentences other than the fixed lines
+that ``hwrender eval glyph-styler`` reads, and no held-out character) the way the evaluation
+writes its lines; Tesseract (``kor`` / ``chi_sim``) reads them. The table prints each style's CER
+and its own font's CER on the same lines, most legible first. ``--apply`` makes the most legible
+style of each script the model's default (``config.json`` ``default_styles``; with
+``--variation V`` also the model's variation, the decoder dropout scale) and rewrites the folder's
+manifest. ``--fit-cleanup`` first fits the output cleanup (a median filter and a smoothstep,
+``config.json`` ``cleanup``) on training characters, so the styles are measured with it. Run
+``hwrender eval glyph-styler --weights FOLDER --write-card`` after it.
+
+    python scripts/choose_glyph_styles.py --weights runs/glyph-styler/model --fit-cleanup --apply
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+# Not the evaluation's lines (hwrender_plugins.glyph_styler.evaluate.LINES).
+LINES = {
+    "Hang": ["봄이 오면 꽃이 핍니다", "학교에 가는 길입니다", "저녁을 먹고 산책했어요",
+             "친구에게 편지를 씁니다", "바다가 보이는 집", "오늘도 좋은 하루 되세요"],
+    "Hani": ["我们明天去公园", "他在图书馆看书", "请喝一杯茶",
+             "河边有很多树", "今年夏天很热", "大家好久不见"],
+}
+LANG = {"Hang": "kor", "Hani": "chi_sim"}
+
+
+def measure(styler, truth, script: str, lines: list[str], style: str, seed: int) -> dict:
+    from hwrender_plugins.glyph_styler.evaluate import _advances, _line_image
+
+    from hwrender.train.metrics import cer, ocr_line
+
+    space = 0.5 * styler.frames[f"source:{script}"].size
+    gen, font = [], []
+    for line in lines:
+        chars = [c for c in line if not c.isspace()]
+        inks = styler.write(chars, style, seed=seed, script=script)
+        img = _line_image([i.alpha for i in inks], _advances(line, [i.advance for i in inks], space))
+        gen.append(cer(line, ocr_line(img, LANG[script])))
+        if style in truth.fonts:
+            real_chars, real = truth.glyphs(style, chars)
+            if len(real_chars) == len(chars):
+                r = truth.renderer(style)
+                img = _line_image(list(real / 255.0), _advances(line, [r.advance(c) for c in chars], space))
+                font.append(cer(line, ocr_line(img, LANG[script])))
+    return {"style": style, "script": script, "cer": round(float(np.mean(gen)), 4),
+            "font_cer": round(float(np.mean(font)), 4) if font else None}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--weights", required=True, help="model folder")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--variation", type=float, default=None,
+                        help="write at this variation (decoder dropout scale; default: the model's); "
+                             "with --apply it becomes the model's")
+    parser.add_argument("--fit-cleanup", action="store_true",
+                        help="first fit the output cleanup (median, smoothstep) on training characters")
+    parser.add_argument("--apply", action="store_true",
+                        help="make the most legible style of each script the default")
+    parser.add_argument("--json", help="also write the rows to this file")
+    args = parser.parse_args(argv)
+    from hwrender_plugins.glyph_styler.data import corpus_fonts
+    from hwrender_plugins.glyph_styler.evaluate import _Truth
+    from hwrender_plugins.glyph_styler.styler import GlyphStyler
+
+    folder = Path(args.weights)
+    styler = GlyphStyler.load(str(folder))
+    if args.variation is not None:
+        styler.variation = args.variation
+    fonts = {f.id: f for f in corpus_fonts()}
+    truth = _Truth(styler, fonts)
+    if args.fit_cleanup:
+        styler.cleanup = fit_cleanup(styler, truth)
+    held = {c for cs in styler.config.get("heldout_chars", {}).values() for c in cs}
+    rows = []
+    for script, lines in LINES.items():
+        bad = {c for line in lines for c in line if not c.isspace()
+               and (c in held or c not in styler.charset(script))}
+        if bad:
+            raise SystemExit(f"lines hold held-out or unserved characters: {''.join(sorted(bad))}")
+        for style, sc in zip(styler.styles, styler.style_scripts):
+            if sc != script or (style in fonts and fonts[style].hard_to_read):
+                continue
+            rows.append(measure(styler, truth, script, lines, style, args.seed))
+    rows.sort(key=lambda r: (r["script"], r["cer"]))
+    for script in LINES:
+        mean = np.mean([r["cer"] for r in rows if r["script"] == script])
+        print(f"{script}: mean CER {mean:.4f} over its styles at variation {styler.variation}")
+    print(f"{'style':24} {'script':6} {'CER':>7} {'its font':>9}")
+    for r in rows:
+        font = "" if r["font_cer"] is None else f"{r['font_cer']:.4f}"
+        print(f"{r['style']:24} {r['script']:6} {r['cer']:7.4f} {font:>9}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=1), encoding="utf-8")
+    if args.apply:
+        best = {}
+        for r in rows:
+            best.setdefault(r["script"], r["style"])
+        _set_defaults(folder, best, args.variation, styler.cleanup if args.fit_cleanup else None)
+        print(f"defaults now: {best}, variation {styler.variation}")
+    return 0
+
+
+CLEANUPS = [(0, 0.0, 1.0), (3, 0.0, 1.0), (0, 0.3, 0.7), (3, 0.2, 0.8), (3, 0.3, 0.7), (3, 0.25, 0.6),
+            (3, 0.35, 0.75), (3, 0.4, 0.8), (5, 0.3, 0.7)]
+
+
+def fit_cleanup(styler, truth, per_style: int = 100):
+    """The cleanup (median size, smoothstep lo-hi) with the lowest mean L1 / identity over every
+    style on ``per_style`` *training* characters (never the held-out ones the evaluation reads)."""
+    import torch
+    from hwrender_plugins.glyph_styler.data import main_chars, stable_order
+    from hwrender_plugins.glyph_styler.styler import Cleanup
+
+    held = {c for cs in styler.config.get("heldout_chars", {}).values() for c in cs}
+    styler.cleanup = Cleanup()
+    drawn = []
+    for style, script in zip(styler.styles, styler.style_scripts):
+        if style not in truth.fonts:
+            continue
+        pool = [c for c in stable_order(main_chars(script), f"cleanup-{style}") if c not in held
+                and c in styler.charset(script)][:per_style]
+        chars, real = truth.glyphs(style, pool)
+        gen = styler.run(chars, styler.style_vector(style, script).expand(len(chars), -1), None)
+        src = styler.sources(chars).astype(np.float32) / 255
+        real = real.astype(np.float32) / 255
+        drawn.append((script, torch.from_numpy(gen), real, float(np.abs(src - real).mean())))
+    scores = []
+    for median, lo, hi in CLEANUPS:
+        c = Cleanup(median, lo, hi)
+        by_script: dict[str, list[float]] = {}
+        for script, gen, real, ident in drawn:
+            l1 = float(np.abs(c(gen).numpy() - real).mean())
+            by_script.setdefault(script, []).append(l1 / ident)
+        means = {k: float(np.mean(v)) for k, v in by_script.items()}
+        score = float(np.mean(list(means.values())))
+        scores.append((score, c))
+        print(f"cleanup median {median} smoothstep {lo}-{hi}: L1 / identity "
+              + ", ".join(f"{k} {v:.4f}" for k, v in means.items()) + f" (mean {score:.4f})")
+    best = min(scores, key=lambda sc: sc[0])[1]
+    print(f"chosen cleanup: {best.to_config()}")
+    return best
+
+
+def _set_defaults(folder: Path, defaults: dict[str, str], variation: float | None = None,
+                  cleanup=None) -> None:
+    """Rewrite config.json's default styles and variation (and the card, manifest) of a model."""
+    from hwrender_plugins.glyph_styler import WEIGHTS_NAME
+    from hwrender_plugins.glyph_styler.train import model_card
+    from safetensors.torch import load_file
+
+    from hwrender.weights import save_model
+
+    config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    config["default_styles"] = {**config.get("default_styles", {}), **defaults}
+    config["default_styles_chosen_by"] = ("scripts/choose_glyph_styles.py: the lowest Tesseract CER "
+                                          "on sentences other than the evaluation's")
+    if variation is not None:
+        config["variation"] = variation
+    if cleanup is not None:
+        config["cleanup"] = cleanup.to_config()
+    state = load_file(str(folder / "model.safetensors"))
+    save_model(folder, state, config, model_card(config), name=WEIGHTS_NAME)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
