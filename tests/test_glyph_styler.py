@@ -428,3 +428,16 @@ def test_interpolate_writes_a_strip_and_a_gif(trained, tmp_path, monkeypatch):
     result = runner.invoke(app, ["interpolate", "hand-a", "nope", "-o", str(tmp_path / "x.png"),
                                  "--weights", str(trained / "model")])
     assert result.exit_code == 2 and "no style" in result.output
+
+
+def test_cleanup_removes_speckle_keeps_strokes_and_rejects_bad_settings():
+    from hwrender_plugins.glyph_styler.styler import Cleanup
+
+    a = torch.zeros(1, 16, 16)
+    a[0, 2, 2] = 0.6  # an isolated speckle
+    a[0, 8:11, 2:14] = 0.9  # a 3 px stroke
+    out = Cleanup.from_config({"median": 3, "lo": 0.2, "hi": 0.8})(a)
+    assert out[0, 2, 2] == 0 and bool((out[0, 9, 3:13] == 1).all())
+    assert torch.equal(Cleanup.from_config(None)(a), a)  # no key: the network's output as drawn
+    with pytest.raises(WeightsError, match="bad cleanup"):
+        Cleanup.from_config({"median": 4})
