@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
+import unicodedata
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -28,6 +29,8 @@ CHUNK = 256  # glyphs per forward pass: bounded memory, still one pass for most 
 MARGIN = 0.06  # of an em, kept around the em box so overhanging strokes are not cut
 TRACKING = 0.04  # of an em, added to each advance: handwriting is set a little looser than type
 INK_FLOOR = 0.08  # alpha below this is GAN haze on the paper, not ink
+INK_COLUMN = 0.25  # a column with ink this dark is part of the glyph's width
+GAP = 0.12  # of an em, between the ink of neighbouring syllables or ideographs
 
 
 def source_font_path(config: Mapping[str, Any]) -> Path:
@@ -65,28 +68,31 @@ class Cleanup:
     characters by ``scripts/choose_glyph_styles.py --fit-cleanup`` and kept in config.json
     ``cleanup``; a model without that key is used as the network draws it."""
 
-    def __init__(self, median: int = 0, lo: float = 0.0, hi: float = 1.0):
-        if median not in (0, 1, 3, 5) or not 0.0 <= lo < hi <= 1.0:
-            raise WeightsError(f"bad cleanup settings in config.json: median {median}, lo {lo}, hi {hi}",
-                               "use median 0, 3 or 5 and 0 <= lo < hi <= 1, or drop the key")
-        self.median, self.lo, self.hi = median, lo, hi
+    def __init__(self, median: int = 0, lo: float = 0.0, hi: float = 1.0, blur: float = 0.0):
+        if median not in (0, 1, 3, 5) or not 0.0 <= lo < hi <= 1.0 or not 0.0 <= blur <= 3.0:
+            raise WeightsError(f"bad cleanup settings in config.json: median {median}, lo {lo}, hi {hi}, "
+                               f"blur {blur}",
+                               "use median 0, 3 or 5, blur 0 to 3 (px) and 0 <= lo < hi <= 1, "
+                               "or drop the key")
+        self.median, self.lo, self.hi, self.blur = median, lo, hi, blur
 
     @classmethod
     def from_config(cls, data: Mapping[str, Any] | None) -> "Cleanup":
         if not data:
             return cls()
         try:
-            return cls(int(data.get("median", 0)), float(data.get("lo", 0.0)), float(data.get("hi", 1.0)))
+            return cls(int(data.get("median", 0)), float(data.get("lo", 0.0)), float(data.get("hi", 1.0)),
+                       float(data.get("blur", 0.0)))
         except (TypeError, ValueError, AttributeError) as exc:
             raise WeightsError(f"bad cleanup settings in config.json: {data!r}",
                                "give {\"median\": 3, \"lo\": 0.3, \"hi\": 0.7}, or drop the key") from exc
 
     def to_config(self) -> dict[str, Any]:
-        return {"median": self.median, "lo": self.lo, "hi": self.hi}
+        return {"median": self.median, "blur": self.blur, "lo": self.lo, "hi": self.hi}
 
     @property
     def active(self) -> bool:
-        return self.median > 1 or self.lo > 0.0 or self.hi < 1.0
+        return self.median > 1 or self.blur > 0.0 or self.lo > 0.0 or self.hi < 1.0
 
     def __call__(self, alpha: torch.Tensor) -> torch.Tensor:
         """Float alpha (N, S, S) in [0, 1] → the cleaned alpha, same shape."""
@@ -99,6 +105,13 @@ class Cleanup:
             n, h, w = alpha.shape
             x = F.pad(alpha[:, None], (k // 2,) * 4, mode="replicate")
             alpha = F.unfold(x, k).median(1).values.view(n, h, w)
+        if self.blur > 0.0:  # a Gaussian: averages the speckle away and keeps thin strokes
+            r = max(1, int(np.ceil(2.0 * self.blur)))
+            g = torch.exp(-(torch.arange(-r, r + 1, dtype=alpha.dtype) ** 2) / (2.0 * self.blur ** 2))
+            g = (g / g.sum()).to(alpha.device)
+            x = F.pad(alpha[:, None], (r, r, r, r), mode="replicate")
+            x = F.conv2d(F.conv2d(x, g.view(1, 1, 1, -1)), g.view(1, 1, -1, 1))
+            alpha = x[:, 0]
         t = ((alpha - self.lo) / (self.hi - self.lo)).clamp(0.0, 1.0)
         return t * t * (3.0 - 2.0 * t)
 
@@ -257,10 +270,12 @@ class GlyphStyler:
             margin = MARGIN * frame.size
             c0, c1 = em_box_columns(frame, adv, self.size, margin)
             a = np.clip((a[:, c0:c1] - INK_FLOOR) / (1.0 - INK_FLOOR), 0.0, 1.0)
+            advance = (frame.x - c0) + adv + TRACKING * frame.size
+            if unicodedata.category(ch) == "Lo":  # a syllable or ideograph, not punctuation
+                a, advance = _set_by_ink(a, advance, GAP * frame.size)
             inks.append(InkImage(
                 alpha=np.ascontiguousarray(a, np.float32), baseline=frame.y,
-                x_height=self.x_height_em * frame.size,
-                advance=(frame.x - c0) + adv + TRACKING * frame.size, text=ch,
+                x_height=self.x_height_em * frame.size, advance=advance, text=ch,
                 meta={"style": style, "substituted": []}))
         return inks
 
@@ -278,6 +293,18 @@ class GlyphStyler:
             rows.append(vecs[sc])
         alphas = self.run(chars, torch.stack(rows), seed, device)
         return self.ink_images(chars, alphas, style)
+
+
+def _set_by_ink(alpha: np.ndarray, advance: float, gap: float) -> tuple[np.ndarray, float]:
+    """Space a glyph by the ink it has, as a hand does, not by the source font's em: cut it to
+    its inked columns (one blank column kept each side) and advance by that width plus ``gap``.
+    A style drawn smaller than the em then no longer leaves holes inside words. A glyph with
+    no ink keeps its em box and advance."""
+    cols = np.flatnonzero(alpha.max(0) > INK_COLUMN)
+    if cols.size == 0:
+        return alpha, advance
+    c0, c1 = max(0, int(cols[0]) - 1), min(alpha.shape[1], int(cols[-1]) + 2)
+    return alpha[:, c0:c1], (c1 - c0) + gap
 
 
 @lru_cache(maxsize=4)
