@@ -445,3 +445,31 @@ def test_cleanup_removes_speckle_keeps_strokes_and_rejects_bad_settings():
     assert torch.equal(Cleanup.from_config(None)(a), a)  # no key: the network's output as drawn
     with pytest.raises(WeightsError, match="bad cleanup"):
         Cleanup.from_config({"median": 4})
+    with pytest.raises(WeightsError, match="bad cleanup"):
+        Cleanup.from_config({"blur": -1})
+
+
+def test_blur_cleanup_averages_speckle_away_and_keeps_a_thin_stroke():
+    from hwrender_plugins.glyph_styler.styler import Cleanup
+
+    a = torch.zeros(1, 16, 16)
+    a[0, 1:6:2, 1:6:2] = 0.5  # pixel-shuffle speckle: every other pixel, faint
+    a[0, 10, 2:14] = 0.9  # a 1 px stroke, which a 3x3 median erases
+    blur = Cleanup.from_config({"blur": 0.7, "lo": 0.2, "hi": 0.5})
+    assert blur.to_config()["blur"] == 0.7
+    out = blur(a)
+    assert float(out[0, :7, :7].max()) == 0 and bool((out[0, 10, 4:12] == 1).all())
+    assert float(Cleanup(median=3, lo=0.2, hi=0.5)(a)[0, 10].max()) == 0
+
+
+def test_glyphs_are_spaced_by_their_ink():
+    from hwrender_plugins.glyph_styler.styler import _set_by_ink
+
+    a = np.zeros((20, 30), np.float32)
+    a[5:15, 10:21] = 1.0  # ink in columns 10..20
+    cut, advance = _set_by_ink(a, 33.0, 2.5)
+    assert cut.shape == (20, 13) and advance == 13 + 2.5  # one blank column kept each side
+    assert cut[:, 0].max() == 0 and cut[:, 1].max() == 1
+    blank = np.zeros((20, 30), np.float32)
+    same, adv = _set_by_ink(blank, 33.0, 2.5)
+    assert same is blank and adv == 33.0  # nothing to measure: the em box stays

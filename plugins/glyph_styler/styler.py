@@ -63,7 +63,8 @@ def bf16_fast() -> bool:
 
 class Cleanup:
     """What the styler does to the network's output before anyone sees it: a 3x3 median filter
-    removes the pixel-shuffle speckle the output layer leaves around strokes, and a smoothstep
+    (or a Gaussian ``blur``, which keeps 1 px strokes) removes the pixel-shuffle speckle the
+    output layer leaves around strokes, and a smoothstep
     from ``lo`` to ``hi`` turns the soft grey edges into ink or paper. Fitted on training
     characters by ``scripts/choose_glyph_styles.py --fit-cleanup`` and kept in config.json
     ``cleanup``; a model without that key is used as the network draws it."""
