@@ -153,6 +153,40 @@ def test_existing_run_needs_resume_and_the_same_settings(tmp_path):
         train(ToyTask(), _opts(tmp_path, out=tmp_path / "new", resume=True), progress=False)
 
 
+class ScheduledToyTask(ToyTask):
+    """Sets its learning rate every step from the config, as the real tasks' schedules do."""
+
+    resume_may_change = frozenset({"lr"})
+
+    def train_step(self, batch, step):
+        for group in self.opt.param_groups:
+            group["lr"] = self.config.lr
+        return super().train_step(batch, step)
+
+
+def test_resume_may_change_only_the_settings_a_task_allows(tmp_path):
+    out = tmp_path / "run"
+    train(ScheduledToyTask(), _opts(tmp_path, max_steps=4), progress=False)
+    with pytest.raises(UsageError, match="different run"):  # width is not a schedule setting
+        train(ScheduledToyTask(ToyConfig(lr=0.01, width=5)), _opts(tmp_path, resume=True),
+              progress=False)
+    with pytest.raises(UsageError, match="different run"):  # a task that allows no change
+        train(ToyTask(ToyConfig(lr=0.01)), _opts(tmp_path, resume=True), progress=False)
+    messages: list[str] = []
+    train(ScheduledToyTask(ToyConfig(lr=0.01)), _opts(tmp_path, max_steps=8, resume=True),
+          progress=False, log=messages.append)
+    assert "resumed with changed settings: lr 0.05 -> 0.01" in messages
+    # the resumed steps trained at the new rate, and the checkpoint records the new settings
+    payload = load_checkpoint(out / "checkpoint.pt")
+    assert payload["step"] == 8 and payload["run"]["config"]["lr"] == 0.01
+    assert payload["task_state"]["opt"]["param_groups"][0]["lr"] == 0.01
+    # resuming with the settings it now has is no change
+    messages.clear()
+    train(ScheduledToyTask(ToyConfig(lr=0.01)), _opts(tmp_path, max_steps=9, resume=True),
+          progress=False, log=messages.append)
+    assert not any("changed settings" in m for m in messages)
+
+
 def test_epochs_set_the_length(tmp_path):
     summary = train(ToyTask(), _opts(tmp_path, max_steps=None, epochs=1.5), progress=False)
     assert summary.steps == 8  # ceil(1.5 * 5)

@@ -50,7 +50,9 @@ def train_cmd(
     max_steps: Annotated[Optional[int], typer.Option("--max-steps", help="Steps to train.")] = None,
     batch_size: Annotated[Optional[int], typer.Option("--batch-size", help="Examples per step.")] = None,
     device: DeviceOpt = "auto",
-    resume: Annotated[bool, typer.Option("--resume", help="Continue the run in --out.")] = False,
+    resume: Annotated[bool, typer.Option("--resume", help=(
+        "Continue the run in --out, with its settings (a model may let --set change its "
+        "learning-rate schedule)."))] = False,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the whole run.")] = 0,
     finetune: Annotated[Optional[str], typer.Option(
         "--finetune", metavar="FROM", help="Start from a model (store name or folder).")] = None,

@@ -194,6 +194,18 @@ def _finite(values: dict[str, float]) -> bool:
     return all(math.isfinite(v) for v in values.values())
 
 
+def _changed_settings(saved: dict, fresh: dict, may_change: frozenset[str]) -> list[str] | None:
+    """The settings in ``may_change`` that differ between a checkpoint's run key and this run's,
+    or None when anything else differs (another task, setting, seed or batch size)."""
+    config_saved, config_fresh = saved.get("config", {}), fresh.get("config", {})
+    allowed = may_change & config_saved.keys() & config_fresh.keys()
+    def strip(key: dict, config: dict) -> dict:
+        return {**key, "config": {k: v for k, v in config.items() if k not in allowed}}
+    if strip(saved, config_saved) != strip(fresh, config_fresh):
+        return None
+    return sorted(k for k in allowed if config_saved[k] != config_fresh[k])
+
+
 def train(task: TrainTask, opts: LoopOptions, *, progress: bool | None = None,
           log: Callable[[str], None] | None = None,
           on_step: Callable[[int, dict[str, float]], None] | None = None) -> RunSummary:
@@ -237,9 +249,14 @@ def train(task: TrainTask, opts: LoopOptions, *, progress: bool | None = None,
                                      "seed": opts.seed, "batch_size": opts.batch_size}))
     if opts.resume:
         payload = load_checkpoint(ckpt_path)
-        if payload["run"] != run_key:
+        changed = _changed_settings(payload["run"], run_key, task.resume_may_change)
+        if changed is None:
             raise UsageError(f"{out} holds a different run (task, settings, seed or batch size)",
                              "resume with the settings it was started with, or choose another --out")
+        if changed:
+            log("resumed with changed settings: " + ", ".join(
+                f"{k} {payload['run']['config'].get(k)!r} -> {run_key['config'][k]!r}"
+                for k in changed))
         task.load_state_dict(payload["task_state"])
         step, epoch, in_epoch = payload["step"], payload["epoch"], payload["in_epoch"]
         examples, elapsed = payload["examples"], payload["elapsed"]

@@ -158,6 +158,9 @@ class GlyphStylerTask(TrainTask):
     """Pre-training on font pairs, or (with ``ctx.finetune``) fine-tuning one new style."""
 
     name = TRAINER_NAME
+    # a resume may restart the learning-rate schedule or switch to the late phase (the shipped
+    # model was pre-trained, then resumed with a lower, fresh schedule: see its card)
+    resume_may_change = frozenset({"lr", "lr_decay_epoch", "lr_halve_epochs", "late_epoch"})
 
     def __init__(self, config: GlyphStylerConfig | None = None):
         self.config = config or GlyphStylerConfig()
