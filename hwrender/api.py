@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import io
 import sys
+import warnings
 import zlib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Callable, Iterator, Mapping, Sequence
 
-from .errors import InputError, UsageError
+from .errors import HwrenderWarning, InputError, UsageError
 from .layout import (
     Box,
     LayoutStyle,
@@ -183,6 +184,8 @@ def _check_text(text: str, planner: Planner) -> None:
             planner.plan_word(token, missing)
     if missing:
         raise planner.error(text, missing)
+    for message in planner.override_notes():
+        warnings.warn(message, HwrenderWarning, stacklevel=4)
 
 
 def _seed(*parts: object) -> int:

@@ -55,3 +55,8 @@ class WeightsError(HwrenderError):
 
 class GeneratorError(HwrenderError):
     """A generator is unknown or failed (exit 1)."""
+
+
+class HwrenderWarning(UserWarning):
+    """Something hwrender did differently from what was asked, without failing: the CLI prints
+    ``hwrender: warning: <message>`` on stderr (not with -q)."""

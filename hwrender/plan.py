@@ -83,6 +83,8 @@ class Planner:
         self._candidates: dict[str, list[GeneratorSpec]] = {}
         self._choice: dict[tuple[str, str], str | None] = {}
         self._runs: dict[tuple[str, str], tuple[list, list]] = {}
+        # script -> characters the -g generator for it does not have (another one writes them)
+        self.passed_over: dict[str, list[str]] = {}
         self._fallback = registry.fallback()
         if missing == "fallback" and self._fallback is None:
             raise UsageError("--missing fallback needs a fallback generator and none is installed",
@@ -103,6 +105,9 @@ class Planner:
             name = next((s.name for s in self.candidates(script) if s.covers(ch)), None)
             if name is None and self.missing == "fallback":
                 name = self._fallback.name  # type: ignore[union-attr]
+            asked = self.overrides.get(script)
+            if asked is not None and name != asked:
+                self.passed_over.setdefault(script, []).append(ch)
             self._choice[key] = name
         return self._choice[key]
 
@@ -144,6 +149,17 @@ class Planner:
             self._runs.clear()
         self._runs[key] = (spans, missing)
         return spans, missing
+
+    def override_notes(self) -> list[str]:
+        """One line per script whose -g generator lacks some of the planned characters."""
+        notes = []
+        for script, chars in self.passed_over.items():
+            shown = " ".join(chars[:5]) + (f" and {len(chars) - 5} more" if len(chars) > 5 else "")
+            takers = sorted({n for ch in chars if (n := self._choice.get((script, ch)))})
+            instead = f"written with {', '.join(takers)} instead" if takers else "nothing writes them"
+            notes.append(f"-g {script}={self.overrides[script]}: that generator does not have "
+                         f"{shown}; {instead}")
+        return notes
 
     def error(self, text: str, missing: list[tuple[str, int]]) -> UnsupportedCharacterError:
         """One line naming the uncovered characters (first few) with line:column positions."""

@@ -108,6 +108,18 @@ def test_verbose_reports_pages_quiet_says_nothing(run, tmp_path):
     assert r.exit_code == 0 and r.stderr == "" and (tmp_path / "q.pdf").exists()
 
 
+def test_named_generator_lacking_characters_is_a_warning_not_silence(run, tmp_path):
+    r = run("write", "café", "-g", "Latn=emnist", "-o", "x.png", *FAST)
+    assert r.exit_code == 0, r.stderr
+    assert ("hwrender: warning: -g Latn=emnist: that generator does not have é; "
+            "written with latin instead") in r.stderr.splitlines()
+    assert (tmp_path / "x.png").exists()
+    quiet = run("-q", "write", "café", "-g", "Latn=emnist", "-o", "y.png", *FAST)
+    assert quiet.exit_code == 0 and quiet.stderr == ""
+    plain = run("write", "cafe", "-g", "Latn=emnist", "-o", "z.png", *FAST)
+    assert "warning" not in plain.stderr
+
+
 def test_unexpected_exception_is_one_line_without_traceback(run, monkeypatch):
     from hwrender_plugins.font.generator import FontGenerator
 

@@ -48,6 +48,16 @@ def test_override_puts_named_generator_first_then_falls_through(registry):
     assert pieces == [[("ab", "emnist"), ("z", "latin")]]
 
 
+def test_override_notes_name_what_the_named_generator_lacks(registry):
+    planner = Planner(registry, {"Latn": "emnist"})
+    plan("abz abyz", planner)
+    assert planner.override_notes() == [
+        "-g Latn=emnist: that generator does not have z y; written with latin instead"]
+    full = Planner(registry, {"Latn": "emnist"})
+    plan("abc", full)
+    assert full.override_notes() == []  # it had every character: nothing to say
+
+
 def test_non_auto_generator_is_used_only_when_named(registry):
     pieces, _ = plan("q", Planner(registry))
     assert pieces == [[("q", "latin")]]

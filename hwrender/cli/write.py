@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
+import warnings
 from pathlib import Path
-from typing import Annotated, List, Optional
+from typing import Annotated, Iterator, List, Optional
 
 import typer
 
@@ -159,9 +161,30 @@ def write_cmd(
         margin_line=margin_line, paper_color=paper_color, ink_color=ink, format=fmt,
         title=title, author=author)
     obj = ctx.obj or {}
-    progress = _Progress(quiet=obj.get("quiet", False), verbose=obj.get("verbose", False))
-    paths = api.write(body, output, options, on_page=progress.page)
+    quiet = obj.get("quiet", False)
+    progress = _Progress(quiet=quiet, verbose=obj.get("verbose", False))
+    with _warnings_on_stderr(quiet):
+        paths = api.write(body, output, options, on_page=progress.page)
     progress.done(paths)
+
+
+@contextlib.contextmanager
+def _warnings_on_stderr(quiet: bool) -> Iterator[None]:
+    """hwrender's warnings as one ``hwrender: warning: ...`` line each (none with -q)."""
+    from ..errors import HwrenderWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore" if quiet else "always", HwrenderWarning)
+        shown = warnings.showwarning
+
+        def show(message, category, filename, lineno, file=None, line=None):
+            if issubclass(category, HwrenderWarning):
+                typer.echo(f"hwrender: warning: {message}", err=True)
+            else:
+                shown(message, category, filename, lineno, file, line)
+
+        warnings.showwarning = show
+        yield
 
 
 class _Progress:
