@@ -473,3 +473,24 @@ def test_glyphs_are_spaced_by_their_ink():
     blank = np.zeros((20, 30), np.float32)
     same, adv = _set_by_ink(blank, 33.0, 2.5)
     assert same is blank and adv == 33.0  # nothing to measure: the em box stays
+
+
+def test_card_reproduces_each_training_phase():
+    from hwrender_plugins.glyph_styler.train import _reproduce
+
+    one = {"train": {"lr": 0.001, "lr_decay_epoch": 4.0}, "run": {"steps": 7500}}
+    assert _reproduce(one) == ("- Reproduce: `hwrender train glyph-styler --max-steps 7500`; "
+                               "settings other than the defaults: `--set lr_decay_epoch=4.0` "
+                               "(all of them: config.json \"train\").")
+    # a resumed second phase: the first command gets the first phase's settings back
+    two = {"train": {"lr": 0.0001, "lr_decay_epoch": 4.0, "const_weight": 1.0},
+           "run": {"steps": 13000, "phases": [{"step": 7500,
+                                               "set": {"lr": 0.0001, "const_weight": 1.0},
+                                               "was": {"lr": 0.001, "const_weight": 15.0}}]}}
+    first, then = _reproduce(two).splitlines()
+    assert "--max-steps 7500" in first and "lr=" not in first and "const_weight" not in first
+    assert "--set lr_decay_epoch=4.0" in first
+    assert then.startswith("- Then, from step 7500 (lr 0.001 -> 0.0001, const_weight 15.0 -> 1.0)")
+    assert "--resume --max-steps 13000" in then
+    for setting in ("`--set lr=0.0001`", "`--set const_weight=1.0`", "`--set lr_decay_epoch=4.0`"):
+        assert setting in then

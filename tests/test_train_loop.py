@@ -180,11 +180,16 @@ def test_resume_may_change_only_the_settings_a_task_allows(tmp_path):
     payload = load_checkpoint(out / "checkpoint.pt")
     assert payload["step"] == 8 and payload["run"]["config"]["lr"] == 0.01
     assert payload["task_state"]["opt"]["param_groups"][0]["lr"] == 0.01
+    # the phase is recorded (checkpoint and summary) so a model card can say how to reproduce it
+    phase = {"step": 4, "set": {"lr": 0.01}, "was": {"lr": 0.05}}
+    assert payload["phases"] == [phase]
     # resuming with the settings it now has is no change
     messages.clear()
-    train(ScheduledToyTask(ToyConfig(lr=0.01)), _opts(tmp_path, max_steps=9, resume=True),
-          progress=False, log=messages.append)
+    summary = train(ScheduledToyTask(ToyConfig(lr=0.01)), _opts(tmp_path, max_steps=9,
+                                                                 resume=True),
+                    progress=False, log=messages.append)
     assert not any("changed settings" in m for m in messages)
+    assert summary.phases == [phase]  # kept across resumes, not added to
 
 
 def test_epochs_set_the_length(tmp_path):

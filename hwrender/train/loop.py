@@ -22,7 +22,7 @@ import random
 import signal
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
@@ -74,6 +74,9 @@ class RunSummary:
     out: str
     model: str
     last_metrics: dict[str, float]
+    # the run's later phases: [{"step": S, "set": {setting: value}}] for each resume that changed
+    # settings (the first phase ran with the settings in effect minus these changes)
+    phases: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -244,6 +247,7 @@ def train(task: TrainTask, opts: LoopOptions, *, progress: bool | None = None,
 
     step = epoch = in_epoch = examples = 0
     elapsed = 0.0
+    phases: list[dict[str, Any]] = []
     # JSON-normalised (tuples become lists) so a saved key compares equal to a fresh one
     run_key = json.loads(json.dumps({"task": task.name, "config": task.config_dict(),
                                      "seed": opts.seed, "batch_size": opts.batch_size}))
@@ -253,10 +257,14 @@ def train(task: TrainTask, opts: LoopOptions, *, progress: bool | None = None,
         if changed is None:
             raise UsageError(f"{out} holds a different run (task, settings, seed or batch size)",
                              "resume with the settings it was started with, or choose another --out")
+        phases = list(payload.get("phases", []))
         if changed:
             log("resumed with changed settings: " + ", ".join(
                 f"{k} {payload['run']['config'].get(k)!r} -> {run_key['config'][k]!r}"
                 for k in changed))
+            phases.append({"step": payload["step"],
+                           "set": {k: run_key["config"][k] for k in changed},
+                           "was": {k: payload["run"]["config"][k] for k in changed}})
         task.load_state_dict(payload["task_state"])
         step, epoch, in_epoch = payload["step"], payload["epoch"], payload["in_epoch"]
         examples, elapsed = payload["examples"], payload["elapsed"]
@@ -268,7 +276,7 @@ def train(task: TrainTask, opts: LoopOptions, *, progress: bool | None = None,
         _save_checkpoint(ckpt_path, {
             "format": CHECKPOINT_FORMAT, "run": run_key, "task_state": task.state_dict(),
             "step": step, "epoch": epoch, "in_epoch": in_epoch, "examples": examples,
-            "elapsed": elapsed, "rng": _rng_state(),
+            "elapsed": elapsed, "rng": _rng_state(), "phases": phases,
         })
 
     samples = out / "samples"
@@ -329,7 +337,8 @@ def train(task: TrainTask, opts: LoopOptions, *, progress: bool | None = None,
         examples=examples, seconds=round(elapsed, 1),
         examples_per_second=round(examples / elapsed, 1) if elapsed > 0 else 0.0,
         device=opts.device, hardware=hardware_name(opts.device), out=str(out),
-        model=str(out / "model"), last_metrics={k: float(v) for k, v in last.items()})
+        model=str(out / "model"), last_metrics={k: float(v) for k, v in last.items()},
+        phases=phases)
     _save_grid(task, step, samples / "final.png")
     task.export(out / "model", summary.to_dict())
     return summary

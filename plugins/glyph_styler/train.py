@@ -158,9 +158,10 @@ class GlyphStylerTask(TrainTask):
     """Pre-training on font pairs, or (with ``ctx.finetune``) fine-tuning one new style."""
 
     name = TRAINER_NAME
-    # a resume may restart the learning-rate schedule or switch to the late phase (the shipped
-    # model was pre-trained, then resumed with a lower, fresh schedule: see its card)
-    resume_may_change = frozenset({"lr", "lr_decay_epoch", "lr_halve_epochs", "late_epoch"})
+    # a resume may restart the learning-rate schedule, switch to the late phase or re-weight the
+    # adversarial loss (a second phase of training; the card lists what the shipped model did)
+    resume_may_change = frozenset({"lr", "lr_decay_epoch", "lr_halve_epochs", "late_epoch",
+                                   "adv_weight", "const_weight", "l1_weight", "category_weight"})
 
     def __init__(self, config: GlyphStylerConfig | None = None):
         self.config = config or GlyphStylerConfig()
@@ -407,7 +408,8 @@ class GlyphStylerTask(TrainTask):
                        "holdout": f.holdout} for f in self.fonts],
             "train": self.config_dict(),
             "run": {**{k: summary.get(k) for k in ("steps", "epochs", "examples", "seconds",
-                                                  "hardware", "device")}, "pairs": len(self.pairs)},
+                                                  "hardware", "device")}, "pairs": len(self.pairs),
+                    "phases": list(summary.get("phases") or [])},
         }
         state = _export_state(self.ema.state_dict(), cfg.export_dtype)
         save_model(folder, state, config, model_card(config), name=WEIGHTS_NAME)
@@ -579,6 +581,32 @@ def _changed(train: Mapping[str, Any]) -> str:
     return ", ".join(changed) or "none"
 
 
+def _reproduce(config: Mapping[str, Any]) -> str:
+    """The card's "Reproduce" line(s): the first phase's command, then one ``--resume`` per later
+    phase (the settings it changed, to the step the next phase starts at or the run's end)."""
+    train = dict(config.get("train", {}))
+    run = config.get("run", {})
+    phases = list(run.get("phases") or [])
+    first = dict(train)
+    for phase in reversed(phases):
+        first.update(phase.get("was", {}))
+    ends = [p["step"] for p in phases] + [run.get("steps")]
+    undone = ", with the later phases' changes undone" if phases else ""
+    lines = [f"- Reproduce: `hwrender train {TRAINER_NAME} --max-steps {ends[0]}`; settings other "
+             f"than the defaults: {_changed(first)} (all of them: config.json \"train\"{undone})."]
+    settings = first
+    for phase, end in zip(phases, ends[1:]):
+        settings = {**settings, **phase["set"]}
+        lines.append(f"- Then, from step {phase['step']} ({_pairs(phase)}): `hwrender train "
+                     f"{TRAINER_NAME} --resume --max-steps {end}` with "
+                     f"{_changed(settings)}.")
+    return "\n".join(lines)
+
+
+def _pairs(phase: Mapping[str, Any]) -> str:
+    return ", ".join(f"{k} {phase.get('was', {}).get(k)} -> {v}" for k, v in phase["set"].items())
+
+
 def card_for(folder: Path, report: Mapping[str, Any]) -> str:
     """The model card of an exported model with its evaluation figures (``eval --write-card``)."""
     from hwrender.weights import load_config
@@ -615,8 +643,7 @@ glyph): {config.get('variation', 1.0)}.
   {len(held.get('Hani', ''))} Han characters held out of every font (listed in config.json).
 - {run.get('steps')} steps, {run.get('epochs')} epochs, {run.get('seconds')} s on
   {run.get('hardware')}.
-- Reproduce: `hwrender train {TRAINER_NAME} --max-steps {run.get('steps')}`; settings other than
-  the defaults: {_changed(config.get('train', {}))} (all of them: config.json "train").
+{_reproduce(config)}
 
 ## Fonts and licences
 The weights were trained on renderings of these fonts; no font file is included.
