@@ -52,7 +52,7 @@ def train_cmd(
     device: DeviceOpt = "auto",
     resume: Annotated[bool, typer.Option("--resume", help=(
         "Continue the run in --out, with its settings (a model may let --set change its "
-        "learning-rate schedule)."))] = False,
+        "schedule: learning rate, loss weights)."))] = False,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the whole run.")] = 0,
     finetune: Annotated[Optional[str], typer.Option(
         "--finetune", metavar="FROM", help="Start from a model (store name or folder).")] = None,

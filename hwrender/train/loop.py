@@ -74,8 +74,8 @@ class RunSummary:
     out: str
     model: str
     last_metrics: dict[str, float]
-    # the run's later phases: [{"step": S, "set": {setting: value}}] for each resume that changed
-    # settings (the first phase ran with the settings in effect minus these changes)
+    # the run's later phases, one per resume that changed settings: {"step": S, "set": {setting:
+    # new value}, "was": {setting: old value}} (the first phase ran with every "was" put back)
     phases: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:

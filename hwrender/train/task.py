@@ -42,8 +42,8 @@ class TrainTask(abc.ABC):
 
     name: str
     config: Any
-    # settings a ``--resume`` may change (a learning-rate schedule, for a warm restart); every
-    # other setting must match the run's, so a resumed run stays the run it was
+    # settings a ``--resume`` may change to start a new phase (a learning-rate schedule, loss
+    # weights); every other setting must match the run's, so a resumed run stays the run it was
     resume_may_change: frozenset[str] = frozenset()
 
     @abc.abstractmethod
