@@ -6,10 +6,10 @@ writes its lines; Tesseract (``kor`` / ``chi_sim``) reads them. The table prints
 and its own font's CER on the same lines, most legible first. ``--apply`` makes the most legible
 style of each script the model's default (``config.json`` ``default_styles``; with
 ``--variation V`` also the model's variation, the decoder dropout scale) and rewrites the folder's
-manifest. ``--fit-cleanup`` first fits the output cleanup (``config.json`` ``cleanup``: a median
-filter or a Gaussian blur, then a smoothstep): the most legible of the candidates that keep L1 to
-the target glyphs on training characters no worse than the raw network's, so the styles are
-measured with it. Run
+manifest. ``--fit-cleanup`` first fits each script's output cleanup (``config.json`` ``cleanup``: a
+median filter or a Gaussian blur, then a smoothstep): the most legible of the candidates whose L1
+to the target glyphs on training characters stays within the evaluation's target (or no worse
+than the raw network's), so the styles are measured with it. Run
 ``hwrender eval glyph-styler --weights FOLDER --write-card`` after it.
 
     python scripts/choose_glyph_styles.py --weights runs/glyph-styler/model --fit-cleanup --apply
@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     fonts = {f.id: f for f in corpus_fonts()}
     truth = _Truth(styler, fonts)
     if args.fit_cleanup:
-        styler.cleanup = fit_cleanup(styler, truth, args.seed)
+        fit_cleanup(styler, truth, args.seed)
     held = {c for cs in styler.config.get("heldout_chars", {}).values() for c in cs}
     rows = []
     for script, lines in LINES.items():
@@ -106,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         best = {}
         for r in rows:
             best.setdefault(r["script"], r["style"])
-        _set_defaults(folder, best, args.variation, styler.cleanup if args.fit_cleanup else None)
+        _set_defaults(folder, best, args.variation, styler.cleanups if args.fit_cleanup else None)
         print(f"defaults now: {best}, variation {styler.variation}")
     return 0
 
@@ -119,18 +119,26 @@ CLEANUPS = [(0, 0.0, 0.0, 1.0), (3, 0.0, 0.0, 1.0), (0, 0.0, 0.3, 0.7), (3, 0.0,
             (0, 0.7, 0.05, 0.3), (0, 0.7, 0.03, 0.2), (0, 1.0, 0.1, 0.5), (0, 0.5, 0.1, 0.5)]
 
 
+# The evaluation's fidelity target (held-out L1 <= 0.5 x identity) less a margin: training
+# characters score like held-out ones (raw network at 7,500 steps: 0.528 on training characters,
+# 0.53 held out), but 100 characters per style are a sample.
+FIDELITY_BOUND = 0.48
+
+
 def fit_cleanup(styler, truth, seed: int = 0, per_style: int = 100):
-    """The most legible cleanup that costs no fidelity. Every candidate's L1 / identity is measured
-    over every style on ``per_style`` *training* characters (never the held-out ones the
-    evaluation reads); those no worse than the raw network on every script are admissible (a
-    bolder cleanup reads better but strays from the target glyphs: Tesseract and L1 pull apart),
-    and of them the one with the lowest mean Tesseract CER over all styles on ``LINES`` wins."""
+    """Each script's most legible cleanup within the fidelity target: every candidate's L1 /
+    identity is measured over the script's styles on ``per_style`` *training* characters (never
+    the held-out ones the evaluation reads). A candidate is admissible when it stays within
+    ``FIDELITY_BOUND``, or is no worse than the raw network where the raw network is already
+    past it (a bolder cleanup reads better but strays from the target glyphs: Tesseract and L1
+    pull apart); of those, the one with the lowest mean Tesseract CER over the script's styles
+    on ``LINES`` wins. Returns {script: Cleanup}."""
     import torch
     from hwrender_plugins.glyph_styler.data import main_chars, stable_order
     from hwrender_plugins.glyph_styler.styler import Cleanup
 
     held = {c for cs in styler.config.get("heldout_chars", {}).values() for c in cs}
-    styler.cleanup = Cleanup()
+    styler.cleanups = {}
     drawn = []
     for style, script in zip(styler.styles, styler.style_scripts):
         if style not in truth.fonts:
@@ -142,32 +150,32 @@ def fit_cleanup(styler, truth, seed: int = 0, per_style: int = 100):
         src = styler.sources(chars).astype(np.float32) / 255
         real = real.astype(np.float32) / 255
         drawn.append((script, torch.from_numpy(gen), real, float(np.abs(src - real).mean())))
-    fidelity = []
-    for median, blur, lo, hi in CLEANUPS:
-        c = Cleanup(median, lo, hi, blur)
-        by_script: dict[str, list[float]] = {}
-        for script, gen, real, ident in drawn:
-            l1 = float(np.abs(c(gen).numpy() - real).mean())
-            by_script.setdefault(script, []).append(l1 / ident)
-        fidelity.append((c, {k: float(np.mean(v)) for k, v in by_script.items()}))
-    raw = fidelity[0][1]
-    best = None
-    for c, means in fidelity:
-        label = (f"cleanup median {c.median} blur {c.blur} smoothstep {c.lo}-{c.hi}: L1 / identity "
-                 + ", ".join(f"{k} {v:.4f}" for k, v in means.items()))
-        if any(v > raw[k] + 1e-4 for k, v in means.items()):
-            print(f"{label}; worse than raw, not admissible")
-            continue
-        styler.cleanup = c
-        cers = [measure(styler, truth, script, LINES[script], style, seed)["cer"]
-                for style, script in zip(styler.styles, styler.style_scripts) if script in LINES]
-        legibility = float(np.mean(cers))
-        print(f"{label}; mean CER {legibility:.4f}", flush=True)
-        if best is None or legibility < best[0]:
-            best = (legibility, c)
-    assert best is not None  # the raw network itself is admissible
-    print(f"chosen cleanup: {best[1].to_config()}")
-    return best[1]
+    chosen = {}
+    for script in LINES:
+        styles = [st for st, sc in zip(styler.styles, styler.style_scripts) if sc == script]
+        raw = None
+        best = None
+        for median, blur, lo, hi in CLEANUPS:
+            c = Cleanup(median, lo, hi, blur)
+            ratio = float(np.mean([np.abs(c(gen).numpy() - real).mean() / ident
+                                   for sc, gen, real, ident in drawn if sc == script]))
+            raw = ratio if raw is None else raw  # the first candidate is no cleanup at all
+            label = (f"{script} cleanup median {c.median} blur {c.blur} smoothstep {c.lo}-{c.hi}: "
+                     f"L1 / identity {ratio:.4f}")
+            if ratio > max(raw + 1e-4, FIDELITY_BOUND):
+                print(f"{label}; past {FIDELITY_BOUND} and worse than raw, not admissible")
+                continue
+            styler.cleanups = {script: c}
+            legibility = float(np.mean([measure(styler, truth, script, LINES[script], style,
+                                                seed)["cer"] for style in styles]))
+            print(f"{label}; mean CER {legibility:.4f}", flush=True)
+            if best is None or legibility < best[0]:
+                best = (legibility, c)
+        assert best is not None  # the raw network itself is admissible
+        chosen[script] = best[1]
+        print(f"{script}: chosen cleanup {best[1].to_config()}", flush=True)
+    styler.cleanups = chosen
+    return chosen
 
 
 def _set_defaults(folder: Path, defaults: dict[str, str], variation: float | None = None,
@@ -185,8 +193,8 @@ def _set_defaults(folder: Path, defaults: dict[str, str], variation: float | Non
                                           "on sentences other than the evaluation's")
     if variation is not None:
         config["variation"] = variation
-    if cleanup is not None:
-        config["cleanup"] = cleanup.to_config()
+    if cleanup is not None:  # {script: Cleanup}
+        config["cleanup"] = {script: c.to_config() for script, c in cleanup.items()}
     state = load_file(str(folder / "model.safetensors"))
     save_model(folder, state, config, model_card(config), name=WEIGHTS_NAME)
 

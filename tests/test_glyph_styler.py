@@ -494,3 +494,25 @@ def test_card_reproduces_each_training_phase():
     assert "--resume --max-steps 13000" in then
     for setting in ("`--set lr=0.0001`", "`--set const_weight=1.0`", "`--set lr_decay_epoch=4.0`"):
         assert setting in then
+
+
+def test_cleanup_per_script_applies_each_scripts_own():
+    from types import SimpleNamespace
+
+    from hwrender_plugins.glyph_styler.styler import Cleanup, GlyphStyler
+    from hwrender_plugins.glyph_styler.train import _cleanup_text
+
+    every = Cleanup.per_script({"median": 3, "lo": 0.2, "hi": 0.8})
+    assert set(every) == {"Hang", "Hani"} and every["Hang"] is every["Hani"]
+    assert not any(c.active for c in Cleanup.per_script(None).values())
+    per = Cleanup.per_script({"Hang": {"lo": 0.4, "hi": 0.6}})
+    assert per["Hang"].active and "Hani" not in per
+    with pytest.raises(WeightsError, match="bad cleanup"):
+        Cleanup.per_script({"Hang": {"median": 4}})
+    # a grey glyph: the Hangul cleanup turns it to ink, the Han glyph stays as drawn
+    alpha = torch.full((2, 4, 4), 0.7)
+    out = GlyphStyler._clean(SimpleNamespace(cleanups=per), alpha.clone(), ["한", "字"])
+    assert bool((out[0] == 1).all()) and bool((out[1] == 0.7).all())
+    assert _cleanup_text({"cleanup": {"Hang": {"lo": 0.4, "hi": 0.6}}}) == (
+        "Hang smoothstep 0.4-0.6; Hani none (the network as it draws)")
+    assert _cleanup_text({"cleanup": {"median": 3}}) == "median 3"

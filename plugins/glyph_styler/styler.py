@@ -21,7 +21,15 @@ from hwrender.errors import UsageError, WeightsError
 from hwrender.ink import InkImage
 
 from . import SOURCE_FONT, WEIGHTS_NAME
-from .data import Frame, GlyphRenderer, em_box_columns, font_cmap, script_of, served
+from .data import (
+    SCRIPTS,
+    Frame,
+    GlyphRenderer,
+    em_box_columns,
+    font_cmap,
+    script_of,
+    served,
+)
 from .model import GlyphUNet, ModelConfig, to_alpha, to_model
 
 FAMILY = "glyph-styler"
@@ -91,6 +99,15 @@ class Cleanup:
     def to_config(self) -> dict[str, Any]:
         return {"median": self.median, "blur": self.blur, "lo": self.lo, "hi": self.hi}
 
+    @staticmethod
+    def per_script(data: Mapping[str, Any] | None) -> dict[str, "Cleanup"]:
+        """config.json ``cleanup``: one for every script (``{"median": 3, ...}``) or one per script
+        (``{"Hang": {...}, "Hani": {...}}``); a script without one is used as the network draws it."""
+        if isinstance(data, Mapping) and data and set(data) <= set(SCRIPTS):
+            return {script: Cleanup.from_config(part) for script, part in data.items()}
+        every = Cleanup.from_config(data)
+        return {script: every for script in SCRIPTS}
+
     @property
     def active(self) -> bool:
         return self.median > 1 or self.blur > 0.0 or self.lo > 0.0 or self.hi < 1.0
@@ -133,7 +150,7 @@ class GlyphStyler:
         self.frames = {k: Frame.from_list(v) for k, v in config["frames"].items()}
         self.x_height_em = float(config.get("x_height_em", 0.543))
         self.variation = float(config.get("variation", 1.0))
-        self.cleanup = Cleanup.from_config(config.get("cleanup"))
+        self.cleanups = Cleanup.per_script(config.get("cleanup"))
         self.source_font = Path(source_font or source_font_path(config))
         self.source_index = int(config.get("source_font", {}).get("index", 0))
         self._renderers: dict[str, GlyphRenderer] = {}
@@ -258,8 +275,19 @@ class GlyphStyler:
                                                                   device)
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cpu and self.bf16):
                 y, _ = model(x, styles[i:j].to(device), masks)
-            out[i:j] = self.cleanup(to_alpha(y)).cpu().numpy()
+            out[i:j] = self._clean(to_alpha(y), chars[i:j]).cpu().numpy()
         return out
+
+    def _clean(self, alpha: torch.Tensor, chars: Sequence[str]) -> torch.Tensor:
+        """Each glyph through its script's cleanup (one call per script in the chunk)."""
+        scripts = [script_of(ch) for ch in chars]
+        for script in set(scripts):
+            cleanup = self.cleanups.get(script)
+            if cleanup is None or not cleanup.active:
+                continue
+            rows = [k for k, s in enumerate(scripts) if s == script]
+            alpha[rows] = cleanup(alpha[rows])
+        return alpha
 
     def ink_images(self, chars: Sequence[str], alphas: np.ndarray, style: str | None) -> list[InkImage]:
         """Cut each styled glyph to its em box (plus a margin) and attach the line metrics."""

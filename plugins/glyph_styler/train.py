@@ -581,6 +581,25 @@ def _changed(train: Mapping[str, Any]) -> str:
     return ", ".join(changed) or "none"
 
 
+def _cleanup_text(config: Mapping[str, Any]) -> str:
+    """The card's words for config.json ``cleanup`` (one for all scripts, or one per script)."""
+    from .styler import Cleanup
+
+    def words(c: Cleanup) -> str:
+        if not c.active:
+            return "none (the network as it draws)"
+        parts = [f"median {c.median}"] if c.median > 1 else []
+        parts += [f"blur {c.blur} px"] if c.blur > 0 else []
+        parts += [f"smoothstep {c.lo}-{c.hi}"] if (c.lo, c.hi) != (0.0, 1.0) else []
+        return ", ".join(parts)
+
+    given = Cleanup.per_script(config.get("cleanup"))
+    per = {script: given.get(script, Cleanup()) for script in SCRIPTS}
+    if len({repr(c.to_config()) for c in per.values()}) == 1:
+        return words(per[SCRIPTS[0]])
+    return "; ".join(f"{script} {words(c)}" for script, c in per.items())
+
+
 def _reproduce(config: Mapping[str, Any]) -> str:
     """The card's "Reproduce" line(s): the first phase's command, then one ``--resume`` per later
     phase (the settings it changed, to the step the next phase starts at or the run's end)."""
@@ -637,6 +656,7 @@ Defaults: {', '.join(f'{k} `{v}`' for k, v in config.get('default_styles', {}).i
 f" (chosen by {config['default_styles_chosen_by']})" if config.get('default_styles_chosen_by') else ''}.
 Variation (decoder dropout scale at inference, 0 gives every copy of a character the same
 glyph): {config.get('variation', 1.0)}.
+Output cleanup (fitted by `scripts/choose_glyph_styles.py --fit-cleanup`): {_cleanup_text(config)}.
 
 ## Training
 - {run.get('pairs')} (source, target) glyph pairs; {len(held.get('Hang', ''))} Hangul and
