@@ -159,7 +159,7 @@ class GlyphStylerTask(TrainTask):
 
     name = TRAINER_NAME
     # a resume may restart the learning-rate schedule, switch to the late phase or re-weight the
-    # adversarial loss (a second phase of training; the card lists what the shipped model did)
+    # losses (a later phase of training; the card gives each phase's command)
     resume_may_change = frozenset({"lr", "lr_decay_epoch", "lr_halve_epochs", "late_epoch",
                                    "adv_weight", "const_weight", "l1_weight", "category_weight"})
 
