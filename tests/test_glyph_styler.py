@@ -228,6 +228,26 @@ def test_tiny_training_step_changes_weights(fonts, tmp_path):
     assert (tmp_path / "pairs.npz").is_file()
 
 
+def test_warm_start_loads_the_exported_generator_and_checks_its_styles(fonts, trained, tmp_path):
+    from hwrender.train import RunContext
+
+    exported = GlyphStyler.load(trained / "model").model.state_dict()
+    task = build_task(_tiny_options(fonts, f"init_from={trained / 'model'}"))
+    task.setup(RunContext(out=tmp_path / "a", device="cpu", seed=1, batch_size=8, data=fonts["corpus"]))
+    for module in (task.G, task.ema):
+        state = module.state_dict()
+        assert all(torch.equal(state[k], v.float()) for k, v in exported.items())
+    # a fresh run from another seed starts elsewhere: the warm start is what made them equal
+    cold = build_task(_tiny_options(fonts))
+    cold.setup(RunContext(out=tmp_path / "b", device="cpu", seed=1, batch_size=8, data=fonts["corpus"]))
+    assert not torch.equal(cold.G.state_dict()["styles.weight"], exported["styles.weight"].float())
+    # a model with other styles is refused with a usage error, not a shape error
+    other = build_task(_tiny_options(fonts, f"init_from={trained / 'model'}", 'exclude_fonts=["hand-b"]'))
+    with pytest.raises(UsageError, match="styles"):
+        other.setup(RunContext(out=tmp_path / "c", device="cpu", seed=1, batch_size=8,
+                               data=fonts["corpus"]))
+
+
 def test_unknown_variant_and_setting_are_usage_errors():
     with pytest.raises(UsageError, match="variant"):
         build_task(["variant=huge"])
@@ -476,7 +496,7 @@ def test_glyphs_are_spaced_by_their_ink():
 
 
 def test_card_reproduces_each_training_phase():
-    from hwrender_plugins.glyph_styler.train import _reproduce
+    from hwrender_plugins.glyph_styler.train import _in_all, _reproduce
 
     one = {"train": {"lr": 0.001, "lr_decay_epoch": 4.0}, "run": {"steps": 7500}}
     assert _reproduce(one) == ("- Reproduce: `hwrender train glyph-styler --max-steps 7500`; "
@@ -494,6 +514,18 @@ def test_card_reproduces_each_training_phase():
     assert "--resume --max-steps 13000" in then
     for setting in ("`--set lr=0.0001`", "`--set const_weight=1.0`", "`--set lr_decay_epoch=4.0`"):
         assert setting in then
+    # a warm start: the lines that made the starting model, then the new run's command
+    two["run"]["seconds"] = 7000.0
+    warm = {"train": {"lr": 0.0001, "init_from": "weights/glyph-styler"},
+            "run": {"steps": 9000, "seconds": 4000.0},
+            "warm_start": {"from": "weights/glyph-styler", **two}}
+    lines = _reproduce(warm).splitlines()
+    assert lines[:2] == _reproduce(two).splitlines()
+    assert lines[2].startswith("- Then a new run warm-started from that model's exported generator "
+                               "(13000 steps, 7000.0 s;")
+    assert "--max-steps 9000" in lines[2] and "`--set init_from=weights/glyph-styler`" in lines[2]
+    assert _in_all(warm) == "; 2 runs in all (warm starts): 22000 steps, 11000.0 s"
+    assert _in_all(two) == ""
 
 
 def test_cleanup_per_script_applies_each_scripts_own():

@@ -112,6 +112,10 @@ class GlyphStylerConfig:
     default_hangul: str = "nanum-pen"  # default styles (used if trained, else the first font)
     default_han: str = "lxgw-wenkai"
     source_font: str = ""  # default: the bundled subset of Noto Sans CJK SC
+    # warm start: the generator (and its EMA) from an exported model with the same styles and
+    # network, the discriminator and the optimisers fresh (a run that goes on from shipped
+    # weights when the checkpoint that made them is gone)
+    init_from: str = ""
     source_index: int = 0
     # sample grids
     grid_chars: int = 6
@@ -214,6 +218,26 @@ class GlyphStylerTask(TrainTask):
         else:
             ctx.log(f"using the cached glyph pairs in {cache}")
         self.use_pairs(ctx, pairs)
+        self.warm_start = None
+        if cfg.init_from:
+            self._warm_start(ctx, cfg.init_from)
+
+    def _warm_start(self, ctx: RunContext, ref: str) -> None:
+        base = GlyphStyler.load(_model_ref(ref))
+        if list(base.styles) != list(self.pairs.styles):
+            raise UsageError(f"init_from={ref} has styles {', '.join(base.styles)}, this run's "
+                             f"fonts give {', '.join(self.pairs.styles)}",
+                             "install the same fonts as that model's card lists, or drop init_from")
+        if base.cfg.to_dict() != self.mcfg.to_dict():
+            raise UsageError(f"init_from={ref} is a different network ({base.cfg.to_dict()})",
+                             "set the same image_size, ngf, max_mult, embed_dim and dropout")
+        state = {k: v.float() for k, v in base.model.state_dict().items()}
+        self.G.load_state_dict(state)
+        self.ema.load_state_dict(state)
+        # the exported config says how the starting point was made, so the card can reproduce it
+        self.warm_start = {"from": ref, **{k: base.config[k] for k in ("train", "run", "warm_start")
+                                           if k in base.config}}
+        ctx.log(f"generator warm-started from {ref}; discriminator and optimisers fresh")
 
     def use_pairs(self, ctx: RunContext, pairs: PairSet) -> None:
         """Build the networks and optimisers for ``pairs`` (benchmarks pass synthetic ones)."""
@@ -411,6 +435,8 @@ class GlyphStylerTask(TrainTask):
                                                   "hardware", "device")}, "pairs": len(self.pairs),
                     "phases": list(summary.get("phases") or [])},
         }
+        if getattr(self, "warm_start", None):
+            config["warm_start"] = self.warm_start
         state = _export_state(self.ema.state_dict(), cfg.export_dtype)
         save_model(folder, state, config, model_card(config), name=WEIGHTS_NAME)
 
@@ -602,7 +628,8 @@ def _cleanup_text(config: Mapping[str, Any]) -> str:
 
 def _reproduce(config: Mapping[str, Any]) -> str:
     """The card's "Reproduce" line(s): the first phase's command, then one ``--resume`` per later
-    phase (the settings it changed, to the step the next phase starts at or the run's end)."""
+    phase (the settings it changed, to the step the next phase starts at or the run's end). A
+    warm-started run (``init_from``) first gives the lines that made its starting model."""
     train = dict(config.get("train", {}))
     run = config.get("run", {})
     phases = list(run.get("phases") or [])
@@ -611,8 +638,17 @@ def _reproduce(config: Mapping[str, Any]) -> str:
         first.update(phase.get("was", {}))
     ends = [p["step"] for p in phases] + [run.get("steps")]
     undone = ", with the later phases' changes undone" if phases else ""
-    lines = [f"- Reproduce: `hwrender train {TRAINER_NAME} --max-steps {ends[0]}`; settings other "
-             f"than the defaults: {_changed(first)} (all of them: config.json \"train\"{undone})."]
+    command = (f"`hwrender train {TRAINER_NAME} --max-steps {ends[0]}`; settings other than the "
+               f"defaults: {_changed(first)} (all of them: config.json \"train\"{undone}).")
+    warm = config.get("warm_start")
+    if warm:
+        made = warm.get("run", {})
+        then = (f"- Then a new run warm-started from that model's exported generator "
+                f"({made.get('steps')} steps, {made.get('seconds')} s; discriminator and "
+                f"optimisers fresh, `init_from` names it): {command}")
+        lines = [_reproduce(warm), then]
+    else:
+        lines = [f"- Reproduce: {command}"]
     settings = first
     for phase, end in zip(phases, ends[1:]):
         settings = {**settings, **phase["set"]}
@@ -620,6 +656,21 @@ def _reproduce(config: Mapping[str, Any]) -> str:
                      f"{TRAINER_NAME} --resume --max-steps {end}` with "
                      f"{_changed(settings)}.")
     return "\n".join(lines)
+
+
+def _in_all(config: Mapping[str, Any]) -> str:
+    """For a warm-started model: the steps and seconds of every run that made it."""
+    steps = seconds = 0.0
+    runs = 0
+    while config:
+        run = config.get("run", {})
+        steps += run.get("steps") or 0
+        seconds += run.get("seconds") or 0
+        runs += 1
+        config = config.get("warm_start") or {}
+    if runs == 1:
+        return ""
+    return f"; {runs} runs in all (warm starts): {int(steps)} steps, {round(seconds, 1)} s"
 
 
 def _pairs(phase: Mapping[str, Any]) -> str:
@@ -662,7 +713,7 @@ Output cleanup (fitted by `scripts/choose_glyph_styles.py --fit-cleanup`): {_cle
 - {run.get('pairs')} (source, target) glyph pairs; {len(held.get('Hang', ''))} Hangul and
   {len(held.get('Hani', ''))} Han characters held out of every font (listed in config.json).
 - {run.get('steps')} steps, {run.get('epochs')} epochs, {run.get('seconds')} s on
-  {run.get('hardware')}.
+  {run.get('hardware')}{_in_all(config)}.
 {_reproduce(config)}
 
 ## Fonts and licences
