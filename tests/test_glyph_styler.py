@@ -237,7 +237,7 @@ def test_warm_start_loads_the_exported_generator_and_checks_its_styles(fonts, tr
     for module in (task.G, task.ema):
         state = module.state_dict()
         assert all(torch.equal(state[k], v.float()) for k, v in exported.items())
-    # a fresh run from another seed starts elsewhere: the warm start is what made them equal
+    # the same run without init_from starts elsewhere: the warm start is what made them equal
     cold = build_task(_tiny_options(fonts))
     cold.setup(RunContext(out=tmp_path / "b", device="cpu", seed=1, batch_size=8, data=fonts["corpus"]))
     assert not torch.equal(cold.G.state_dict()["styles.weight"], exported["styles.weight"].float())
@@ -245,6 +245,11 @@ def test_warm_start_loads_the_exported_generator_and_checks_its_styles(fonts, tr
     other = build_task(_tiny_options(fonts, f"init_from={trained / 'model'}", 'exclude_fonts=["hand-b"]'))
     with pytest.raises(UsageError, match="styles"):
         other.setup(RunContext(out=tmp_path / "c", device="cpu", seed=1, batch_size=8,
+                               data=fonts["corpus"]))
+    # and so is another network
+    wider = build_task(_tiny_options(fonts, f"init_from={trained / 'model'}", "ngf=8"))
+    with pytest.raises(UsageError, match="different network"):
+        wider.setup(RunContext(out=tmp_path / "d", device="cpu", seed=1, batch_size=8,
                                data=fonts["corpus"]))
 
 

@@ -170,6 +170,7 @@ class GlyphStylerTask(TrainTask):
     def __init__(self, config: GlyphStylerConfig | None = None):
         self.config = config or GlyphStylerConfig()
         self.finetune = False
+        self.warm_start: dict[str, Any] | None = None  # set by init_from; export records it
 
     # ------------------------------------------------------------------------------ setup
     def setup(self, ctx: RunContext) -> None:
@@ -218,7 +219,6 @@ class GlyphStylerTask(TrainTask):
         else:
             ctx.log(f"using the cached glyph pairs in {cache}")
         self.use_pairs(ctx, pairs)
-        self.warm_start = None
         if cfg.init_from:
             self._warm_start(ctx, cfg.init_from)
 
@@ -435,7 +435,7 @@ class GlyphStylerTask(TrainTask):
                                                   "hardware", "device")}, "pairs": len(self.pairs),
                     "phases": list(summary.get("phases") or [])},
         }
-        if getattr(self, "warm_start", None):
+        if self.warm_start:
             config["warm_start"] = self.warm_start
         state = _export_state(self.ema.state_dict(), cfg.export_dtype)
         save_model(folder, state, config, model_card(config), name=WEIGHTS_NAME)
