@@ -253,6 +253,20 @@ def test_warm_start_loads_the_exported_generator_and_checks_its_styles(fonts, tr
                                data=fonts["corpus"]))
 
 
+def test_warm_started_export_records_and_reproduces_its_starting_model(fonts, trained, tmp_path):
+    out = tmp_path / "warm"
+    task = build_task(_tiny_options(fonts, f"init_from={trained}"))  # a run folder: its model/
+    train(task, LoopOptions(out=out, batch_size=8, max_steps=2, data=fonts["corpus"],
+                            checkpoint_every=100, log_every=1), progress=False)
+    config = json.loads((out / "model" / "config.json").read_text())
+    base = json.loads((trained / "model" / "config.json").read_text())
+    assert config["warm_start"]["from"] == str(trained)
+    assert config["warm_start"]["run"]["steps"] == base["run"]["steps"] == 4
+    card = (out / "model" / "README.md").read_text()
+    assert "2 runs in all (warm starts): 6 steps" in card
+    assert "- Then a new run warm-started from that model's exported generator (4 steps" in card
+
+
 def test_unknown_variant_and_setting_are_usage_errors():
     with pytest.raises(UsageError, match="variant"):
         build_task(["variant=huge"])
