@@ -134,6 +134,10 @@ def _glyphless_ttf() -> bytes:
     fb.setupNameTable({"familyName": _GLYPHLESS_NAME, "styleName": "Regular"})
     fb.setupOS2(sTypoAscender=800, sTypoDescender=-200, usWinAscent=800, usWinDescent=200)
     fb.setupPost()
+    # fontTools stamps head.created/modified with the clock: fix them so the same text and seed
+    # give the same PDF bytes in any process, at any time.
+    fb.font["head"].created = fb.font["head"].modified = 0
+    fb.font.recalcTimestamp = False
     out = io.BytesIO()
     fb.save(out)
     return out.getvalue()
