@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import abc
 import os
+import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
-from .errors import GeneratorError
+from .errors import GeneratorError, HwrenderWarning
 
 if TYPE_CHECKING:  # pragma: no cover
     from .ink import InkImage
@@ -58,6 +59,8 @@ class GeneratorSpec:
     - ``fallback``: the generator that takes characters nothing else covers under ``--missing fallback``.
     - ``weights``: name of its model in the weights store, if it needs weights.
     - ``status``: optional callable giving a one-line status for listings (instead of the store's).
+    - ``default_style``: the style written without ``--style``, as a ``--style`` value (a name or a
+      number), or a zero-argument callable giving it (resolved lazily); ``None`` if unnamed.
     """
 
     name: str
@@ -72,6 +75,7 @@ class GeneratorSpec:
     auto: bool = True
     fallback: bool = False
     status: Callable[[], str] | None = field(default=None, compare=False)
+    default_style: str | Callable[[], str | None] | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if not self.name or not self.name.replace("-", "").replace("_", "").isalnum():
@@ -92,6 +96,11 @@ class GeneratorSpec:
 
     def serves(self, script: str) -> bool:
         return ANY_SCRIPT in self.scripts or script in self.scripts
+
+    def default_style_name(self) -> str | None:
+        """The style used without ``--style`` (for listings; may read a config, never torch)."""
+        style = self.default_style() if callable(self.default_style) else self.default_style
+        return None if style is None else str(style)
 
     def weights_status(self) -> str:
         if self.status is not None:
@@ -118,11 +127,19 @@ class Registry:
         """Load every plugin in the entry-point group (or only those named, or in HWRENDER_PLUGINS)."""
         from importlib.metadata import entry_points
 
+        source = "plugins"
         if only is None and os.environ.get("HWRENDER_PLUGINS"):
             only = [p.strip() for p in os.environ["HWRENDER_PLUGINS"].split(",") if p.strip()]
+            source = "HWRENDER_PLUGINS"
         wanted = None if only is None else set(only)
         registry = cls()
-        for ep in entry_points(group=ENTRY_POINT_GROUP):
+        eps = entry_points(group=ENTRY_POINT_GROUP)
+        installed = sorted({ep.name for ep in eps})
+        for name in sorted((wanted or set()) - set(installed)):
+            # a typo here would otherwise just leave that plugin's scripts without a generator
+            warnings.warn(f"{source} names {name!r}, which is not installed; installed: "
+                          f"{', '.join(installed) or 'none'}", HwrenderWarning, stacklevel=2)
+        for ep in eps:
             if wanted is not None and ep.name not in wanted:
                 continue
             try:

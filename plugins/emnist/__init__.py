@@ -13,6 +13,20 @@ MODEL_NAME = "emnist"
 CHARSET = string.digits + string.ascii_uppercase + string.ascii_lowercase
 
 
+def default_style() -> str:
+    """The hand written without --style: a number, as --style takes it (no torch)."""
+    import json
+
+    from hwrender.weights import local_folder
+
+    folder = local_folder(MODEL_NAME)
+    try:
+        config = json.loads((folder / "config.json").read_text(encoding="utf-8")) if folder else {}
+    except (OSError, ValueError):
+        config = {}
+    return str(config.get("default_style_seed", 7))  # 7: generator.DEFAULT_STYLE_SEED (torch)
+
+
 def _build(weights_dir=None, offline=None):
     from .generator import EmnistGenerator
 
@@ -55,6 +69,7 @@ def register(register) -> None:
                     "use with --generator Latn=emnist",
         weights=MODEL_NAME,
         auto=False,
+        default_style=default_style,
     ))
     register(TrainerSpec(
         name="emnist",

@@ -57,6 +57,7 @@ def register(register) -> None:
         charset=charset,
         priority=-100,
         styles=STYLES,
+        default_style="natural",
         description=f"fallback: the {FONT_NAME} handwriting font with seeded per-glyph variation",
         auto=True,
         fallback=True,

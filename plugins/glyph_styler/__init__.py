@@ -64,6 +64,13 @@ def styles(script: str) -> tuple[str, ...]:
                  if sc in (script, "*"))
 
 
+def default_style(script: str) -> str | None:
+    """The style written without --style (as ``styler.style_vector`` picks it), for listings."""
+    names = styles(script)
+    return (_local_config() or {}).get("default_styles", {}).get(script) or \
+        (names[0] if names else None)
+
+
 @lru_cache(maxsize=None)
 def charset(script: str) -> frozenset[str]:
     """What the styler writes for ``script``: the served set the bundled source font covers."""
@@ -132,6 +139,7 @@ def register(register) -> None:
             charset=lambda script=script: charset(script),
             priority=PRIORITY,
             styles=styles(script),
+            default_style=lambda script=script: default_style(script),
             description=f"{what} glyphs restyled by the U-Net glyph styler (zi2zi), one network "
                         "for Hangul and Han",
             weights=WEIGHTS_NAME,

@@ -41,6 +41,20 @@ def style_names() -> tuple[str, ...]:
     return tuple(styles) if isinstance(styles, dict) else ()
 
 
+def default_style() -> str:
+    """The hand written without --style: a number, as --style takes it (no torch)."""
+    import json
+
+    from hwrender.weights import local_folder
+
+    folder = local_folder(MODEL_NAME)
+    try:
+        config = json.loads((folder / "config.json").read_text(encoding="utf-8")) if folder else {}
+    except (OSError, ValueError):
+        config = {}
+    return str(config.get("default_style_seed", 0))  # 0: generator.DEFAULT_STYLE_SEED (torch)
+
+
 def status() -> str:
     from hwrender import weights as store
 
@@ -94,6 +108,7 @@ def register(register) -> None:
         weights=MODEL_NAME,
         auto=local_folder(MODEL_NAME) is not None,
         styles=style_names(),
+        default_style=default_style,
         status=status,
     ))
     register(TrainerSpec(
