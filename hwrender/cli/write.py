@@ -13,6 +13,7 @@ import typer
 
 from ..errors import InputError, UsageError
 from . import app
+from ._help import WriteCommand
 
 _PAGE = "Page"
 _WRITING = "Writing"
@@ -63,7 +64,7 @@ def _decode(data: bytes, where: str) -> str:
                          "convert it first, e.g. iconv -f latin1 -t utf-8") from None
 
 
-@app.command("write")
+@app.command("write", cls=WriteCommand)  # help lists read from the code's tables
 def write_cmd(
     ctx: typer.Context,
     text: Annotated[Optional[str], typer.Argument(
