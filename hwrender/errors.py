@@ -57,6 +57,24 @@ class GeneratorError(HwrenderError):
     """A generator is unknown or failed (exit 1)."""
 
 
+class Terminated(BaseException):
+    """SIGTERM or SIGHUP arrived while output files were half written; raised so that they are
+    removed on the way out (like ``KeyboardInterrupt`` for Ctrl-C). ``exit_code`` is 128 + signal."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+        self.exit_code = 128 + signum
+
+    def __str__(self) -> str:
+        import signal
+
+        try:
+            return f"terminated by {signal.Signals(self.signum).name}"
+        except ValueError:
+            return f"terminated by signal {self.signum}"
+
+
 class HwrenderWarning(UserWarning):
     """Something hwrender did differently from what was asked, without failing: the CLI prints
     ``hwrender: warning: <message>`` on stderr (not with -q)."""

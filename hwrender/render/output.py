@@ -3,20 +3,34 @@
 Every file is written to a temporary file beside its destination and renamed into place only
 when the whole job has succeeded, so a failure leaves no output behind (not even page 1). Output
 to stdout is assembled in full before the first byte is written.
+
+Only regular files are written. A destination that is a device, FIFO, socket or symbolic link is
+refused (``OutputError``), never replaced: renaming a file over ``/dev/full`` or a link would
+destroy it. Links are refused rather than followed so that ``-o`` never writes somewhere other
+than the path it names; the error gives the link's target to use instead.
+
+Temporary files are named ``.<name>.hwrender-<pid>-<random>.tmp``. While they exist, SIGTERM and
+SIGHUP remove them before the process ends (as Ctrl-C does), and a later run into the same folder
+removes those whose writer has died (its pid is gone and it no longer holds the file's lock).
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
+import re
+import signal
+import stat
 import sys
 import tempfile
+import threading
 from pathlib import Path
 from typing import BinaryIO, Literal, Optional, Union
 
 from PIL import Image
 
-from ..errors import OutputError, UsageError
+from ..errors import OutputError, Terminated, UsageError
 
 Format = Literal["png", "jpeg", "pdf"]
 PathArg = Union[str, "os.PathLike[str]"]
@@ -76,6 +90,13 @@ def page_paths(path: PathArg, count: int) -> list:
     return names if isinstance(path, str) else [Path(n) for n in names]
 
 
+def _nth_page(path: str, n: int) -> str:
+    if "{" in os.path.basename(path):
+        return path.format(n=n)
+    stem, suffix = os.path.splitext(path)
+    return path if n == 1 else f"{stem}-{n}{suffix}"
+
+
 def check_output_path(path: PathArg) -> None:
     """Raise ``OutputError`` unless a file can be created at ``path`` (checked before any work)."""
     path = os.fspath(path)
@@ -89,10 +110,54 @@ def check_output_path(path: PathArg) -> None:
         if os.path.exists(directory):
             raise OutputError(f"output directory {shown!r} is not a directory", "choose another -o path")
         raise OutputError(f"output directory {shown!r} does not exist", "create it first or choose another -o path")
-    if os.path.isdir(path):
+    if os.path.isdir(path) and not os.path.islink(path):
         raise OutputError(f"output path {path!r} is a directory", f"give a file name, e.g. {os.path.join(path, 'page.png')}")
+    check_destination(path)
     if not os.access(directory, os.W_OK | os.X_OK):
         raise OutputError(f"output directory {shown!r} is not writable", "choose another -o path or fix its permissions")
+
+
+_KINDS = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a character device"),
+          (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+
+
+def check_destination(path: PathArg) -> None:
+    """Raise ``OutputError`` unless ``path`` is absent or a regular file (links are not followed)."""
+    path = os.fspath(path)
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError:
+        return  # absent (or its folder is, which check_output_path reports)
+    if stat.S_ISREG(mode):
+        return
+    if stat.S_ISLNK(mode):
+        target = os.path.realpath(path)
+        raise OutputError(f"output path {path!r} is a symbolic link (to {target!r}); hwrender does "
+                          "not write through links", f"give -o {target} or remove the link first")
+    if stat.S_ISDIR(mode):
+        raise OutputError(f"output path {path!r} is a directory", f"give a file name, e.g. {os.path.join(path, 'page.png')}")
+    kind = next((name for test, name in _KINDS if test(mode)), "not a regular file")
+    redirect = "" if stat.S_ISSOCK(mode) else f", e.g. -o - > {path}"
+    raise OutputError(f"output path {path!r} is {kind}; hwrender writes only regular files",
+                      f"use -o - for standard output{redirect}")
+
+
+def earlier_pages(path: PathArg, count: int) -> list[str]:
+    """Page files beyond ``count`` that an earlier, longer run left at ``path``'s page names.
+
+    Only the exact names hwrender gives pages (``page-3.png``, … or the ``{n}`` pattern), counted
+    on from ``count + 1`` while they exist as regular files.
+    """
+    found: list[str] = []
+    for n in range(count + 1, count + 100_000):
+        name = _nth_page(os.fspath(path), n)
+        try:
+            if not stat.S_ISREG(os.lstat(name).st_mode):
+                break
+        except OSError:
+            break
+        found.append(name)
+    return found
 
 
 def check_stdout_pages(fmt: Format, count: int) -> None:
@@ -112,14 +177,23 @@ class AtomicOutputs:
     every temporary file is renamed to its destination (and the held bytes go to stdout); on an
     exception every temporary file is removed and nothing reaches stdout. ``written`` (str) and
     ``paths`` (``Path``) list what was put in place.
+
+    A destination that exists keeps its permission bits; a new one gets the umask's. Each
+    destination is checked again just before the rename (see ``check_destination``).
+
+    While temporary files exist, SIGTERM and SIGHUP (where they have their default action, and
+    only in the main thread) raise ``Terminated`` so the ``with`` block removes them; the signal
+    is then delivered again with its default action, so the process ends as it would have.
     """
 
     def __init__(self, path: Optional[PathArg] = None, *, stdout: Optional[BinaryIO] = None):
         if path is not None:
             check_output_path(path)
         self._stdout = stdout
-        self._pending: list[tuple[str, str, BinaryIO]] = []  # (temp path, final path, file)
+        self._pending: list[tuple[str, str, BinaryIO, Optional[int]]] = []  # (temp, final, file, lock fd)
         self._stdout_buffers: list[_HeldBytes] = []
+        self._swept: set[str] = set()
+        self._saved_handlers: dict[int, object] = {}
         self.written: list[str] = []
 
     @property
@@ -137,42 +211,58 @@ class AtomicOutputs:
             return buf
         check_output_path(path)
         directory = os.path.dirname(path) or "."
+        if directory not in self._swept:
+            self._swept.add(directory)
+            remove_stale_temp_files(directory)
+        self._catch_signals()  # before the file exists, so no moment leaves it behind
         try:
-            fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
+            # The name is capped so a long destination name still leaves room for the suffix.
+            fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)[:120]}.hwrender-{os.getpid()}-",
+                                       suffix=".tmp", dir=directory)
         except OSError as exc:
             raise OutputError(f"cannot write to {directory + os.sep!r}: {exc.strerror}",
                               "choose another -o path or fix its permissions") from None
-        fh = os.fdopen(fd, "wb")
-        self._pending.append((tmp, path, fh))
-        return fh
+        self._pending.append((tmp, path, os.fdopen(fd, "wb"), _hold_lock(fd)))
+        return self._pending[-1][2]
 
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc_type is not None:
+            installed = bool(self._saved_handlers)
             self.abort()
+            if installed and isinstance(exc, Terminated):
+                signal.raise_signal(exc.signum)  # the default action again, now that all is clean
             return
         self.commit()
 
     def commit(self) -> None:
-        mode = _default_file_mode()
+        default_mode = _default_file_mode()
         renamed: list[str] = []
-        try:
-            for tmp, _final, fh in self._pending:
-                fh.close()
-                os.chmod(tmp, mode)  # mkstemp makes 0600; outputs get the usual umask-based mode
-            for tmp, final, _fh in self._pending:
-                os.replace(tmp, final)
-                renamed.append(final)
-        except OSError as exc:
-            # All or nothing: take back the files this commit already put in place.
-            for path in renamed:
-                try:
-                    os.unlink(path)
-                except OSError:
-                    pass
-            self.abort()
-            raise OutputError(f"cannot write {exc.filename or 'the output'}: {exc.strerror}",
-                              "check the disk space and permissions of the output directory") from None
-        self._pending = []
+        with _signals_blocked(self._saved_handlers):
+            try:
+                for tmp, final, fh, _lock in self._pending:
+                    fh.close()
+                    check_destination(final)  # again: something may have appeared since open()
+                    try:
+                        mode = stat.S_IMODE(os.stat(final).st_mode)  # keep an existing file's mode
+                    except FileNotFoundError:
+                        mode = default_mode  # mkstemp makes 0600; new outputs get the umask's mode
+                    os.chmod(tmp, mode)
+                for tmp, final, _fh, _lock in self._pending:
+                    os.replace(tmp, final)
+                    renamed.append(final)
+            except (OSError, OutputError) as exc:
+                # All or nothing: take back the files this commit already put in place.
+                for path in renamed:
+                    try:
+                        os.unlink(path)
+                    except OSError:
+                        pass
+                self.abort()
+                if isinstance(exc, OutputError):
+                    raise
+                raise OutputError(f"cannot write {exc.filename or 'the output'}: {exc.strerror}",
+                                  "check the disk space and permissions of the output directory") from None
+            self._release()
         self.written += renamed
         if self._stdout_buffers:
             stream = self._stdout if self._stdout is not None else sys.stdout.buffer
@@ -183,17 +273,120 @@ class AtomicOutputs:
             self._stdout_buffers = []
 
     def abort(self) -> None:
-        for tmp, _final, fh in self._pending:
-            try:
-                fh.close()
-            except OSError:
-                pass
-            try:
-                os.unlink(tmp)
-            except FileNotFoundError:
-                pass
-        self._pending = []
+        with _signals_blocked(self._saved_handlers):  # a second SIGTERM must not stop the cleanup
+            for tmp, _final, fh, _lock in self._pending:
+                try:
+                    fh.close()
+                except OSError:
+                    pass
+                try:
+                    os.unlink(tmp)
+                except FileNotFoundError:
+                    pass
+            self._release()
         self._stdout_buffers = []
+
+    def _release(self) -> None:
+        for _tmp, _final, _fh, lock in self._pending:
+            if lock is not None:
+                os.close(lock)
+        self._pending = []
+        for signum, handler in self._saved_handlers.items():
+            signal.signal(signum, handler)
+        self._saved_handlers = {}
+
+    def _catch_signals(self) -> None:
+        if self._saved_handlers or threading.current_thread() is not threading.main_thread():
+            return
+        for name in _CLEANUP_SIGNALS:
+            signum = getattr(signal, name, None)
+            # Only a default action is taken over: an ignored SIGHUP (nohup) stays ignored, and
+            # a handler someone else installed stays theirs.
+            if signum is not None and signal.getsignal(signum) is signal.SIG_DFL:
+                self._saved_handlers[signum] = signal.signal(signum, _raise_terminated)
+
+
+_CLEANUP_SIGNALS = ("SIGTERM", "SIGHUP")
+_TEMP_NAME = re.compile(r"\..+\.hwrender-(\d+)-[a-z0-9_]{8}\.tmp")
+
+
+def _raise_terminated(signum, frame) -> None:
+    raise Terminated(signum)
+
+
+@contextlib.contextmanager
+def _signals_blocked(signums):
+    """Hold back the given signals (delivered on exit) so renames are not cut in half."""
+    if not signums or not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, list(signums))
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def _hold_lock(fd: int) -> Optional[int]:
+    """A duplicate of ``fd`` holding a shared lock on the temporary file until commit or abort.
+
+    The lock tells a later run that the writer is alive even where its pid means nothing (another
+    PID namespace or machine); it goes away by itself when the process dies.
+    """
+    try:
+        import fcntl
+    except ImportError:
+        return None
+    try:
+        lock = os.dup(fd)
+        fcntl.flock(lock, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except OSError:
+        return None
+    return lock
+
+
+def remove_stale_temp_files(directory: PathArg) -> list[str]:
+    """Remove hwrender's temporary files in ``directory`` left by processes that died.
+
+    A file is stale when its writer's pid (in the name) no longer exists and nobody holds its
+    lock; a live writer's files are never touched. Returns the removed paths.
+    """
+    try:
+        import fcntl
+        names = os.listdir(directory)
+    except (ImportError, OSError):
+        return []
+    removed = []
+    for name in names:
+        match = _TEMP_NAME.fullmatch(name)
+        if match is None or _pid_alive(int(match.group(1))):
+            continue
+        full = os.path.join(os.fspath(directory), name)
+        try:
+            fd = os.open(full, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # fails while a writer holds it
+            os.unlink(full)
+            removed.append(full)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+    return removed
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (OSError, OverflowError, ValueError):
+        return True  # exists but is not ours, or cannot be asked: assume alive
+    return True
 
 
 class _HeldBytes(io.BytesIO):
