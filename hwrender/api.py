@@ -12,10 +12,13 @@ renders with bounded memory and a bad option or an unsupported character fails b
 from __future__ import annotations
 
 import io
+import math
+import os
+import re
 import sys
 import warnings
 import zlib
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Callable, Iterator, Mapping, Sequence
 
@@ -31,6 +34,7 @@ from .layout import (
     parse_length,
     writing_metrics,
 )
+from .layout.geometry import MAX_VARIATION
 from .plan import Piece, Planner, parse_overrides
 from .registry import Registry, default_registry
 from .text.breaking import NO_LINE_END, NO_LINE_START
@@ -47,6 +51,10 @@ ORIENTATIONS = ("portrait", "landscape")
 # Words handed to the generators per batch: big enough for one forward pass per generator and
 # page, small enough that memory stays bounded on long texts.
 CHUNK_WORDS = 256
+# Seeds (--seed, and a number as --style) are 0..2**32-1: every generator's seeding
+# (torch.manual_seed, numpy's default_rng) takes these, and a bigger number overflowed one of them.
+MAX_SEED = 2**32 - 1
+_SEED_HINT = f"use a whole number from 0 to {MAX_SEED}"
 
 
 @dataclass
@@ -57,8 +65,8 @@ class RenderOptions:
     # generators
     generators: Sequence[str] | Mapping[str, str] | None = None  # ["Latn=font"] or {"Latn": "font"}
     missing: str = "error"  # error | fallback
-    style: str | None = None  # a style name one of the generators knows
-    seed: int = 0  # the same seed gives byte-identical output
+    style: str | int | None = None  # a named style (`hwrender generators`) or a number (seeded hand)
+    seed: int = 0  # 0..MAX_SEED; the same seed gives byte-identical output
     device: str = "auto"  # auto | cpu | cuda (neural generators)
     weights: str | None = None  # folder with model weights, before the bundled ones
     offline: bool = False  # never touch the network for weights
@@ -75,7 +83,7 @@ class RenderOptions:
     indent: str | float = "0mm"  # first-line indent of paragraphs
     paragraph_gap: float = 1.0  # empty lines between paragraphs
     page_numbers: bool = False
-    variation: float = 1.0  # natural irregularity: 0 = none, 1 = natural, up to 2
+    variation: float = 1.0  # natural irregularity: 0 = none, 1 = natural, up to MAX_VARIATION
     # paper and ink
     dpi: int = 300
     paper: str = "plain"  # plain | ruled | grid | dotted
@@ -97,7 +105,81 @@ class RenderOptions:
                              f"options are: {', '.join(sorted(known))}")
         return cls(**kwargs)
 
+    def checked(self) -> "RenderOptions":
+        """A copy with every field's type checked (``UsageError`` naming the field) and the
+        forgiving forms made canonical: ``style=5`` → ``"5"``, ``generators="Latn=font"`` →
+        ``["Latn=font"]``, a ``Path`` for ``weights`` → ``str``. Values are checked later, by the
+        parsers that use them."""
+        changes = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            kind = _FIELD_KINDS[f.name]
+            ok, description = _KINDS[kind]
+            if not ok(value):
+                example = f.default if f.default is not None else _EXAMPLES.get(f.name)
+                raise UsageError(f"option {f.name} must be {description}, got {_shown(value)}",
+                                 f"e.g. {f.name}={example!r}")
+            canonical = _CANONICAL.get(f.name, lambda v: v)(value)
+            if canonical is not value:
+                changes[f.name] = canonical
+        return replace(self, **changes) if changes else self
 
+
+def _is_number(v: object) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _is_whole(v: object) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)  # True is an int to Python
+
+
+def _is_strings(v: object) -> bool:
+    if isinstance(v, Mapping):
+        return all(isinstance(k, str) and isinstance(x, str) for k, x in v.items())
+    return isinstance(v, (list, tuple)) and all(isinstance(x, str) for x in v)
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:57]}..."
+
+
+# What each kind of field accepts: (test, description for the error).
+_KINDS: dict[str, tuple[Callable[[object], bool], str]] = {
+    "str": (lambda v: isinstance(v, str), "a string"),
+    "str?": (lambda v: v is None or isinstance(v, str), "a string or None"),
+    "bool": (lambda v: isinstance(v, bool), "True or False"),
+    "seed": (_is_whole, "a whole number"),
+    "number": (_is_number, "a finite number"),
+    "length": (lambda v: isinstance(v, str) or _is_number(v), "a length (a number of mm, or '20mm')"),
+    "length?": (lambda v: v is None or isinstance(v, str) or _is_number(v),
+                "a length (a number of mm, or '2.8mm') or None"),
+    "style": (lambda v: v is None or isinstance(v, str) or _is_whole(v),
+              "a style name, a whole number or None"),
+    "generators": (lambda v: v is None or isinstance(v, str) or _is_strings(v),
+                   "'SCRIPT=NAME' strings, a {script: generator name} dict, or None"),
+    "path?": (lambda v: v is None or isinstance(v, (str, os.PathLike)), "a folder path or None"),
+    # compound values (sizes, margins, colours): their own parsers raise UsageError for anything else
+    "parsed": (lambda v: v is not None, "given"),
+}
+# Every RenderOptions field has a kind (a test checks the table covers them all).
+_FIELD_KINDS = {
+    "generators": "generators", "missing": "str", "style": "style", "seed": "seed",
+    "device": "str", "weights": "path?", "offline": "bool", "page_size": "parsed",
+    "orientation": "str?", "margins": "parsed", "x_height": "length?", "line_height": "length?",
+    "line_spacing": "number", "word_spacing": "number", "align": "str", "indent": "length",
+    "paragraph_gap": "number", "page_numbers": "bool", "variation": "number", "dpi": "number",
+    "paper": "str", "margin_line": "bool", "paper_color": "parsed", "ink_color": "parsed",
+    "format": "str?", "title": "str?", "author": "str?", "subject": "str?",
+}
+_EXAMPLES = {"generators": ["Latn=font"], "style": "neat", "weights": "runs/latin/model",
+             "orientation": "landscape", "x_height": "2.8mm", "line_height": "8mm",
+             "format": "pdf", "title": "Letter", "author": "Ada", "subject": "Notes"}
+_CANONICAL: dict[str, Callable[[object], object]] = {
+    "style": lambda v: str(v) if _is_whole(v) else v,
+    "generators": lambda v: [p.strip() for p in v.split(",") if p.strip()] if isinstance(v, str) else v,
+    "weights": lambda v: os.fspath(v) if isinstance(v, os.PathLike) else v,
+}
 @dataclass
 class RenderedPage:
     """A laid-out page and its ink coverage (uint8, 255 = full ink) at the options' DPI."""
@@ -126,8 +208,11 @@ def _resolve(opts: RenderOptions, registry: Registry) -> _Resolved:
         raise UsageError(f"unknown alignment {opts.align!r}", "use left or justify")
     if opts.orientation is not None and opts.orientation not in ORIENTATIONS:
         raise UsageError(f"unknown orientation {opts.orientation!r}", "use portrait or landscape")
-    if not 0 <= opts.variation <= 2:
-        raise UsageError(f"--variation {opts.variation} is out of range", "use a value from 0 to 2")
+    if not 0 <= opts.seed <= MAX_SEED:
+        raise UsageError(f"--seed {opts.seed} is out of range", _SEED_HINT)
+    if not 0 <= opts.variation <= MAX_VARIATION:
+        raise UsageError(f"--variation {opts.variation:g} is out of range",
+                         f"use a value from 0 (none) to {MAX_VARIATION:g}; 1 is natural")
     if opts.paragraph_gap < 0:
         raise UsageError(f"--paragraph-gap {opts.paragraph_gap} is negative", "use 0 or more lines")
     from .device import check_device_name
@@ -159,17 +244,47 @@ def _mm(value):
     return value
 
 
-def _generator_styles(style: str | None, registry: Registry) -> dict[str, str | None]:
+_NUMBER = re.compile(r"[+-]?[0-9]+")
+
+
+def parse_style(style: str | int | None) -> str | None:
+    """A style as the generators get it: ``None`` (each one's default), a seed style as a
+    canonical decimal string (``"5"``, within 0..MAX_SEED), or a name/blend, stripped.
+
+    Only ASCII digits make a number: ``"²"`` passes ``str.isdigit`` but is no number, and is
+    treated (and reported) as a name."""
+    if style is None:
+        return None
+    if _is_whole(style):
+        style = str(style)
+    if not isinstance(style, str):
+        raise UsageError(f"--style must be a name or a number, got {_shown(style)}",
+                         "`hwrender generators` lists the named styles")
+    text = style.strip()
+    if not text:
+        raise UsageError("--style is empty", "give a named style, a number, or leave --style out")
+    if _NUMBER.fullmatch(text):
+        if not 0 <= int(text) <= MAX_SEED:
+            raise UsageError(f"--style {text} is out of range for a seeded hand",
+                             f"{_SEED_HINT}, or a named style: `hwrender generators` lists them")
+        return str(int(text))
+    return text
+
+
+def _generator_styles(style: str | int | None, registry: Registry) -> dict[str, str | None]:
     """Which generators get ``style``: those that know it (a number is a seed style for all)."""
+    style = parse_style(style)
     if style is None:
         return {}
-    if style.isdigit():
+    if _NUMBER.fullmatch(style):
         return {s.name: style for s in registry.specs()}
     owners = {s.name: style for s in registry.specs() if style in s.styles}
     if not owners:
         known = sorted({st for s in registry.specs() for st in s.styles})
         raise UsageError(f"unknown style {style!r}",
-                         f"known styles: {', '.join(known) or 'none'}, or a number as a seed style")
+                         f"--style takes a named style ({', '.join(known) or 'none here'}) or a "
+                         f"number from 0 to {MAX_SEED} for a seeded hand; `hwrender generators` "
+                         "lists each generator's styles")
     return owners
 
 
@@ -352,11 +467,29 @@ def _options(options: RenderOptions | None, kwargs: dict) -> RenderOptions:
     if options is not None and kwargs:
         raise UsageError("pass either options= or keyword options, not both",
                          "merge them into one RenderOptions")
-    return options or RenderOptions.from_kwargs(**kwargs)
+    if options is not None and not isinstance(options, RenderOptions):
+        raise UsageError(f"options must be a RenderOptions, got {type(options).__name__}",
+                         "pass the options as keywords, or RenderOptions(**them)")
+    return (options or RenderOptions.from_kwargs(**kwargs)).checked()
+
+
+def _text(text: object) -> str:
+    """The text to write: a str, or UTF-8 bytes (decoded here, as the CLI decodes files)."""
+    if isinstance(text, (bytes, bytearray)):
+        try:
+            return bytes(text).decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise InputError(f"text is not UTF-8 (byte 0x{text[exc.start]:02x} at offset {exc.start})",
+                             "decode it first, e.g. data.decode('latin-1')") from None
+    if not isinstance(text, str):
+        raise InputError(f"text must be a string, got {type(text).__name__}",
+                         "pass the text to write as a str (or UTF-8 bytes)")
+    return text
 
 
 def _prepare(text: str, options: RenderOptions | None, registry: Registry | None,
              kwargs: dict) -> _Pipeline:
+    text = _text(text)
     opts = _options(options, kwargs)
     registry = registry or default_registry()
     res = _resolve(opts, registry)
@@ -408,6 +541,7 @@ def write(text: str, output: str | Path | BinaryIO, options: RenderOptions | Non
     )
 
     # Where it goes is checked first: a bad -o fails before any planning or generation.
+    output = _output(output)
     opts = _options(options, kwargs)
     to_stream = not isinstance(output, (str, Path)) or str(output) == "-"
     fmt = resolve_format(None if to_stream else str(output), opts.format)
@@ -452,3 +586,23 @@ def write(text: str, output: str | Path | BinaryIO, options: RenderOptions | Non
                 with outputs.open(page_paths(path, n)[-1]) as fh:
                     save_raster(image, fh, fmt, res.dpi)
     return outputs.paths
+
+
+def _output(output: object) -> str | Path | BinaryIO:
+    """``output`` as write() uses it: "-", a Path, or an open binary file object."""
+    if isinstance(output, str):
+        if not output.strip():
+            raise UsageError("output is an empty path", "give a file name such as page.pdf, or '-'")
+        return output if output == "-" else Path(output)
+    if isinstance(output, os.PathLike):
+        return Path(os.fspath(output))
+    if output is None or not callable(getattr(output, "write", None)):
+        raise UsageError(f"output must be a file path, '-' or a binary file object, "
+                         f"got {_shown(output)}",
+                         "for images in memory use hwrender.render_pages(text)")
+    if getattr(output, "closed", False):
+        raise UsageError("output is a closed file object", "pass an open one (open(path, 'wb'))")
+    if isinstance(output, io.TextIOBase):
+        raise UsageError("output is a text stream; page data is binary",
+                         "open the file with 'wb', or pass sys.stdout.buffer")
+    return output  # type: ignore[return-value]

@@ -140,6 +140,20 @@ def test_parse_page_size_errors(bad):
     one_line(info.value)
 
 
+@pytest.mark.parametrize("size", ["210x5100mm", "201x10in", "20000x100pt", (100.0, 14401.0), "1e9x1e9mm"])
+def test_page_size_over_the_pdf_limit_is_refused(size):
+    with pytest.raises(UsageError, match="larger than a PDF page") as info:
+        make_geometry(size, "landscape")
+    assert "200in" in one_line(info.value)
+
+
+def test_page_size_at_the_pdf_limit_is_fine():
+    from hwrender.layout.geometry import MAX_PAGE_SIDE
+
+    assert parse_page_size("200x10in") == pytest.approx((MAX_PAGE_SIDE, 720))
+    assert parse_page_size((MAX_PAGE_SIDE, MAX_PAGE_SIDE)) == (MAX_PAGE_SIDE, MAX_PAGE_SIDE)
+
+
 def test_parse_page_size_error_lists_choices():
     with pytest.raises(UsageError) as info:
         parse_page_size("A9")
@@ -337,3 +351,25 @@ def test_check_fits_page_number_margin():
     check_fits(g, style())
     with pytest.raises(UsageError, match="bottom margin"):
         check_fits(g, style(page_numbers=True))
+
+
+def test_variation_has_one_bound_for_layout_api_and_cli():
+    """Layout, the Python API and `write --help` agree on the largest variation."""
+    from typer.testing import CliRunner
+
+    from hwrender.api import render_pages
+    from hwrender.cli import app
+    from hwrender.layout.geometry import MAX_VARIATION
+    from hwrender.registry import GeneratorSpec, Registry
+    from hwrender_plugins.testing import TestGenerator
+
+    base = dict(x_height=8.0, line_height=24.0, word_space=7.0)
+    check_fits(make_geometry(), LayoutStyle(**base, variation=MAX_VARIATION))
+    with pytest.raises(UsageError, match=f"0 .*to {MAX_VARIATION:g}"):
+        check_fits(make_geometry(), LayoutStyle(**base, variation=MAX_VARIATION + 0.01))
+    registry = Registry([GeneratorSpec(name="test", scripts=("*",), unit="word", factory=TestGenerator)])
+    render_pages("hi", registry=registry, dpi=20, variation=MAX_VARIATION)
+    with pytest.raises(UsageError, match=f"0 .*to {MAX_VARIATION:g}"):
+        render_pages("hi", registry=registry, dpi=20, variation=MAX_VARIATION + 0.01)
+    help_text = " ".join(CliRunner().invoke(app, ["write", "--help"], env={"COLUMNS": "200"}).output.split())
+    assert f"to {MAX_VARIATION:g})" in help_text or f"to {MAX_VARIATION:g}." in help_text

@@ -229,3 +229,15 @@ def test_every_text_font_maps_back_to_unicode():
     for font in fonts.values():
         if font["/BaseFont"] != "/Helvetica":  # reportlab's unused default, standard encoding
             assert "/ToUnicode" in font, font["/BaseFont"]
+
+
+def test_a_page_over_the_pdf_limit_is_refused():
+    """A geometry built by hand (not through make_geometry) still cannot make a page PDF readers refuse."""
+    from hwrender.errors import UsageError
+    from hwrender.layout.geometry import MAX_PAGE_SIDE
+
+    tall = PageGeometry(width=300, height=MAX_PAGE_SIDE + 1, margin_top=10, margin_right=10,
+                        margin_bottom=10, margin_left=10)
+    writer = PdfWriter(io.BytesIO(), dpi=1)
+    with pytest.raises(UsageError, match="14,400pt"):
+        writer.add_page(build_page("hi", geometry=tall), None)

@@ -42,7 +42,12 @@ WORD_SPACE_PER_X_HEIGHT = 0.9
 MIN_LINE_HEIGHT_PER_X_HEIGHT = 1.5  # below this, lines of writing run into each other
 MIN_LINE_WIDTH_PER_X_HEIGHT = 3.0  # narrower columns would shrink every word to nothing
 MIN_PAGE_NUMBER_MARGIN_PER_X_HEIGHT = 2.0
-MAX_VARIATION = 3.0
+# The one bound on natural variation (the API, the CLI help and layout all use it): past 2 the
+# jitter stops looking like handwriting and words start to collide.
+MAX_VARIATION = 2.0
+# PDF readers (Acrobat's limit, ISO 32000 annex C) refuse pages over 200 in: 14,400 pt. No paper is
+# that large, so every format keeps to it and a typo ("2100x297mm") fails before any work.
+MAX_PAGE_SIDE = 14_400.0
 
 _NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?"
 _LENGTH_RE = re.compile(rf"^({_NUMBER})\s*([a-z]*)$")
@@ -104,7 +109,8 @@ def parse_page_size(name: str | Sequence[float]) -> tuple[float, float]:
             width, height = (float(v) for v in name)
         except (TypeError, ValueError):
             raise UsageError(f"unknown page size {str(name)!r}", hint) from None
-        return (
+        return _check_page_side(
+            str(name),
             parse_length(width, "pt", positive=True, what="page width"),
             parse_length(height, "pt", positive=True, what="page height"),
         )
@@ -121,10 +127,20 @@ def parse_page_size(name: str | Sequence[float]) -> tuple[float, float]:
     for unit in (w_unit, h_unit):
         if unit not in UNITS:
             raise UsageError(f"unknown page size {name!r}: unknown unit {unit!r}", hint)
-    return (
+    return _check_page_side(
+        name,
         parse_length(f"{w}{w_unit}", positive=True, what="page width"),
         parse_length(f"{h}{h_unit}", positive=True, what="page height"),
     )
+
+
+def _check_page_side(name: str, width: float, height: float) -> tuple[float, float]:
+    if max(width, height) > MAX_PAGE_SIDE:
+        raise UsageError(
+            f"page size {name!r} ({_mm(width)} x {_mm(height)}) is larger than a PDF page can be",
+            f"keep each side at most {MAX_PAGE_SIDE / 72:g}in ({_mm(MAX_PAGE_SIDE)}, {MAX_PAGE_SIDE:,.0f}pt)",
+        )
+    return width, height
 
 
 def _margin_tokens(value: str) -> list[str]:

@@ -42,11 +42,12 @@ def check_dpi(dpi: float, geometry: PageGeometry | None = None) -> float:
     """Return ``dpi`` as a float; raise ``UsageError`` if it is not positive, above ``MAX_DPI``, or
     makes a page (``geometry``, when given) larger than ``MAX_PAGE_PIXELS``."""
     try:
-        value = float(dpi)
-    except (TypeError, ValueError):
-        raise UsageError(f"--dpi must be a number, got {dpi!r}", "use 300 for print or 150 for screen") from None
+        # a bool is an int to Python, never a resolution
+        value = math.nan if isinstance(dpi, bool) else float(dpi)
+    except (TypeError, ValueError, OverflowError):
+        value = math.nan
     if not math.isfinite(value) or value <= 0:
-        raise UsageError(f"--dpi must be a positive number, got {dpi:g}", "use 300 for print or 150 for screen")
+        raise UsageError(f"--dpi must be a positive number, got {dpi!r}", "use 300 for print or 150 for screen")
     if value > MAX_DPI:
         raise UsageError(f"--dpi {value:g} is above the limit of {MAX_DPI}", "use 300 for print or 600 for fine detail")
     if geometry is not None:

@@ -31,6 +31,8 @@ from reportlab.pdfbase import pdfdoc, pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas as rl_canvas
 
+from ..errors import UsageError
+from ..layout.geometry import MAX_PAGE_SIDE
 from ..layout.types import PageLayout, TextSpan
 from .colors import ColorLike, parse_color
 from .compose import DEFAULT_DPI, check_dpi, page_pixel_size
@@ -288,6 +290,9 @@ class PdfWriter:
         check_dpi(self.dpi, page.geometry)
         c = self._canvas
         geo = page.geometry
+        if max(geo.width, geo.height) > MAX_PAGE_SIDE:  # a geometry built by hand, not make_geometry
+            raise UsageError(f"page {page.number} is {geo.width:g} x {geo.height:g} pt, larger than a PDF page can be",
+                             f"keep each side at most {MAX_PAGE_SIDE:,.0f}pt (200in)")
         c.setPageSize((geo.width, geo.height))
         self._draw_paper(paper_geometry(page, self.paper))
         if coverage is not None:
