@@ -2,8 +2,14 @@
 
 For a character of (resolved) script S, the candidates are the generator the user named for S
 (``--generator S=NAME``) and then every auto generator serving S, highest priority first; the
-first that covers the character writes it. Characters nobody covers are an error naming each one
-and its position, unless ``missing="fallback"`` sends them to the fallback generator.
+first that covers the character writes it. A common character (digit, punctuation) tries, before
+the fallback font: S's real generators, then those of the script on its other side (``Run.alt``),
+then any generator that declares common characters (``Zyyy``), so ``2026`` after Han is written by
+the Latin model rather than by the fallback font. A letter with combining marks (no precomposed
+form after NFC) is written whole by a generator that covers the letter and its marks; where none
+does, the marks are left out with a warning. What the fallback font writes although a real
+generator serves the script is a warning too. Characters nobody covers are an error naming each
+one and its position, unless ``missing="fallback"`` sends them to the fallback generator.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from fontTools import unicodedata as fu
 
 from .errors import UnsupportedCharacterError, UsageError
 from .registry import GeneratorSpec, Registry
-from .text.segment import Word, position
+from .text.segment import COMMON, WEAK, Word, char_script, position
 
 MISSING_MODES = ("error", "fallback")
 
@@ -61,6 +67,10 @@ def parse_overrides(values: Iterable[str] | Mapping[str, str] | None,
     out: dict[str, str] = {}
     for script, name in pairs:
         code = parse_script(script)
+        if name.strip() not in registry:
+            known = ", ".join(sorted(s.name for s in registry.specs())) or "none"
+            raise UsageError(f"unknown generator {name.strip()!r} in --generator {script}={name}",
+                             f"known generators: {known}; see `hwrender generators`")
         spec = registry.get(name.strip())
         if not spec.serves(code):
             raise UsageError(f"generator {spec.name!r} does not write {code} "
@@ -68,6 +78,14 @@ def parse_overrides(values: Iterable[str] | Mapping[str, str] | None,
                              "see `hwrender generators` for who serves what")
         out[code] = spec.name
     return out
+
+
+def _is_mark(ch: str) -> bool:
+    return unicodedata.category(ch)[0] == "M"
+
+
+def _shown(items: list[str], limit: int = 5, sep: str = " ") -> str:
+    return sep.join(items[:limit]) + (f" and {len(items) - limit} more" if len(items) > limit else "")
 
 
 class Planner:
@@ -81,10 +99,15 @@ class Planner:
         self.overrides = dict(overrides or {})
         self.missing = missing
         self._candidates: dict[str, list[GeneratorSpec]] = {}
-        self._choice: dict[tuple[str, str], str | None] = {}
-        self._runs: dict[tuple[str, str], tuple[list, list]] = {}
+        self._orders: dict[tuple, list[GeneratorSpec]] = {}
+        self._choice: dict[tuple, str | None] = {}
+        self._runs: dict[tuple, tuple[list, list]] = {}
         # script -> characters the -g generator for it does not have (another one writes them)
-        self.passed_over: dict[str, list[str]] = {}
+        self.passed_over: dict[str, dict[str, None]] = {}
+        # real generator -> characters of its script that the fallback font writes instead
+        self.fell_back: dict[str, dict[str, None]] = {}
+        # letters with combining marks that nothing writes whole: the marks are left out
+        self.unplaced: dict[str, None] = {}
         self._fallback = registry.fallback()
         if missing == "fallback" and self._fallback is None:
             raise UsageError("--missing fallback needs a fallback generator and none is installed",
@@ -99,66 +122,130 @@ class Planner:
             self._candidates[script] = specs
         return self._candidates[script]
 
-    def choose(self, ch: str, script: str) -> str | None:
-        key = (script, ch)
+    def order(self, ch: str, script: str, alt: str | None = None) -> list[GeneratorSpec]:
+        """The generators to try for ``ch`` in a run of ``script``, best first."""
+        weak = char_script(ch) in WEAK
+        key = (script, alt if weak else None, weak)
+        if key not in self._orders:
+            own = self.candidates(script)
+            if not weak:
+                specs = own
+            else:  # the fallback font only after every real generator that writes commons
+                specs = [s for s in own if not s.fallback]
+                if alt is not None:
+                    specs += [s for s in self.candidates(alt) if not s.fallback]
+                specs += [s for s in self.registry.specs()
+                          if s.auto and not s.fallback and COMMON in s.scripts]
+                specs += [s for s in own if s.fallback]
+                specs = list({s.name: s for s in specs}.values())
+            self._orders[key] = specs
+        return self._orders[key]
+
+    def choose(self, ch: str, script: str, alt: str | None = None) -> str | None:
+        """The generator for ``ch`` (one character, or a letter and its combining marks, which
+        only a word generator covering all of them can write) in a run of ``script``."""
+        key = (script, alt, ch)
         if key not in self._choice:
-            name = next((s.name for s in self.candidates(script) if s.covers(ch)), None)
-            if name is None and self.missing == "fallback":
-                name = self._fallback.name  # type: ignore[union-attr]
+            order = self.order(ch[0], script, alt)
+            whole = len(ch) > 1
+            name = next((s.name for s in order if all(map(s.covers, ch))
+                         and (not whole or s.unit == "word")), None)
+            fb = self._fallback
+            if name is None and self.missing == "fallback" and fb is not None \
+                    and (not whole or fb.unit == "word"):
+                name = fb.name
+            elif name is not None and self.registry.get(name).fallback:
+                real = next((s for s in order if not s.fallback), None)
+                if real is not None and script not in self.overrides:
+                    self.fell_back.setdefault(real.name, {})[ch] = None
             asked = self.overrides.get(script)
-            if asked is not None and name != asked:
-                self.passed_over.setdefault(script, []).append(ch)
+            if asked is not None and name != asked and name is not None:
+                self.passed_over.setdefault(script, {})[ch] = None
             self._choice[key] = name
         return self._choice[key]
 
     def plan_word(self, word: Word, missing_out: list[tuple[str, int]]) -> list[Piece]:
         """Split a word into pieces per generator. Uncovered characters are appended to
         ``missing_out`` as (character, offset) and left out of the pieces; the caller raises
-        ``self.error(text, missing_out)`` with the whole text, which gives line:column."""
+        ``self.error(text, missing_out)`` with the whole text, which gives line:column.
+
+        Common characters written by a generator that does not serve the run's script (digits
+        after Han written by the Latin model) form pieces of script ``Zyyy``: a word, not a row
+        of separately placed characters."""
         pieces: list[Piece] = []
+        end = -1  # where the last piece ends in the text (left-out marks included)
         for run in word.runs:
-            spans, missing = self._plan_run(run.text, run.script)
+            spans, missing = self._plan_run(run.text, run.script, run.alt)
             missing_out.extend((run.text[i], run.start + i) for i in missing)
-            for i, j, name in spans:
-                if (pieces and pieces[-1].generator == name and pieces[-1].script == run.script
-                        and pieces[-1].start + len(pieces[-1].text) == run.start + i):
+            for i, j, text, name in spans:
+                script = run.script if self.registry.get(name).serves(run.script) else COMMON
+                if pieces and pieces[-1].generator == name and pieces[-1].script == script \
+                        and end == run.start + i:
                     last = pieces[-1]
-                    pieces[-1] = Piece(last.text + run.text[i:j], last.start, last.script, name)
+                    pieces[-1] = Piece(last.text + text, last.start, script, name)
                 else:
-                    pieces.append(Piece(run.text[i:j], run.start + i, run.script, name))
+                    pieces.append(Piece(text, run.start + i, script, name))
+                end = run.start + j
         return pieces
 
-    def _plan_run(self, text: str, script: str) -> tuple[list[tuple[int, int, str]], list[int]]:
-        """(start, end, generator) spans and uncovered offsets of one run, cached: real text
-        repeats its words, which makes planning a long document cheap."""
-        key = (text, script)
+    def _plan_run(self, text: str, script: str, alt: str | None = None
+                  ) -> tuple[list[tuple[int, int, str, str]], list[int]]:
+        """(start, end, text, generator) spans and uncovered offsets of one run, cached: real
+        text repeats its words, which makes planning a long document cheap."""
+        key = (text, script, alt)
         hit = self._runs.get(key)
         if hit is not None:
             return hit
-        spans: list[tuple[int, int, str]] = []
+        spans: list[tuple[int, int, str, str]] = []
         missing: list[int] = []
-        for i, ch in enumerate(text):
-            name = self.choose(ch, script)
+        i = 0
+        while i < len(text):
+            j = i + 1
+            while j < len(text) and _is_mark(text[j]):
+                j += 1
+            cluster = text[i:j]
+            if _is_mark(cluster[0]):  # marks with no letter before them
+                self.unplaced[cluster] = None
+                i = j
+                continue
+            name = self.choose(cluster, script, alt) if j - i > 1 else None
+            if name is None and j - i > 1:  # nothing writes the letter with its marks
+                self.unplaced[cluster] = None
+                cluster = cluster[0]
+            if name is None:
+                name = self.choose(cluster, script, alt)
             if name is None:
                 missing.append(i)
-            elif spans and spans[-1][2] == name and spans[-1][1] == i:
-                spans[-1] = (spans[-1][0], i + 1, name)
+            elif spans and spans[-1][3] == name and spans[-1][1] == i:
+                spans[-1] = (spans[-1][0], j, spans[-1][2] + cluster, name)
             else:
-                spans.append((i, i + 1, name))
+                spans.append((i, j, cluster, name))
+            i = j
         if len(self._runs) > 200_000:  # bounded memory on huge vocabularies
             self._runs.clear()
         self._runs[key] = (spans, missing)
         return spans, missing
 
     def override_notes(self) -> list[str]:
-        """One line per script whose -g generator lacks some of the planned characters."""
+        """One line for each thing the plan did that the user did not ask for: characters the
+        -g generator of a script lacks, characters the fallback font writes although a real
+        generator serves their script, and combining marks left out."""
         notes = []
         for script, chars in self.passed_over.items():
-            shown = " ".join(chars[:5]) + (f" and {len(chars) - 5} more" if len(chars) > 5 else "")
-            takers = sorted({n for ch in chars if (n := self._choice.get((script, ch)))})
+            takers = sorted({n for (sc, _, ch), n in self._choice.items()
+                             if sc == script and ch in chars and n})
             instead = f"written with {', '.join(takers)} instead" if takers else "nothing writes them"
             notes.append(f"-g {script}={self.overrides[script]}: that generator does not have "
-                         f"{shown}; {instead}")
+                         f"{_shown(list(chars))}; {instead}")
+        if self.fell_back and self._fallback is not None:
+            for real, chars in self.fell_back.items():
+                notes.append(f"{real} does not have {_shown(list(chars))}; written with the "
+                             f"fallback font ({self._fallback.name}) instead")
+        if self.unplaced:
+            shown = [f"{c} ({' '.join(f'U+{ord(m):04X}' for m in c if _is_mark(m))}"
+                     f"{' on ' + repr(c[0]) if not _is_mark(c[0]) else ''})" for c in self.unplaced]
+            notes.append(f"no generator can place the combining marks of {_shown(shown, sep=', ')}; "
+                         "left them out")
         return notes
 
     def error(self, text: str, missing: list[tuple[str, int]]) -> UnsupportedCharacterError:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from hwrender.errors import GeneratorError, UnsupportedCharacterError, UsageError
+from hwrender.errors import UnsupportedCharacterError, UsageError
 from hwrender.plan import Planner, parse_overrides, parse_script
 from hwrender.registry import Generator, GeneratorSpec, Registry
 from hwrender.text import segment
@@ -93,8 +93,10 @@ def test_parse_script_accepts_codes_and_names():
 def test_parse_overrides_errors(registry):
     with pytest.raises(UsageError, match="is not SCRIPT=NAME"):
         parse_overrides(["Latn"], registry)
-    with pytest.raises(GeneratorError, match="unknown generator 'nope'"):
+    with pytest.raises(UsageError, match="unknown generator 'nope'") as info:
         parse_overrides(["Latn=nope"], registry)
+    assert info.value.exit_code == 2  # a usage error, not a runtime one
+    assert "emnist, font, hangul, hidden, latin" in info.value.one_line()
     with pytest.raises(UsageError, match="does not write Hang"):
         parse_overrides(["Hang=emnist"], registry)
 
@@ -102,3 +104,95 @@ def test_parse_overrides_errors(registry):
 def test_unknown_missing_mode(registry):
     with pytest.raises(UsageError, match="--missing"):
         Planner(registry, missing="skip")
+
+
+# -- common characters, combining marks ----------------------------------------------------------
+
+def han_registry(*extra):
+    return Registry([
+        spec("cjk", ("Hani",), charset="你好世界。！", priority=50),
+        spec("font", ("*",), charset="abcdefghijklmnopqrstuvwxyz0123456789!q\u0301", priority=-100,
+             fallback=True),
+        *extra,
+    ])
+
+
+def pieces_of(text, planner):
+    missing = []
+    got = [[(p.text, p.generator, p.script) for p in planner.plan_word(w, missing)]
+           for para in segment(text) for w in para.words]
+    assert missing == []
+    return got
+
+
+def test_digits_after_han_go_to_a_real_generator_not_the_fallback():
+    latin = spec("latin", ("Latn", "Zyyy"), charset="abcxyz0123456789!-", priority=50)
+    planner = Planner(han_registry(latin))
+    assert pieces_of("你好世界 2026!", planner) == [
+        [("你好世界", "cjk", "Hani")], [("2026!", "latin", "Zyyy")]]
+    assert pieces_of("你好2026世界", planner) == [
+        [("你好", "cjk", "Hani"), ("2026", "latin", "Zyyy"), ("世界", "cjk", "Hani")]]
+    assert pieces_of("abc 2026!", planner) == [[("abc", "latin", "Latn")], [("2026!", "latin", "Latn")]]
+    assert planner.override_notes() == []  # nothing went to the fallback font
+
+
+def test_common_characters_prefer_the_neighbouring_scripts_generator():
+    latin = spec("latin", ("Latn", "Zyyy"), charset="abc0123456789", priority=50)
+    greek = spec("greek", ("Grek",), charset="αβγ0123456789", priority=10)
+    planner = Planner(han_registry(latin, greek))
+    # 2026 joins the Han before it; cjk lacks digits: the Greek after it writes them, not the
+    # higher-priority Latin one
+    assert pieces_of("你好 2026 αβγ", planner)[1] == [("2026", "greek", "Zyyy")]
+    # with no neighbour that has digits, any real generator that writes common characters
+    assert pieces_of("αβγ 你好 2026", planner)[2] == [("2026", "latin", "Zyyy")]
+
+
+def test_fallback_font_for_a_served_script_is_a_warning_not_silent():
+    planner = Planner(han_registry())
+    assert pieces_of("你好 2026!", planner) == [[("你好", "cjk", "Hani")], [("2026!", "font", "Hani")]]
+    assert planner.override_notes() == [
+        "cjk does not have 2 0 6 !; written with the fallback font (font) instead"]
+    only_font = Planner(Registry([spec("font", ("*",), charset="abc", fallback=True)]))
+    pieces_of("abc", only_font)
+    assert only_font.override_notes() == []  # nothing better was there to write it
+
+
+def test_real_registry_writes_digits_after_han_with_the_latin_model():
+    from hwrender.registry import default_registry
+
+    reg = default_registry()
+    if "latin" not in reg or not reg.get("latin").auto or "cjk" not in reg:
+        pytest.skip("needs the bundled latin and cjk generators")
+    planner = Planner(reg)
+    got = pieces_of("你好世界 2026! Hello 2026!", planner)
+    assert got == [[("你好世界", "cjk", "Hani")], [("2026!", "latin", "Zyyy")],
+                   [("Hello", "latin", "Latn")], [("2026!", "latin", "Latn")]]
+    assert not any("fallback" in n for n in planner.override_notes())
+
+
+def test_letter_with_combining_mark_is_written_whole_by_a_generator_that_has_both(registry):
+    # latin lacks U+0301; this font has q and U+0301
+    registry_font = Registry([*registry.specs()[:-2],
+                              spec("font", ("*",), charset="abcqz\u0301", priority=-100, fallback=True)])
+    planner = Planner(registry_font)
+    assert pieces_of("aq\u0301b", planner) == [
+        [("a", "latin", "Latn"), ("q\u0301", "font", "Latn"), ("b", "latin", "Latn")]]
+    assert planner.override_notes() == [
+        "latin does not have q\u0301; written with the fallback font (font) instead"]
+
+
+def test_combining_mark_nothing_can_place_is_left_out_with_one_note(registry):
+    planner = Planner(registry)  # no generator has U+030C
+    assert pieces_of("aq\u030cb q\u030c x\u030c", planner) == [
+        [("aqb", "latin", "Latn")], [("q", "latin", "Latn")], [("x", "latin", "Latn")]]
+    assert planner.override_notes() == [
+        "no generator can place the combining marks of q\u030c (U+030C on 'q'), "
+        "x\u030c (U+030C on 'x'); left them out"]
+
+
+def test_combining_marks_are_not_split_over_char_generators():
+    char = GeneratorSpec(name="chars", scripts=("Latn",), unit="char", factory=_Dummy,
+                         charset="qb\u0301", priority=10)
+    planner = Planner(Registry([char]))
+    assert pieces_of("q\u0301b", planner) == [[("qb", "chars", "Latn")]]
+    assert "U+0301 on 'q'" in planner.override_notes()[0]

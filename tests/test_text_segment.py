@@ -37,9 +37,35 @@ def test_mixed_scripts_split_into_runs_with_offsets():
     text = "你好。abc한국"
     (p,) = segment(text)
     runs = p.words[0].runs
-    assert [(r.text, r.script) for r in runs] == [("你好。", "Hani"), ("abc", "Latn"), ("한국", "Hang")]
+    assert [(r.text, r.script, r.alt) for r in runs] == [
+        ("你好", "Hani", None), ("。", "Hani", "Latn"), ("abc", "Latn", None), ("한국", "Hang", None)]
     for r in runs:
         assert text[r.start:r.start + len(r.text)] == r.text
+
+
+def test_common_characters_know_the_script_on_their_other_side():
+    """The plan tries that script's generator when the first one cannot write them."""
+    (p,) = segment("你好世界 2026! Hello (x) 世界!")
+    got = [(r.text, r.script, r.alt) for w in p.words for r in w.runs]
+    assert got == [("你好世界", "Hani", None), ("2026!", "Hani", "Latn"), ("Hello", "Latn", None),
+                   ("(x", "Latn", None), (")", "Latn", "Hani"),
+                   ("世界!", "Hani", None)]
+    (p,) = segment("你好世界 2026!")
+    assert [(r.script, r.alt) for r in p.words[1].runs] == [("Hani", None)]
+
+
+def test_common_characters_prefer_a_neighbour_in_their_own_word():
+    (p,) = segment("你好 2026Hello a-b-你")
+    got = [(r.text, r.script, r.alt) for w in p.words for r in w.runs]
+    assert got == [("你好", "Hani", None), ("2026", "Latn", "Hani"), ("Hello", "Latn", None),
+                   ("a-b", "Latn", None), ("-", "Latn", "Hani"), ("你", "Hani", None)]
+
+
+def test_combining_marks_join_the_character_before_them():
+    (p,) = segment("你q\u0301! a\u0301 -\u0301你")
+    assert [(r.text, r.script, r.alt) for w in p.words for r in w.runs] == [
+        ("你", "Hani", None), ("q\u0301!", "Latn", None), ("á", "Latn", None),
+        ("-\u0301", "Hani", "Latn"), ("你", "Hani", None)]
 
 
 def test_all_common_text_stays_common():

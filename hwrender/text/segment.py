@@ -1,10 +1,13 @@
 """Split text into paragraphs (blank lines), lines (newlines), words (spaces) and script runs.
 
 Scripts come from the Unicode Script property (``fontTools.unicodedata.script``). Common
-(``Zyyy``: digits, punctuation) and inherited (``Zinh``: combining marks) characters take the
-script of the neighbouring run (the previous one, or the next one at the start), so ``"Hello,"``
-is one Latin run and ``"2026"`` written among Hangul is Hangul. Offsets (``start``) index the
-normalised text and give error positions.
+(``Zyyy``: digits, punctuation) characters take the script of the nearest strong character: in
+their own word first (the previous one, else the next one), then the previous word's, then the
+next word's; so ``"Hello,"`` is one Latin run and ``"2026"`` written after Hangul is Hangul. The
+script on the other side, if any, is kept as the run's ``alt``: the plan tries its generator next
+when the first one cannot write those characters. Inherited characters (``Zinh``: combining
+marks) always join the character before them. Offsets (``start``) index the normalised text and
+give error positions.
 """
 
 from __future__ import annotations
@@ -28,11 +31,13 @@ _SPACE = re.compile(r"[^\S\n]+")  # whitespace except newlines
 
 @dataclass(frozen=True)
 class Run:
-    """Consecutive characters of one (resolved) script."""
+    """Consecutive characters of one (resolved) script. ``alt``: for common characters, the
+    strong script on their other side (``None`` when there is none or it is the same)."""
 
     text: str
     start: int
     script: str
+    alt: str | None = None
 
 
 @dataclass(frozen=True)
@@ -75,28 +80,63 @@ def char_script(ch: str) -> str:
     return _script(ch)
 
 
-def _word_scripts(word: str, before: str | None) -> tuple[list[str], str | None]:
-    """Resolved script per character; returns them and the last strong script seen."""
+WEAK = frozenset({COMMON, INHERITED, UNKNOWN})
+NEXT = "next"  # placeholder: the first strong script after this word (resolved when seen)
+
+Resolved = tuple  # (script | NEXT, alt | NEXT | None) per character
+
+
+def _word_scripts(word: str, before: str | None) -> tuple[list[Resolved], str | None, bool]:
+    """(script, alt) per character, the word's last strong script (or ``before``), and whether
+    it has a strong character. ``NEXT`` stands for the next word's script, not known yet."""
     raw = [char_script(c) for c in word]
-    resolved: list[str | None] = []
-    last = before
-    for s in raw:
-        if s in (COMMON, INHERITED, UNKNOWN):
-            resolved.append(last)
+    strong = [i for i, s in enumerate(raw) if s not in WEAK]
+    out: list[Resolved] = []
+    k = 0  # index into strong of the next strong character at or after i
+    for i, s in enumerate(raw):
+        while k < len(strong) and strong[k] < i:
+            k += 1
+        if s not in WEAK:
+            out.append((s, None))
+            continue
+        if s == INHERITED and out:  # a mark belongs to the character it follows
+            out.append(out[-1])
+            continue
+        prev = raw[strong[k - 1]] if k > 0 else None
+        nxt = raw[strong[k]] if k < len(strong) else None
+        if prev is not None:
+            out.append((prev, nxt if nxt is not None else NEXT))
+        elif nxt is not None:
+            out.append((nxt, before))
+        elif before is not None:
+            out.append((before, NEXT))
         else:
-            resolved.append(s)
-            last = s
-    return resolved, last  # type: ignore[return-value]
+            out.append((NEXT, None))
+    last = raw[strong[-1]] if strong else before
+    return out, last, bool(strong)
 
 
-def _split_runs(word: str, start: int, scripts: list[str]) -> tuple[Run, ...]:
+def _fill(scripts: list[Resolved], nxt: str | None) -> list[tuple[str, str | None]]:
+    """Replace ``NEXT`` by the next strong script (``None`` at the end of a paragraph; a word
+    with nothing strong anywhere near stays common)."""
+    out = []
+    for script, alt in scripts:
+        if script == NEXT:
+            script = nxt or COMMON
+        if alt == NEXT:
+            alt = nxt
+        out.append((script, None if alt == script else alt))
+    return out
+
+
+def _split_runs(word: str, start: int, scripts: list[tuple[str, str | None]]) -> tuple[Run, ...]:
     runs: list[Run] = []
     i = 0
     while i < len(word):
         j = i + 1
         while j < len(word) and scripts[j] == scripts[i]:
             j += 1
-        runs.append(Run(word[i:j], start + i, scripts[i]))
+        runs.append(Run(word[i:j], start + i, *scripts[i]))
         i = j
     return tuple(runs)
 
@@ -116,11 +156,12 @@ def iter_tokens(text: str) -> Iterator[Word | Break]:
     """Words and breaks of normalised text, in order and lazily: memory does not grow with the
     length of a paragraph (a text file without blank lines is one long paragraph).
 
-    Only the words at the start of a paragraph that have no strong script yet (``"2026 -"``)
-    wait, until the first strong character says which script they join.
+    A word whose common characters need the next strong script (``"2026 -"`` at the start of a
+    paragraph, ``"世界!"`` before a Latin word) waits, with whatever follows it, until the next
+    word with a strong character says which script that is.
     """
     last: str | None = None  # the paragraph's latest strong script
-    waiting: list = []  # (text, start, scripts) or Break, before the first strong character
+    waiting: list = []  # (text, start, scripts) or Break, waiting for the next strong script
     newlines = 0
     break_at = 0
     seen_word = False
@@ -133,7 +174,7 @@ def iter_tokens(text: str) -> Iterator[Word | Break]:
             continue
         if seen_word and newlines:
             if newlines >= 2:  # a blank line (spaces on it do not count)
-                yield from _resolved(waiting, COMMON)
+                yield from _resolved(waiting, None)
                 waiting, last = [], None
                 yield Break(True, break_at)
             elif waiting:
@@ -141,26 +182,32 @@ def iter_tokens(text: str) -> Iterator[Word | Break]:
             else:
                 yield Break(False, break_at)
         newlines, seen_word = 0, True
-        scripts, last = _word_scripts(token, last)
-        if last is None:  # nothing strong in the paragraph yet
-            waiting.append((token, m.start(), scripts))
-            continue
-        if waiting or None in scripts:
-            first = next(s for s in scripts if s is not None)
+        scripts, new_last, has_strong = _word_scripts(token, last)
+        if has_strong and waiting:
+            first = next(s for s, alt in scripts if alt is None and s != NEXT)
             yield from _resolved(waiting, first)
             waiting = []
-            scripts = [s or first for s in scripts]
-        yield Word(token, m.start(), _split_runs(token, m.start(), scripts))
-    yield from _resolved(waiting, COMMON)
+        last = new_last
+        if waiting or any(NEXT in r for r in scripts):
+            waiting.append((token, m.start(), scripts))
+            if len(waiting) > MAX_WAITING:  # bounded memory: a paragraph of numbers only
+                yield from _resolved(waiting, None)
+                waiting = []
+            continue
+        yield Word(token, m.start(), _split_runs(token, m.start(), _fill(scripts, None)))
+    yield from _resolved(waiting, None)
 
 
-def _resolved(waiting: list, script: str) -> Iterator[Word | Break]:
+MAX_WAITING = 10_000
+
+
+def _resolved(waiting: list, script: str | None) -> Iterator[Word | Break]:
     for item in waiting:
         if isinstance(item, Break):
             yield item
         else:
             token, start, scripts = item
-            yield Word(token, start, _split_runs(token, start, [s or script for s in scripts]))
+            yield Word(token, start, _split_runs(token, start, _fill(scripts, script)))
 
 
 def iter_paragraphs(text: str) -> Iterator[Paragraph]:
