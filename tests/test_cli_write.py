@@ -146,7 +146,7 @@ def test_generators_listing(run):
     (["write", "   \n  ", "-o", "x.pdf"], 2, ["empty"]),
     (["write", "--input", "nope.txt", "-o", "x.pdf"], 2, ["nope.txt", "does not exist"]),
     (["write", "Hi ☃", "-o", "x.pdf"], 1, ["'☃' (U+2603", "1:4", "--missing fallback"]),
-    (["write", "Hi", "-g", "Latn=nope", "-o", "x.pdf"], 1, ["unknown generator 'nope'"]),
+    (["write", "Hi", "-g", "Latn=nope", "-o", "x.pdf"], 2, ["unknown generator 'nope'", "font"]),
     (["write", "Hi", "-g", "Xyzw=font", "-o", "x.pdf"], 2, ["unknown script 'Xyzw'"]),
     (["write", "Hi", "-p", "A9000", "-o", "x.pdf"], 2, ["A9000"]),
     (["write", "Hi", "--paper", "napkin", "-o", "x.pdf"], 2, ["napkin"]),
