@@ -226,6 +226,17 @@ def _blank_glyphs(font) -> set[str]:
 # ------------------------------------------------------------------------------------- installing
 
 
+class NotInstalled(UsageError):
+    """Fonts or other data a model trains on are not installed here.
+
+    ``hwrender train`` / ``eval`` replace the hint with the one command that installs what that
+    model needs (``hwrender fonts install --model NAME``).
+    """
+
+    def __init__(self, message: str, hint: str = "install them with `hwrender fonts install`"):
+        super().__init__(message, hint)
+
+
 def _sudo() -> list[str]:
     return [] if os.geteuid() == 0 else ["sudo"]
 
@@ -239,26 +250,95 @@ def _apt_argvs(packages: Iterable[str]) -> list[list[str]]:
             _sudo() + ["apt-get", "install", "-y", "--no-install-recommends", "fontconfig", *packages]]
 
 
+def apt_command(packages: Iterable[str]) -> str:
+    """The shell line that installs the Debian ``packages`` (with sudo when not root)."""
+    return " && ".join(map(shlex.join, _apt_argvs(packages)))
+
+
 def install_commands(records: Iterable[FontRecord]) -> list[str]:
     """Shell lines that install the missing ones among ``records``: apt-get, then ``hwrender fonts install``."""
     missing = [r for r in records if locate(r) is None]
-    commands = [" && ".join(map(shlex.join, _apt_argvs(r.apt_package for r in missing if r.apt_package)))]
+    commands = [apt_command(r.apt_package for r in missing if r.apt_package)]
     if any(r.npm_package for r in missing):
         commands.append("hwrender fonts install")
     return [c for c in commands if c]
 
 
-def install_apt(records: Iterable[FontRecord]) -> list[str]:
-    """Run apt-get for the Debian packages of the missing ``records``; returns the packages asked for."""
-    packages = sorted({r.apt_package for r in records if r.apt_package and locate(r) is None})
-    if packages and shutil.which("apt-get") is None:
-        raise UsageError("apt-get is not available on this system",
-                         "install these Debian packages another way: " + " ".join(packages))
-    if packages and _sudo() and shutil.which("sudo") is None:
-        raise UsageError("installing Debian packages needs root", "rerun as root, or without --apt")
+@dataclass
+class InstallPlan:
+    """What ``hwrender fonts install`` has left to do: Debian packages, and npm fonts to build."""
+
+    apt: list[str] = field(default_factory=list)
+    npm: list[FontRecord] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.apt or self.npm)
+
+
+def plan(records: Iterable[FontRecord], packages: Mapping[str, str] | None = None,
+         dest: Path | None = None, force: bool = False) -> InstallPlan:
+    """The install of ``records`` and of the Debian ``packages`` (name → a file it installs; a
+    package whose file is there is not installed again). npm fonts go to ``dest`` (fonts_dir())."""
+    dest = Path(dest).expanduser() if dest is not None else fonts_dir()
+    system_index = _system_index()
+    apt, npm = set(), []
+    for record in records:
+        if record.npm_package:
+            if force or not (dest / record.file_name).is_file():
+                npm.append(record)
+        elif _locate(record, system_index) is None:
+            apt.add(record.apt_package)
+    apt |= {package for package, path in (packages or {}).items() if not Path(path).exists()}
+    return InstallPlan(sorted(apt), npm)
+
+
+def needs(model: str, registry=None) -> tuple[list[FontRecord], dict[str, str]]:
+    """The corpus fonts (handwriting, both splits) and other Debian packages the trainable
+    ``model`` uses, from its ``TrainerSpec`` (``fonts``: scripts, ``packages``)."""
+    if registry is None:
+        from .registry import default_registry
+
+        registry = default_registry()
+    spec = registry.trainer(model)
+    records = [r for r in _manifest() if r.role == "handwriting"
+               and any(script in r.scripts for script in spec.fonts)]
+    return records, dict(spec.packages)
+
+
+def needs_all(registry=None) -> tuple[list[FontRecord], dict[str, str]]:
+    """Every corpus font, and every trainable model's other Debian packages."""
+    if registry is None:
+        from .registry import default_registry
+
+        registry = default_registry()
+    packages: dict[str, str] = {}
+    for spec in registry.trainers():
+        packages.update(spec.packages)
+    return list(_manifest()), packages
+
+
+class NeedsRoot(HwrenderError):
+    """apt-get must run as root, and neither root nor sudo is at hand."""
+
+
+def install_apt(packages: Iterable[str], run: Callable[[list[str]], int] | None = None) -> list[str]:
+    """Run apt-get for the Debian ``packages``; returns them. ``run(argv) -> exit code`` runs one
+    command (tests pass a fake). Raises ``NeedsRoot`` naming the command when it cannot run."""
+    packages = sorted(set(packages))
+    if not packages:
+        return []
+    command = apt_command(packages)
+    if shutil.which("apt-get") is None:
+        raise NeedsRoot("apt-get is not available on this system",
+                        "install these Debian packages another way: " + " ".join(packages))
+    if _sudo() and shutil.which("sudo") is None:
+        raise NeedsRoot(f"installing {len(packages)} Debian packages needs root",
+                        f"run as root: {command.replace('sudo ', '')}")
+    run = run or (lambda argv: subprocess.run(argv).returncode)
     for argv in _apt_argvs(packages):
-        if subprocess.run(argv).returncode != 0:
-            raise HwrenderError(f"`{shlex.join(argv)}` failed", "see apt-get's message above")
+        if run(argv) != 0:
+            raise HwrenderError(f"`{shlex.join(argv)}` failed",
+                                f"see apt-get's message above; the whole command: {command}")
     return packages
 
 

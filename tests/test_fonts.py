@@ -278,3 +278,99 @@ def test_cli_fonts_list_json(font_dirs):
 def test_cli_fonts_list_rejects_unknown_script(font_dirs):
     result = CliRunner().invoke(root_app, ["fonts", "list", "--script", "Klingon"])
     assert result.exit_code == 2 and "unknown script 'Klingon'" in result.stderr
+
+
+# ------------------------------------------------------- what a model needs (issue 25), no network
+
+
+def test_each_model_needs_its_scripts_fonts_and_latin_its_word_lists():
+    latin, packages = fonts.needs("latin")
+    assert {r.id for r in latin} == {r.id for r in fonts.corpus("Latn", "handwriting")}
+    assert packages["wamerican"].endswith("/american-english")
+    hangul, packages = fonts.needs("hangul")
+    assert {r.id for r in hangul} == {r.id for r in fonts.corpus("Hang", "handwriting")}
+    assert packages == {}
+    styler = {r.id for r in fonts.needs("glyph-styler")[0]}
+    assert styler == {r.id for r in fonts.corpus("Hang", "handwriting") + fonts.corpus("Hani", "handwriting")}
+    everything, packages = fonts.needs_all()
+    assert len(everything) == len(fonts.corpus()) and "wpolish" in packages
+
+
+def test_latin_reads_the_word_lists_it_declares():
+    from hwrender_plugins.latin import WORD_LISTS
+    from hwrender_plugins.latin.corpus import ACCENT_LISTS, BASE_LISTS
+
+    assert set(BASE_LISTS + ACCENT_LISTS) == set(WORD_LISTS.values())
+
+
+def test_plan_leaves_out_what_is_there(font_dirs, tmp_path):
+    local, system = font_dirs
+    shutil.copy(CAVEAT, local / "caveat.ttf")
+    (system / "Kristi.ttf").write_bytes(CAVEAT.read_bytes())
+    present = tmp_path / "american-english"
+    present.write_text("word\n")
+    records = [fonts.get(i) for i in ("caveat", "kalam", "kristi", "un-pen")]
+    todo = fonts.plan(records, {"wamerican": str(present), "wbritish": str(tmp_path / "gone")})
+    assert todo.apt == ["fonts-unfonts-extra", "wbritish"] and [r.id for r in todo.npm] == ["kalam"]
+    assert [r.id for r in fonts.plan(records, force=True).npm] == ["caveat", "kalam"]
+    assert not fonts.plan([fonts.get("caveat")])
+
+
+@pytest.fixture
+def fake_installers(monkeypatch):
+    """apt-get and npm stand-ins: record what would run, install nothing."""
+    ran: dict[str, list] = {"apt": [], "npm": []}
+    monkeypatch.setattr(fonts.shutil, "which", lambda name: f"/usr/bin/{name}")
+    monkeypatch.setattr(fonts.subprocess, "run",
+                        lambda argv, **kw: ran["apt"].append(argv) or type("R", (), {"returncode": 0}))
+
+    def install_npm(records, dest=None, npm="npm", force=False, progress=None):
+        ran["npm"].extend(r.id for r in records)
+        for r in records:
+            progress(f"{r.id}: done")
+        return fonts.InstallReport()
+
+    monkeypatch.setattr(fonts, "install_npm", install_npm)
+    return ran
+
+
+def test_cli_install_model_runs_apt_and_npm_for_that_model_only(font_dirs, fake_installers, monkeypatch):
+    monkeypatch.setattr(fonts.os, "geteuid", lambda: 0)
+    result = CliRunner().invoke(root_app, ["fonts", "install", "--model", "latin"])
+    assert result.exit_code == 0, result.output
+    update, install = fake_installers["apt"]
+    assert update == ["apt-get", "update"] and install[:4] == ["apt-get", "install", "-y", "--no-install-recommends"]
+    assert {"fonts-kristi", "fonts-bwht", "wamerican", "wpolish"} <= set(install)
+    assert "fonts-alee" not in install and "fonts-arphic-ukai" not in install  # Hangul, Han only
+    assert "caveat" in fake_installers["npm"] and "ma-shan-zheng" not in fake_installers["npm"]
+    assert f"/{len(fake_installers['npm'])}] caveat: done" in result.stderr
+
+
+def test_cli_install_without_root_names_the_apt_command_and_still_installs_npm(font_dirs, fake_installers,
+                                                                              monkeypatch):
+    monkeypatch.setattr(fonts.os, "geteuid", lambda: 1000)
+    monkeypatch.setattr(fonts.shutil, "which", lambda name: None if name == "sudo" else f"/usr/bin/{name}")
+    result = CliRunner().invoke(root_app, ["fonts", "install", "--model", "hangul"])
+    assert result.exit_code == 1 and not fake_installers["apt"]
+    assert "needs root" in result.stderr
+    assert "apt-get update && apt-get install -y --no-install-recommends fontconfig fonts-alee" in result.stderr
+    assert "sudo apt-get" not in result.stderr and "poor-story" in fake_installers["npm"]
+    printed = CliRunner().invoke(root_app, ["fonts", "install", "--script", "Hang", "--no-apt"])
+    assert printed.exit_code == 0 and "apt-get install" in printed.stdout
+
+
+def test_cli_install_rejects_model_and_script_together_and_unknown_models(font_dirs):
+    both = CliRunner().invoke(root_app, ["fonts", "install", "--model", "latin", "--script", "Latn"])
+    assert both.exit_code == 2 and "not both" in both.stderr
+    unknown = CliRunner().invoke(root_app, ["fonts", "install", "--model", "nope"])
+    assert unknown.exit_code != 0 and "no trainable model named 'nope'" in unknown.stderr
+
+
+@pytest.mark.parametrize("model", ["latin", "emnist", "hangul", "cjk", "glyph-styler"])
+def test_train_without_fonts_names_the_one_install_command_and_leaves_no_folder(font_dirs, model, tmp_path):
+    out = tmp_path / "runs" / model
+    result = CliRunner().invoke(root_app, ["train", model, "-o", str(out), "--max-steps", "1",
+                                           "--set", "variant=tiny"])
+    assert result.exit_code == 2, result.output
+    assert f"(install what {model} needs with `hwrender fonts install --model {model}`)" in result.stderr
+    assert not (tmp_path / "runs").exists()

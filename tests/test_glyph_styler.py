@@ -567,3 +567,63 @@ def test_cleanup_per_script_applies_each_scripts_own():
     assert _cleanup_text({"cleanup": {"Hang": {"lo": 0.4, "hi": 0.6}}}) == (
         "Hang smoothstep 0.4-0.6; Hani none (the network as it draws)")
     assert _cleanup_text({"cleanup": {"median": 3}}) == "median 3"
+
+
+# ------------------------------------------------------------------ train hangul / cjk (issue 25)
+
+
+def test_train_hangul_exports_a_hangul_only_model_the_hangul_generator_loads(fonts, tmp_path):
+    import hwrender
+    from hwrender.cli import app
+    from hwrender.registry import Registry
+    from typer.testing import CliRunner
+
+    out = tmp_path / "runs" / "hangul"
+    args = ["train", "hangul", "--data", str(fonts["corpus"]), "-o", str(out), "--max-steps", "2",
+            "--batch-size", "8", "--device", "cpu"]
+    for option in _tiny_options(fonts):
+        args += ["--set", option]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    config = json.loads((out / "model" / "config.json").read_text())
+    assert config["train"]["scripts"] == ["Hang"] and set(config["style_scripts"]) == {"Hang"}
+    assert "hand-a" in config["styles"] and "brush-c" not in config["styles"]
+    assert "`hwrender train hangul --max-steps 2`" in (out / "model" / "README.md").read_text()
+
+    reg = Registry.from_entry_points(only=["glyph_styler", "font"])
+    pages = hwrender.render_pages("가각", registry=reg, weights=str(out / "model"),
+                                  generators=["Hang=hangul"], dpi=72)
+    assert len(pages) == 1 and pages[0].getbbox() is not None
+    with pytest.raises(WeightsError, match="without Hani fonts"):
+        reg.instance("cjk", str(out / "model"))
+
+
+def test_train_cjk_and_hangul_are_listed_and_keep_their_script():
+    from hwrender.cli import app
+    from hwrender.registry import Registry
+    from typer.testing import CliRunner
+
+    listing = CliRunner().invoke(app, ["train"])
+    assert listing.exit_code == 0
+    for name in ("hangul", "cjk", "glyph-styler"):
+        assert any(line.split()[:1] == [name] for line in listing.stdout.splitlines()), name
+    reg = Registry.from_entry_points(only=["glyph_styler"])
+    assert reg.trainer("cjk").build(["variant=tiny"]).config.scripts == ["Hani"]
+    assert reg.trainer("hangul").fonts == ("Hang",)
+    with pytest.raises(UsageError, match="--set scripts does not apply"):
+        reg.trainer("hangul").build(["scripts=[\"Hani\"]"])
+
+
+def test_train_model_help_lists_that_models_settings():
+    from hwrender.cli import app
+    from typer.testing import CliRunner
+
+    result = CliRunner().invoke(app, ["train", "hangul", "--help"])
+    assert result.exit_code == 0, result.output
+    assert "the glyph styler trained on the Hangul fonts only" in result.stdout
+    rows = {line.split()[0]: line for line in result.stdout.splitlines()
+            if line.startswith("  ") and len(line.split()) >= 2}
+    assert '["Hang"]' in rows["scripts"] and "scripts to train on" in rows["scripts"]
+    assert "0.001" in rows["lr"] and "learning rate" in rows["lr"]
+    generic = CliRunner().invoke(app, ["train", "--help"])
+    assert generic.exit_code == 0 and "Settings (--set" not in generic.stdout

@@ -13,7 +13,7 @@ from typing import Annotated, Optional
 import typer
 
 from .. import fonts
-from ..errors import HwrenderError
+from ..errors import HwrenderError, UsageError
 from ._console import print_table
 
 app = typer.Typer(
@@ -59,27 +59,54 @@ def list_fonts(
 @app.command()
 def install(
     script: ScriptOption = None,
+    model: Annotated[Optional[str], typer.Option(
+        "--model", metavar="MODEL", help="Only what this trainable model needs (its fonts and "
+                                         "Debian packages, e.g. word lists); see `hwrender train`.")] = None,
     dest: Annotated[Optional[Path], typer.Option(
         "--dest", metavar="DIR", help="Where converted npm fonts go (default: $HWRENDER_FONTS_DIR or "
                                       "~/.local/share/hwrender/fonts).")] = None,
     apt: Annotated[bool, typer.Option(
-        "--apt", help="Also run apt-get for the Debian fonts (needs root or sudo).")] = False,
+        "--apt/--no-apt", help="Run apt-get for the Debian packages (as root, or through sudo); "
+                               "--no-apt prints the apt-get line instead.")] = True,
     force: Annotated[bool, typer.Option("--force", help="Rebuild npm fonts that are already there.")] = False,
 ) -> None:
-    """Download, convert and merge the npm fonts; print (or with --apt run) the apt-get line for the rest."""
-    records = fonts.corpus(script)
-    if apt:
-        for package in fonts.install_apt(records):
-            typer.echo(f"installed {package}", err=True)
+    """Install what the models train on: Debian font and word-list packages (apt-get), and the
+    npm fonts (downloaded, converted and merged). Without options: everything every model needs."""
+    if model is not None and script is not None:
+        raise UsageError("give --model or --script, not both", "--model covers the scripts it needs")
+    if model is not None:
+        records, packages = fonts.needs(model)
+    elif script is not None:
+        records, packages = fonts.corpus(script), {}
     else:
-        missing_apt = [r for r in records if r.apt_package and fonts.locate(r) is None]
-        for command in fonts.install_commands(missing_apt):
-            typer.echo(command)
-    report = fonts.install_npm(records, dest, force=force, progress=lambda line: typer.echo(line, err=True))
-    if report.present:
-        typer.echo(f"{len(report.present)} npm fonts were already installed", err=True)
+        records, packages = fonts.needs_all()
+    todo = fonts.plan(records, packages, dest, force)
+    present = len(records) - len(todo.npm) - sum(1 for r in records if r.apt_package in todo.apt)
+    if not todo:
+        typer.echo(f"everything is installed ({len(records)} fonts"
+                   f"{f', {len(packages)} other packages' if packages else ''})", err=True)
+        return
+    typer.echo(f"installing {len(todo.apt)} Debian packages and {len(todo.npm)} npm fonts "
+               f"({present} fonts already here)", err=True)
+    blocked: HwrenderError | None = None
+    if todo.apt and not apt:
+        typer.echo(fonts.apt_command(todo.apt))
+    elif todo.apt:
+        try:
+            fonts.install_apt(todo.apt)
+        except fonts.NeedsRoot as exc:  # the npm fonts need no root: install them first
+            blocked = exc
+    done = [0]
+
+    def progress(line: str) -> None:
+        done[0] += 1
+        typer.echo(f"[{done[0]}/{len(todo.npm)}] {line}", err=True)
+
+    report = fonts.install_npm(todo.npm, dest, force=force, progress=progress)
     if dest is not None and dest.expanduser().resolve() != fonts.fonts_dir().resolve() and report.installed:
         typer.echo(f"note: set HWRENDER_FONTS_DIR={dest} so hwrender finds them", err=True)
+    if blocked is not None:
+        raise blocked
     if report.failed:
         reasons = "; ".join(f"{font_id}: {why}" for font_id, why in report.failed.items())
         raise HwrenderError(f"{len(report.failed)} npm fonts failed: {reasons}",

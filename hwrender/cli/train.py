@@ -7,18 +7,24 @@ is trained the same way. The run's figures go to stdout as JSON; the progress ba
 from __future__ import annotations
 
 import json
+import shlex
+import sys
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, List, Optional
 
 import typer
+from typer.core import TyperCommand
 
 from ..device import check_device_name
 from ..errors import UsageError
+from ..fonts import NotInstalled
 from . import app
 from ._console import note, print_table
 
 ModelArg = Annotated[Optional[str], typer.Argument(
-    metavar="MODEL", help="Model to train; leave out to list the trainable models.")]
+    metavar="MODEL", help="Model to train; leave out to list the trainable models. "
+                          "`hwrender train MODEL --help` lists its --set settings.")]
 EvalModelArg = Annotated[Optional[str], typer.Argument(
     metavar="MODEL", help="Model to evaluate; leave out to list the trainable models.")]
 SetOpt = Annotated[Optional[List[str]], typer.Option(
@@ -38,7 +44,49 @@ def _trainer(model: str | None):
     return registry.trainer(model)
 
 
-@app.command("train")
+class _ModelHelp(TyperCommand):
+    """``train MODEL --help``: the command's help, then the settings of that model."""
+
+    def parse_args(self, ctx, args):
+        # --help is eager: it prints before MODEL is parsed, so keep the raw words to find it
+        ctx.meta["hwrender.words"] = list(args)
+        return super().parse_args(ctx, args)
+
+    def format_help(self, ctx, formatter) -> None:
+        from typer.core import HAS_RICH
+
+        rich = HAS_RICH and self.rich_markup_mode is not None
+        result = super().format_help(ctx, formatter)
+        text = _settings_text(ctx.meta.get("hwrender.words", []))
+        if text and rich:
+            typer.echo(text)  # rich printed the help itself; this goes under it
+        elif text:
+            formatter.write("\n" + text)
+        return result
+
+
+def _settings_text(words: list[str]) -> str:
+    """The ``--set`` settings of the first trainable model named in ``words``, as a table."""
+    from ..registry import default_registry
+    from ..train.task import settings_help
+
+    registry = default_registry()
+    names = {spec.name for spec in registry.trainers()}
+    model = next((w for w in words if w in names), None)
+    if model is None:
+        return ""
+    spec = registry.trainer(model)
+    rows = settings_help(spec.build([]).config)
+    width = max(len(k) for k, _, _ in rows)
+    dwidth = min(24, max(len(d) for _, d, _ in rows))
+    lines = [f"{model}: {spec.description}",
+             "Loop defaults: " + ", ".join(f"{k} {v}" for k, v in spec.defaults.items()),
+             f"Settings (--set KEY=VALUE):"]
+    lines += [f"  {k:<{width}}  {d:<{dwidth}}  {m}".rstrip() for k, d, m in rows]
+    return "\n".join(lines)
+
+
+@app.command("train", cls=_ModelHelp)
 def train_cmd(
     ctx: typer.Context,
     model: ModelArg = None,
@@ -77,7 +125,7 @@ def train_cmd(
         raise UsageError(f"--data {data} does not exist", "give a folder or file that holds the data")
 
     from ..device import resolve_device
-    from ..train.loop import LoopOptions, train
+    from ..train.loop import LoopOptions, TrainingInterrupted, train
 
     opts = LoopOptions(
         out=out or Path("runs") / spec.name, device=resolve_device(device), seed=seed,
@@ -87,15 +135,65 @@ def train_cmd(
         sample_every=defaults.get("sample_every", 0) if sample_every is None else sample_every)
     quiet = bool(ctx.obj and ctx.obj.get("quiet"))
     task = spec.build(list(settings or []))
-    summary = train(task, opts, progress=None if not quiet else False,
-                    log=(lambda message: None) if quiet else note)
+    try:
+        summary = train(task, opts, progress=None if not quiet else False,
+                        log=(lambda message: None) if quiet else note)
+    except NotInstalled as exc:
+        raise _install_hint(exc, spec.name) from None
+    except TrainingInterrupted as exc:
+        # stopping on purpose is no error: say where it stopped and the command that goes on
+        again = ["hwrender", "train", spec.name, "-o", str(exc.out or opts.out), "--resume"]
+        for flag, value in (("--data", data), ("--batch-size", batch_size), ("--epochs", epochs),
+                            ("--max-steps", max_steps), ("--finetune", finetune), ("--name", name)):
+            if value is not None and (flag not in ("--epochs", "--max-steps")
+                                      or value != defaults.get(flag[2:].replace("-", "_"))):
+                again += [flag, str(value)]
+        if seed:
+            again += ["--seed", str(seed)]
+        for item in settings or []:
+            again += ["--set", item]
+        typer.echo(f"hwrender: stopped at step {exc.step}; checkpoint saved; continue with "
+                   f"`{shlex.join(again)}`", err=True)
+        raise typer.Exit(130) from None
     note(f"trained {summary.steps} steps in {summary.seconds:.0f} s "
          f"({summary.examples_per_second:.0f} examples/s); model in {summary.model}")
     typer.echo(json.dumps(summary.to_dict(), indent=2))
 
 
+def _install_hint(exc: NotInstalled, model: str) -> NotInstalled:
+    """The same error, its hint the one command that installs what ``model`` needs."""
+    return NotInstalled(exc.message, f"install what {model} needs with "
+                                     f"`hwrender fonts install --model {model}`")
+
+
+@contextmanager
+def _activity(title: str, quiet: bool):
+    """Progress for a long command: on a terminal, a spinner, the time spent and the step it is
+    at (its log lines stay above); elsewhere the log lines only (``note``)."""
+    if quiet or not sys.stderr.isatty():
+        yield (lambda message: None) if quiet else note
+        return
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    from rich.table import Column
+
+    progress = Progress(SpinnerColumn(), TextColumn(f"[bold]{title}[/]"), TimeElapsedColumn(),
+                        TextColumn("{task.description}", table_column=Column(
+                            no_wrap=True, overflow="ellipsis")),
+                        console=Console(stderr=True), transient=True)
+    with progress:
+        task = progress.add_task("starting")
+
+        def log(message: str) -> None:
+            progress.console.print(message, markup=False, highlight=False)
+            progress.update(task, description=message)
+
+        yield log
+
+
 @app.command("eval")
 def eval_cmd(
+    ctx: typer.Context,
     model: EvalModelArg = None,
     weights: Annotated[Optional[Path], typer.Option(
         "--weights", help="Model folder to evaluate (default: the shipped model).")] = None,
@@ -119,8 +217,13 @@ def eval_cmd(
     if write_card and (weights is None or spec.card is None):
         raise UsageError("--write-card needs --weights FOLDER (and a model family with a card)",
                          "point --weights at the exported model folder")
-    report = spec.evaluate(weights=weights, data=data, device=resolve_device(device),
-                           options=list(settings or []), log=note)
+    quiet = bool(ctx.obj and ctx.obj.get("quiet"))
+    try:
+        with _activity(f"evaluating {spec.name}", quiet) as log:
+            report = spec.evaluate(weights=weights, data=data, device=resolve_device(device),
+                                   options=list(settings or []), log=log)
+    except NotInstalled as exc:
+        raise _install_hint(exc, spec.name) from None
     if write_card:
         from ..weights import update_card
 

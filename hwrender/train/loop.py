@@ -35,9 +35,15 @@ CHECKPOINT_FORMAT = 1
 
 
 class TrainingInterrupted(HwrenderError):
-    """Ctrl-C during training: the checkpoint was saved first (exit 130)."""
+    """Ctrl-C during training: the checkpoint was saved first (exit 130). ``step`` and ``out``
+    let the command line say how to continue."""
 
     exit_code = 130
+
+    def __init__(self, message: str, hint: str | None = None, step: int = 0,
+                 out: Path | None = None):
+        super().__init__(message, hint)
+        self.step, self.out = step, out
 
 
 class TrainingDiverged(HwrenderError):
@@ -217,11 +223,8 @@ def train(task: TrainTask, opts: LoopOptions, *, progress: bool | None = None,
     ``progress``: show a progress bar on stderr (default: when stderr is a terminal).
     ``on_step(step, losses)`` is called after every step (tests use it to stop a run early).
     """
-    import torch
-
     out = Path(opts.out)
     ckpt_path = out / CHECKPOINT
-    metrics_path = out / METRICS
     if opts.epochs is None and opts.max_steps is None:
         raise UsageError("training needs a length", "give --epochs or --max-steps")
     if opts.batch_size < 1:
@@ -232,7 +235,36 @@ def train(task: TrainTask, opts: LoopOptions, *, progress: bool | None = None,
     if opts.resume and not ckpt_path.exists():
         raise UsageError(f"nothing to resume: {ckpt_path} does not exist",
                          "drop --resume to start a new run")
+    # a run that fails before it saves anything (bad settings, missing fonts) leaves no folder
+    created = _missing_parents(out)
     out.mkdir(parents=True, exist_ok=True)
+    try:
+        return _train(task, opts, out, progress=progress, log=log, on_step=on_step)
+    except BaseException:
+        for folder in created:  # innermost first; a folder holding anything stays
+            try:
+                folder.rmdir()
+            except OSError:
+                break
+        raise
+
+
+def _missing_parents(folder: Path) -> list[Path]:
+    """``folder`` and those of its parents that do not exist yet, innermost first."""
+    missing = []
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    return missing
+
+
+def _train(task: TrainTask, opts: LoopOptions, out: Path, *, progress: bool | None,
+           log: Callable[[str], None] | None,
+           on_step: Callable[[int, dict[str, float]], None] | None) -> RunSummary:
+    import torch
+
+    ckpt_path = out / CHECKPOINT
+    metrics_path = out / METRICS
     log = log or (lambda message: None)
 
     random.seed(opts.seed)
@@ -316,7 +348,8 @@ def train(task: TrainTask, opts: LoopOptions, *, progress: bool | None = None,
                         checkpoint()
                         raise TrainingInterrupted(
                             f"training stopped at step {step}; checkpoint saved in {ckpt_path}",
-                            f"continue with the same command and --resume --out {out}")
+                            f"continue with the same command and --resume --out {out}",
+                            step=step, out=out)
                     if step % opts.checkpoint_every == 0:
                         checkpoint()
                     if step >= total:
@@ -355,10 +388,11 @@ def _save_grid(task: TrainTask, step: int, path: Path) -> None:
 
 
 class _Progress:
-    """A rich progress bar on stderr: step count, rate, time left and the latest losses."""
+    """A rich progress bar on stderr: step count, time spent and left, and the latest losses on
+    a line of their own (cut to the terminal's width), so an 80-column terminal keeps the bar."""
 
-    def __init__(self, total: int, done: int, name: str):
-        from rich.console import Console
+    def __init__(self, total: int, done: int, name: str, console=None):
+        from rich.console import Console, Group
         from rich.progress import (
             BarColumn,
             MofNCompleteColumn,
@@ -367,16 +401,25 @@ class _Progress:
             TimeElapsedColumn,
             TimeRemainingColumn,
         )
+        from rich.text import Text
 
-        self._progress = Progress(
-            TextColumn(f"[bold]{name}[/]"), BarColumn(), MofNCompleteColumn(),
-            TimeElapsedColumn(), TimeRemainingColumn(), TextColumn("{task.fields[losses]}"),
-            console=Console(stderr=True), transient=False)
+        class _WithLosses(Progress):
+            def get_renderables(inner):
+                task = inner.tasks[0] if inner.tasks else None
+                losses = task.fields.get("losses", "") if task else ""
+                table = inner.make_tasks_table(inner.tasks)
+                yield Group(table, Text(losses, no_wrap=True, overflow="ellipsis")) if losses \
+                    else table
+
+        self._progress = _WithLosses(
+            TextColumn(f"[bold]{name}[/]"), BarColumn(bar_width=None), MofNCompleteColumn(),
+            TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn(),
+            console=console or Console(stderr=True), transient=False, expand=True)
         self._progress.start()
         self._id = self._progress.add_task(name, total=total, completed=done, losses="")
 
     def update(self, step: int, losses: dict[str, float]) -> None:
-        text = " ".join(f"{k} {v:.3g}" for k, v in list(losses.items())[:6])
+        text = "  ".join(f"{k} {v:.3g}" for k, v in losses.items())
         self._progress.update(self._id, completed=step, losses=text)
 
     def close(self) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import abc
 import dataclasses
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping
@@ -105,6 +106,9 @@ class TrainerSpec:
       evaluation report (``hwrender eval --write-card``).
     - ``defaults``: loop settings the family prefers (``batch_size``, ``epochs``, ``max_steps``,
       ``checkpoint_every``, ``sample_every``) when the user gives none.
+    - ``fonts``: the scripts whose corpus handwriting fonts (``hwrender.fonts``) it trains and
+      evaluates on; ``packages``: other Debian packages it reads, each with a file it installs
+      (how ``hwrender fonts install --model NAME`` knows what to install and what is there).
     """
 
     name: str
@@ -113,6 +117,69 @@ class TrainerSpec:
     evaluate: Callable[..., dict[str, Any]] | None = None
     card: Callable[[Path, dict[str, Any]], str] | None = None
     defaults: Mapping[str, Any] = field(default_factory=dict)
+    fonts: tuple[str, ...] = ()
+    packages: Mapping[str, str] = field(default_factory=dict)
+
+
+def settings_help(config: Any) -> list[tuple[str, str, str]]:
+    """(key, default as --set takes it, one-line meaning) of every field of the dataclass ``config``.
+
+    The meaning is the class's ``HELP[key]`` where it has one, else the field's comment in its
+    class's source (on its line, else the first sentence of the block above it).
+    """
+    comments = {**_field_comments(type(config)), **getattr(type(config), "HELP", {})}
+    return [(f.name, json.dumps(getattr(config, f.name), ensure_ascii=False),
+             comments.get(f.name, "")) for f in dataclasses.fields(config)]
+
+
+def _field_comments(cls: type) -> dict[str, str]:
+    import inspect
+
+    try:
+        source = inspect.getsource(cls)
+    except (OSError, TypeError):  # no source installed: the table shows keys and defaults only
+        return {}
+    found: dict[str, str] = {}
+    block: list[str] = []
+    for line in source.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("#"):
+            block.append(stripped.lstrip("#").strip())
+            continue
+        field_line = re.match(r"    (\w+)\s*:[^=]*=", line)
+        if field_line:
+            trailing = _trailing_comment(line)
+            if trailing or block:
+                found[field_line[1]] = _first_sentence(trailing or " ".join(block))
+        block = []
+    return found
+
+
+def _trailing_comment(line: str) -> str:
+    import io
+    import tokenize
+
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(line.strip() + "\n").readline):
+            if tok.type == tokenize.COMMENT:
+                return tok.string.lstrip("#").strip()
+    except (tokenize.TokenError, SyntaxError):  # a line that opens a bracket closed further down
+        head, sep, tail = line.partition("  # ")
+        return tail.strip() if sep else ""
+    return ""
+
+
+def _first_sentence(text: str, limit: int = 90) -> str:
+    """Up to the first '.', ':' or ';' outside brackets, cut to ``limit`` characters."""
+    depth = 0
+    for i, ch in enumerate(text):
+        depth += ch in "([{"
+        depth -= ch in ")]}"
+        if depth == 0 and ch in ".:;" and (i + 1 == len(text) or text[i + 1] == " "):
+            text = text[:i]
+            break
+    text = text.replace("``", "")
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
 
 
 def apply_overrides(config: Any, overrides: list[str] | tuple[str, ...]) -> Any:

@@ -79,4 +79,5 @@ def register(register) -> None:
         evaluate=_evaluate,
         card=_card,
         defaults={"batch_size": 128, "epochs": 4, "checkpoint_every": 500},
+        fonts=("Latn",),
     ))

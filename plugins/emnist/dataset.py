@@ -13,8 +13,6 @@ import os
 from pathlib import Path
 from typing import Any, Callable
 
-from hwrender.errors import UsageError
-
 from . import data as emnist_data
 
 DATA_SEED = 0  # the synthetic set does not change with the training seed
@@ -43,10 +41,10 @@ def ensure_synthetic(classes: str, per_class_per_font: int,
     train = fonts.available(script="Latn", role="handwriting", split="train")
     holdout = fonts.available(script="Latn", role="handwriting", split="holdout")
     if len(train) < MIN_FONTS or not holdout:
-        raise UsageError(
+        raise fonts.NotInstalled(
             f"only {len(train)} training and {len(holdout)} held-out Latin handwriting fonts are "
             "installed: too few to build the EMNIST-format set",
-            "install them (`hwrender fonts install --script Latn`) or pass --data with real EMNIST")
+            "install them with `hwrender fonts install --model emnist`, or pass --data with real EMNIST")
     caps_only = {r.id for r in fonts.corpus(script="Latn") if r.caps_only or r.no_lowercase}
     log(f"building the EMNIST-format set from {len(train)} + {len(holdout)} fonts into {folder}")
     from .synth import build_synthetic

@@ -98,17 +98,30 @@ def status() -> str:
 
 def _factory(script: str):
     def build(weights_dir: str | None = None, offline: bool | None = None):
+        from hwrender.errors import WeightsError
+
         from .generator import GlyphStylerGenerator
 
-        return GlyphStylerGenerator(script, weights_dir=weights_dir, offline=offline)
+        generator = GlyphStylerGenerator(script, weights_dir=weights_dir, offline=offline)
+        if not generator.styler.known_styles(script):  # e.g. a `train hangul` model for Han
+            other = next(n for n, s in GENERATORS.items() if s == script)
+            raise WeightsError(f"the glyph styler model {weights_dir or WEIGHTS_NAME} was trained "
+                               f"without {script} fonts, so the {other!r} generator cannot use it",
+                               f"write {script} with another generator (-g {script}=font), or use "
+                               f"a model trained on it (`hwrender train {other}`)")
+        return generator
 
     return build
 
 
-def _build_task(options: list[str]):
+def _build_task(options: list[str], scripts: tuple[str, ...] | None = None):
     from .train import build_task
 
-    return build_task(options)
+    return build_task(options, scripts)
+
+
+def _script_task(script: str):
+    return lambda options: _build_task(options, (script,))
 
 
 def _evaluate(weights=None, data=None, device="cpu", options=(), log=None):
@@ -149,6 +162,7 @@ def register(register) -> None:
     import dataclasses
 
     extra = {"card": _card} if "card" in {f.name for f in dataclasses.fields(TrainerSpec)} else {}
+    defaults = {"batch_size": 64, "epochs": 5, "checkpoint_every": 500, "sample_every": 1000}
     register(TrainerSpec(
         name=TRAINER_NAME,
         description="U-Net glyph styler for Hangul and Han (zi2zi): pairs from the font corpus, "
@@ -156,5 +170,20 @@ def register(register) -> None:
         build=_build_task,
         evaluate=_evaluate,
         **extra,
-        defaults={"batch_size": 64, "epochs": 5, "checkpoint_every": 500, "sample_every": 1000},
+        defaults=defaults,
+        fonts=tuple(GENERATORS.values()),
     ))
+    # `hwrender train hangul` / `cjk`: the same network on one script's fonts; its model loads
+    # as the `hangul` / `cjk` generator with --weights RUN/model
+    for name, script in GENERATORS.items():
+        what = "Hangul" if script == "Hang" else "Han (Chinese)"
+        register(TrainerSpec(
+            name=name,
+            description=f"the glyph styler trained on the {what} fonts only "
+                        f"(= glyph-styler --set scripts=[\"{script}\"])",
+            build=_script_task(script),
+            evaluate=_evaluate,  # measures the scripts the model at --weights was trained on
+            **extra,
+            defaults=defaults,
+            fonts=(script,),
+        ))

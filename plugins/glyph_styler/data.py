@@ -340,8 +340,11 @@ def build_pairs(fonts: Sequence[FontRef], source: Path, source_index: int, image
     """Render the (source, target) pairs of every training font (holdout fonts are skipped)."""
     train = [f for f in fonts if not f.holdout]
     if not train:
-        raise UsageError("no training fonts are installed",
-                         "see `hwrender fonts list` for what is missing and how to install it")
+        from hwrender.fonts import NotInstalled
+
+        raise NotInstalled("no training fonts are installed",
+                           "install them with `hwrender fonts install --model glyph-styler`, or "
+                           "pass --data FONT_FOLDER")
     source_cmap = font_cmap(source, source_index)
     frames = {f"source:{s}": fr for s, fr in source_frames(source, source_index, image_size,
                                                             fill).items()}

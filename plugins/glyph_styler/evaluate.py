@@ -27,7 +27,6 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from hwrender.errors import UsageError
 from hwrender.train import apply_overrides
 from hwrender.train.metrics import cer, ocr_line, tesseract_langs
 from hwrender.train.metrics import figure as _figure
@@ -151,8 +150,11 @@ def evaluate(weights=None, data=None, device: str = "cpu", options: Sequence[str
         notes.append(f"fonts not installed, their styles not measured: {', '.join(missing)} "
                      "(see `hwrender fonts list`)")
     if not present:
-        raise UsageError("none of the model's training fonts is installed, so there is no ground truth",
-                         "install the corpus (`hwrender fonts list`), or pass --data FONT_FOLDER")
+        from hwrender.fonts import NotInstalled
+
+        raise NotInstalled("none of the model's training fonts is installed, so there is no ground truth",
+                           "install them with `hwrender fonts install --model glyph-styler`, or "
+                           "pass --data FONT_FOLDER")
     heldout = {s: list(cs)[:cfg.max_chars] for s, cs in styler.config.get("heldout_chars", {}).items()}
 
     # -- fidelity on held-out characters ----------------------------------------------------

@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, ClassVar, Mapping
 
 import numpy as np
 import torch
@@ -126,6 +127,50 @@ class GlyphStylerConfig:
     finetune_decoder: bool = False
     finetune_decoder_lr: float = 2e-5
 
+    # one line per setting for `hwrender train glyph-styler --help` (the comments above say why)
+    HELP: ClassVar[dict[str, str]] = {
+        "variant": "base, or tiny (a seconds-sized model for tests)",
+        "image_size": "glyph size in px (square)",
+        "ngf": "generator channels at the first level",
+        "ndf": "discriminator channels at the first level",
+        "max_mult": "channel multiplier cap of the deepest levels",
+        "embed_dim": "size of a style vector",
+        "dropout": "decoder dropout, the variation of a glyph at inference",
+        "lr": "learning rate (generator and discriminator)",
+        "beta1": "Adam beta1",
+        "l1_weight": "L1 to the target glyph",
+        "const_weight": "constant loss: the drawn glyph encodes as its source",
+        "late_l1_weight": "L1 weight from late_epoch on",
+        "late_const_weight": "constant loss weight from late_epoch on",
+        "late_epoch": "epoch the second loss phase starts (99: never)",
+        "lr_decay_epoch": "epoch the learning rate starts halving",
+        "lr_halve_epochs": "epochs per halving of the learning rate",
+        "category_weight": "style classifier loss",
+        "adv_weight": "adversarial loss",
+        "ema_decay": "decay of the generator's moving average (what is exported)",
+        "export_dtype": "float16 or float32 weights in the exported model",
+        "fill": "the median glyph's box, as a fraction of the canvas",
+        "hangul_per_font": "Hangul syllables drawn per font",
+        "hangul_common_fraction": "share of those from the 2,350 common syllables",
+        "han_per_font": "ideographs per font (0: every GB 2312 level-1 one the font has)",
+        "han_level2": "also GB 2312 level-2 ideographs",
+        "heldout_per_script": "characters per script kept out of training (for eval)",
+        "scripts": "scripts to train on: Hang, Hani or both",
+        "exclude_fonts": "corpus font ids to leave out",
+        "skip_hard_to_read": "leave out fonts marked hard to read (grass script)",
+        "default_hangul": "default Hangul style (if trained, else the first font)",
+        "default_han": "default Han style (if trained, else the first font)",
+        "source_font": "the plain font glyphs are redrawn from (default: the bundled one)",
+        "init_from": "warm-start the generator from an exported model (same styles, network)",
+        "source_index": "face number in a .ttc source font",
+        "grid_chars": "characters per script in sample grids",
+        "grid_styles": "styles per script in sample grids",
+        "finetune_repeats": "--finetune: passes over the given glyphs per epoch",
+        "finetune_lr": "--finetune: learning rate of the new style vector",
+        "finetune_decoder": "--finetune: also tune the decoder",
+        "finetune_decoder_lr": "--finetune: the decoder's learning rate",
+    }
+
     def model_config(self, n_styles: int) -> ModelConfig:
         return ModelConfig(image_size=self.image_size, ngf=self.ngf, ndf=self.ndf,
                            max_mult=self.max_mult, embed_dim=self.embed_dim, n_styles=n_styles,
@@ -144,8 +189,17 @@ VARIANTS = {
 }
 
 
-def build_task(options: list[str]) -> "GlyphStylerTask":
-    """The task for ``--set`` options; the variant's defaults first, explicit settings over them."""
+def build_task(options: list[str], scripts: tuple[str, ...] | None = None) -> "GlyphStylerTask":
+    """The task for ``--set`` options; the variant's defaults first, explicit settings over them.
+
+    ``scripts``: the glyph styler of those scripts only (``hwrender train hangul`` / ``cjk``),
+    which ``--set scripts=`` cannot change.
+    """
+    if scripts is not None:
+        if any(o.partition("=")[0].strip().replace("-", "_") == "scripts" for o in options):
+            raise UsageError(f"this model trains on {', '.join(scripts)} only: --set scripts does not apply",
+                             "use `hwrender train glyph-styler --set scripts=[...]` for other scripts")
+        options = [f"scripts={json.dumps(list(scripts))}", *options]
     variant = apply_overrides(GlyphStylerConfig(), options).variant
     if variant not in VARIANTS:
         raise UsageError(f"unknown variant {variant!r}", f"use one of: {', '.join(VARIANTS)}")
@@ -600,10 +654,22 @@ def _x_height_em(font: Path, index: int) -> float:
     return round((xh or 0.5 * upm) / upm, 4)
 
 
+def trainer_name(train: Mapping[str, Any]) -> str:
+    """The ``hwrender train`` model that makes a run of these settings: ``hangul`` or ``cjk`` for
+    one script's fonts only, else ``glyph-styler``."""
+    from . import GENERATORS
+
+    scripts = list(train.get("scripts") or [])
+    return next((name for name, script in GENERATORS.items() if scripts == [script]), TRAINER_NAME)
+
+
 def _changed(train: Mapping[str, Any]) -> str:
-    """The training settings that differ from the defaults, as ``--set`` takes them."""
+    """The training settings that differ from the defaults, as ``--set`` takes them (less the
+    scripts that ``hangul`` / ``cjk`` set)."""
     defaults = GlyphStylerConfig().__dict__
-    changed = [f"`--set {k}={v}`" for k, v in train.items() if k in defaults and defaults[k] != v]
+    implied = {"scripts"} if trainer_name(train) != TRAINER_NAME else set()
+    changed = [f"`--set {k}={v}`" for k, v in train.items()
+               if k in defaults and defaults[k] != v and k not in implied]
     return ", ".join(changed) or "none"
 
 
@@ -638,7 +704,7 @@ def _reproduce(config: Mapping[str, Any]) -> str:
         first.update(phase.get("was", {}))
     ends = [p["step"] for p in phases] + [run.get("steps")]
     undone = ", with the later phases' changes undone" if phases else ""
-    command = (f"`hwrender train {TRAINER_NAME} --max-steps {ends[0]}`; settings other than the "
+    command = (f"`hwrender train {trainer_name(first)} --max-steps {ends[0]}`; settings other than the "
                f"defaults: {_changed(first)} (all of them: config.json \"train\"{undone}).")
     warm = config.get("warm_start")
     if warm:
@@ -653,7 +719,7 @@ def _reproduce(config: Mapping[str, Any]) -> str:
     for phase, end in zip(phases, ends[1:]):
         settings = {**settings, **phase["set"]}
         lines.append(f"- Then, from step {phase['step']} ({_pairs(phase)}): `hwrender train "
-                     f"{TRAINER_NAME} --resume --max-steps {end}` with "
+                     f"{trainer_name(first)} --resume --max-steps {end}` with "
                      f"{_changed(settings)}.")
     return "\n".join(lines)
 

@@ -16,6 +16,12 @@ from functools import lru_cache
 
 MODEL_NAME = "latin"
 PRIORITY = 50  # above the font fallback (-100) and the emnist generator (10)
+# The Debian word lists the training vocabulary comes from: package → the list it installs
+# (``hwrender fonts install --model latin`` installs them; ``corpus`` reads them)
+WORD_LISTS = {"wamerican": "american-english", "wbritish": "british-english", "wfrench": "french",
+              "wngerman": "ngerman", "wspanish": "spanish", "witalian": "italian",
+              "wportuguese": "portuguese", "wpolish": "polish"}
+DICT_DIR = "/usr/share/dict"
 
 
 @lru_cache(maxsize=1)
@@ -120,4 +126,6 @@ def register(register) -> None:
         card=_card,
         defaults={"batch_size": 32, "max_steps": 12000, "checkpoint_every": 500,
                   "sample_every": 500},
+        fonts=("Latn",),
+        packages={package: f"{DICT_DIR}/{name}" for package, name in WORD_LISTS.items()},
     ))

@@ -60,6 +60,7 @@ from pathlib import Path
 import numpy as np
 
 from hwrender.errors import UsageError
+from hwrender.fonts import NotInstalled
 
 from .words import BASELINE, CHARSET, HEIGHT, MAX_CHARS, X_HEIGHT, WordData, canonical
 
@@ -70,7 +71,8 @@ DATA_VERSION = 1  # bump when the vocabulary, rendering or augmentation changes:
 DICT_DIR = Path("/usr/share/dict")
 BASE_LISTS = ("american-english", "british-english")
 ACCENT_LISTS = ("french", "ngerman", "spanish", "italian", "portuguese", "polish")
-WORDLIST_HINT = "apt-get install wamerican wbritish wfrench wngerman wspanish witalian wportuguese wpolish"
+WORDLIST_HINT = ("install them with `hwrender fonts install --model latin` (the Debian packages "
+                 "wamerican wbritish wfrench wngerman wspanish witalian wportuguese wpolish)")
 LIST_CAP = 300_000  # longer lists (Polish: 4.3 million inflected forms) are thinned to every k-th word
 HELDOUT_PER_MILLE = 30
 HELDOUT_MIN_CHARS = 4
@@ -121,7 +123,7 @@ def _read_list(path: str, _mtime_ns: int) -> tuple[str, ...]:
 def _word_list(dict_dir: Path, name: str) -> tuple[str, ...]:
     path = dict_dir / name
     if not path.is_file():
-        raise UsageError(f"the word list {path} is missing", WORDLIST_HINT)
+        raise NotInstalled(f"the word list {path} is missing", WORDLIST_HINT)
     return _read_list(str(path), path.stat().st_mtime_ns)
 
 
@@ -596,9 +598,9 @@ def training_set(data_dir: str | os.PathLike | None, per_font: int = 1000, seed:
     holdout_fonts = fonts.available(script="Latn", role="handwriting", split="holdout")
     usable = [k for k in train_fonts if not skip_reason(k)]
     if len(usable) < min_fonts:
-        raise UsageError(f"only {len(usable)} usable Latin handwriting training fonts are installed, "
-                         f"{min_fonts} are needed", "install them: `hwrender fonts install --script "
-                         "Latn`, or pass --data with IAM words")
+        raise NotInstalled(f"only {len(usable)} usable Latin handwriting training fonts are installed, "
+                           f"{min_fonts} are needed", "install them with `hwrender fonts install "
+                           "--model latin`, or pass --data with IAM words")
     augmentation = Augment.named(augment)
     skips = {k: skip_reason(k) for k in sorted({**train_fonts, **holdout_fonts})}
     parts = [DATA_VERSION, sorted(train_fonts), sorted(holdout_fonts), per_font, seed, EVAL_WORDS,
