@@ -247,27 +247,30 @@ def _mm(value):
 _NUMBER = re.compile(r"[+-]?[0-9]+")
 
 
-def parse_style(style: str | int | None) -> str | None:
+def parse_style(style: str | int | None, what: str = "--style") -> str | None:
     """A style as the generators get it: ``None`` (each one's default), a seed style as a
     canonical decimal string (``"5"``, within 0..MAX_SEED), or a name/blend, stripped.
 
-    Only ASCII digits make a number: ``"²"`` passes ``str.isdigit`` but is no number, and is
-    treated (and reported) as a name."""
+    Only ASCII digits make a number: ``"²"`` passes ``str.isdigit`` (which the generators test)
+    but ``int`` refuses it, so digits of any other kind are refused here."""
     if style is None:
         return None
     if _is_whole(style):
         style = str(style)
     if not isinstance(style, str):
-        raise UsageError(f"--style must be a name or a number, got {_shown(style)}",
+        raise UsageError(f"{what} must be a name or a number, got {_shown(style)}",
                          "`hwrender generators` lists the named styles")
     text = style.strip()
     if not text:
-        raise UsageError("--style is empty", "give a named style, a number, or leave --style out")
+        raise UsageError(f"{what} is empty", "give a named style or a number")
     if _NUMBER.fullmatch(text):
         if not 0 <= int(text) <= MAX_SEED:
-            raise UsageError(f"--style {text} is out of range for a seeded hand",
+            raise UsageError(f"{what} {text} is out of range for a seeded hand",
                              f"{_SEED_HINT}, or a named style: `hwrender generators` lists them")
         return str(int(text))
+    if text.isdigit():
+        raise UsageError(f"{what} {text!r} is not a number",
+                         "number a seeded hand with the digits 0-9, e.g. 7")
     return text
 
 

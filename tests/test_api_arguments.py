@@ -170,7 +170,10 @@ def test_parse_style_never_raises_a_plain_error(raw):
 def test_parse_style_numbers_are_ascii_and_in_range():
     assert parse_style(None) is None
     assert parse_style("0") == "0"
-    assert parse_style("²") == "²"  # no number: looked up (and reported) as a name
+    assert parse_style(" +12 ") == "12"
+    for not_ascii in ("²", "٣", "5²"):  # str.isdigit() says yes, int() says no
+        with pytest.raises(UsageError, match="--style .*0-9"):
+            parse_style(not_ascii)
     with pytest.raises(UsageError, match=f"--style .*0 to {MAX_SEED}.*hwrender generators"):
         parse_style(str(MAX_SEED + 1))
 
@@ -178,7 +181,7 @@ def test_parse_style_numbers_are_ascii_and_in_range():
 def test_unknown_style_says_where_styles_come_from(seen_registry):
     registry, _ = seen_registry
     with pytest.raises(UsageError, match="bold, thin.*hwrender generators"):
-        render_pages("hi", registry=registry, style="²", **FAST)
+        render_pages("hi", registry=registry, style="nobody", **FAST)
 
 
 def test_dpi_check_takes_any_value():

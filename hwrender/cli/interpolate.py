@@ -20,6 +20,13 @@ from . import app
 from ._console import note
 
 FORMATS = {".png": "PNG", ".gif": "GIF", ".jpg": "JPEG", ".jpeg": "JPEG"}
+# Bounds that keep a run to seconds and an image to megabytes: every step draws the whole phrase
+# again (100 steps of a 20-character phrase is 2,000 glyphs, about a minute on a CPU).
+MAX_STEPS = 100
+MAX_GLYPHS = 2000
+# GIF stores frame times in hundredths of a second, and browsers play anything under 20 ms at 100 ms.
+MIN_FRAME_MS = 20
+MAX_FRAME_MS = 10_000
 
 
 @app.command("interpolate")
@@ -29,7 +36,8 @@ def interpolate_cmd(
     output: Annotated[Path, typer.Option(
         "-o", "--output", help="strip.png (rows = steps) or anim.gif (frames = steps).")],
     text: Annotated[str, typer.Option("--text", "-t", help="The phrase to write.")] = "안녕하세요",
-    steps: Annotated[int, typer.Option("--steps", "-n", help="Steps from A to B, both included.")] = 8,
+    steps: Annotated[int, typer.Option(
+        "--steps", "-n", help=f"Steps from A to B, both included (2 to {MAX_STEPS}).")] = 8,
     generator: Annotated[Optional[str], typer.Option(
         "-g", "--generator", help="Generator to use (default: the one that writes the text).")] = None,
     seed: Annotated[int, typer.Option(help="Random seed (the same for every step).")] = 0,
@@ -37,18 +45,31 @@ def interpolate_cmd(
     weights: Annotated[Optional[str], typer.Option(
         help="Folder with model weights to use before the bundled ones.")] = None,
     offline: Annotated[bool, typer.Option(help="Never download weights.")] = False,
-    frame_ms: Annotated[int, typer.Option("--frame-ms", help="GIF: milliseconds per frame.")] = 120,
+    frame_ms: Annotated[int, typer.Option(
+        "--frame-ms", help=f"GIF: milliseconds per frame, {MIN_FRAME_MS} to {MAX_FRAME_MS}.")] = 120,
 ) -> None:
     """Write TEXT in styles blended from STYLE_A to STYLE_B: a strip (PNG) or an animation (GIF)."""
+    from ..api import MAX_SEED, parse_style
     from ..device import check_device_name
 
     fmt = FORMATS.get(output.suffix.lower())
     if fmt is None:
         raise UsageError(f"cannot tell the format of {output}", "name it .png, .jpg or .gif")
-    if steps < 2:
-        raise UsageError(f"--steps must be at least 2, got {steps}", "use e.g. --steps 8")
+    if not 2 <= steps <= MAX_STEPS:
+        raise UsageError(f"--steps must be from 2 to {MAX_STEPS}, got {steps}", "use e.g. --steps 8")
     if not text.strip():
         raise UsageError("--text is empty", "give a phrase to write")
+    glyphs = steps * sum(not c.isspace() for c in text)
+    if glyphs > MAX_GLYPHS:
+        raise UsageError(f"--steps {steps} of a {glyphs // steps}-character --text is {glyphs:,} glyphs "
+                         f"to draw, more than {MAX_GLYPHS:,}",
+                         f"use at most {max(2, MAX_GLYPHS * steps // glyphs)} steps or a shorter phrase")
+    if not MIN_FRAME_MS <= frame_ms <= MAX_FRAME_MS:
+        raise UsageError(f"--frame-ms must be from {MIN_FRAME_MS} to {MAX_FRAME_MS}, got {frame_ms}",
+                         "use e.g. --frame-ms 120")
+    if not 0 <= seed <= MAX_SEED:
+        raise UsageError(f"--seed {seed} is out of range", f"use a whole number from 0 to {MAX_SEED}")
+    style_a, style_b = parse_style(style_a, "STYLE_A"), parse_style(style_b, "STYLE_B")
     if output.parent and not output.parent.is_dir():
         raise UsageError(f"folder {output.parent} does not exist", "create it first")
     device = check_device_name(device)
