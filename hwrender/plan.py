@@ -88,6 +88,13 @@ def _shown(items: list[str], limit: int = 5, sep: str = " ") -> str:
     return sep.join(items[:limit]) + (f" and {len(items) - limit} more" if len(items) > limit else "")
 
 
+def _marks(clusters) -> str:
+    """``q́ (U+0301 on 'q'), ...`` for the first few clusters."""
+    shown = [f"{c} ({' '.join(f'U+{ord(m):04X}' for m in c if _is_mark(m))}"
+             f"{' on ' + repr(c[0]) if not _is_mark(c[0]) else ''})" for c in clusters]
+    return _shown(shown, sep=", ")
+
+
 class Planner:
     """Assigns generators to characters; caches the decision per (script, character)."""
 
@@ -237,14 +244,19 @@ class Planner:
             instead = f"written with {', '.join(takers)} instead" if takers else "nothing writes them"
             notes.append(f"-g {script}={self.overrides[script]}: that generator does not have "
                          f"{_shown(list(chars))}; {instead}")
-        if self.fell_back and self._fallback is not None:
-            for real, chars in self.fell_back.items():
-                notes.append(f"{real} does not have {_shown(list(chars))}; written with the "
-                             f"fallback font ({self._fallback.name}) instead")
+        loose = []  # letters with marks the fallback font writes: it sets the marks beside them
+        for real, chars in self.fell_back.items():
+            loose += [c for c in chars if len(c) > 1]
+            single = [c for c in chars if len(c) == 1]
+            if single:
+                notes.append(f"{real} does not have {_shown(single)}; written with the "
+                             f"fallback font ({self._fallback.name}) instead")  # type: ignore[union-attr]
+        if loose:
+            notes.append(f"no generator places the combining marks of {_marks(loose)}: the "
+                         f"fallback font ({self._fallback.name}) writes them beside "  # type: ignore[union-attr]
+                         "the letter")
         if self.unplaced:
-            shown = [f"{c} ({' '.join(f'U+{ord(m):04X}' for m in c if _is_mark(m))}"
-                     f"{' on ' + repr(c[0]) if not _is_mark(c[0]) else ''})" for c in self.unplaced]
-            notes.append(f"no generator can place the combining marks of {_shown(shown, sep=', ')}; "
+            notes.append(f"no generator can place the combining marks of {_marks(self.unplaced)}; "
                          "left them out")
         return notes
 
