@@ -206,3 +206,110 @@ def test_apply_overrides_types_and_errors():
         apply_overrides(ToyConfig(), ["width=wide"])
     with pytest.raises(UsageError, match="KEY=VALUE"):
         apply_overrides(ToyConfig(), ["width"])
+
+
+# ------------------------------------------------------------- what a person sees (issue 25)
+
+
+class _CtrlCTask(ToyTask):
+    """Presses Ctrl-C during step 3."""
+
+    def train_step(self, batch, step):
+        if step == 2:
+            os.kill(os.getpid(), signal.SIGINT)
+        return super().train_step(batch, step)
+
+
+@pytest.fixture
+def toy_cli(monkeypatch):
+    """The CLI with only the toy model and the one that presses Ctrl-C."""
+    import hwrender.registry as registry
+    from hwrender.train import TrainerSpec
+
+    reg = registry.Registry()
+    reg.register(TrainerSpec(name="toy", description="toy", defaults={"max_steps": 5},
+                             build=lambda options: ToyTask(apply_overrides(ToyConfig(), options))))
+    reg.register(TrainerSpec(name="ctrl-c", description="toy", defaults={"max_steps": 5},
+                             build=lambda options: _CtrlCTask(apply_overrides(ToyConfig(), options))))
+    monkeypatch.setattr(registry, "_default", reg)
+    return reg
+
+
+def test_ctrl_c_in_the_cli_says_how_to_continue_without_error(toy_cli, tmp_path):
+    from typer.testing import CliRunner
+
+    from hwrender.cli import app
+
+    out = tmp_path / "run"
+    result = CliRunner().invoke(app, ["train", "ctrl-c", "-o", str(out), "--batch-size", "8",
+                                      "--set", "lr=0.01", "--device", "cpu"])
+    assert result.exit_code == 130, result.output
+    assert "error" not in result.stderr.lower()
+    assert (f"hwrender: stopped at step 3; checkpoint saved; continue with `hwrender train ctrl-c "
+            f"-o {out} --resume --batch-size 8 --set lr=0.01`") in result.stderr
+    assert load_checkpoint(out / "checkpoint.pt")["step"] == 3
+
+
+def test_a_run_that_fails_before_training_leaves_no_folder(toy_cli, tmp_path):
+    from typer.testing import CliRunner
+
+    from hwrender.cli import app
+
+    class Broken(ToyTask):
+        def setup(self, ctx):
+            raise UsageError("no data", "give some")
+
+    out = tmp_path / "runs" / "toy"
+    with pytest.raises(UsageError):
+        train(Broken(), _opts(tmp_path, out=out), progress=False)
+    assert not (tmp_path / "runs").exists()
+    bad = CliRunner().invoke(app, ["train", "toy", "-o", str(out), "--set", "nope=1"])
+    assert bad.exit_code == 2 and not (tmp_path / "runs").exists()
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    with pytest.raises(UsageError):
+        train(Broken(), _opts(tmp_path, out=kept), progress=False)
+    assert kept.is_dir()  # a folder that was there before stays
+
+
+def test_progress_keeps_bar_steps_and_time_left_at_80_columns():
+    import io
+
+    from rich.console import Console
+
+    from hwrender.train.loop import _Progress
+
+    console = Console(width=80, file=io.StringIO(), record=True, color_system=None)
+    bar = _Progress(12000, 0, "glyph-styler", console=console)
+    bar.update(3000, {"l1": 0.1234, "const": 0.00123, "g_adv": 1.25, "d_adv": 0.7, "g_cat": 0.3,
+                      "d_cat": 0.4, "g": 12.3, "d": 1.1, "lr": 0.001})
+    bar._progress.stop()
+    console.export_text()  # drop what the live display drew
+    for renderable in bar._progress.get_renderables():
+        console.print(renderable)
+    lines = console.export_text().splitlines()
+    assert len(lines) == 2 and all(len(line) <= 80 for line in lines), lines
+    assert "3000/12000" in lines[0] and "━" in lines[0] and "left" in lines[0]
+    assert lines[1].startswith("l1 0.123  const 0.00123") and lines[1].endswith("…")
+
+
+def test_eval_progress_shows_on_a_terminal_and_stays_off_pipes(monkeypatch):
+    import io
+    import sys
+
+    from hwrender.cli import train as train_cli
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    screen = Terminal()
+    monkeypatch.setattr(sys, "stderr", screen)
+    with train_cli._activity("evaluating toy", quiet=False) as log:
+        log("fidelity: 3 styles")
+    assert "fidelity: 3 styles" in screen.getvalue() and "evaluating toy" in screen.getvalue()
+    pipe = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", pipe)
+    with train_cli._activity("evaluating toy", quiet=False) as log:
+        log("fidelity: 3 styles")
+    assert pipe.getvalue() == ""

@@ -436,8 +436,6 @@ def _smooth_fields(rng: np.random.Generator, shape: tuple[int, int], spacing: fl
 
 def _warp(alpha: np.ndarray, augment: Augment, rng: np.random.Generator) -> np.ndarray:
     """Slant, baseline wobble and elastic warp of a 2x image, in one bilinear resampling."""
-    from scipy.ndimage import map_coordinates
-
     f = 2  # px per final px
     h, w = alpha.shape
     shear = rng.uniform(-augment.slant, augment.slant)
@@ -455,8 +453,27 @@ def _warp(alpha: np.ndarray, augment: Augment, rng: np.random.Generator) -> np.n
     if augment.elastic:
         dy, dx = augment.elastic * f * _smooth_fields(rng, (h, w), augment.elastic_scale * f)
         src_y, src_x = src_y + dy, src_x + dx
-    coords = np.stack(np.broadcast_arrays(src_y, src_x))
-    return map_coordinates(alpha, coords, order=1, mode="constant", cval=0.0, prefilter=False)
+    src_y, src_x = np.broadcast_arrays(src_y, src_x)
+    return _bilinear(alpha, src_y, src_x)
+
+
+def _bilinear(image: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
+    """``image`` read at (ys, xs) with bilinear interpolation, 0 outside it: what SciPy's
+    ``map_coordinates(order=1, mode="constant")`` gives (to float rounding), without SciPy."""
+    h, w = image.shape
+    inside = (ys >= 0) & (ys <= h - 1) & (xs >= 0) & (xs <= w - 1)
+    y0 = np.clip(np.floor(ys), 0, max(h - 2, 0))
+    x0 = np.clip(np.floor(xs), 0, max(w - 2, 0))
+    dy, dx = (ys - y0).astype(np.float32), (xs - x0).astype(np.float32)
+    # flat indices of the four neighbours (one gather each, not four 2-D fancy indexings)
+    flat = image.ravel()
+    i00 = y0.astype(np.intp) * w + x0.astype(np.intp)
+    down, right = (w if h > 1 else 0), (1 if w > 1 else 0)
+    top = flat[i00] + (flat[i00 + right] - flat[i00]) * dx
+    bottom = flat[i00 + down] + (flat[i00 + down + right] - flat[i00 + down]) * dx
+    out = top + (bottom - top) * dy
+    out[~inside] = 0
+    return out.astype(image.dtype, copy=False)
 
 
 # ------------------------------------------------------------------------------------------ sets
