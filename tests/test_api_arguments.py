@@ -197,3 +197,15 @@ def test_written_file_unchanged_by_path_or_str(seen_registry, tmp_path):
     a = write("hi", str(tmp_path / "a.pdf"), registry=registry, **FAST)
     b = write("hi", Path(tmp_path / "b.pdf"), registry=registry, **FAST)
     assert a[0].read_bytes() == b[0].read_bytes()
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(x_height="0.0001mm"), "too small"),
+    (dict(dpi=0.01), "below the minimum"),
+    (dict(page_size="210x5100mm"), "larger than a PDF page"),
+])
+def test_sizes_that_would_exhaust_memory_fail_before_any_work(seen_registry, kwargs, match):
+    registry, gen = seen_registry
+    with pytest.raises(UsageError, match=match):
+        render_pages("hi", registry=registry, **kwargs)
+    assert gen.styles == []

@@ -373,3 +373,16 @@ def test_variation_has_one_bound_for_layout_api_and_cli():
         render_pages("hi", registry=registry, dpi=20, variation=MAX_VARIATION + 0.01)
     help_text = " ".join(CliRunner().invoke(app, ["write", "--help"], env={"COLUMNS": "200"}).output.split())
     assert f"to {MAX_VARIATION:g})" in help_text or f"to {MAX_VARIATION:g}." in help_text
+
+
+@pytest.mark.parametrize("x_height", ["0.0001mm", "0.4mm", 1e-6])
+def test_writing_too_small_to_draw_is_refused(x_height):
+    """1e-4 mm once asked the ink resampler for terabytes of padding."""
+    from hwrender.layout.geometry import MIN_X_HEIGHT
+
+    xh, lh, ws = writing_metrics(x_height=x_height)
+    with pytest.raises(UsageError, match="too small to write") as info:
+        check_fits(make_geometry(), LayoutStyle(x_height=xh, line_height=lh, word_space=ws))
+    assert "0.5mm" in one_line(info.value)
+    xh, lh, ws = writing_metrics(x_height=MIN_X_HEIGHT)
+    check_fits(make_geometry(), LayoutStyle(x_height=xh, line_height=lh, word_space=ws))

@@ -238,6 +238,6 @@ def test_a_page_over_the_pdf_limit_is_refused():
 
     tall = PageGeometry(width=300, height=MAX_PAGE_SIDE + 1, margin_top=10, margin_right=10,
                         margin_bottom=10, margin_left=10)
-    writer = PdfWriter(io.BytesIO(), dpi=1)
+    writer = PdfWriter(io.BytesIO(), dpi=10)
     with pytest.raises(UsageError, match="14,400pt"):
         writer.add_page(build_page("hi", geometry=tall), None)

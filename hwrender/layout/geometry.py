@@ -42,6 +42,9 @@ WORD_SPACE_PER_X_HEIGHT = 0.9
 MIN_LINE_HEIGHT_PER_X_HEIGHT = 1.5  # below this, lines of writing run into each other
 MIN_LINE_WIDTH_PER_X_HEIGHT = 3.0  # narrower columns would shrink every word to nothing
 MIN_PAGE_NUMBER_MARGIN_PER_X_HEIGHT = 2.0
+# Smaller writing is a smudge at any resolution, and the ink resampler pads each image by the
+# inverse of its scale: 1e-4 mm asked for terabytes.
+MIN_X_HEIGHT = 0.5 * MM
 # The one bound on natural variation (the API, the CLI help and layout all use it): past 2 the
 # jitter stops looking like handwriting and words start to collide.
 MAX_VARIATION = 2.0
@@ -280,6 +283,11 @@ def check_fits(geometry: PageGeometry, style: LayoutStyle) -> None:
     for what, value in (("x-height", style.x_height), ("line height", style.line_height), ("word space", style.word_space)):
         if not (math.isfinite(value) and value > 0):
             raise UsageError(f"invalid {what} {value!r}pt: it must be greater than zero", "e.g. 2.8mm")
+    if style.x_height < MIN_X_HEIGHT:
+        raise UsageError(
+            f"x-height {style.x_height / MM:.3g}mm is too small to write",
+            f"use at least {_mm(MIN_X_HEIGHT)} (the default is {_mm(DEFAULT_X_HEIGHT)})",
+        )
     if style.align not in ("left", "justify"):
         raise UsageError(f"invalid alignment {style.align!r}", "use left or justify")
     if not (math.isfinite(style.indent) and style.indent >= 0):

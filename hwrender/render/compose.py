@@ -24,6 +24,9 @@ from .paper import PaperGeometry, PaperStyle, paper_geometry
 
 DEFAULT_DPI = 300
 MAX_DPI = 1200
+# Below this a page is a few hundred pixels wide, and ink shrunk that far is resampled with
+# padding that grows as 1/dpi.
+MIN_DPI = 10
 MAX_PAGE_PIXELS = 200_000_000
 
 _MIN_LINE_STRENGTH = 0.6  # a rule thinner than a pixel is drawn one pixel wide at least this strong
@@ -39,7 +42,7 @@ def page_pixel_size(geometry: PageGeometry, dpi: float) -> tuple[int, int]:
 
 
 def check_dpi(dpi: float, geometry: PageGeometry | None = None) -> float:
-    """Return ``dpi`` as a float; raise ``UsageError`` if it is not positive, above ``MAX_DPI``, or
+    """Return ``dpi`` as a float; raise ``UsageError`` if it is not a number from ``MIN_DPI`` to ``MAX_DPI``, or
     makes a page (``geometry``, when given) larger than ``MAX_PAGE_PIXELS``."""
     try:
         # a bool is an int to Python, never a resolution
@@ -48,6 +51,8 @@ def check_dpi(dpi: float, geometry: PageGeometry | None = None) -> float:
         value = math.nan
     if not math.isfinite(value) or value <= 0:
         raise UsageError(f"--dpi must be a positive number, got {dpi!r}", "use 300 for print or 150 for screen")
+    if value < MIN_DPI:
+        raise UsageError(f"--dpi {value:g} is below the minimum of {MIN_DPI}", "use 300 for print or 150 for screen")
     if value > MAX_DPI:
         raise UsageError(f"--dpi {value:g} is above the limit of {MAX_DPI}", "use 300 for print or 600 for fine detail")
     if geometry is not None:
