@@ -60,7 +60,8 @@ _SEED_HINT = f"use a whole number from 0 to {MAX_SEED}"
 @dataclass
 class RenderOptions:
     """Every option of ``hwrender write``. Lengths accept units (``20mm``, ``0.75in``, ``12pt``);
-    bare numbers are millimetres."""
+    bare numbers are millimetres. Each field's type is checked before any work (``checked()``):
+    a wrong one is a ``UsageError`` naming the field (``True`` is no number, NaN no length)."""
 
     # generators
     generators: Sequence[str] | Mapping[str, str] | None = None  # ["Latn=font"] or {"Latn": "font"}
@@ -527,9 +528,10 @@ def _counted(pages: Iterator[RenderedPage], on_page) -> Iterator[RenderedPage]:
 def write(text: str, output: str | Path | BinaryIO, options: RenderOptions | None = None, *,
           registry: Registry | None = None, on_page: Callable[[int], None] | None = None,
           **kwargs) -> list[Path]:
-    """Render ``text`` and write it to ``output``: a path (``.pdf``, ``.png``, ``.jpg``; PNG and
-    JPEG write one file per page: ``page.png``, ``page-2.png``, …), ``"-"`` for standard output,
-    or a binary file object. Files appear only when everything succeeded. Returns the paths.
+    """Render ``text`` (a str, or UTF-8 bytes) and write it to ``output``: a path (``.pdf``,
+    ``.png``, ``.jpg``; PNG and JPEG write one file per page: ``page.png``, ``page-2.png``, …),
+    ``"-"`` for standard output, or an open binary file object (for images in memory, use
+    ``render_pages``). Files appear only when everything succeeded. Returns the paths.
     ``on_page(n)`` is called as each page is done (for progress displays)."""
     from . import __version__
     from .render import (
