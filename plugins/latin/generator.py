@@ -256,6 +256,10 @@ class LatinGenerator(Generator):
         if bad:
             raise GeneratorError(f"generator 'latin' got words it cannot write: {bad[:5]}",
                                  "its character set is printable ASCII and Latin-1/Extended-A letters")
+        from . import hyphens  # the GAN draws '-' as a raised bracket: see hyphens.py
+
+        if any(map(hyphens.has_hyphen, units)):
+            return hyphens.generate(lambda w: self.generate(w, style, seed, device), units, seed)
         out: list[InkImage | None] = [None] * len(units)
         for idx, alpha in self._batches(units, style, seed, device):
             # one squeeze to the natural width for the whole batch (all one width)
