@@ -19,11 +19,12 @@ import math
 import os
 import re
 import struct
+import warnings
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
+from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
-from .errors import UsageError, WeightsError
+from .errors import HwrenderWarning, UsageError, WeightsError
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -48,6 +49,10 @@ _DTYPE_SIZES = {
     **dict.fromkeys(("I64", "U64", "F64", "C64"), 8),
 }
 _MAX_HEADER = 100_000_000  # the limit safetensors itself enforces
+UNVERIFIED_FIX = ("restore the manifest.json that came with the model, or re-export it: save_model "
+                  "and `hwrender train` write one")
+CONFIG_FIX = "re-export the model, or restore the config.json saved with its weights"
+_warned_unverified: set[str] = set()  # folders already warned about, so a run warns once
 
 
 # ----------------------------------------------------------------------------------------- records
@@ -102,12 +107,45 @@ class ModelFiles:
         return self.folder / WEIGHTS_FILE
 
     def load_state_dict(
-        self, expected_shapes: Mapping[str, tuple[int, ...]] | None = None
+        self, expected_shapes: Mapping[str, tuple[int, ...]] | None = None, prefix: str = ""
     ) -> dict[str, "torch.Tensor"]:
-        """The tensors, strictly checked; errors carry the fix that fits where the files came from."""
+        """The tensors, strictly checked; errors carry the fix that fits where the files came from.
+
+        With ``prefix`` only the tensors named ``prefix + key`` are checked and loaded (keys returned
+        without it): a file may hold more networks (a discriminator) than inference builds.
+        """
         return load_state_dict(
-            self.weights, expected_shapes, hint=_repair_hint(self.name, self.source, self.folder)
+            self.weights, expected_shapes, hint=_repair_hint(self.name, self.source, self.folder),
+            prefix=prefix,
         )
+
+    def validate(self, schema: Mapping[str, "Setting"], closed: tuple[str, ...] = ()) -> None:
+        """Check config.json against a model family's schema (see :func:`validate_config`)."""
+        validate_config(self.config, schema, self.folder, closed)
+
+    def module_shapes(self, build: Callable[[], Any]) -> dict[str, tuple[int, ...]]:
+        """The tensor shapes of the module ``build()`` makes from config.json, found on the meta
+        device: nothing is allocated, so a config that asks for a huge network costs nothing
+        before :meth:`load_state_dict` compares these shapes with the file's."""
+        import torch
+
+        try:
+            with torch.device("meta"):
+                return {k: tuple(v.shape) for k, v in build().state_dict().items()}
+        except (ArithmeticError, LookupError, TypeError, ValueError, RuntimeError) as exc:
+            raise WeightsError(
+                f"{self.folder / CONFIG_FILE} does not describe a model this hwrender can build "
+                f"({type(exc).__name__}: {' '.join(str(exc).split())[:200]})", CONFIG_FIX) from None
+
+    def file(self, key: str, shipped: Path | None = None) -> Path | None:
+        """The file config.json's ``key`` (dotted) names, inside the model folder (see
+        :func:`config_file`); ``None`` when the key is absent or empty."""
+        value: Any = self.config
+        for part in key.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        if value is None or value == "":
+            return None
+        return config_file(self.folder, key, value, shipped)
 
 
 @dataclass(frozen=True)
@@ -140,10 +178,12 @@ class VerifyReport:
     folder: Path | None
     files: list[FileCheck] = field(default_factory=list)
     hint: str = ""
+    checked: bool = True  # False: no manifest.json, so the hashes were compared with nothing
 
     @property
     def ok(self) -> bool:
-        return all(f.problem is None for f in self.files)
+        """Every file is what the manifest says; never true without a manifest."""
+        return self.checked and all(f.problem is None for f in self.files)
 
 
 # ------------------------------------------------------------------------------- public functions
@@ -183,9 +223,20 @@ def model_files(name: str, source: str | os.PathLike | None = None,
                 offline: bool | None = None) -> ModelFiles:
     """Model ``name`` from ``source``: a model folder, another store name, or (``None``) the
     shipped copy, resolved like :func:`resolve`."""
-    if source is not None and Path(source).is_dir():
-        return resolve(name, weights_dir=source, offline=offline)
-    return resolve(str(source) if source else name, offline=offline)
+    if source is not None and (Path(source).is_dir() or looks_like_path(source)):
+        return resolve(name, weights_dir=source, offline=offline)  # a missing folder: "no such folder"
+    if not source:
+        return resolve(name, offline=offline)
+    try:
+        return resolve(str(source), offline=offline)
+    except UsageError as exc:  # neither a folder nor a model: say both, it may be a mistyped folder
+        raise UsageError(f"--weights {source}: no such folder, and {exc.message}", exc.hint) from None
+
+
+def looks_like_path(source: str | os.PathLike) -> bool:
+    """Whether ``--weights`` was given a path (to a folder) rather than a store name: a model name
+    never holds a path separator or starts with ``~`` or ``.``."""
+    return isinstance(source, os.PathLike) or not _NAME.fullmatch(os.fspath(source))
 
 
 def pull(name: str, force: bool = False) -> ModelFiles:
@@ -261,7 +312,8 @@ def verify(name: str, weights_dir: str | os.PathLike | None = None) -> VerifyRep
             )
         if not (folder / MANIFEST_FILE).is_file():
             checks = [_check_file(folder, f, None) for f in (WEIGHTS_FILE, CONFIG_FILE)]
-            return VerifyReport(name, "explicit", folder, checks, _repair_hint(name, "explicit", folder))
+            return VerifyReport(name, "explicit", folder, checks, _repair_hint(name, "explicit", folder),
+                                checked=False)
         manifest, source = _read_manifest(folder / MANIFEST_FILE), "explicit"
     else:
         manifest = _known_manifest(name)
@@ -424,21 +476,153 @@ def load_state_dict(
     expected_shapes: Mapping[str, tuple[int, ...]] | None = None,
     *,
     hint: str | None = None,
+    prefix: str = "",
 ) -> dict[str, "torch.Tensor"]:
     """Load a safetensors file (never pickle) on the CPU, with strict key and shape checks.
 
     The header is validated in pure Python first, so a damaged file is a one-line WeightsError, not
     a crash inside the loader. ``expected_shapes`` (name → shape of the model built from
     config.json) must match the file exactly: missing keys, unexpected keys and shape mismatches
-    are all reported. ``hint`` is the fix to suggest for a damaged file.
+    are all reported, before any tensor is read. With ``prefix``, only the file's tensors under it
+    are compared and loaded, and returned without it. ``hint`` is the fix for a damaged file.
     """
     path = Path(path)
     header = _read_header(path, hint=hint or "replace the file with a good copy")
+    if prefix:
+        header = {k: v for k, v in header.items() if k.startswith(prefix)}
     if expected_shapes is not None:
-        _check_shapes(path, header, expected_shapes)
-    from safetensors.torch import load_file
+        _check_shapes(path, header, {prefix + k: s for k, s in expected_shapes.items()})
+    if not prefix:
+        from safetensors.torch import load_file
 
-    return load_file(str(path), device="cpu")
+        return load_file(str(path), device="cpu")
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt", device="cpu") as fh:
+        return {k[len(prefix):]: fh.get_tensor(k) for k in header}
+
+
+# ------------------------------------------------------------------------------ config.json checks
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One key of a model family's config.json schema: its type, bounds and allowed values.
+
+    ``kind`` is int, float (an int is accepted), str, bool, list or dict. Sizes get bounds so a
+    config never asks for an absurd network: the bounds are what a sane model of the family could
+    use, far above the shipped one, far below what would exhaust memory.
+    """
+
+    kind: type
+    low: float | None = None
+    high: float | None = None
+    choices: tuple[Any, ...] = ()
+    optional: bool = False
+
+
+_KIND_NAMES = {int: "an integer", float: "a number", str: "a string", bool: "true or false",
+               list: "a list", dict: "an object"}
+
+
+def validate_config(
+    config: Mapping[str, Any],
+    schema: Mapping[str, Setting],
+    folder: str | os.PathLike,
+    closed: tuple[str, ...] = (),
+) -> None:
+    """Check a model's config.json against its family's schema before anything is built.
+
+    ``schema`` maps dotted keys (``net.embed_dim``) to :class:`Setting`; a key under an absent
+    optional object is not required. Every key of an object named in ``closed`` must be in the
+    schema (the model's constructor takes exactly those). The first problem is a one-line
+    WeightsError naming config.json, the key and the fix.
+    """
+    where = Path(folder) / CONFIG_FILE
+
+    def bad(key: str, problem: str) -> WeightsError:
+        return WeightsError(f"{where}: {key} {problem}", CONFIG_FIX)
+
+    def shown(value: Any) -> str:
+        text = json.dumps(value, ensure_ascii=False, default=str)
+        return text if len(text) <= 40 else text[:37] + "..."
+
+    for key, setting in schema.items():
+        value: Any = config
+        parts = key.split(".")
+        for depth, part in enumerate(parts):
+            parent = ".".join(parts[:depth])
+            if not isinstance(value, Mapping):
+                raise bad(parent, f"is {shown(value)}, not an object")
+            if part not in value:
+                absent = ".".join(parts[:depth + 1])
+                if schema.get(absent, setting).optional:
+                    value = None
+                    break
+                raise bad(absent, "is missing")
+            value = value[part]
+        else:
+            _check_setting(key, value, setting, bad, shown)
+    for key in closed:
+        value = config.get(key) if "." not in key else None
+        for extra in sorted(set(value or ()) - {k[len(key) + 1:] for k in schema if k.startswith(key + ".")}):
+            raise bad(f"{key}.{extra}", "is not a setting this hwrender knows")
+
+
+def _check_setting(key: str, value: Any, setting: Setting, bad, shown) -> None:
+    kind = setting.kind
+    ok = isinstance(value, kind) and not (isinstance(value, bool) and kind is not bool)
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        ok = True
+    if not ok:
+        raise bad(key, f"is {shown(value)}, not {_KIND_NAMES.get(kind, kind.__name__)}")
+    if kind is float and not math.isfinite(value):
+        raise bad(key, f"is {shown(value)}, not a finite number")
+    if setting.choices and value not in setting.choices:
+        raise bad(key, f"is {shown(value)}, not one of {', '.join(map(str, setting.choices))}")
+    size = len(value) if kind in (str, list, dict) else value
+    what = "has length " if kind in (str, list, dict) else "is "
+    if setting.low is not None and size < setting.low or setting.high is not None and size > setting.high:
+        low = "" if setting.low is None else f"{setting.low:g}"
+        high = "" if setting.high is None else f"{setting.high:g}"
+        raise bad(key, f"{what}{shown(size)}, outside the range {low}..{high} a model of this kind can use")
+
+
+def config_file(folder: str | os.PathLike, key: str, value: Any, shipped: Path | None = None) -> Path:
+    """The file config.json's ``key`` names (its value ``value``), which must lie in the model folder.
+
+    A config travels with the weights, from anywhere: a name that leaves the folder (absolute,
+    ``..``, or a symlink pointing out) would let a model make hwrender read any file on the
+    machine. The name is relative to the folder and, resolved with symlinks, must stay inside it
+    (a Hub cache snapshot may point into its repo's blob store). A bare file name not in the
+    folder may name a file that ships with the plugin, in ``shipped``.
+    """
+    folder = Path(folder)
+    where = folder / CONFIG_FILE
+    inside = f"put the file in {folder} and name it by its path there, or {CONFIG_FIX}"
+    if not isinstance(value, str) or not value.strip():
+        raise WeightsError(f"{where}: {key} is {value!r}, not a file name", CONFIG_FIX)
+    name = PurePosixPath(value.replace("\\", "/"))
+    if name.is_absolute() or PureWindowsPath(value).anchor or ".." in name.parts:
+        raise WeightsError(f"{where}: {key} = {value!r} names a file outside the model folder", inside)
+    places = [(folder, [folder])]
+    if folder.parent.name == "snapshots":  # the Hub cache: snapshot files link to ../../blobs
+        places[0][1].append(folder.parent.parent / "blobs")
+    if shipped is not None and len(name.parts) == 1:
+        places.append((shipped, [shipped]))
+    for base, allowed in places:
+        path = base / name
+        if not os.path.lexists(path):
+            continue
+        real = path.resolve()
+        if not any(real.is_relative_to(a.resolve()) for a in allowed):
+            raise WeightsError(
+                f"{where}: {key} = {value!r} leads outside the model folder (a symlink to {real})", inside)
+        if not real.is_file():
+            raise WeightsError(f"{where}: {key} = {value!r} is not a file in {base}", inside)
+        return real
+    raise WeightsError(f"{where}: {key} names {value!r}, which is not in {folder}",
+                       f"copy the file into {folder}, or {CONFIG_FIX}")
 
 
 # ------------------------------------------------------------------------------------- resolution
@@ -460,7 +644,21 @@ def _resolve_explicit(name: str, folder: Path) -> ModelFiles:
             f"{folder} has no {WEIGHTS_FILE}", f"pass the folder that holds {WEIGHTS_FILE} and {CONFIG_FILE}"
         )
     _read_header(folder / WEIGHTS_FILE, hint=_repair_hint(name, "explicit", folder))
-    return ModelFiles(name, folder, "explicit", load_config(folder), None)
+    files = ModelFiles(name, folder, "explicit", load_config(folder), None)
+    _warn_unverified(folder)
+    return files
+
+
+def _warn_unverified(folder: Path) -> None:
+    """Say once per folder that nothing vouches for its files: without a manifest a damaged or
+    swapped file is only caught if it no longer parses."""
+    key = str(folder.resolve())
+    if key in _warned_unverified:
+        return
+    _warned_unverified.add(key)
+    warnings.warn(
+        f"{folder} has no {MANIFEST_FILE}; its files are not checked ({UNVERIFIED_FIX})",
+        HwrenderWarning, stacklevel=4)
 
 
 def _checked(name: str, folder: Path, manifest: Manifest, source: str) -> ModelFiles:
@@ -713,11 +911,19 @@ def _known_names() -> list[str]:
     root = _bundled_root()
     if root is None or not root.is_dir():
         return []
-    return sorted(p.name for p in root.iterdir() if (p / MANIFEST_FILE).is_file())
+    return sorted(p.name for p in root.iterdir()
+                  if (p / MANIFEST_FILE).is_file() or (p / WEIGHTS_FILE).is_file())
 
 
 def _known_manifest(name: str) -> Manifest:
     folder = _bundled_folder(name)
+    if _NAME.fullmatch(name) and folder is not None and not (folder / MANIFEST_FILE).is_file() \
+            and (folder / WEIGHTS_FILE).is_file():
+        # Every bundled model ships its manifest; without it nothing could be checked, so refuse
+        # rather than load unchecked files or quietly treat the model as unknown.
+        raise WeightsError(
+            f"the bundled model folder {folder} has no {MANIFEST_FILE}, so its files cannot be checked",
+            "reinstall hwrender (pip install --force-reinstall hwrender), or pass --weights DIR")
     if not _NAME.fullmatch(name) or folder is None or not (folder / MANIFEST_FILE).is_file():
         known = ", ".join(_known_names()) or f"none (no manifests in {_bundled_root()})"
         raise UsageError(
@@ -875,7 +1081,7 @@ def _check_shapes(
         config = path.with_name(CONFIG_FILE)
         raise WeightsError(
             f"{path} does not fit the model built from {config}: {'; '.join(problems)}",
-            "use the config.json saved with these weights (or the weights trained with this config)",
+            CONFIG_FIX,
         )
 
 

@@ -189,3 +189,56 @@ def test_a_bundled_model_not_yet_on_the_hub_loads_and_reports_a_missing_copy(sto
     assert weights.model_status("local").startswith("missing (bundled only")
     with pytest.raises(WeightsError, match="not published on the Hub.*reinstall hwrender"):
         weights.resolve("local", offline=False)
+
+
+def test_list_says_bundled_not_on_the_hub_for_an_unpublished_model(store):
+    weights.save_model(store / "local", {"w": torch.ones(2)}, {}, "# local\n", "local")
+    result = runner.invoke(app, ["list"])
+    assert result.exit_code == 0, result.output
+    [row] = [line for line in result.stdout.splitlines() if line.startswith("local ")]
+    assert row.split("  ")[0] == "local" and row.count("bundled (not on the Hub)") == 2
+    assert " - " not in row
+    assert json.loads(runner.invoke(app, ["list", "--json"]).stdout)[0]["repo_id"] is None  # data stays null
+
+
+def test_verify_without_a_manifest_says_unverified_and_fails(store, tmp_path):
+    mine = tmp_path / "mine"
+    shutil.copytree(store / "tiny", mine)
+    (mine / "manifest.json").unlink()
+    data = bytearray((mine / "model.safetensors").read_bytes())
+    data[-1] ^= 0xFF  # corrupt, but only a checksum could tell
+    (mine / "model.safetensors").write_bytes(bytes(data))
+    result = runner.invoke(app, ["verify", "tiny", "--weights", str(mine)])
+    assert result.exit_code == 1 and isinstance(result.exception, WeightsError)
+    rows = result.stdout.splitlines()[1:]
+    assert [r.split()[0] for r in rows] == ["model.safetensors", "config.json"]
+    assert all(r.rstrip().endswith("unverified (no manifest.json)") for r in rows)
+    assert "ok" not in result.stdout.split()
+    assert "is unverified: it has no manifest.json" in str(result.exception)
+
+
+def test_write_with_a_missing_weights_folder_is_a_one_line_usage_error(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "HWRENDER_PLUGINS"}  # latin must be loadable
+    run = subprocess.run([sys.executable, "-m", "hwrender", "write", "hi", "-g", "Latn=latin", "--weights",
+                          "/nonexistent", "-o", str(tmp_path / "x.png")],
+                         cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2, run.stderr
+    [line] = run.stderr.splitlines()
+    assert line.startswith("hwrender: error: --weights /nonexistent: no such folder (")
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_write_with_an_unchecked_folder_warns_once(tmp_path):
+    shipped = weights.local_folder("latin")
+    if shipped is None:
+        pytest.skip("the latin weights are not on this machine")
+    mine = tmp_path / "latin"
+    shutil.copytree(shipped, mine)
+    (mine / "manifest.json").unlink()
+    run = subprocess.run([sys.executable, "-m", "hwrender", "write", "hello world, hi", "-g", "Latn=latin",
+                          "--weights", str(mine), "-o", str(tmp_path / "x.png")],
+                         cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    warned = [line for line in run.stderr.splitlines() if line.startswith("hwrender: warning:")]
+    assert warned == [f"hwrender: warning: {mine} has no manifest.json; its files are not checked "
+                      f"({weights.UNVERIFIED_FIX})"]

@@ -12,6 +12,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import warnings
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -130,7 +131,8 @@ def test_explicit_folder_wins_and_needs_no_manifest(store, tmp_path):
     mine = tmp_path / "mine"
     make_model(mine)
     (mine / "manifest.json").unlink()
-    files = weights.resolve("tiny", weights_dir=mine)
+    with pytest.warns(weights.HwrenderWarning, match="has no manifest.json"):
+        files = weights.resolve("tiny", weights_dir=mine)
     assert (files.source, files.folder, files.manifest) == ("explicit", mine, None)
     assert files.load_state_dict(SHAPES).keys() == SHAPES.keys()
 
@@ -149,6 +151,70 @@ def test_explicit_folder_that_does_not_exist_is_a_usage_error(store, tmp_path):
     with pytest.raises(UsageError) as exc:
         weights.resolve("tiny", weights_dir=tmp_path / "nowhere")
     assert "no such folder" in error_text(exc)
+
+
+@pytest.mark.parametrize("source", ["/nonexistent", "./nowhere", "runs/x/model", "~/nope"])
+def test_model_files_calls_a_missing_path_no_such_folder_not_an_unknown_model(store, source):
+    make_model(store / "tiny")
+    with pytest.raises(UsageError) as exc:
+        weights.model_files("tiny", source)
+    text = error_text(exc)
+    assert text.startswith(f"--weights {Path(source)}: no such folder") and "unknown model" not in text
+
+
+def test_model_files_with_a_name_that_is_neither_says_both(store):
+    make_model(store / "tiny")
+    assert weights.model_files("x", "tiny").folder == store / "tiny"  # another store name
+    with pytest.raises(UsageError) as exc:
+        weights.model_files("tiny", "nope")
+    text = error_text(exc)
+    assert "--weights nope: no such folder, and unknown model 'nope'" in text and "known models: tiny" in text
+
+
+def test_explicit_folder_without_manifest_warns_once(store, tmp_path):
+    mine = tmp_path / "mine"
+    make_model(mine)
+    (mine / "manifest.json").unlink()
+    with pytest.warns(weights.HwrenderWarning) as record:
+        weights.resolve("tiny", weights_dir=mine)
+    [warning] = record
+    assert str(warning.message).startswith(f"{mine} has no manifest.json; its files are not checked (")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        weights.resolve("tiny", weights_dir=mine)  # the same folder again: no second warning
+        make_model(tmp_path / "checked")
+        weights.resolve("tiny", weights_dir=tmp_path / "checked")  # with a manifest: none
+
+
+def test_bundled_folder_without_manifest_is_refused_not_taken_unchecked(store):
+    make_model(store / "tiny")
+    (store / "tiny" / "manifest.json").unlink()
+    for call in (weights.resolve, weights.pull, weights.verify):
+        with pytest.raises(WeightsError) as exc:
+            call("tiny")
+        assert f"{store / 'tiny'} has no manifest.json" in error_text(exc)
+    assert [m.name for m in weights.list_models()] == ["tiny"]  # still listed, with the problem
+    assert "has no manifest.json" in weights.model_status("tiny")
+    assert weights.local_folder("tiny") is None
+
+
+def test_verify_without_a_manifest_is_unverified_not_ok(store, tmp_path):
+    mine = tmp_path / "mine"
+    make_model(mine)
+    (mine / "manifest.json").unlink()
+    flip_last_byte(mine / "model.safetensors")  # only a checksum could tell
+    report = weights.verify("tiny", mine)
+    assert not report.checked and not report.ok
+    assert all(c.problem is None for c in report.files)
+
+
+def test_every_shipped_model_has_a_manifest():
+    root = REPO_ROOT / "weights"
+    folders = [p for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))]
+    assert folders
+    for folder in folders:
+        manifest = weights._read_manifest(folder / "manifest.json")
+        assert manifest.name == folder.name and set(weights.MODEL_FILES) <= set(manifest.files)
 
 
 def test_unknown_model_names_the_known_ones(published):

@@ -25,6 +25,8 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
+_NOT_ON_HUB = "bundled (not on the Hub)"  # a manifest that pins no repo: the model ships only here
+
 NameArg = Annotated[
     str, typer.Argument(metavar="NAME", help="Model name, as shown by `hwrender weights list`.")
 ]
@@ -44,8 +46,12 @@ def list_models(
     if not models:
         _note("no models are installed (see HWRENDER_WEIGHTS_ROOT)")
         return
-    print_table(("NAME", "REPO", "REVISION", "STATUS"),
-                [(m.name, m.repo_id or "-", (m.revision or "-")[:7], m.status) for m in models])
+    rows = []
+    for m in models:
+        # no repo in a good manifest: bundled only; in a bad one nothing is known, so "-"
+        none = "-" if m.status.startswith("bad manifest") else _NOT_ON_HUB
+        rows.append((m.name, m.repo_id or none, (m.revision or "")[:7] or none, m.status))
+    print_table(("NAME", "REPO", "REVISION", "STATUS"), rows)
 
 
 @app.command()
@@ -69,15 +75,20 @@ def verify(
         typer.Option("--weights", metavar="DIR", help="Check this folder instead of the store."),
     ] = None,
 ) -> None:
-    """Hash every file of a model and compare it with the manifest; exits non-zero on any mismatch."""
+    """Hash every file of a model and compare it with the manifest; exits non-zero on any mismatch,
+    and for a folder with no manifest.json (its files are then unverified)."""
     report = weights.verify(name, weights_dir)
+    intact = "ok" if report.checked else f"unverified (no {weights.MANIFEST_FILE})"
     print_table(("FILE", "SIZE", "SHA256", "RESULT"),
                 [(c.filename, "-" if c.size is None else str(c.size), (c.sha256 or "-")[:12],
-                  c.problem or "ok") for c in report.files])
+                  c.problem or intact) for c in report.files])
     failed = [f"{c.filename}: {c.problem}" for c in report.files if c.problem]
+    where = f" in {report.folder}" if report.folder else ""
     if failed:
-        where = f" in {report.folder}" if report.folder else ""
         raise WeightsError(f"model {name!r} failed verification{where}: {'; '.join(failed)}", report.hint)
+    if not report.checked:  # nothing to compare the hashes with: not a pass (exit 1)
+        raise WeightsError(f"model {name!r}{where} is unverified: it has no {weights.MANIFEST_FILE}, "
+                           "so nothing says what its files should hash to", weights.UNVERIFIED_FIX)
     _note(f"{name}: all {len(report.files)} files verified ({report.source})")
 
 
