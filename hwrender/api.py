@@ -213,7 +213,7 @@ def _resolve(opts: RenderOptions, registry: Registry) -> _Resolved:
         raise UsageError(f"--seed {opts.seed} is out of range", _SEED_HINT)
     if not 0 <= opts.variation <= MAX_VARIATION:
         raise UsageError(f"--variation {opts.variation:g} is out of range",
-                         f"use a value from 0 (none) to {MAX_VARIATION:g}; 1 is natural")
+                         f"use a value from 0 to {MAX_VARIATION:g}: 0 is regular, 1 natural")
     if opts.paragraph_gap < 0:
         raise UsageError(f"--paragraph-gap {opts.paragraph_gap} is negative", "use 0 or more lines")
     from .device import check_device_name

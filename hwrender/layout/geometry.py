@@ -141,7 +141,7 @@ def _check_page_side(name: str, width: float, height: float) -> tuple[float, flo
     if max(width, height) > MAX_PAGE_SIDE:
         raise UsageError(
             f"page size {name!r} ({_mm(width)} x {_mm(height)}) is larger than a PDF page can be",
-            f"keep each side at most {MAX_PAGE_SIDE / 72:g}in ({_mm(MAX_PAGE_SIDE)}, {MAX_PAGE_SIDE:,.0f}pt)",
+            f"keep each side at most {MAX_PAGE_SIDE / 72:g}in = {_mm(MAX_PAGE_SIDE)} = {MAX_PAGE_SIDE:,.0f}pt",
         )
     return width, height
 
@@ -286,7 +286,7 @@ def check_fits(geometry: PageGeometry, style: LayoutStyle) -> None:
     if style.x_height < MIN_X_HEIGHT:
         raise UsageError(
             f"x-height {style.x_height / MM:.3g}mm is too small to write",
-            f"use at least {_mm(MIN_X_HEIGHT)} (the default is {_mm(DEFAULT_X_HEIGHT)})",
+            f"use at least {_mm(MIN_X_HEIGHT)}; the default is {_mm(DEFAULT_X_HEIGHT)}",
         )
     if style.align not in ("left", "justify"):
         raise UsageError(f"invalid alignment {style.align!r}", "use left or justify")
@@ -296,7 +296,7 @@ def check_fits(geometry: PageGeometry, style: LayoutStyle) -> None:
         raise UsageError(f"invalid paragraph gap {style.paragraph_gap!r}: it must be zero or more lines", "e.g. 0 or 1")
     if not (math.isfinite(style.variation) and 0 <= style.variation <= MAX_VARIATION):
         raise UsageError(
-            f"variation {style.variation!r} is out of range", f"use 0 (regular) to {MAX_VARIATION:g}; 1 is natural"
+            f"variation {style.variation!r} is out of range", f"use a value from 0 to {MAX_VARIATION:g}: 0 is regular, 1 natural"
         )
     if style.line_height < MIN_LINE_HEIGHT_PER_X_HEIGHT * style.x_height:
         raise UsageError(
