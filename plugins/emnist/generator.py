@@ -19,7 +19,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from hwrender.errors import GeneratorError, UsageError
+from hwrender.errors import GeneratorError, UsageError, WeightsError
 from hwrender.ink import InkImage
 from hwrender.registry import Generator
 
@@ -36,6 +36,44 @@ VARIATION = 0.25  # per-character latent variation around the document's latent
 INK_THRESHOLD = 0.15  # alpha that counts as ink when cropping a sample
 
 
+def config_schema() -> dict:
+    """config.json of an emnist model, checked before the network is built. The size bounds are
+    far above the shipped model and far below what would exhaust memory; the file's tensor
+    shapes are then compared with the built network's."""
+    from hwrender.weights import Setting
+
+    size = lambda high: Setting(int, 1, high, optional=True)  # noqa: E731
+    return {
+        "chars": Setting(str, 1, 1000),
+        "classes": Setting(str, choices=("byclass", "balanced")),
+        "net": Setting(dict),
+        "net.num_classes": size(1000), "net.latent_dim": size(4096), "net.class_dim": size(4096),
+        "net.g_width": size(1024), "net.d_width": size(1024),
+        "net.dropout": Setting(float, 0.0, 1.0, optional=True),
+        "placement": Setting(dict),
+        "default_style_seed": Setting(int, 0, 2 ** 63 - 1, optional=True),
+        "train": Setting(dict, optional=True),
+    }
+
+
+def _check_tables(files, classes, net: NetConfig, placement) -> None:
+    """What the schema cannot say: one network output per class, and numbers in each placement."""
+    from hwrender.weights import CONFIG_FIX
+
+    where = files.folder / "config.json"
+    if net.num_classes != len(classes):
+        raise WeightsError(f"{where}: net.num_classes is {net.num_classes}, but classes "
+                           f"{classes.name!r} has {len(classes)}", CONFIG_FIX)
+    for ch, entry in placement.items():
+        try:
+            ok = all(isinstance(entry[k]["median"], (int, float)) for k in ("top", "bottom", "width"))
+        except (KeyError, TypeError):
+            ok = False
+        if not ok:
+            raise WeightsError(f"{where}: placement.{ch} lacks a numeric top, bottom or width median",
+                               CONFIG_FIX)
+
+
 def load_model_files(source: str | None = None, offline: bool | None = None):
     """The ``emnist`` model: from a folder, a store name, or (``None``) the shipped one."""
     from hwrender.weights import model_files
@@ -46,6 +84,7 @@ def load_model_files(source: str | None = None, offline: bool | None = None):
 class EmnistGenerator(Generator):
     def __init__(self, weights_dir: str | None = None, offline: bool | None = None):
         files = load_model_files(weights_dir, offline)
+        files.validate(config_schema(), closed=("net",))
         config = files.config
         self.folder = files.folder
         self.train_config = config.get("train", {})
@@ -53,20 +92,18 @@ class EmnistGenerator(Generator):
         self.classes = class_set(config["classes"])
         self.net_config = NetConfig(**config["net"])
         self.placement = config.get("placement") or {}
+        _check_tables(files, self.classes, self.net_config, self.placement)
         # chosen by measurement (scripts/choose_emnist_style.py) when the model was shipped
         self.default_style_seed = int(config.get("default_style_seed", DEFAULT_STYLE_SEED))
         missing = [c for c in self.writable() if c not in self.placement]
         if missing:
             raise GeneratorError(f"model {files.folder} has no placement for {''.join(missing)}",
                                  "retrain it on data with a placement.json, or use the shipped model")
+        # the file must hold the network config.json describes, checked before it is allocated
+        shapes = files.module_shapes(lambda: Net(self.net_config))
+        state = files.load_state_dict(shapes, prefix="generator.")
         net = Net(self.net_config)
-        expected = {f"generator.{k}": tuple(v.shape) for k, v in net.state_dict().items()}
-        state = files.load_state_dict()
-        unknown = {k for k in expected if k not in state}
-        if unknown:
-            raise GeneratorError(f"model {files.folder} lacks {len(unknown)} generator tensors",
-                                 "re-export it with `hwrender train emnist`")
-        net.load_state_dict({k[len("generator."):]: state[k].float() for k in expected})
+        net.load_state_dict({k: v.float() for k, v in state.items()})
         self.net = net.eval()
         self._device = "cpu"
 

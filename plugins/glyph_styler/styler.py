@@ -41,13 +41,78 @@ INK_COLUMN = 0.25  # a column with ink this dark is part of the glyph's width
 GAP = 0.12  # of an em, between the ink of neighbouring syllables or ideographs
 
 
-def source_font_path(config: Mapping[str, Any]) -> Path:
-    """The source font a model was trained with: the bundled one (by file name), or a path."""
-    name = config.get("source_font", {}).get("file")
+def source_font_path(config: Mapping[str, Any], folder: str | os.PathLike | None = None) -> Path:
+    """The source font a model was trained with: a file in its model folder (``folder``), or the
+    bundled one by file name. Never a path outside those: a config must not open other files."""
+    from hwrender.weights import config_file
+
+    name = (config.get("source_font") or {}).get("file")
     if not name:
         return SOURCE_FONT
-    path = Path(name)
-    return path if path.is_absolute() else SOURCE_FONT.parent / path
+    if folder is None:  # a config with no folder (training): only the bundled fonts
+        return config_file(SOURCE_FONT.parent, "source_font.file", name)
+    return config_file(folder, "source_font.file", name, shipped=SOURCE_FONT.parent)
+
+
+def _size(high: int) -> "Setting":
+    from hwrender.weights import Setting
+
+    return Setting(int, 1, high)
+
+
+def config_schema() -> dict[str, Any]:
+    """config.json of a glyph styler, checked before the network is built. The size bounds are
+    far above the shipped model (ngf 32, embed_dim 128, 24 styles) and far below what would
+    exhaust memory; the file's tensor shapes are then compared with the built network's."""
+    from hwrender.weights import Setting
+
+    return {
+        "family": Setting(str, choices=(FAMILY,)),
+        "model": Setting(dict),
+        "model.image_size": Setting(int, 8, 512, optional=True),
+        "model.ngf": _size(512), "model.ndf": _size(512), "model.max_mult": _size(64),
+        "model.embed_dim": _size(4096), "model.n_styles": _size(100_000),
+        "model.dropout": Setting(float, 0.0, 1.0, optional=True),
+        "model.dropout_layers": Setting(int, 0, 16, optional=True),
+        "model.upsample": Setting(str, choices=("deconv", "subpixel"), optional=True),
+        "model.final_upsample": Setting(str, choices=("deconv", "subpixel"), optional=True),
+        "styles": Setting(list, 1, 100_000), "style_scripts": Setting(list, 1, 100_000),
+        "default_styles": Setting(dict, optional=True),
+        "frames": Setting(dict),
+        "x_height_em": Setting(float, 0.05, 2.0, optional=True),
+        "variation": Setting(float, 0.0, 10.0, optional=True),
+        "cleanup": Setting(dict, optional=True),
+        "source_font": Setting(dict, optional=True),
+        "source_font.file": Setting(str, optional=True),
+        "source_font.index": Setting(int, 0, 1000, optional=True),
+    }
+
+
+def _check_tables(files) -> None:
+    """What the schema cannot say: the style table, its scripts and the frames agree."""
+    config, where = files.config, files.folder / "config.json"
+
+    def bad(problem: str) -> WeightsError:
+        from hwrender.weights import CONFIG_FIX
+
+        return WeightsError(f"{where}: {problem}", CONFIG_FIX)
+
+    styles, scripts, n = config["styles"], config["style_scripts"], config["model"]["n_styles"]
+    if not len(styles) == len(scripts) == n:
+        raise bad(f"styles ({len(styles)}), style_scripts ({len(scripts)}) and model.n_styles ({n}) "
+                  "must be as many")
+    if not all(isinstance(x, str) for x in styles + scripts):
+        raise bad("styles and style_scripts must hold strings")
+    for key, frame in config["frames"].items():
+        if not (isinstance(frame, list) and len(frame) == 3 and all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) for v in frame)):
+            raise bad(f"frames.{key} is not three numbers")
+    for script in sorted(set(scripts) & set(SCRIPTS)):
+        if f"source:{script}" not in config["frames"]:
+            raise bad(f"frames.source:{script} is missing")
+    for script, style in (config.get("default_styles") or {}).items():
+        if style not in styles:
+            raise bad(f"default_styles.{script} is {style!r}, not one of the model's styles")
 
 
 def glyph_seed(seed: int, i: int) -> int:
@@ -152,7 +217,7 @@ class GlyphStyler:
         self.variation = float(config.get("variation", 1.0))
         self.cleanups = Cleanup.per_script(config.get("cleanup"))
         self.source_font = Path(source_font or source_font_path(config))
-        self.source_index = int(config.get("source_font", {}).get("index", 0))
+        self.source_index = int((config.get("source_font") or {}).get("index", 0))
         self._renderers: dict[str, GlyphRenderer] = {}
         self._charsets: dict[str, frozenset[str]] = {}
         self._source_cache: dict[str, np.ndarray] = {}
@@ -340,7 +405,7 @@ def _set_by_ink(alpha: np.ndarray, advance: float, gap: float) -> tuple[np.ndarr
 def _load(weights: str | None, offline: bool | None) -> GlyphStyler:
     from hwrender import weights as store
 
-    if weights is None or not Path(weights).is_dir():
+    if weights is None or not (Path(weights).is_dir() or store.looks_like_path(weights)):
         name = weights or WEIGHTS_NAME
         status = store.model_status(name)
         if status == "unknown model":
@@ -351,18 +416,16 @@ def _load(weights: str | None, offline: bool | None) -> GlyphStyler:
                 "Hangul and Han with a system font")
         files = store.resolve(name, offline=offline)
     else:
-        files = store.resolve(WEIGHTS_NAME, weights_dir=weights, offline=offline)
+        files = store.model_files(WEIGHTS_NAME, weights, offline)  # a missing folder: "no such folder"
     config = files.config
     if config.get("family") != FAMILY:
         raise WeightsError(f"{files.folder} is not a glyph styler model (family {config.get('family')!r})",
                            "pass the folder of a model trained with `hwrender train glyph-styler`")
+    files.validate(config_schema())
+    _check_tables(files)
+    source_path = source_font_path(config, files.folder)  # before the network: a bad path costs nothing
     mcfg = ModelConfig.from_dict(config["model"])
+    state = files.load_state_dict(files.module_shapes(lambda: GlyphUNet(mcfg)))
     model = GlyphUNet(mcfg)
-    shapes = {k: tuple(v.shape) for k, v in model.state_dict().items()}
-    state = files.load_state_dict(shapes)
     model.load_state_dict({k: v.float() for k, v in state.items()}, strict=True)
-    source_path = source_font_path(config)
-    if not source_path.is_file():
-        raise WeightsError(f"the source font {source_path.name} of model {files.folder} is missing",
-                           "reinstall hwrender (the font ships with it)")
     return GlyphStyler(model, config, source_path, name=files.name)

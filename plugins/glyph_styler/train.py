@@ -21,6 +21,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Mapping
@@ -472,7 +473,7 @@ class GlyphStylerTask(TrainTask):
             own = [s for s, sc in zip(styles, scripts) if sc == script]
             if own:
                 defaults[script] = wanted if wanted in own else own[0]
-        source_file = self.source.name if self.source == SOURCE_FONT else str(self.source.resolve())
+        source_file = _keep_source_font(self.source, folder)
         config = {
             "family": FAMILY, "format": CONFIG_FORMAT, "model": self.mcfg.to_dict(),
             "styles": styles, "style_scripts": scripts, "default_styles": defaults,
@@ -615,6 +616,7 @@ class GlyphStylerTask(TrainTask):
             "style": self.style_name, "from": str(self.ctx.finetune), "glyphs": len(self.ft_chars),
             "decoder": self.config.finetune_decoder, "steps": summary.get("steps"),
             "seconds": summary.get("seconds")})
+        _keep_source_font(self.base.source_font, folder)
         save_model(folder, state, config, model_card(config), name=WEIGHTS_NAME)
 
 
@@ -802,3 +804,12 @@ The weights were trained on renderings of these fonts; no font file is included.
         lines.append(f"| {f['name']} | {f['value']} | {f.get('target') or ''} | {ok} |")
     notes = "".join(f"\n- {n}" for n in report.get("notes", []))
     return text + "\n".join(lines) + "\n" + (f"\nNotes:{notes}\n" if notes else "")
+
+
+def _keep_source_font(source: Path, folder: Path) -> str:
+    """The config's ``source_font.file`` for a model exported to ``folder``: a font other than the
+    bundled one is copied into the folder, since a model may name no file outside it."""
+    if Path(source).resolve() != SOURCE_FONT.resolve():
+        folder.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, folder / Path(source).name)
+    return Path(source).name

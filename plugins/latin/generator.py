@@ -29,7 +29,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from hwrender.errors import GeneratorError, UsageError
+from hwrender.errors import GeneratorError, UsageError, WeightsError
 from hwrender.ink import InkImage
 from hwrender.registry import Generator
 
@@ -137,6 +137,32 @@ def _named_styles(styles, folder) -> dict[str, tuple[int, float]]:
     return out
 
 
+def config_schema() -> dict:
+    """config.json of a latin model, checked before the network is built. The size bounds are far
+    above the shipped model (g_ch 16, embed_dim 64) and far below what would exhaust memory; the
+    file's tensor shapes are then compared with the built network's."""
+    from hwrender.weights import Setting
+
+    size = lambda high: Setting(int, 1, high, optional=True)  # noqa: E731
+    return {
+        "charset": Setting(str),
+        "net": Setting(dict),
+        "net.vocab": Setting(int, 2, 100_000),
+        "net.height": Setting(int, 8, 256, optional=True),
+        "net.char_width": Setting(int, 8, 256, optional=True),
+        "net.style_dim": size(4096), "net.word_dim": size(4096), "net.embed_dim": size(4096),
+        "net.text_dim": Setting(int, 2, 4096, optional=True),
+        "net.g_ch": size(1024), "net.d_ch": size(1024), "net.r_ch": size(1024),
+        "net.r_hidden": size(4096),
+        "net.narrow": Setting(str, optional=True), "net.wide": Setting(str, optional=True),
+        "width_ratio": Setting(float, 0.05, 20.0, optional=True),
+        "default_style_seed": Setting(int, 0, 2 ** 63 - 1, optional=True),
+        "ink_curve": Setting(list, 2, 1024, optional=True),
+        "ink_cap": Setting(dict, optional=True),
+        "styles": Setting(dict, optional=True),
+    }
+
+
 def load_model_files(source: str | None = None, offline: bool | None = None):
     """The ``latin`` model: from a folder, a store name, or (``None``) the shipped one."""
     from hwrender.weights import model_files
@@ -147,6 +173,7 @@ def load_model_files(source: str | None = None, offline: bool | None = None):
 class LatinGenerator(Generator):
     def __init__(self, weights_dir: str | None = None, offline: bool | None = None):
         files = load_model_files(weights_dir, offline)
+        files.validate(config_schema(), closed=("net",))
         config = files.config
         self.folder = files.folder
         self.config = config
@@ -154,6 +181,11 @@ class LatinGenerator(Generator):
             raise GeneratorError(f"model {files.folder} was trained on another character set",
                                  "retrain it with this hwrender (`hwrender train latin`)")
         self.net_config = NetConfig(**config["net"])
+        if self.net_config.vocab != len(W.CHARSET) + 1:  # else writing indexes past the embedding
+            from hwrender.weights import CONFIG_FIX
+
+            raise WeightsError(f"{files.folder / 'config.json'}: net.vocab is {self.net_config.vocab}, "
+                               f"not {len(W.CHARSET) + 1} (the character set and the padding)", CONFIG_FIX)
         self.width_ratio = float(config.get("width_ratio", 1.0))
         self.styles = _named_styles(config.get("styles") or {}, files.folder)
         self.default_style_seed = int(config.get("default_style_seed", DEFAULT_STYLE_SEED))
@@ -169,14 +201,11 @@ class LatinGenerator(Generator):
                                  "re-export it with `hwrender train latin`")
         self.ink_cap = cap
         self._hand_levels: dict[tuple[int, float], float | None] = {}
+        # the file must hold the network config.json describes, checked before it is allocated
+        shapes = files.module_shapes(lambda: WordGenerator(self.net_config))
+        state = files.load_state_dict(shapes, prefix="generator.")
         net = WordGenerator(self.net_config)
-        state = files.load_state_dict()
-        expected = {f"generator.{k}" for k in net.state_dict()}
-        missing = expected - set(state)
-        if missing:
-            raise GeneratorError(f"model {files.folder} lacks {len(missing)} generator tensors",
-                                 "re-export it with `hwrender train latin`")
-        net.load_state_dict({k[len("generator."):]: state[k].float() for k in expected})
+        net.load_state_dict({k: v.float() for k, v in state.items()})
         self.net = net.eval().to(memory_format=torch.channels_last)
         self._device = "cpu"
 
