@@ -487,7 +487,7 @@ def _text(text: object) -> str:
                              "decode it first, e.g. data.decode('latin-1')") from None
     if not isinstance(text, str):
         raise InputError(f"text must be a string, got {type(text).__name__}",
-                         "pass the text to write as a str (or UTF-8 bytes)")
+                         "pass the text to write as a str or as UTF-8 bytes")
     return text
 
 
@@ -606,7 +606,7 @@ def _output(output: object) -> str | Path | BinaryIO:
                          f"got {_shown(output)}",
                          "for images in memory use hwrender.render_pages(text)")
     if getattr(output, "closed", False):
-        raise UsageError("output is a closed file object", "pass an open one (open(path, 'wb'))")
+        raise UsageError("output is a closed file object", "pass an open one, e.g. open(path, 'wb')")
     if isinstance(output, io.TextIOBase):
         raise UsageError("output is a text stream; page data is binary",
                          "open the file with 'wb', or pass sys.stdout.buffer")
