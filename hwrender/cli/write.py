@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 import time
 import warnings
@@ -11,8 +12,9 @@ from typing import Annotated, Iterator, List, Optional
 
 import typer
 
-from ..errors import InputError, UsageError
+from ..errors import InputError, OutputError, UsageError
 from . import app
+from ._console import stdout_closed
 from ._help import WriteCommand
 
 _PAGE = "Page"
@@ -23,7 +25,7 @@ _OUT = "Output"
 
 
 def _stdout_is_terminal() -> bool:
-    return sys.stdout.isatty()
+    return sys.stdout is not None and sys.stdout.isatty()
 
 
 def read_input(text: str | None, input_file: Path | None) -> str:
@@ -33,6 +35,8 @@ def read_input(text: str | None, input_file: Path | None) -> str:
                          "drop one of them")
     if input_file is not None:
         if str(input_file) == "-":
+            if sys.stdin is None:
+                raise InputError("standard input is closed", "pipe the text in or give --input FILE")
             return _read_stdin()
         if not input_file.exists():
             raise InputError(f"input file '{input_file}' does not exist", "check the path")
@@ -44,7 +48,10 @@ def read_input(text: str | None, input_file: Path | None) -> str:
             raise InputError(f"cannot read input file '{input_file}': {exc.strerror}",
                              "check its permissions") from None
         return _decode(data, f"input file '{input_file}'")
-    if text == "-" or (text is None and not sys.stdin.isatty()):
+    if sys.stdin is None:  # started with stdin closed (<&-)
+        if text == "-":
+            raise InputError("standard input is closed", "pipe the text in or give it as an argument")
+    elif text == "-" or (text is None and not sys.stdin.isatty()):
         return _read_stdin()
     if text is None:
         raise UsageError("no text to write",
@@ -80,6 +87,9 @@ def write_cmd(
         rich_help_panel=_OUT)] = None,
     title: Annotated[Optional[str], typer.Option(help="PDF title.", rich_help_panel=_OUT)] = None,
     author: Annotated[Optional[str], typer.Option(help="PDF author.", rich_help_panel=_OUT)] = None,
+    clean: Annotated[bool, typer.Option(
+        "--clean", help="Remove pages an earlier, longer run left (page-3.png, … past the new last page).",
+        rich_help_panel=_OUT)] = False,
     # generators
     generator: Annotated[Optional[List[str]], typer.Option(
         "-g", "--generator", metavar="SCRIPT=NAME",
@@ -146,12 +156,15 @@ def write_cmd(
 
     body = read_input(text, input_file)
     if output is None:
-        if _stdout_is_terminal():
+        if _stdout_is_terminal() or stdout_closed():
             raise UsageError("no output given", "use -o page.pdf, -o page.png, or -o - for stdout")
         output = "-"
     elif output == "-" and _stdout_is_terminal():
         raise UsageError("refusing to write binary page data to the terminal",
                          "redirect it (> page.pdf), pipe it, or give -o FILE")
+    if output == "-" and stdout_closed():
+        raise OutputError("cannot write to standard output: it is closed",
+                          "give -o FILE, or run without >&-")
     options = api.RenderOptions(
         generators=generator, missing=missing, style=style, seed=seed, device=device,
         weights=weights, offline=offline, page_size=page_size,
@@ -164,9 +177,43 @@ def write_cmd(
     obj = ctx.obj or {}
     quiet = obj.get("quiet", False)
     progress = _Progress(quiet=quiet, verbose=obj.get("verbose", False))
+    from ..render.output import StdoutSink
+
     with _warnings_on_stderr(quiet):
-        paths = api.write(body, output, options, on_page=progress.page)
-    progress.done(paths)
+        paths = api.write(body, StdoutSink() if output == "-" else output, options,
+                          on_page=progress.page)
+        progress.done(paths)
+        if paths:
+            _earlier_pages(output, fmt, len(paths), clean=clean, quiet=quiet)
+
+
+def _earlier_pages(output: str, fmt: Optional[str], count: int, *, clean: bool, quiet: bool) -> None:
+    """Pages an earlier, longer run left beside the new ones: removed with --clean, else a warning
+    (a reader of page.png … page-2.png would otherwise take page-3.png for part of this text)."""
+    from ..errors import HwrenderWarning
+    from ..render.output import earlier_pages, resolve_format
+
+    if resolve_format(output, fmt) == "pdf":
+        return
+    stale = earlier_pages(output, count)
+    if not stale:
+        return
+    names = ", ".join(stale) if len(stale) <= 3 else f"{stale[0]} … {stale[-1]} ({len(stale)} files)"
+    if not clean:
+        verb, them = ("are", "them") if len(stale) > 1 else ("is", "it")
+        warnings.warn(HwrenderWarning(f"{names} {verb} from an earlier run, not this text "
+                                      f"(remove {them}, or add --clean)"))
+        return
+    for path in stale:
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise OutputError(f"cannot remove {path}: {exc.strerror}",
+                              "check the output directory's permissions") from None
+    if not quiet:
+        typer.echo(f"removed {names}: pages from an earlier run", err=True)
 
 
 @contextlib.contextmanager

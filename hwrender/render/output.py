@@ -17,6 +17,7 @@ removes those whose writer has died (its pid is gone and it no longer holds the 
 from __future__ import annotations
 
 import contextlib
+import errno
 import io
 import os
 import re
@@ -214,15 +215,17 @@ class AtomicOutputs:
         if directory not in self._swept:
             self._swept.add(directory)
             remove_stale_temp_files(directory)
-        self._catch_signals()  # before the file exists, so no moment leaves it behind
-        try:
-            # The name is capped so a long destination name still leaves room for the suffix.
-            fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)[:120]}.hwrender-{os.getpid()}-",
-                                       suffix=".tmp", dir=directory)
-        except OSError as exc:
-            raise OutputError(f"cannot write to {directory + os.sep!r}: {exc.strerror}",
-                              "choose another -o path or fix its permissions") from None
-        self._pending.append((tmp, path, os.fdopen(fd, "wb"), _hold_lock(fd)))
+        self._catch_signals()
+        # Held back until the file is on the list abort() cleans up, so no moment leaves it behind.
+        with _signals_blocked(self._saved_handlers):
+            try:
+                # The name is capped so a long destination name still leaves room for the suffix.
+                fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)[:120]}.hwrender-{os.getpid()}-",
+                                           suffix=".tmp", dir=directory)
+            except OSError as exc:
+                raise OutputError(f"cannot write to {directory + os.sep!r}: {exc.strerror}",
+                                  "choose another -o path or fix its permissions") from None
+            self._pending.append((tmp, path, os.fdopen(fd, "wb"), _hold_lock(fd)))
         return self._pending[-1][2]
 
     def __exit__(self, exc_type, exc, tb) -> None:
@@ -387,6 +390,65 @@ def _pid_alive(pid: int) -> bool:
     except (OSError, OverflowError, ValueError):
         return True  # exists but is not ours, or cannot be asked: assume alive
     return True
+
+
+class StdoutSink:
+    """Binary standard output for page data that reports every failure.
+
+    Writes are repeated until every byte is out: a buffered write into a pipe whose reader left
+    can return a short count with no error, which would end the command with exit 0 and half a
+    PDF. A closed pipe raises ``BrokenPipeError`` (the CLI ends quietly); any other failure, such
+    as a full disk, is a one-line ``OutputError``.
+    """
+
+    def __init__(self, stream=None):
+        self._stream = stream
+
+    @property
+    def stream(self):
+        if sys.stdout is None:
+            raise OutputError("cannot write to standard output: it is closed", "give -o FILE")
+        return self._stream if self._stream is not None else sys.stdout.buffer
+
+    def writable(self) -> bool:
+        return True
+
+    @property
+    def closed(self) -> bool:
+        return False
+
+    def write(self, data) -> int:
+        view = memoryview(data).cast("B")
+        stream = self.stream
+        while view:
+            try:
+                n = stream.write(view)
+            except BrokenPipeError:
+                raise
+            except OSError as exc:
+                raise stdout_write_error(exc) from None
+            if n is None:  # a non-blocking stream that took nothing
+                raise OutputError("cannot write to standard output: it would block", _STDOUT_HINT)
+            view = view[n:]
+        return len(data)
+
+    def flush(self) -> None:
+        try:
+            self.stream.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise stdout_write_error(exc) from None
+
+
+def stdout_write_error(exc: OSError) -> Exception:
+    """``exc`` from writing to stdout as hwrender reports it: a closed pipe stays BrokenPipeError."""
+    if exc.errno == errno.EPIPE:
+        return BrokenPipeError(*exc.args)
+    return OutputError(f"cannot write to standard output: {exc.strerror or exc}", _STDOUT_HINT)
+
+
+_STDOUT_HINT = "check where standard output goes, or write to a file with -o FILE"
 
 
 class _HeldBytes(io.BytesIO):
