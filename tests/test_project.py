@@ -93,3 +93,13 @@ def test_wheel_ships_core_plugins_font_and_weights(wheel):
     assert "[hwrender.generators]" in text and "hwrender_plugins.font:register" in text
     # checkpoints and scratch never ship
     assert not any(n.endswith((".pt", ".ckpt", ".pth")) for n in names)
+
+
+def test_ci_checks_a_plain_install_runs_the_commands():
+    ci = (ROOT / ".ci" / "run").read_text()
+    plain = (ROOT / ".ci" / "plain-install").read_text()
+    assert "bash .ci/plain-install" in ci
+    install = re.search(r'pip install --quiet "\$repo"', plain)
+    assert install and "[test]" not in plain  # no extras
+    for command in ("for model in latin emnist hangul", "hwrender eval latin --help", "train hangul --data"):
+        assert command in plain
