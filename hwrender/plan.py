@@ -138,9 +138,14 @@ class Planner:
             if not weak:
                 specs = own
             else:  # the fallback font only after every real generator that writes commons
-                specs = [s for s in own if not s.fallback]
+                asked = [self.overrides.get(script), self.overrides.get(COMMON)]
+                specs = [s for s in own if not s.fallback or s.name in asked]
+                if COMMON in self.overrides:  # -g Zyyy=NAME: after the run's own -g generator
+                    specs.insert(1 if script in self.overrides else 0,
+                                 self.registry.get(self.overrides[COMMON]))
                 if alt is not None:
-                    specs += [s for s in self.candidates(alt) if not s.fallback]
+                    specs += [s for s in self.candidates(alt)
+                              if not s.fallback or s.name == self.overrides.get(alt)]
                 specs += [s for s in self.registry.specs()
                           if s.auto and not s.fallback and COMMON in s.scripts]
                 specs += [s for s in own if s.fallback]
@@ -163,7 +168,9 @@ class Planner:
                 name = fb.name
             elif name is not None and self.registry.get(name).fallback:
                 real = next((s for s in order if not s.fallback), None)
-                if real is not None and script not in self.overrides:
+                weak = char_script(ch[0]) in WEAK
+                if real is not None and script not in self.overrides \
+                        and not (weak and self.overrides.get(COMMON) == name):
                     self.fell_back.setdefault(real.name, {})[ch] = None
             asked = self.overrides.get(script)
             if asked is not None and name != asked and name is not None:

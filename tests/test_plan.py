@@ -198,3 +198,13 @@ def test_combining_marks_are_not_split_over_char_generators():
     planner = Planner(Registry([char]))
     assert pieces_of("q\u0301b", planner) == [[("qb", "chars", "Latn")]]
     assert "U+0301 on 'q'" in planner.override_notes()[0]
+
+
+def test_a_g_choice_of_the_fallback_font_keeps_common_characters():
+    latin = spec("latin", ("Latn", "Zyyy"), charset="abc0123456789!-", priority=50)
+    reg = han_registry(latin)
+    planner = Planner(reg, parse_overrides(["Latn=font"], reg))
+    assert pieces_of("abc 1984!", planner) == [[("abc", "font", "Latn")], [("1984!", "font", "Latn")]]
+    planner = Planner(reg, parse_overrides(["Zyyy=font"], reg))
+    assert pieces_of("abc 1984!", planner) == [[("abc", "latin", "Latn")], [("1984!", "font", "Latn")]]
+    assert planner.override_notes() == []  # asked for: nothing to warn about
