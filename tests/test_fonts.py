@@ -334,8 +334,12 @@ def fake_installers(monkeypatch):
     return ran
 
 
-def test_cli_install_model_runs_apt_and_npm_for_that_model_only(font_dirs, fake_installers, monkeypatch):
+def test_cli_install_model_runs_apt_and_npm_for_that_model_only(font_dirs, fake_installers, monkeypatch,
+                                                               tmp_path):
     monkeypatch.setattr(fonts.os, "geteuid", lambda: 0)
+    real = fonts.needs  # word lists missing, whatever this machine has in /usr/share/dict
+    monkeypatch.setattr(fonts, "needs", lambda model: (
+        real(model)[0], {package: str(tmp_path / package) for package in real(model)[1]}))
     result = CliRunner().invoke(root_app, ["fonts", "install", "--model", "latin"])
     assert result.exit_code == 0, result.output
     update, install = fake_installers["apt"]
