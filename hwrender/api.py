@@ -544,6 +544,7 @@ def write(text: str, output: str | Path | BinaryIO, options: RenderOptions | Non
         resolve_format,
         save_raster,
     )
+    from .render.output import StdoutSink
 
     # Where it goes is checked first: a bad -o fails before any planning or generation.
     output = _output(output)
@@ -567,7 +568,8 @@ def write(text: str, output: str | Path | BinaryIO, options: RenderOptions | Non
         pdf.close()
 
     if to_stream:
-        stream = sys.stdout.buffer if str(output) == "-" else output
+        # StdoutSink writes every byte or fails: a pipe whose reader left must not end in exit 0
+        stream = StdoutSink() if str(output) == "-" else output
         buf = io.BytesIO()
         if fmt == "pdf":
             write_pdf(buf)

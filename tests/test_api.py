@@ -294,3 +294,17 @@ def test_options_object_and_public_names():
     opts = RenderOptions(paper="ruled")
     assert opts.paper == "ruled" and opts.dpi == 300
     assert hwrender.write is write and hwrender.render_pages is render_pages
+
+
+def test_write_to_dash_fails_when_the_reader_leaves_early():
+    """A pipe that takes only part of the page data is an error, not a silent half PDF."""
+    import subprocess
+    import sys
+
+    code = ("import hwrender; hwrender.write('hello ' * 3000, '-', generators=['Latn=font', "
+            "'Zyyy=font'], dpi=100)")
+    run = subprocess.run(f'"{sys.executable}" -c "{code}" | head -c 100 > /dev/null; '
+                         'exit ${PIPESTATUS[0]}', shell=True, executable="/bin/bash",
+                         capture_output=True, text=True)
+    assert run.returncode != 0
+    assert "BrokenPipeError" in run.stderr
