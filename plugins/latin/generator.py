@@ -285,19 +285,24 @@ class LatinGenerator(Generator):
         if bad:
             raise GeneratorError(f"generator 'latin' got words it cannot write: {bad[:5]}",
                                  "its character set is printable ASCII and Latin-1/Extended-A letters")
-        from . import hyphens  # the GAN draws '-' as a raised bracket: see hyphens.py
+        from . import hyphens, marks  # the GAN's '-' and most diacritics are drawn in code
 
         if any(map(hyphens.has_hyphen, units)):
             return hyphens.generate(lambda w: self.generate(w, style, seed, device), units, seed)
+        written = [marks.base_word(u) for u in units]  # naïve -> naive, its marks drawn after
         out: list[InkImage | None] = [None] * len(units)
-        for idx, alpha in self._batches(units, style, seed, device):
+        for idx, alpha in self._batches(written, style, seed, device):
             # one squeeze to the natural width for the whole batch (all one width)
             width = max(1, round(alpha.shape[2] * self.width_ratio))
             squeezed = F.interpolate(alpha[:, None], size=(alpha.shape[1], width), mode="bilinear",
                                      align_corners=False, antialias=True)[:, 0].clamp_(0, 1)
             squeezed = squeezed.numpy()
             for k, i in enumerate(idx):
-                out[i] = self._ink(units[i], squeezed[k])
+                word = squeezed[k]
+                if written[i] != units[i]:
+                    edges = marks.edges(units[i], self.net_config.width, width / alpha.shape[2])
+                    word = marks.draw(word, units[i], edges, seed)
+                out[i] = self._ink(units[i], word)
         return out  # type: ignore[return-value]
 
     def _ink(self, word: str, alpha: np.ndarray) -> InkImage:

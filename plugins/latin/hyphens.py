@@ -19,13 +19,12 @@ import numpy as np
 from hwrender.ink import InkImage
 
 from . import words as W
+from .marks import pen, stroke_thickness  # noqa: F401 (the pen is shared with diacritics)
 
 HYPHEN = "-"
 LENGTH = 0.75      # x-heights
 GAP = 0.12         # x-heights of paper on each side of a hyphen
 CENTRE = 0.5       # x-heights above the baseline (the middle of the x-height band)
-THICKNESS = 1.6    # px at X_HEIGHT 10: the GAN's median stroke, used when a word has no letters
-LEVEL = 0.9        # ink level of a hyphen when a word has no letters
 
 
 def has_hyphen(word: str) -> bool:
@@ -39,14 +38,6 @@ def split(word: str) -> list[str]:
         if part:
             out.append(part)
     return out
-
-
-def stroke_thickness(alpha: np.ndarray) -> float | None:
-    """The pen's width in pixels: twice the ink's area over its outline's length (a stroke of
-    length L and width w has area L·w and an outline of about 2·L)."""
-    ink = np.pad(alpha > 0.5, 1)
-    outline = np.count_nonzero(np.diff(ink, axis=0)) + np.count_nonzero(np.diff(ink, axis=1))
-    return 2.0 * np.count_nonzero(ink) / outline if outline else None
 
 
 def draw_hyphen(thickness: float, level: float, rng: np.random.Generator,
@@ -97,12 +88,7 @@ def generate(write, units: Sequence[str], seed: int) -> list[InkImage]:
     out = []
     for unit, parts in zip(units, split_units):
         written = {i: next(inks) for i, p in enumerate(parts) if p != HYPHEN}
-        strokes = np.concatenate([ink.alpha.ravel() for ink in written.values()]) \
-            if written else np.empty(0)
-        thick = [t for ink in written.values() if (t := stroke_thickness(ink.alpha)) is not None]
-        thickness = float(np.clip(np.median(thick), 1.0, 3.5)) if thick else THICKNESS
-        dark = strokes[strokes > 0.2]
-        level = float(np.quantile(dark, 0.9)) if len(dark) else LEVEL  # its darker strokes
+        thickness, level = pen([ink.alpha for ink in written.values()])
         rng = np.random.default_rng(zlib.crc32(f"{seed}:{unit}".encode()))
         pieces = [written[i] if i in written else draw_hyphen(thickness, level, rng)
                   for i in range(len(parts))]

@@ -1,0 +1,183 @@
+"""Diacritics for the Latin word generator, drawn as pen strokes instead of by the GAN.
+
+The shipped word GAN draws most marks as one small smudge above the letter: ``ï`` as a dotted i,
+``ë ö ü`` as a bar, ``ä`` like ``à``, ``å`` like ``â``, a tilde like a bar, and ``ç`` without its
+cedilla (measured on its raw output, hands 0, 3, 7 and 11; see the issue 25 report). So a word with
+such a letter is written by the GAN with the base letter in its place (``naïve`` → ``naive``, one
+word, so the hand stays continuous) and the marks are drawn here over that letter's column.
+
+The column is exact: the generator gives every character its own slot of the image (``NetConfig
+.width``: 8, 16 or 24 px, an accented letter taking its base letter's), and the adapter squeezes
+the image uniformly, so the slot of character k is known before the ink is looked at. Inside it,
+the base letter's ink centres the mark; its top (the x-height, or a capital's or ascender's ink)
+sets the mark's height. Strokes are as thick and as dark as the word's own (``pen``), with a
+small jitter seeded by the page's seed and the word, so the same input gives the same pixels.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+import zlib
+from typing import Sequence
+
+import numpy as np
+
+from . import words as W
+
+THICKNESS = 1.6    # px at X_HEIGHT 10: the GAN's median stroke, used when a word has no ink
+LEVEL = 0.9        # ink level used when a word has no ink
+GAP = 0.3          # x-heights of paper between a letter's top and the mark above it
+
+# Combining mark -> how it is drawn. Strokes are polylines in x-heights: (across, up) from the
+# mark's origin, the letter's column centre at GAP above its top ("above") or on the baseline
+# ("below"); a single point is a dot.
+_ABOVE, _BELOW = "above", "below"
+SHAPES: dict[str, tuple[str, tuple[tuple[tuple[float, float], ...], ...]]] = {
+    "\u0300": (_ABOVE, (((0.12, 0.0), (-0.16, 0.42)),)),                        # grave
+    "\u0301": (_ABOVE, (((-0.12, 0.0), (0.16, 0.42)),)),                        # acute
+    "\u0302": (_ABOVE, (((-0.26, 0.0), (0.0, 0.36), (0.26, 0.0)),)),            # circumflex
+    "\u0303": (_ABOVE, (tuple((u, 0.16 + 0.12 * np.sin(np.pi * (u + 0.34) / 0.34)) for u in
+                              np.linspace(-0.34, 0.34, 15)),)),                 # tilde
+    "\u0304": (_ABOVE, (((-0.28, 0.1), (0.28, 0.14)),)),                        # macron
+    "\u0306": (_ABOVE, (tuple((0.25 * np.cos(t), 0.36 + 0.34 * np.sin(t)) for t in
+                              np.linspace(np.pi, 2 * np.pi, 9)),)),             # breve
+    "\u0307": (_ABOVE, (((0.0, 0.1),),)),                                       # dot above
+    "\u0308": (_ABOVE, (((-0.24, 0.1),), ((0.24, 0.1),))),                      # diaeresis
+    "\u030a": (_ABOVE, (tuple((0.19 * np.cos(t), 0.22 + 0.19 * np.sin(t)) for t in
+                              np.linspace(0, 2 * np.pi, 17)),)),                # ring
+    "\u030b": (_ABOVE, (((-0.34, 0.0), (-0.14, 0.4)), ((0.1, 0.0), (0.3, 0.4)))),  # double acute
+    "\u030c": (_ABOVE, (((-0.26, 0.36), (0.0, 0.0), (0.26, 0.36)),)),           # caron
+    "\u0327": (_BELOW, (((0.0, 0.05), (0.04, -0.22), (0.2, -0.32), (0.12, -0.52),
+                         (-0.1, -0.56)),)),                                     # cedilla
+    "\u0328": (_BELOW, (((0.22, 0.05), (0.06, -0.22), (0.14, -0.46), (0.34, -0.46)),)),  # ogonek
+}
+COMMA_BELOW = (((0.06, -0.12), (-0.08, -0.5)),)  # Latvian ķ ļ ņ ŗ: a cedilla drawn as a comma
+# Left to the GAN: a caron on an ascender (ď ľ ť Ľ) and ģ are apostrophe-like marks beside or
+# above the letter, not the shapes above; letters with a bar or slash (ø ł đ) have no base letter.
+# Also left to it: letters whose mark it drew legibly in all four hands measured (0, 3, 7, 11:
+# ``mark_shape`` in tests/test_latin_marks.py on ``n?n``): its acutes, è and ā.
+KEPT = set("\u010f\u013e\u0165\u013d\u0123" "áéíúýćńśźèā")
+ASCENDERS = set("bdfhklt")
+DOTTED = set("ij")  # their own dot is erased before a mark is drawn over them
+
+
+def split(ch: str) -> tuple[str, str] | None:
+    """(base letter the GAN writes, combining marks drawn here) of a letter whose marks are
+    drawn in code, else None (the GAN writes it whole)."""
+    if ch in KEPT:
+        return None
+    nfd = unicodedata.normalize("NFD", ch)
+    base, marks = nfd[0], nfd[1:]
+    if not marks or not base.isascii() or not base.isalpha() or any(m not in SHAPES for m in marks):
+        return None
+    return base, marks
+
+
+def base_word(word: str) -> str:
+    """What the GAN writes for ``word``: every letter whose marks are drawn here as its base."""
+    return "".join((s[0] if (s := split(ch)) else ch) for ch in word)
+
+
+def stroke_thickness(alpha: np.ndarray) -> float | None:
+    """The pen's width in pixels: twice the ink's area over its outline's length (a stroke of
+    length L and width w has area L·w and an outline of about 2·L)."""
+    ink = np.pad(alpha > 0.5, 1)
+    outline = np.count_nonzero(np.diff(ink, axis=0)) + np.count_nonzero(np.diff(ink, axis=1))
+    return 2.0 * np.count_nonzero(ink) / outline if outline else None
+
+
+def pen(alphas: Sequence[np.ndarray]) -> tuple[float, float]:
+    """(thickness px, ink level) of the strokes in ``alphas``: the median pen width and the
+    level of the darker strokes, so a drawn mark looks written by the same pen."""
+    thick = [t for a in alphas if (t := stroke_thickness(a)) is not None]
+    thickness = float(np.clip(np.median(thick), 1.0, 3.5)) if thick else THICKNESS
+    strokes = np.concatenate([a.ravel() for a in alphas]) if len(alphas) else np.empty(0)
+    dark = strokes[strokes > 0.2]
+    return thickness, float(np.quantile(dark, 0.9)) if len(dark) else LEVEL
+
+
+def stroke(alpha: np.ndarray, points: np.ndarray, thickness: float, level: float) -> None:
+    """Ink an anti-aliased polyline (``points`` [n, 2] x, y in pixels; one point: a dot) into
+    ``alpha`` in place."""
+    r = max(0.7 * thickness, 1.2) if len(points) == 1 else thickness / 2  # a dot: a pen's press
+    lo = np.maximum(np.floor(points.min(0) - r - 1).astype(int), 0)
+    hi = np.minimum(np.ceil(points.max(0) + r + 2).astype(int), alpha.shape[::-1])
+    if np.any(hi <= lo):
+        return
+    ys, xs = np.mgrid[lo[1]:hi[1], lo[0]:hi[0]] + 0.5
+    p = np.stack([xs, ys], -1)
+    dist = np.full(xs.shape, np.inf)
+    for a, b in zip(points, points[1:] if len(points) > 1 else points):
+        ab = b - a
+        t = np.clip(((p - a) @ ab) / max(float(ab @ ab), 1e-9), 0.0, 1.0)
+        dist = np.minimum(dist, np.linalg.norm(p - a - t[..., None] * ab, axis=-1))
+    region = alpha[lo[1]:hi[1], lo[0]:hi[0]]
+    np.maximum(region, (np.clip(r + 0.5 - dist, 0.0, 1.0) * level).astype(alpha.dtype), out=region)
+
+
+def _column(alpha: np.ndarray, x0: float, x1: float, base: str) -> tuple[float, float]:
+    """(centre x, top y) of the base letter in the columns x0..x1: the ink centroid of its upper
+    x-height half (where a mark's foot is, on a slanted hand) and the x-height or its own top."""
+    a, b = int(np.floor(x0)), max(int(np.ceil(x1)), int(np.floor(x0)) + 1)
+    xh_top = W.BASELINE - W.X_HEIGHT
+    band = alpha[xh_top:W.BASELINE - W.X_HEIGHT // 2, a:b]
+    centre = (x0 + x1) / 2
+    if band.sum() > 0.5:
+        centre = a + float((band.sum(0) * (np.arange(b - a) + 0.5)).sum() / band.sum())
+    if base.islower() and base not in ASCENDERS:
+        return centre, float(xh_top)
+    inner = alpha[:W.BASELINE, max(a, int(centre) - 2):int(centre) + 3]  # away from neighbours
+    rows = np.flatnonzero(inner.max(1) > 0.5) if inner.size else []
+    return centre, float(rows[0]) if len(rows) else W.BASELINE - 1.45 * W.X_HEIGHT
+
+
+def draw(alpha: np.ndarray, word: str, edges: Sequence[float], seed: int) -> np.ndarray:
+    """``alpha`` (the GAN's ``base_word(word)`` in the training frame's rows, any width) with the
+    marks of ``word``'s letters drawn over their columns: character k spans ``edges[k]`` ..
+    ``edges[k + 1]`` px."""
+    alpha = np.array(alpha, np.float32)
+    thickness, level = pen([alpha])
+    xh = float(W.X_HEIGHT)
+    rng = np.random.default_rng(zlib.crc32(f"{seed}:{word}".encode()))
+    for k, ch in enumerate(word):
+        parts = split(ch)
+        if parts is None:
+            continue
+        base, marks = parts
+        x0, x1 = edges[k], edges[k + 1]
+        centre, top = _column(alpha, x0, x1, base)
+        if base in DOTTED and any(SHAPES[m][0] == _ABOVE for m in marks):
+            # the GAN's own dot marks the stem better than the ink of the narrow slot (the
+            # joining stroke from the letter before runs through it); then it gives way
+            a, b = max(int(np.floor(x0)) - 1, 0), int(np.ceil(x1)) + 1
+            dot = alpha[:W.BASELINE - W.X_HEIGHT - 1, a:b]
+            if dot.sum() > 0.5:
+                centre = a + float((dot.sum(0) * (np.arange(dot.shape[1]) + 0.5)).sum() / dot.sum())
+            dot[:] = 0.0
+        above = 0
+        for m in marks:
+            where, shapes = SHAPES[m]
+            if where == _BELOW and base.lower() in "klnr" and m == "\u0327":
+                shapes = COMMA_BELOW
+            scale = xh * rng.uniform(0.9, 1.1)
+            slant = rng.uniform(-0.08, 0.12)  # a hand's marks lean a little, mostly forwards
+            dx, dy = rng.uniform(-0.05, 0.05, 2) * xh
+            if where == _ABOVE:
+                # stacked marks (ǖ has none here, but ṻ-like pairs would) go one above the other
+                foot = top - GAP * xh - above + dy
+                height = max(v for s in shapes for _, v in s) * scale
+                foot = max(foot, height + thickness / 2 + 0.5)  # inside the frame
+                above += height + GAP * xh
+            else:
+                foot = W.BASELINE + dy
+            for s in shapes:
+                pts = np.array([(centre + dx + (u + slant * v) * scale, foot - v * scale)
+                                for u, v in s], np.float64)
+                stroke(alpha, pts, thickness, level)
+    return alpha
+
+
+def edges(word: str, width, scale: float) -> list[float]:
+    """x of each character's slot edge (``len(word) + 1`` values) in an image squeezed by
+    ``scale`` from the generator's width (``width(text)``: ``NetConfig.width``)."""
+    return [width(word[:k]) * scale for k in range(len(word) + 1)]

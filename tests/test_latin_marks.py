@@ -1,0 +1,231 @@
+"""Diacritics of Latin words drawn in code over the base letter's column (issue 25: "naïve" lost
+its diaeresis with the Latin generator; the GAN draws ï as i, ë ö ü as a bar, ä like à)."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import numpy as np
+import pytest
+
+from hwrender.ink import InkImage
+from hwrender_plugins.latin import marks
+from hwrender_plugins.latin import words as W
+
+INK = 0.4
+
+
+def blobs(mask: np.ndarray) -> list[np.ndarray]:
+    """8-connected components of ``mask`` of at least 2 px, each as [n, 2] (row, col)."""
+    seen = np.zeros_like(mask, bool)
+    out = []
+    for start in zip(*np.nonzero(mask)):
+        if seen[start]:
+            continue
+        stack, comp = [start], []
+        seen[start] = True
+        while stack:
+            y, x = stack.pop()
+            comp.append((y, x))
+            for dy in (-1, 0, 1):
+                for dx in (-1, 0, 1):
+                    q = (y + dy, x + dx)
+                    if 0 <= q[0] < mask.shape[0] and 0 <= q[1] < mask.shape[1] \
+                            and mask[q] and not seen[q]:
+                        seen[q] = True
+                        stack.append(q)
+        if len(comp) >= 2:
+            out.append(np.array(comp))
+    return out
+
+
+def has_hole(mask: np.ndarray) -> bool:
+    """Paper that paper from outside the mark cannot reach (a ring's eye)."""
+    outside = np.zeros((mask.shape[0] + 2, mask.shape[1] + 2), bool)
+    paper = ~np.pad(mask, 1)
+    stack = [(0, 0)]
+    outside[0, 0] = True
+    while stack:
+        y, x = stack.pop()
+        for q in ((y + 1, x), (y - 1, x), (y, x + 1), (y, x - 1)):
+            if 0 <= q[0] < paper.shape[0] and 0 <= q[1] < paper.shape[1] and paper[q] \
+                    and not outside[q]:
+                outside[q] = True
+                stack.append(q)
+    return bool((paper & ~outside).any())
+
+
+def mark_shape(zone: np.ndarray, kind: str) -> bool:
+    """Whether the ink of ``zone`` (the rows above or below a letter that hold only its mark)
+    shows a mark of ``kind`` (the combining character)."""
+    mask = zone > INK
+    parts = blobs(mask)
+    if not parts:
+        return False
+    if kind == "\u0308":  # diaeresis: two dots side by side
+        cx = sorted(p[:, 1].mean() for p in parts)
+        return len(parts) >= 2 and cx[-1] - cx[0] >= 2
+    if kind == "\u030b":  # double acute: two strokes
+        return len(parts) >= 2
+    if len(parts) != 1:
+        return False
+    ys, xs = parts[0][:, 0].astype(float), parts[0][:, 1].astype(float)
+    h, w = np.ptp(ys) + 1, np.ptp(xs) + 1
+    cols = np.unique(xs)
+    tops = np.array([ys[xs == c].min() for c in cols])
+    bottoms = np.array([ys[xs == c].max() for c in cols])
+    third = max(1, len(cols) // 3)
+    if kind == "\u0307":  # dot above
+        return h <= 4 and w <= 4
+    if kind in ("\u0301", "\u0300"):  # acute rises to the right, grave falls (rows grow down)
+        r = np.corrcoef(xs, ys)[0, 1] if h > 1 and w > 1 else 0.0
+        return h >= 3 and (r < -0.3 if kind == "\u0301" else r > 0.3)
+    if kind == "\u0302":  # circumflex: a caret, the middle higher than both ends
+        return len(cols) >= 3 and min(tops[0], tops[-1]) - tops[third:-third or None].min() >= 1.5
+    if kind in ("\u030c", "\u0306"):  # caron and breve: the middle lower than both ends
+        return len(cols) >= 3 and tops[third:-third or None].max() - max(tops[0], tops[-1]) >= 1.5
+    if kind == "\u0304":  # macron: a flat bar
+        return w >= 2.5 * h
+    if kind == "\u0303":  # tilde: wide, and its middle column neither the highest nor lowest
+        mid = (tops + bottoms) / 2
+        return w >= 1.5 * h and 0 < np.argmin(mid) < len(mid) - 1 and 0 < np.argmax(mid) < len(mid) - 1
+    if kind == "\u030a":  # ring: a closed loop
+        return has_hole(mask)
+    if kind in ("\u0327", "\u0328"):  # cedilla, ogonek: a tail at least 3 px below the baseline
+        return h >= 3
+    raise ValueError(kind)
+
+
+def mark_zone(ink: InkImage, kind: str) -> np.ndarray:
+    """In a word of x-height letters (``n?n``), the rows that hold only the middle letter's mark:
+    above the x-height (a row of margin) or below the baseline (a row of margin)."""
+    if kind in ("\u0327", "\u0328"):
+        return ink.alpha[int(round(ink.baseline)) + 1:]
+    return ink.alpha[:int(round(ink.baseline - ink.x_height)) - 1]
+
+
+def x_height_letters():
+    """Lowercase letters whose marks are drawn in code and whose base has no ascender: a word
+    ``n?n`` then holds nothing but the mark above the x-height or below the baseline."""
+    out = []
+    for ch in W.CHARSET:
+        parts = marks.split(ch)
+        if parts and ch.islower() and parts[0] not in marks.ASCENDERS and len(parts[1]) == 1 \
+                and not (parts[0] in "gjpqy" and parts[1] in "\u0327\u0328"):
+            out.append(ch)
+    return out
+
+
+def test_letters_split_into_a_base_and_drawn_marks():
+    assert marks.split("ï") == ("i", "\u0308")
+    assert marks.split("Ç") == ("C", "\u0327")
+    assert marks.base_word("naïve façade Zoë") == "naive facade Zoe"
+    for kept in "aøłđßæľďťģ":  # plain, barred (no base), apostrophe-like carons, ģ
+        assert marks.split(kept) is None
+    # every drawn letter's base takes the same slot, so the letter's column is where the GAN put it
+    from hwrender_plugins.latin.model import NetConfig
+    narrow, wide = W.width_classes()
+    cfg = NetConfig(vocab=len(W.CHARSET) + 1, narrow=narrow, wide=wide)
+    drawn = "".join(c for c in W.CHARSET if marks.split(c))
+    assert len(drawn) > 100 and cfg.width(drawn) == cfg.width(marks.base_word(drawn))
+
+
+def flat_word(word: str) -> np.ndarray:
+    """A stand-in GAN word in the training frame, 16 px a character: an x-height box outline
+    (2 px strokes, alpha 0.8) per character, its top at the x-height."""
+    a = np.zeros((W.HEIGHT, 16 * len(word)), np.float32)
+    top = W.BASELINE - W.X_HEIGHT
+    for i in range(len(word)):
+        a[top:W.BASELINE, 16 * i + 4:16 * i + 6] = 0.8
+        a[top:W.BASELINE, 16 * i + 10:16 * i + 12] = 0.8
+        a[top:top + 2, 16 * i + 4:16 * i + 12] = 0.8
+    return a
+
+
+@pytest.mark.parametrize("ch", x_height_letters())
+def test_each_drawn_mark_has_its_shape(ch):
+    base, (kind,) = marks.split(ch)
+    word = "n" + ch + "n"
+    alpha = marks.draw(flat_word(marks.base_word(word)), word, [0, 16, 32, 48], seed=4)
+    ink = InkImage(alpha, baseline=float(W.BASELINE), x_height=float(W.X_HEIGHT), text=word)
+    zone = mark_zone(ink, kind)
+    assert mark_shape(zone, kind), (ch, (zone > INK).astype(int))
+    # over the middle letter's column, nowhere else
+    cols = np.flatnonzero((zone > INK).any(0))
+    assert 16 - 3 <= cols.min() and cols.max() < 32 + 3, (ch, cols)
+    # the same pen as the word: as dark as its strokes
+    assert zone.max() == pytest.approx(0.8, abs=0.05)
+
+
+def capital_with(kind: str) -> str:
+    return next(c for c in W.CHARSET if c.isupper() and (s := marks.split(c)) and s[1] == kind)
+
+
+@pytest.mark.parametrize("kind", [k for k, (where, _) in marks.SHAPES.items() if where == "above"])
+def test_each_mark_above_a_capital_has_its_shape(kind):
+    ch = capital_with(kind)
+    cap_top = W.BASELINE - 15  # a capital 1.5 x-heights tall: an outlined box
+    a = np.zeros((W.HEIGHT, 16), np.float32)
+    a[cap_top:W.BASELINE, 4:6] = a[cap_top:W.BASELINE, 10:12] = a[cap_top:cap_top + 2, 4:12] = 0.8
+    zone = marks.draw(a, ch, [0, 16], seed=1)[:cap_top - 1]
+    assert mark_shape(zone, kind), (ch, (zone > INK).astype(int))
+
+
+def test_drawn_marks_are_seeded():
+    word = "naïve"
+    alpha = flat_word("naive")
+    edges = [0, 16, 32, 48, 64, 80]
+    one = marks.draw(alpha, word, edges, seed=1)
+    assert np.array_equal(one, marks.draw(alpha, word, edges, seed=1))
+    assert not np.array_equal(one, marks.draw(alpha, word, edges, seed=2))
+    assert np.array_equal(alpha, flat_word("naive"))  # the GAN's image is not changed in place
+
+
+def test_the_dot_of_i_gives_way_to_the_mark():
+    a = flat_word("i")
+    a[W.BASELINE - W.X_HEIGHT - 4:W.BASELINE - W.X_HEIGHT - 2, 7:9] = 0.8  # i's dot
+    out = marks.draw(a, "ï", [0, 16], seed=0)
+    zone = out[:W.BASELINE - W.X_HEIGHT - 1]
+    assert len(blobs(zone > INK)) == 2
+
+
+def test_capital_marks_sit_above_the_capital_inside_the_frame():
+    a = np.zeros((W.HEIGHT, 16), np.float32)
+    a[W.BASELINE - 15:W.BASELINE, 6:8] = 0.8  # a capital 1.5 x-heights tall
+    out = marks.draw(a, "Ï", [0, 16], seed=0)
+    zone = out[:W.BASELINE - 15 - 1]
+    assert len(blobs(zone > INK)) == 2
+
+
+@pytest.fixture(scope="module")
+def latin():
+    from hwrender.registry import default_registry
+
+    reg = default_registry()
+    if "latin" not in reg or not reg.get("latin").auto:
+        pytest.skip("needs the bundled latin weights")
+    return reg.instance("latin")
+
+
+def test_shipped_generator_writes_the_diaeresis_of_naive(latin):
+    naive, plain = latin.generate(["naïve", "naive"], None, seed=5)
+    zone = mark_zone(naive, "\u0308")
+    # two dots above the i (n, a, v, e have nothing above the x-height); the GAN drew one
+    assert mark_shape(zone, "\u0308"), (zone > INK).astype(int)
+    assert len(blobs(mark_zone(plain, "\u0308") > INK)) == 1
+    again = latin.generate(["naïve", "naive"], None, seed=5)[0]
+    assert np.array_equal(again.alpha, naive.alpha)
+
+
+def test_shipped_generator_marks_every_kind(latin):
+    letters = "äåçéèêñõöüãâōŏőčėęů"
+    words = ["n" + c + "n" for c in letters]
+    for word, ink in zip(words, latin.generate(words, "3", seed=2)):
+        kind = unicodedata.normalize("NFD", word[1])[1]
+        assert mark_shape(mark_zone(ink, kind), kind), word
+
+
+def test_hyphenated_words_keep_their_marks(latin):
+    (ink,) = latin.generate(["naïve-mün"], None, seed=1)
+    assert ink.text == "naïve-mün"
+    assert len(blobs(ink.alpha[:int(ink.baseline - ink.x_height) - 1] > INK)) >= 4
