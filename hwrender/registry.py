@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
-from .errors import GeneratorError, HwrenderWarning
+from .errors import GeneratorError, HwrenderWarning, UsageError
 
 if TYPE_CHECKING:  # pragma: no cover
     from .ink import InkImage
@@ -194,7 +194,8 @@ class Registry:
             return self._trainers[name]
         except KeyError:
             known = ", ".join(sorted(self._trainers)) or "none installed"
-            raise GeneratorError(f"no trainable model named {name!r}",
+            # a name the user typed: a usage error (exit 2), like an unknown -g generator
+            raise UsageError(f"no trainable model named {name!r}",
                                  f"trainable models: {known}") from None
 
     def scripts(self) -> list[str]:

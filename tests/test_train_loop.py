@@ -313,3 +313,16 @@ def test_eval_progress_shows_on_a_terminal_and_stays_off_pipes(monkeypatch):
     with train_cli._activity("evaluating toy", quiet=False) as log:
         log("fidelity: 3 styles")
     assert pipe.getvalue() == ""
+
+
+@pytest.mark.parametrize("command", ["train", "eval"])
+def test_an_unknown_model_is_a_usage_error(command):
+    """A model name the user typed wrong exits 2 (usage), naming the models there are."""
+    from typer.testing import CliRunner
+
+    from hwrender.cli import app
+
+    result = CliRunner().invoke(app, [command, "nosuchmodel"])
+    assert result.exit_code == 2
+    assert "no trainable model named 'nosuchmodel'" in result.stderr
+    assert "latin" in result.stderr
