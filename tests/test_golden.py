@@ -1,0 +1,29 @@
+"""The golden check (scripts/golden.py): every generator and format writes the bytes recorded in
+tests/golden/golden.json. A refactor keeps this green; a change meant to alter output records the
+new bytes with ``python scripts/golden.py --update`` and says so in its commit."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+spec = importlib.util.spec_from_file_location("golden", ROOT / "scripts" / "golden.py")
+golden = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(golden)
+
+RECORDED = json.loads(golden.GOLDEN.read_text())
+
+
+def test_every_case_is_recorded():
+    assert sorted(RECORDED) == sorted(name for name, _, _ in golden.CASES)
+
+
+@pytest.mark.parametrize("name,text,options", golden.CASES, ids=[c[0] for c in golden.CASES])
+def test_output_bytes_are_unchanged(name, text, options):
+    assert golden.render(name, text, options) == RECORDED[name], (
+        f"{name}: the bytes written changed; if that was meant, run python scripts/golden.py "
+        "--update and say so in the commit")
