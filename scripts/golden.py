@@ -40,6 +40,32 @@ CASES: list[tuple[str, str, dict]] = [
 ]
 
 
+# (name, command line): outputs only a command writes (interpolation strips and animations);
+# OUT stands for the output file.
+CLI_CASES: list[tuple[str, list[str]]] = [
+    ("interpolate-png", ["interpolate", "poor-story", "un-pen", "-t", "안녕", "-n", "3",
+                         "--seed", "2", "--device", "cpu", "--offline", "-o", "OUT.png"]),
+    ("interpolate-gif", ["interpolate", "lxgw-wenkai", "zcool-kuaile", "-t", "你好", "-n", "3", "--seed", "4",
+                         "--device", "cpu", "--offline", "-o", "OUT.gif"]),
+]
+
+
+def run_command(args: list[str]) -> list[str]:
+    """The sha256 of the file one command line writes."""
+    import tempfile
+
+    from typer.testing import CliRunner
+
+    from hwrender.cli import app
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = [a.replace("OUT", str(Path(tmp) / "out")) for a in args]
+        result = CliRunner().invoke(app, out)
+        if result.exit_code != 0:
+            raise RuntimeError(f"hwrender {' '.join(args)} failed: {result.stderr}")
+        return [hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(Path(tmp).iterdir())]
+
+
 def render(name: str, text: str, options: dict) -> list[str]:
     """The sha256 of every file (page) written for one case."""
     import hwrender
@@ -61,7 +87,9 @@ def render(name: str, text: str, options: dict) -> list[str]:
 
 
 def current() -> dict[str, list[str]]:
-    return {name: render(name, text, options) for name, text, options in CASES}
+    found = {name: render(name, text, options) for name, text, options in CASES}
+    found.update({name: run_command(args) for name, args in CLI_CASES})
+    return found
 
 
 def main(argv: list[str] | None = None) -> int:

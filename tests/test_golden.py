@@ -19,11 +19,19 @@ RECORDED = json.loads(golden.GOLDEN.read_text())
 
 
 def test_every_case_is_recorded():
-    assert sorted(RECORDED) == sorted(name for name, _, _ in golden.CASES)
+    names = [name for name, _, _ in golden.CASES] + [name for name, _ in golden.CLI_CASES]
+    assert sorted(RECORDED) == sorted(names)
 
 
 @pytest.mark.parametrize("name,text,options", golden.CASES, ids=[c[0] for c in golden.CASES])
 def test_output_bytes_are_unchanged(name, text, options):
     assert golden.render(name, text, options) == RECORDED[name], (
+        f"{name}: the bytes written changed; if that was meant, run python scripts/golden.py "
+        "--update and say so in the commit")
+
+
+@pytest.mark.parametrize("name,args", golden.CLI_CASES, ids=[c[0] for c in golden.CLI_CASES])
+def test_command_output_bytes_are_unchanged(name, args):
+    assert golden.run_command(args) == RECORDED[name], (
         f"{name}: the bytes written changed; if that was meant, run python scripts/golden.py "
         "--update and say so in the commit")
