@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
-from .errors import HwrenderWarning, UsageError, WeightsError
+from ..errors import HwrenderWarning, UsageError, WeightsError
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
