@@ -5,12 +5,17 @@ Plugins register through the ``hwrender.generators`` entry-point group. Each ent
 offers, and ``register(TrainerSpec(...))`` (``hwrender.train``) once per model it can train. Built-in families use the same hook as third-party ones. A spec is cheap metadata; the
 generator itself (which may import torch and load weights) is built only when first used.
 
-``HWRENDER_PLUGINS=font,test`` limits which entry points are loaded (comma-separated names).
+``HWRENDER_PLUGINS=font,latin`` limits which entry points are loaded (comma-separated names).
+
+Callables in a spec (a generator's ``factory``, a trainer's ``build``/``evaluate``/``card``) may be
+given as ``"package.module:attr"`` strings: the module is imported on the first call, so a plugin's
+``__init__.py`` can be metadata only (no imports of its torch modules).
 """
 
 from __future__ import annotations
 
 import abc
+import importlib
 import os
 import warnings
 from dataclasses import dataclass, field
@@ -25,6 +30,59 @@ if TYPE_CHECKING:  # pragma: no cover
 ENTRY_POINT_GROUP = "hwrender.generators"
 UNITS = ("word", "glyph", "char")
 ANY_SCRIPT = "*"
+
+
+class Ref:
+    """A callable named ``"package.module:attr"``, imported on its first call (then kept).
+
+    Specs wrap such strings in a ``Ref`` so that callers simply call ``spec.factory(...)``; a
+    module or name that is missing is a GeneratorError naming the plugin's string.
+    """
+
+    __slots__ = ("ref", "_target")
+
+    def __init__(self, ref: str):
+        module, sep, attr = ref.partition(":")
+        if not sep or not module or not all(p.isidentifier() for p in [*module.split("."),
+                                                                        *attr.split(".")]):
+            raise ValueError(f"expected 'package.module:attr', got {ref!r}")
+        self.ref = ref
+        self._target: Callable | None = None
+
+    def resolve(self) -> Callable:
+        if self._target is None:
+            module, _, attr = self.ref.partition(":")
+            try:
+                target: object = importlib.import_module(module)
+                for part in attr.split("."):
+                    target = getattr(target, part)
+            except (ImportError, AttributeError) as exc:
+                raise GeneratorError(f"plugin callable {self.ref!r} cannot be loaded "
+                                     f"({type(exc).__name__}: {exc})",
+                                     "reinstall the plugin that registers it") from None
+            if not callable(target):
+                raise GeneratorError(f"plugin callable {self.ref!r} is not callable",
+                                     "reinstall the plugin that registers it")
+            self._target = target
+        return self._target
+
+    def __call__(self, *args, **kwargs):
+        return self.resolve()(*args, **kwargs)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Ref) and other.ref == self.ref
+
+    def __hash__(self) -> int:
+        return hash(self.ref)
+
+    def __repr__(self) -> str:
+        return f"Ref({self.ref!r})"
+
+
+def lazy(value):
+    """``value`` as a callable: a ``"module:attr"`` string becomes a :class:`Ref`; a callable or
+    ``None`` is returned as is."""
+    return Ref(value) if isinstance(value, str) else value
 
 
 class Generator(abc.ABC):
@@ -66,7 +124,7 @@ class GeneratorSpec:
     name: str
     scripts: tuple[str, ...]
     unit: str
-    factory: Callable[[], Generator]
+    factory: Callable[..., Generator] | str  # or "package.module:attr", imported on first use
     charset: object = None
     priority: int = 0
     styles: tuple[str, ...] = ()
@@ -84,6 +142,7 @@ class GeneratorSpec:
             raise ValueError(f"generator {self.name!r}: unit must be one of {UNITS}, got {self.unit!r}")
         object.__setattr__(self, "scripts", tuple(self.scripts))
         object.__setattr__(self, "styles", tuple(self.styles))
+        object.__setattr__(self, "factory", lazy(self.factory))
 
     @cached_property
     def _charset(self) -> frozenset[str] | None:

@@ -109,16 +109,25 @@ class TrainerSpec:
     - ``fonts``: the scripts whose corpus handwriting fonts (``hwrender.fonts``) it trains and
       evaluates on; ``packages``: other Debian packages it reads, each with a file it installs
       (how ``hwrender fonts install --model NAME`` knows what to install and what is there).
+
+    ``build``, ``evaluate`` and ``card`` may be ``"package.module:attr"`` strings, imported on
+    their first call (``hwrender.registry.Ref``).
     """
 
     name: str
     description: str
-    build: Callable[[list[str]], TrainTask]
-    evaluate: Callable[..., dict[str, Any]] | None = None
-    card: Callable[[Path, dict[str, Any]], str] | None = None
+    build: Callable[[list[str]], TrainTask] | str
+    evaluate: Callable[..., dict[str, Any]] | str | None = None
+    card: Callable[[Path, dict[str, Any]], str] | str | None = None
     defaults: Mapping[str, Any] = field(default_factory=dict)
     fonts: tuple[str, ...] = ()
     packages: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        from ..registry import lazy  # torch-free
+
+        for name in ("build", "evaluate", "card"):
+            object.__setattr__(self, name, lazy(getattr(self, name)))
 
 
 def settings_help(config: Any) -> list[tuple[str, str, str]]:
