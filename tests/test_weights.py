@@ -22,7 +22,8 @@ from hypothesis import given, settings, strategies as st
 
 from hub_standin import HubStandin, point_huggingface_hub_at
 from hwrender import weights
-from hwrender.errors import UsageError, WeightsError
+from hwrender.errors import HwrenderWarning, UsageError, WeightsError
+from hwrender.weights.manifest import _read_manifest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 REPO = "hwrender-test/tiny"
@@ -131,7 +132,7 @@ def test_explicit_folder_wins_and_needs_no_manifest(store, tmp_path):
     mine = tmp_path / "mine"
     make_model(mine)
     (mine / "manifest.json").unlink()
-    with pytest.warns(weights.HwrenderWarning, match="has no manifest.json"):
+    with pytest.warns(HwrenderWarning, match="has no manifest.json"):
         files = weights.resolve("tiny", weights_dir=mine)
     assert (files.source, files.folder, files.manifest) == ("explicit", mine, None)
     assert files.load_state_dict(SHAPES).keys() == SHAPES.keys()
@@ -175,7 +176,7 @@ def test_explicit_folder_without_manifest_warns_once(store, tmp_path):
     mine = tmp_path / "mine"
     make_model(mine)
     (mine / "manifest.json").unlink()
-    with pytest.warns(weights.HwrenderWarning) as record:
+    with pytest.warns(HwrenderWarning) as record:
         weights.resolve("tiny", weights_dir=mine)
     [warning] = record
     assert str(warning.message).startswith(f"{mine} has no manifest.json; its files are not checked (")
@@ -213,7 +214,7 @@ def test_every_shipped_model_has_a_manifest():
     folders = [p for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))]
     assert folders
     for folder in folders:
-        manifest = weights._read_manifest(folder / "manifest.json")
+        manifest = _read_manifest(folder / "manifest.json")
         assert manifest.name == folder.name and set(weights.MODEL_FILES) <= set(manifest.files)
 
 
