@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from hwrender.errors import UsageError
+from hwrender.errors import HwrenderError, UsageError
 from hwrender.train import TrainTask, apply_overrides
 from hwrender.train.loop import (LoopOptions, TrainingDiverged, TrainingInterrupted,
                                  load_checkpoint, train)
@@ -29,9 +29,11 @@ class ToyTask(TrainTask):
     """Linear regression with dropout-like noise drawn from torch's global RNG each step."""
 
     name = "toy"
+    stateful = ("model", "opt", "seen")  # the base class saves and restores these
 
     def __init__(self, config: ToyConfig | None = None):
         self.config = config or ToyConfig()
+        self.seen = 0  # a plain counter: saved as is
 
     def setup(self, ctx):
         g = torch.Generator().manual_seed(123)
@@ -49,15 +51,9 @@ class ToyTask(TrainTask):
         self.opt.zero_grad()
         loss.backward()
         self.opt.step()
+        self.seen += len(batch)
         value = float("nan") if step == self.config.explode_at else loss.item()
         return {"loss": value}
-
-    def state_dict(self):
-        return {"model": self.model.state_dict(), "opt": self.opt.state_dict()}
-
-    def load_state_dict(self, state):
-        self.model.load_state_dict(state["model"])
-        self.opt.load_state_dict(state["opt"])
 
     def sample_grid(self, step):
         from PIL import Image
@@ -113,12 +109,61 @@ def test_interrupted_run_resumes_bit_for_bit(tmp_path):
     assert load_checkpoint(broken / "checkpoint.pt")["step"] == 7
     assert not (broken / "model").exists()
 
-    train(ToyTask(), _opts(tmp_path, out=broken, resume=True), progress=False)
+    resumed = ToyTask()
+    train(resumed, _opts(tmp_path, out=broken, resume=True), progress=False)
     assert torch.equal(_params(straight), _params(broken))
+    assert resumed.seen == 12 * 8  # the counter came back from the checkpoint
     a = (straight / "metrics.jsonl").read_text().splitlines()
     b = (broken / "metrics.jsonl").read_text().splitlines()
     strip = lambda lines: [{k: v for k, v in json.loads(s).items() if k != "seconds"} for s in lines]
     assert strip(a) == strip(b)
+
+
+class OverridingToyTask(ToyTask):
+    """A task written before ``stateful``: its own state_dict and load_state_dict, and a tensor
+    an optimiser holds (restored in place)."""
+
+    def setup(self, ctx):
+        super().setup(ctx)
+        self.shift = torch.zeros(1, requires_grad=True)
+        self.opt.add_param_group({"params": [self.shift]})
+
+    def state_dict(self):
+        return {"model": self.model.state_dict(), "opt": self.opt.state_dict(), "n": self.seen}
+
+    def load_state_dict(self, state):
+        self.model.load_state_dict(state["model"])
+        self.opt.load_state_dict(state["opt"])
+        self.seen = state["n"]
+
+
+def test_tasks_that_override_state_dict_still_resume(tmp_path):
+    train(OverridingToyTask(), _opts(tmp_path, max_steps=4), progress=False)
+    assert set(load_checkpoint(tmp_path / "run" / "checkpoint.pt")["task_state"]) == {"model", "opt", "n"}
+    task = OverridingToyTask()
+    train(task, _opts(tmp_path, max_steps=6, resume=True), progress=False)
+    assert task.seen == 6 * 8
+
+
+def test_default_state_is_strict_and_copies_tensors_in_place(tmp_path):
+    task = ToyTask()
+    task.setup(None)
+    task.stateful = ("model", "opt", "seen", "scale")
+    task.scale = torch.ones(2)
+    task.seen = 3
+    state = task.state_dict()
+    assert state["seen"] == 3 and state["scale"] is not task.scale
+    held = task.scale
+    task.load_state_dict({**state, "scale": torch.full((2,), 5.0)})
+    assert task.scale is held and held.tolist() == [5.0, 5.0]
+    with pytest.raises(HwrenderError, match="state lacks seen and has unexpected extra"):
+        task.load_state_dict({**{k: v for k, v in state.items() if k != "seen"}, "extra": 1})
+
+    class Undeclared(ToyTask):
+        stateful = ()
+
+    with pytest.raises(NotImplementedError, match="stateful"):
+        Undeclared().state_dict()
 
 
 def test_resume_after_crash_drops_metrics_past_the_checkpoint(tmp_path):

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
-from ..errors import UsageError
+from ..errors import HwrenderError, UsageError
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -39,13 +39,18 @@ class RunContext:
 
 
 class TrainTask(abc.ABC):
-    """One model family's training. Subclasses set ``name`` and ``config`` (a dataclass)."""
+    """One model family's training. Subclasses set ``name``, ``config`` (a dataclass) and
+    ``stateful`` (what a checkpoint holds)."""
 
     name: str
     config: Any
     # settings a ``--resume`` may change to start a new phase (a learning-rate schedule, loss
     # weights); every other setting must match the run's, so a resumed run stays the run it was
     resume_may_change: frozenset[str] = frozenset()
+    # the attributes a checkpoint saves and a resume restores (modules, optimisers, EMA copies,
+    # counters), e.g. ("generator", "ema", "optimizer_g", "step_scale"); an instance may set its
+    # own in ``setup`` (a fine-tuning mode saves less). The default state_dict() reads it.
+    stateful: tuple[str, ...] = ()
 
     @abc.abstractmethod
     def setup(self, ctx: RunContext) -> None:
@@ -72,13 +77,59 @@ class TrainTask(abc.ABC):
     def train_step(self, batch: "torch.Tensor", step: int) -> dict[str, float]:
         """One optimisation step on the examples ``batch``; returns named scalar losses/metrics."""
 
-    @abc.abstractmethod
     def state_dict(self) -> dict[str, Any]:
-        """Everything a resume needs: module and optimiser states, EMA copies, counters."""
+        """Everything a resume needs: module and optimiser states, EMA copies, counters.
 
-    @abc.abstractmethod
+        By default, one entry per attribute named in ``stateful``: what has a ``state_dict()``
+        (modules, optimisers, schedulers) gives that, a tensor a detached copy, anything else
+        (a counter, a float) itself. Override for anything else.
+        """
+        names = self._stateful()
+        import torch
+
+        state: dict[str, Any] = {}
+        for name in names:
+            value = getattr(self, name)
+            if hasattr(value, "state_dict"):
+                value = value.state_dict()
+            elif isinstance(value, torch.Tensor):
+                value = value.detach().clone()
+            state[name] = value
+        return state
+
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        """Restore what ``state_dict`` returned."""
+        """Restore what ``state_dict`` returned (by default the ``stateful`` attributes, strictly:
+        a checkpoint with a missing or an extra entry is an error, not a half-restored run).
+
+        Tensors are copied into the attribute's tensor, so an optimiser holding it keeps working.
+        """
+        names = self._stateful()
+        missing = [n for n in names if n not in state]
+        extra = sorted(set(state) - set(names))
+        if missing or extra:
+            problems = ([f"lacks {', '.join(missing)}"] if missing else []) + \
+                       ([f"has unexpected {', '.join(extra)}"] if extra else [])
+            raise HwrenderError(f"the checkpoint's {self.name} state {' and '.join(problems)}",
+                                "it was saved by another version or mode of this model; "
+                                "start a new run (another --out)")
+        import torch
+
+        for name in names:
+            target = getattr(self, name)
+            if hasattr(target, "load_state_dict"):
+                target.load_state_dict(state[name])
+            elif isinstance(target, torch.Tensor):
+                with torch.no_grad():
+                    target.copy_(state[name])
+            else:
+                setattr(self, name, state[name])
+
+    def _stateful(self) -> tuple[str, ...]:
+        names = tuple(self.stateful)
+        if not names:
+            raise NotImplementedError(f"{type(self).__name__} must list its state in `stateful` "
+                                      "or override state_dict() and load_state_dict()")
+        return names
 
     def sample_grid(self, step: int) -> "Image.Image | None":
         """An image showing what the model makes now (fixed inputs, so grids compare over time)."""
