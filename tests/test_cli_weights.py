@@ -15,6 +15,7 @@ import torch
 from typer.testing import CliRunner
 
 from hub_standin import HubStandin, point_huggingface_hub_at
+from weights_env import use_store
 from hwrender import weights
 from hwrender.cli.weights import app
 from hwrender.errors import UsageError, WeightsError
@@ -39,11 +40,7 @@ def store(tmp_path, monkeypatch) -> Path:
     make_model(tmp_path / "export" / "remote", "remote")
     (root / "remote").mkdir()
     shutil.copy(tmp_path / "export" / "remote" / "manifest.json", root / "remote")
-    monkeypatch.setenv("HWRENDER_WEIGHTS_ROOT", str(root))
-    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf-cache"))
-    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
-    monkeypatch.delenv("HWRENDER_OFFLINE", raising=False)
-    return root
+    return use_store(monkeypatch, root, tmp_path / "hf-cache")
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ import torch
 from hypothesis import given, settings, strategies as st
 
 from hub_standin import HubStandin, point_huggingface_hub_at
+from weights_env import use_store
 from hwrender import weights
 from hwrender.errors import HwrenderWarning, UsageError, WeightsError
 from hwrender.weights.manifest import _read_manifest
@@ -59,11 +60,7 @@ def store(tmp_path, monkeypatch) -> Path:
     """An empty bundled root and an empty Hugging Face cache, with the network allowed."""
     root = tmp_path / "bundled"
     root.mkdir()
-    monkeypatch.setenv("HWRENDER_WEIGHTS_ROOT", str(root))
-    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf-cache"))
-    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
-    monkeypatch.delenv("HWRENDER_OFFLINE", raising=False)
-    return root
+    return use_store(monkeypatch, root, tmp_path / "hf-cache")
 
 
 @pytest.fixture

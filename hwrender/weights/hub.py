@@ -122,11 +122,8 @@ def _download(name: str, manifest: Manifest, force: bool) -> ModelFiles:
                 "check the connection and HF_ENDPOINT, or pass --weights DIR",
             ) from None
         except HfHubHTTPError as exc:
-            status = exc.response.status_code if exc.response is not None else "?"
-            raise WeightsError(
-                f"downloading {filename} of model {name!r} from {where} failed (HTTP {status})",
-                "try again later, or pass --weights DIR",
-            ) from None
+            raise WeightsError(f"downloading {filename} of model {name!r} from {where} failed "
+                               f"(HTTP {_http_status(exc)})", "try again later, or pass --weights DIR") from None
         except OSError as exc:
             raise WeightsError(
                 f"cannot store {filename} of model {name!r} in {_hub_cache()} "
@@ -144,6 +141,11 @@ def _download(name: str, manifest: Manifest, force: bool) -> ModelFiles:
             )
     folder = paths[WEIGHTS_FILE].parent
     return ModelFiles(name, folder, "download", load_config(folder), manifest)
+
+
+def _http_status(exc) -> object:
+    """The HTTP status of a failed Hub call, or "?" when no response came back."""
+    return exc.response.status_code if exc.response is not None else "?"
 
 
 def _evict(pointer: Path) -> None:
@@ -207,9 +209,8 @@ def push(
             commit_message=commit_message or f"Upload {name} with hwrender",
         )
     except HfHubHTTPError as exc:
-        status = exc.response.status_code if exc.response is not None else "?"
         raise WeightsError(
-            f"pushing {folder} to {repo_id} failed (HTTP {status})",
+            f"pushing {folder} to {repo_id} failed (HTTP {_http_status(exc)})",
             "log in with `hf auth login` or set HF_TOKEN, and check you may write to the repo",
         ) from exc
     revision = str(commit.oid)

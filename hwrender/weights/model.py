@@ -111,22 +111,12 @@ def _check_file(folder: Path, filename: str, record: FileRecord | None) -> FileC
         except WeightsError as exc:
             return FileCheck(filename, path, size, None, exc.message)
     if record is not None and size != record.size:
-        return FileCheck(
-            filename,
-            path,
-            size,
-            None,
-            f"size {size} bytes, manifest says {record.size} (truncated or replaced)",
-        )
+        return FileCheck(filename, path, size, None,
+                         f"size {size} bytes, manifest says {record.size} (truncated or replaced)")
     digest = _sha256(path)
     if record is not None and digest != record.sha256:
-        return FileCheck(
-            filename,
-            path,
-            size,
-            digest,
-            f"checksum mismatch: sha256 {digest[:12]}…, manifest says {record.sha256[:12]}…",
-        )
+        return FileCheck(filename, path, size, digest,
+                         f"checksum mismatch: sha256 {digest[:12]}…, manifest says {record.sha256[:12]}…")
     return FileCheck(filename, path, size, digest, None)
 
 
