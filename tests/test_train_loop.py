@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from hwrender.errors import HwrenderError, UsageError
-from hwrender.train import TrainTask, apply_overrides
+from hwrender.train import TrainerSpec, TrainTask, apply_overrides
 from hwrender.train.loop import (LoopOptions, TrainingDiverged, TrainingInterrupted,
                                  load_checkpoint, train)
 
@@ -371,3 +371,23 @@ def test_an_unknown_model_is_a_usage_error(command):
     assert result.exit_code == 2
     assert "no trainable model named 'nosuchmodel'" in result.stderr
     assert "latin" in result.stderr
+
+
+def _toy_report(**kwargs):
+    return {"figures": [{"name": "CER", "value": 0.0123456, "target": "<= 0.05", "pass": True},
+                        {"name": "accuracy", "value": 97, "target": ">= 99", "pass": False},
+                        {"name": "FID", "value": 1.5, "target": None, "pass": None}]}
+
+
+def test_eval_prints_the_figures_table(toy_cli):
+    from typer.testing import CliRunner
+
+    from hwrender.cli import app
+
+    toy_cli.register(TrainerSpec(name="judged", description="toy", build="tests.test_train_loop:ToyTask",
+                                 evaluate="tests.test_train_loop:_toy_report"))
+    result = CliRunner().invoke(app, ["eval", "judged", "--device", "cpu"])
+    assert result.exit_code == 0, result.output
+    rows = [line.split() for line in result.stdout.splitlines()]
+    assert ["CER", "0.01235", "<=", "0.05", "ok"] in rows
+    assert ["accuracy", "97", ">=", "99", "MISSED"] in rows and ["FID", "1.5"] in rows

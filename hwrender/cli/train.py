@@ -234,11 +234,7 @@ def eval_cmd(
     if as_json:
         typer.echo(json.dumps(report, indent=2, ensure_ascii=False))
         return
-    rows = []
-    for figure in report.get("figures", []):
-        target = figure.get("target") or ""
-        passed = figure.get("pass")
-        rows.append((figure["name"], f"{figure['value']:.4g}" if isinstance(figure["value"], float)
-                     else str(figure["value"]), target,
-                     "" if passed is None else ("ok" if passed else "MISSED")))
-    print_table(("FIGURE", "VALUE", "TARGET", ""), rows)
+    from ..train.card import figure_rows
+
+    print_table(("FIGURE", "VALUE", "TARGET", ""),
+                figure_rows(report, float_format=".4g", marks=("ok", "MISSED")))
