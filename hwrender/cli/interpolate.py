@@ -8,7 +8,6 @@ registry like ``write`` finds it, among the generators that can interpolate.
 
 from __future__ import annotations
 
-import os
 import unicodedata
 from pathlib import Path
 from typing import Annotated, Optional
@@ -202,8 +201,9 @@ def _save(rows, output: Path, fmt: str, frame_ms: int) -> None:
     import numpy as np
     from PIL import Image
 
-    tmp = output.with_name(f".{output.name}.tmp")
-    try:
+    from ..atomic import atomic_path
+
+    with atomic_path(output) as tmp:
         if fmt == "GIF":
             frames = [Image.fromarray(r, "L") for r in rows]
             frames = frames + frames[-2:0:-1]  # there and back
@@ -213,7 +213,3 @@ def _save(rows, output: Path, fmt: str, frame_ms: int) -> None:
             gap = np.full((6, rows[0].shape[1]), 255, np.uint8)
             strip = np.concatenate([x for r in rows for x in (r, gap)][:-1])
             Image.fromarray(strip, "L").save(tmp, format=fmt)
-        os.replace(tmp, output)
-    finally:
-        if tmp.exists():
-            tmp.unlink()

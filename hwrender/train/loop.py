@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import platform
 import random
 import signal
@@ -26,6 +25,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from ..atomic import write_atomic
 from ..errors import HwrenderError, UsageError
 from .task import RunContext, TrainTask
 
@@ -139,9 +139,8 @@ def _as_tuple(value):
 def _save_checkpoint(path: Path, payload: dict[str, Any]) -> None:
     import torch
 
-    tmp = path.with_name(f".{path.name}.tmp")
-    torch.save(payload, tmp)
-    os.replace(tmp, path)  # a crash mid-write never replaces the last good checkpoint
+    # a crash mid-write never replaces the last good checkpoint
+    write_atomic(path, lambda tmp: torch.save(payload, tmp))
 
 
 def load_checkpoint(path: Path) -> dict[str, Any]:
@@ -382,9 +381,7 @@ def _save_grid(task: TrainTask, step: int, path: Path) -> None:
     if image is None:
         return
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    image.save(tmp, format="PNG")
-    os.replace(tmp, path)
+    write_atomic(path, lambda tmp: image.save(tmp, format="PNG"))
 
 
 class _Progress:
