@@ -1,0 +1,46 @@
+"""What training and evaluation keep between runs: built data sets and the judge networks that
+``hwrender eval`` trains once (a recognizer, a classifier), in one cache folder.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, TypeVar
+
+if TYPE_CHECKING:  # pragma: no cover
+    import torch
+
+M = TypeVar("M", bound="torch.nn.Module")
+
+
+def data_cache() -> Path:
+    """``$HWRENDER_DATA_DIR`` or ``~/.cache/hwrender/data``: built training sets live here."""
+    root = os.environ.get("HWRENDER_DATA_DIR")
+    return Path(root).expanduser() if root else Path.home() / ".cache" / "hwrender" / "data"
+
+
+def cached_judge(path: str | os.PathLike, build: Callable[[], M], train: Callable[[], M], *,
+                 device: str = "cpu") -> M:
+    """The judge network kept in ``path`` (a safetensors file), trained by ``train()`` the
+    first time and saved there atomically; later calls load it into ``build()``.
+
+    Name ``path`` by a digest of everything the judge depends on (its data and settings), so a
+    change trains a new one: ``data_cache() / f"latin-judge-{digest[:16]}.safetensors"``.
+    Returned in eval mode on ``device``. ``train`` logs what it does; check ``path.is_file()``
+    first to say the judge comes from the cache.
+    """
+    from safetensors.torch import load_file, save_file
+
+    from ..atomic import write_atomic
+
+    path = Path(path)
+    if path.is_file():
+        model = build()
+        model.load_state_dict(load_file(str(path)))
+        return model.to(device).eval()
+    model = train()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    write_atomic(path, lambda tmp: save_file(state, str(tmp)))
+    return model.to(device).eval()
