@@ -62,3 +62,10 @@ def test_the_no_space_ranges_beyond_the_bmp():
     for c in (0x1FFFF, 0x20000, 0x2A6DF, 0x3FFFF, 0x40000, 0x10FFFF):
         assert scripts.no_space_between(chr(c)) == _old_pdf(chr(c))
 
+
+def test_segmentation_uses_the_table():
+    import importlib
+
+    segment = importlib.import_module("hwrender.text.segment")  # hwrender.text.segment is also a function
+    assert segment.char_script is scripts.script
+    assert segment.BREAK_BETWEEN_CHARS is scripts.BREAK_BETWEEN_CHARS and segment.WEAK is scripts.WEAK

@@ -8,7 +8,6 @@ registry like ``write`` finds it, among the generators that can interpolate.
 
 from __future__ import annotations
 
-import unicodedata
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -87,6 +86,7 @@ def interpolate_rows(text: str, style_a: str, style_b: str, steps: int, *, gener
     from ..errors import HwrenderError
     from ..plan import Planner
     from ..registry import default_registry
+    from ..text.scripts import glyph_script
 
     registry = registry or default_registry()
     offline_flag = offline or None
@@ -104,7 +104,7 @@ def interpolate_rows(text: str, style_a: str, style_b: str, steps: int, *, gener
                                  "leave out --generator, or change the text")
             names.append(spec.name)
             continue
-        script = _script(ch)
+        script = glyph_script(ch)
         order = planner.candidates(script) + [s for s in registry.specs()
                                               if s.serves(script) and not s.auto]
         found = None
@@ -145,17 +145,6 @@ def interpolate_rows(text: str, style_a: str, style_b: str, steps: int, *, gener
         canvas[:r.shape[0], :r.shape[1]] = r
         padded.append(np.rint((1.0 - canvas) * 255).astype(np.uint8))
     return padded
-
-
-def _script(ch: str) -> str:
-    from fontTools import unicodedata as fu
-
-    script = fu.script(ch)
-    if script in ("Zyyy", "Zinh", "Zzzz"):
-        name = unicodedata.name(ch, "")
-        return "Hang" if "HANGUL" in name else "Hani" if "CJK" in name or "IDEOGRAPHIC" in name \
-            else script
-    return script
 
 
 def _line(text: str, inks):

@@ -15,16 +15,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Iterator
 
-from fontTools.unicodedata import script as _script
-
-COMMON = "Zyyy"
-INHERITED = "Zinh"
-UNKNOWN = "Zzzz"
-# Scripts written without spaces between words: lines may break between any two characters.
-BREAK_BETWEEN_CHARS = frozenset({"Hani", "Hira", "Kana", "Bopo"})
+# the script table lives in .scripts; plan, pipeline and the CLI import these names from here too
+from .scripts import BREAK_BETWEEN_CHARS, COMMON, INHERITED, UNKNOWN, WEAK  # noqa: F401
+from .scripts import script as char_script
 
 _SPACE = re.compile(r"[^\S\n]+")  # whitespace except newlines
 
@@ -75,12 +70,6 @@ def normalize(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
-@lru_cache(maxsize=65536)
-def char_script(ch: str) -> str:
-    return _script(ch)
-
-
-WEAK = frozenset({COMMON, INHERITED, UNKNOWN})
 NEXT = "next"  # placeholder: the first strong script after this word (resolved when seen)
 
 Resolved = tuple  # (script | NEXT, alt | NEXT | None) per character
