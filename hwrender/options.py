@@ -9,17 +9,12 @@ import re
 from dataclasses import dataclass, field, fields, replace
 from typing import Callable, Mapping, Sequence
 
+from .bounds import MAX_SEED, ORIENTATIONS
 from .errors import UsageError
 from .layout import LayoutStyle, make_geometry, parse_length, writing_metrics
-from .layout.geometry import MAX_VARIATION
 from .plan import Planner, parse_overrides
 from .registry import Registry
 
-ALIGNS = ("left", "justify")
-ORIENTATIONS = ("portrait", "landscape")
-# Seeds (--seed, and a number as --style) are 0..2**32-1: every generator's seeding
-# (torch.manual_seed, numpy's default_rng) takes these, and a bigger number overflowed one of them.
-MAX_SEED = 2**32 - 1
 _SEED_HINT = f"use a whole number from 0 to {MAX_SEED}"
 
 
@@ -181,17 +176,10 @@ class _Resolved:
 def _resolve(opts: RenderOptions, registry: Registry) -> _Resolved:
     from .render import check_dpi, paper_style, parse_color
 
-    if opts.align not in ALIGNS:
-        raise UsageError(f"unknown alignment {opts.align!r}", "use left or justify")
     if opts.orientation is not None and opts.orientation not in ORIENTATIONS:
         raise UsageError(f"unknown orientation {opts.orientation!r}", "use portrait or landscape")
     if not 0 <= opts.seed <= MAX_SEED:
         raise UsageError(f"--seed {opts.seed} is out of range", _SEED_HINT)
-    if not 0 <= opts.variation <= MAX_VARIATION:
-        raise UsageError(f"--variation {opts.variation:g} is out of range",
-                         f"use a value from 0 to {MAX_VARIATION:g}: 0 is regular, 1 natural")
-    if opts.paragraph_gap < 0:
-        raise UsageError(f"--paragraph-gap {opts.paragraph_gap} is negative", "use 0 or more lines")
     from .device import check_device_name
 
     check_device_name(opts.device)
@@ -202,9 +190,6 @@ def _resolve(opts: RenderOptions, registry: Registry) -> _Resolved:
     style = LayoutStyle(x_height=x_height, line_height=line_height, word_space=word_space,
                         align=opts.align, indent=indent, paragraph_gap=opts.paragraph_gap,
                         page_numbers=opts.page_numbers, variation=opts.variation, seed=opts.seed)
-    from .layout import check_fits
-
-    check_fits(geometry, style)
     dpi = check_dpi(opts.dpi, geometry)
     paper = paper_style(opts.paper, margin_line=opts.margin_line, paper_color=opts.paper_color)
     ink_rgb = parse_color(opts.ink_color)

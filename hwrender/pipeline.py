@@ -222,10 +222,15 @@ class _Pipeline:
         return [self._box(u, ink) for u, ink in zip(units, self._generate(units))]
 
     def pages(self) -> Iterator[RenderedPage]:
+        """The inked pages; whether the writing fits the page is checked now (by layout_pages),
+        before any ink is generated."""
+        numbers = self.page_number_boxes if self.res.style.page_numbers else None
+        return self._inked(layout_pages(self.items(), self.res.geometry, self.res.style, numbers))
+
+    def _inked(self, layouts: Iterator[PageLayout]) -> Iterator[RenderedPage]:
         from .render import ink_coverage
 
-        numbers = self.page_number_boxes if self.res.style.page_numbers else None
-        for page in layout_pages(self.items(), self.res.geometry, self.res.style, numbers):
+        for page in layouts:
             coverage = ink_coverage(page, self.inks, self.res.dpi)
             for p in page.placements:  # these inks are on paper now: free them
                 self.inks.pop(p.ink, None)

@@ -308,3 +308,35 @@ def test_write_to_dash_fails_when_the_reader_leaves_early():
                          capture_output=True, text=True)
     assert run.returncode != 0
     assert "BrokenPipeError" in run.stderr
+
+
+def test_the_fit_is_checked_once_and_before_any_generation(counting_registry, monkeypatch):
+    """Options are checked in one place: layout_pages' check_fits, called once, up front."""
+    import hwrender.layout as layout
+    import hwrender.layout.flow as flow
+    import hwrender.layout.geometry as geometry
+
+    calls, check = [], geometry.check_fits
+
+    def counted(g, s):
+        calls.append(s)
+        return check(g, s)
+
+    for module in (layout, flow, geometry):
+        monkeypatch.setattr(module, "check_fits", counted)
+    registry, seen = counting_registry
+    render_pages("hello world", registry=registry, **FAST)
+    assert len(calls) == 1
+    with pytest.raises(UsageError, match="variation"):
+        iter_pages("hello", registry=registry, variation=5, **FAST)  # at the call, not at next()
+    assert len(calls) == 2 and len(seen.calls) == 1  # no generation for the bad options
+
+
+def test_option_bounds_live_in_one_module():
+    from hwrender import bounds, options
+    from hwrender.layout import geometry
+    from hwrender.render import compose
+
+    assert hwrender.api.MAX_SEED is bounds.MAX_SEED is options.MAX_SEED
+    assert geometry.MAX_VARIATION is bounds.MAX_VARIATION and geometry.MAX_PAGE_SIDE is bounds.MAX_PAGE_SIDE
+    assert compose.MAX_DPI is bounds.MAX_DPI and compose.MIN_DPI is bounds.MIN_DPI

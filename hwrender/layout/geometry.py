@@ -10,6 +10,7 @@ import math
 import re
 from typing import Sequence, Union
 
+from hwrender.bounds import ALIGNS, MAX_PAGE_SIDE, MAX_VARIATION, MIN_X_HEIGHT, ORIENTATIONS
 from hwrender.errors import UsageError
 from hwrender.layout.types import LayoutStyle, PageGeometry
 
@@ -42,15 +43,6 @@ WORD_SPACE_PER_X_HEIGHT = 0.9
 MIN_LINE_HEIGHT_PER_X_HEIGHT = 1.5  # below this, lines of writing run into each other
 MIN_LINE_WIDTH_PER_X_HEIGHT = 3.0  # narrower columns would shrink every word to nothing
 MIN_PAGE_NUMBER_MARGIN_PER_X_HEIGHT = 2.0
-# Smaller writing is a smudge at any resolution, and the ink resampler pads each image by the
-# inverse of its scale: 1e-4 mm asked for terabytes.
-MIN_X_HEIGHT = 0.5 * MM
-# The one bound on natural variation (the API, the CLI help and layout all use it): past 2 the
-# jitter stops looking like handwriting and words start to collide.
-MAX_VARIATION = 2.0
-# PDF readers (Acrobat's limit, ISO 32000 annex C) refuse pages over 200 in: 14,400 pt. No paper is
-# that large, so every format keeps to it and a typo ("2100x297mm") fails before any work.
-MAX_PAGE_SIDE = 14_400.0
 
 _NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?"
 _LENGTH_RE = re.compile(rf"^({_NUMBER})\s*([a-z]*)$")
@@ -201,7 +193,7 @@ def make_geometry(
     width, height = parse_page_size(size)
     if orientation is not None:
         kind = str(orientation).strip().lower()
-        if kind not in ("portrait", "landscape"):
+        if kind not in ORIENTATIONS:
             raise UsageError(f"invalid orientation {orientation!r}", "use portrait or landscape")
         if (kind == "portrait") == (width > height):
             width, height = height, width
@@ -288,7 +280,7 @@ def check_fits(geometry: PageGeometry, style: LayoutStyle) -> None:
             f"x-height {style.x_height / MM:.3g}mm is too small to write",
             f"use at least {_mm(MIN_X_HEIGHT)}; the default is {_mm(DEFAULT_X_HEIGHT)}",
         )
-    if style.align not in ("left", "justify"):
+    if style.align not in ALIGNS:
         raise UsageError(f"invalid alignment {style.align!r}", "use left or justify")
     if not (math.isfinite(style.indent) and style.indent >= 0):
         raise UsageError(f"invalid indent {style.indent!r}pt: it must be zero or more", "e.g. 0 or 10mm")

@@ -16,6 +16,7 @@ from typing import Mapping, Union
 import numpy as np
 from PIL import Image
 
+from ..bounds import MAX_DPI, MAX_PAGE_PIXELS, MIN_DPI
 from ..errors import UsageError
 from ..ink import InkImage
 from ..layout.types import PageGeometry, PageLayout
@@ -23,11 +24,6 @@ from .colors import ColorLike, parse_color
 from .paper import PaperGeometry, PaperStyle, paper_geometry
 
 DEFAULT_DPI = 300
-MAX_DPI = 1200
-# Below this a page is a few hundred pixels wide, and ink shrunk that far is resampled with
-# padding that grows as 1/dpi.
-MIN_DPI = 10
-MAX_PAGE_PIXELS = 200_000_000
 
 _MIN_LINE_STRENGTH = 0.6  # a rule thinner than a pixel is drawn one pixel wide at least this strong
 _paper_lock = threading.Lock()

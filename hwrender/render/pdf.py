@@ -32,7 +32,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas as rl_canvas
 
 from ..errors import UsageError
-from ..layout.geometry import MAX_PAGE_SIDE
+from ..bounds import MAX_PAGE_SIDE
 from ..layout.types import PageLayout, TextSpan
 from .colors import ColorLike, parse_color
 from .compose import DEFAULT_DPI, check_dpi, page_pixel_size
