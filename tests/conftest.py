@@ -1,4 +1,5 @@
-"""Shared fixtures: a registry holding only the torch-free test generator and the font fallback."""
+"""Shared fixtures: registries holding the torch-free ``test`` generator, which tests register
+themselves (it is not a production entry point)."""
 
 from __future__ import annotations
 
@@ -22,3 +23,19 @@ def test_registry():
 def make_registry():
     """Build a registry from specs."""
     return lambda *specs: Registry(specs)
+
+
+@pytest.fixture
+def with_test_generator(monkeypatch):
+    """``install(only=None)``: make the process's default registry (what the CLI and
+    ``hwrender.write`` use) the installed plugins (``only`` or ``HWRENDER_PLUGINS`` respected)
+    plus the ``test`` generator (never chosen by default: name it, ``-g Latn=test``)."""
+    from hwrender_plugins.testing import register
+
+    def install(only=None) -> Registry:
+        reg = Registry.from_entry_points(only)
+        register(reg.register)
+        monkeypatch.setattr("hwrender.registry._default", reg)
+        return reg
+
+    return install

@@ -12,11 +12,10 @@ from hwrender.cli.interpolate import MAX_FRAME_MS, MAX_GLYPHS, MAX_STEPS, MIN_FR
 
 
 @pytest.fixture
-def run(tmp_path, monkeypatch):
+def run(tmp_path, monkeypatch, with_test_generator):
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("HWRENDER_DEBUG", raising=False)
-    monkeypatch.setenv("HWRENDER_PLUGINS", "test,font")
-    monkeypatch.setattr("hwrender.registry._default", None)
+    with_test_generator(only=["font"])
 
     def no_work(*args, **kwargs):
         raise AssertionError("a bad option must fail before any drawing")

@@ -70,7 +70,7 @@ def test_unknown_plugin_in_env_warns(monkeypatch):
 
 
 def test_known_plugins_do_not_warn(monkeypatch):
-    monkeypatch.setenv("HWRENDER_PLUGINS", "font, test")
+    monkeypatch.setenv("HWRENDER_PLUGINS", "font, emnist")
     with warnings.catch_warnings():
         warnings.simplefilter("error", HwrenderWarning)
         Registry.from_entry_points()

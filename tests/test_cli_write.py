@@ -135,7 +135,7 @@ def test_unexpected_exception_is_one_line_without_traceback(run, monkeypatch):
 def test_generators_listing(run):
     r = run("generators")
     assert r.exit_code == 0
-    assert "font" in r.stdout and "test" in r.stdout
+    assert "font" in r.stdout and "emnist" in r.stdout
     rows = json.loads(run("generators", "--json").stdout)
     font = next(x for x in rows if x["name"] == "font")
     assert font["fallback"] and font["scripts"] == ["*"] and font["unit"] == "word"

@@ -77,7 +77,7 @@ def test_copies_of_a_character_vary_and_a_seed_repeats(shipped):
     assert shipped.variation > 0
 
 
-def test_the_default_write_uses_the_shipped_model(tmp_path):
+def test_the_default_write_uses_the_shipped_model(tmp_path, with_test_generator):
     """``hwrender write "안녕하세요 你好"`` with no generator named: the page is the styler's (the
     same as naming hangul and cjk), not another generator's."""
     import hwrender
@@ -90,6 +90,7 @@ def test_the_default_write_uses_the_shipped_model(tmp_path):
     default = page("default")
     assert (default < 128).sum() > 200  # dark ink
     assert np.array_equal(default, page("named", generators=["Hang=hangul", "Hani=cjk"]))
+    with_test_generator()  # the default plan stays the same: `test` is chosen only when named
     assert not np.array_equal(default, page("test", generators=["Hang=test", "Hani=test"]))
 
 

@@ -2,8 +2,9 @@
 
 Every character becomes a few straight strokes chosen by a stable hash of the character (crc32,
 not Python's per-process salted ``hash``) on a fixed grid: x-height 10 px, ascenders 16 px,
-descenders 5 px below the baseline. A one-pixel seeded jitter makes the seed matter. It is never
-picked by the default plan; name it (``--generator Latn=test``) or register ``TestGenerator``.
+descenders 5 px below the baseline. A one-pixel seeded jitter makes the seed matter. It is not an
+installed plugin (no entry point): tests and benchmarks register it (``register`` below, or the
+``with_test_generator`` fixture of tests/conftest.py), then name it (``--generator Latn=test``).
 """
 
 from __future__ import annotations
