@@ -1,5 +1,6 @@
 """Training: the generic loop (``loop``), the task interface families implement (``task``),
-and sample grids (``grid``). Importing this package does not import torch."""
+sample grids (``grid``), model-card pieces (``card``), the data and judge cache (``cache``), EMA
+(``ema``) and evaluation metrics (``metrics``). Importing this package does not import torch."""
 
 from .task import RunContext, TrainerSpec, TrainTask, apply_overrides
 
