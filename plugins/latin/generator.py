@@ -285,11 +285,13 @@ class LatinGenerator(Generator):
         if bad:
             raise GeneratorError(f"generator 'latin' got words it cannot write: {bad[:5]}",
                                  "its character set is printable ASCII and Latin-1/Extended-A letters")
-        from . import hyphens, marks  # the GAN's '-' and most diacritics are drawn in code
+        # the GAN's '-', most diacritics and lone punctuation are made good in code
+        from . import hyphens, marks, punctuation
 
         if any(map(hyphens.has_hyphen, units)):
             return hyphens.generate(lambda w: self.generate(w, style, seed, device), units, seed)
-        written = [marks.base_word(u) for u in units]  # naïve -> naive, its marks drawn after
+        # naïve -> naive, its marks drawn after; a lone "!" -> "60!", the "60" cut off after
+        written = [punctuation.written(marks.base_word(u)) for u in units]
         out: list[InkImage | None] = [None] * len(units)
         for idx, alpha in self._batches(written, style, seed, device):
             # one squeeze to the natural width for the whole batch (all one width)
@@ -299,7 +301,10 @@ class LatinGenerator(Generator):
             squeezed = squeezed.numpy()
             for k, i in enumerate(idx):
                 word = squeezed[k]
-                if written[i] != units[i]:
+                if punctuation.alone(units[i]):
+                    edge = self.net_config.width(punctuation.CONTEXT) * width / alpha.shape[2]
+                    word = punctuation.cut(word, edge, INK_FLOOR)
+                elif written[i] != units[i]:
                     edges = marks.edges(units[i], self.net_config.width, width / alpha.shape[2])
                     word = marks.draw(word, units[i], edges, seed)
                 out[i] = self._ink(units[i], word)
