@@ -86,7 +86,7 @@ def write(text: str, output: str | Path | BinaryIO, options: RenderOptions | Non
     def write_pdf(fh):
         # invariant: no timestamp or random id, so the same seed gives the same bytes
         pdf = PdfWriter(fh, paper=res.paper, ink_color=res.ink_rgb, dpi=res.dpi,
-                        metadata=metadata, invariant=True)
+                        metadata=metadata, text_font=_text_font(pipe.registry), invariant=True)
         for p in pages:
             pdf.add_page(p.layout, p.coverage)
         pdf.close()
@@ -117,6 +117,15 @@ def write(text: str, output: str | Path | BinaryIO, options: RenderOptions | Non
                 with outputs.open(page_paths(path, n)[-1]) as fh:
                     save_raster(image, fh, fmt, res.dpi)
     return outputs.paths
+
+
+def _text_font(registry: Registry) -> Path | None:
+    """The font the PDF text layer uses where it has the characters: the first one a generator
+    declares (the ``font`` generator's), so the core knows no plugin's files."""
+    for spec in registry.specs():
+        if spec.text_font is not None and Path(spec.text_font).is_file():
+            return Path(spec.text_font)
+    return None
 
 
 def _output(output: object) -> str | Path | BinaryIO:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterator
 
 from .errors import HwrenderWarning, InputError
-from .layout import Box, LineBreak, PageLayout, ParagraphBreak, layout_pages
+from .layout import Box, LineBreak, PageLayout, ParagraphBreak, layout_pages, set_page_number, word_parts
 from .options import RenderOptions, _Resolved, _options, _resolve
 from .plan import Piece, Planner
 from .registry import Registry, default_registry
@@ -170,19 +170,17 @@ class _Pipeline:
                    text=unit.text, start=unit.start, join=unit.join)
 
     def _fit_long_words(self, units: list[_Unit], inks: list[InkImage]) -> list[list[tuple]]:
-        """For each unit, the (unit, ink) pairs that write it. A word wider than a line is cut
-        into parts that fit and written again, the parts joined by line-break opportunities;
-        layout shrinks a single unit that still does not fit."""
-        width = self.res.geometry.content_width - self.res.style.indent
+        """For each unit, the (unit, ink) pairs that write it: a unit layout says to cut
+        (``word_parts``) is written again part by part, the parts joined by "break"s."""
         groups: list[list[tuple]] = []
         redo: list[tuple[int, list[_Unit]]] = []
         for i, (u, ink) in enumerate(zip(units, inks)):
-            w = ink.advance * self.res.style.x_height / ink.x_height
-            if w > width and len(u.text) > 1:
-                size = max(1, int(len(u.text) * width * 0.9 / w))
-                redo.append((i, [_Unit(u.text[k:k + size], u.start + k, u.generator,
-                                       u.join if k == 0 else "break")
-                                 for k in range(0, len(u.text), size)]))
+            width = ink.advance * self.res.style.x_height / ink.x_height
+            parts = word_parts(u.text, width, self.res.geometry, self.res.style)
+            if len(parts) > 1:
+                starts = [sum(map(len, parts[:k])) for k in range(len(parts))]
+                redo.append((i, [_Unit(part, u.start + at, u.generator, u.join if at == 0 else "break")
+                                 for part, at in zip(parts, starts)]))
             groups.append([(u, ink)])
         if redo:
             new_inks = iter(self._generate([pu for _, parts in redo for pu in parts]))
@@ -224,13 +222,14 @@ class _Pipeline:
     def pages(self) -> Iterator[RenderedPage]:
         """The inked pages; whether the writing fits the page is checked now (by layout_pages),
         before any ink is generated."""
-        numbers = self.page_number_boxes if self.res.style.page_numbers else None
-        return self._inked(layout_pages(self.items(), self.res.geometry, self.res.style, numbers))
+        return self._inked(layout_pages(self.items(), self.res.geometry, self.res.style))
 
     def _inked(self, layouts: Iterator[PageLayout]) -> Iterator[RenderedPage]:
         from .render import ink_coverage
 
         for page in layouts:
+            if self.res.style.page_numbers:
+                set_page_number(page, self.page_number_boxes(page.number), self.res.style)
             coverage = ink_coverage(page, self.inks, self.res.dpi)
             for p in page.placements:  # these inks are on paper now: free them
                 self.inks.pop(p.ink, None)

@@ -119,6 +119,8 @@ class GeneratorSpec:
     - ``status``: optional callable giving a one-line status for listings (instead of the store's).
     - ``default_style``: the style written without ``--style``, as a ``--style`` value (a name or a
       number), or a zero-argument callable giving it (resolved lazily); ``None`` if unnamed.
+    - ``text_font``: a TrueType file the PDF text layer may use for the characters it has (the
+      ``font`` generator's own font), so selected text looks like the writing; ``None`` if none.
     """
 
     name: str
@@ -134,6 +136,7 @@ class GeneratorSpec:
     fallback: bool = False
     status: Callable[[], str] | None = field(default=None, compare=False)
     default_style: str | Callable[[], str | None] | None = field(default=None, compare=False)
+    text_font: os.PathLike | str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if not self.name or not self.name.replace("-", "").replace("_", "").isalnum():

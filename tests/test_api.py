@@ -340,3 +340,20 @@ def test_option_bounds_live_in_one_module():
     assert hwrender.api.MAX_SEED is bounds.MAX_SEED is options.MAX_SEED
     assert geometry.MAX_VARIATION is bounds.MAX_VARIATION and geometry.MAX_PAGE_SIDE is bounds.MAX_PAGE_SIDE
     assert compose.MAX_DPI is bounds.MAX_DPI and compose.MIN_DPI is bounds.MIN_DPI
+
+
+def test_the_text_font_comes_through_the_registry():
+    """The core reads no plugin's files: the PDF text layer uses the font a generator declares."""
+    from hwrender_plugins.font import FONT_PATH
+    from hwrender_plugins.testing import TestGenerator
+
+    def pdf(**spec) -> bytes:
+        buf = io.BytesIO()
+        write("hello", buf, format="pdf", registry=_registry(TestGenerator, **spec), **FAST)
+        return buf.getvalue()
+
+    assert b"Caveat" in pdf(text_font=FONT_PATH)
+    assert b"Caveat" not in pdf()
+    from hwrender.registry import default_registry
+
+    assert FONT_PATH in [s.text_font for s in default_registry().specs()]

@@ -20,6 +20,7 @@ from hwrender.layout import (
     ink_bounds,
     layout_pages,
     line_grid,
+    set_page_number,
 )
 
 EPS = 1e-6
@@ -115,6 +116,16 @@ def number_boxes(n: int) -> list[Box]:
     return [Box(width=6.0 * len(str(n)), ascent=7.0, descent=1.0, scale=0.3, ink=-n, text=str(n), start=0)]
 
 
+def numbered(items, geometry, style, numbers) -> list:
+    """Pages laid out and numbered as the pipeline does it: layout places what the caller wrote."""
+    pages = []
+    for page in layout_pages(items, geometry, style):
+        if style.page_numbers:
+            set_page_number(page, numbers(page.number), style)
+        pages.append(page)
+    return pages
+
+
 def check_layout(items, geometry, style, pages):
     """The invariants every layout must keep."""
     boxes = [b for b in items if isinstance(b, Box)]
@@ -200,10 +211,10 @@ def check_layout(items, geometry, style, pages):
 @settings(max_examples=100, deadline=None)
 def test_layout_properties(scene):
     items, geometry, style = scene
-    pages = list(layout_pages(items, geometry, style, number_boxes))
+    pages = numbered(items, geometry, style, number_boxes)
     check_layout(items, geometry, style, pages)
     # deterministic: the same input and seed give the same pages
-    assert list(layout_pages(iter(items), geometry, style, number_boxes)) == pages
+    assert numbered(iter(items), geometry, style, number_boxes) == pages
     if style.page_numbers and pages:
         for page in pages:
             assert [p.ink for p in page.placements if p.ink < 0] == [-page.number]
@@ -375,7 +386,7 @@ def test_page_numbers_centred_in_the_bottom_margin():
         return [box(-n, 12, ascent=6, descent=2, text=str(n)), box(-100 - n, 4, ascent=5, descent=1, join="tight", text="*")]
 
     items = words(*[60] * 15)
-    pages = list(layout_pages(items, NARROW, simple_style(page_numbers=True), numbers))
+    pages = numbered(items, NARROW, simple_style(page_numbers=True), numbers)
     assert calls == [1, 2]
     for page in pages:
         digits, star = [p for p in page.placements if p.ink < 0]
@@ -383,16 +394,19 @@ def test_page_numbers_centred_in_the_bottom_margin():
         assert digits.baseline - 6 >= NARROW.content_bottom and digits.baseline + 2 <= NARROW.height
         assert digits.baseline - 6 - NARROW.content_bottom == pytest.approx(NARROW.height - digits.baseline - 2)
         assert page.spans[-1].text == f"{page.number}*"
-    no_numbers = list(layout_pages(items, NARROW, simple_style(page_numbers=False), numbers))
+    no_numbers = numbered(items, NARROW, simple_style(page_numbers=False), numbers)
     assert all(p.ink >= 0 for page in no_numbers for p in page.placements)
-    without_callable = list(layout_pages(items, NARROW, simple_style(page_numbers=True)))
-    assert all(p.ink >= 0 for page in without_callable for p in page.placements)
+    # layout never asks anyone for ink: without the caller's boxes a page has no number
+    by_layout = list(layout_pages(items, NARROW, simple_style(page_numbers=True)))
+    assert all(p.ink >= 0 for page in by_layout for p in page.placements)
+    # the number's span is a line of its own
+    assert all(page.spans[-1].line not in {s.line for s in page.spans[:-1]} for page in pages)
 
 
 def test_page_numbers_shrink_into_a_small_margin():
     g = PageGeometry(130, 200, 10, 10, 12, 10)
     big = lambda n: [box(-n, 500, ascent=30, descent=10, text=str(n))]  # noqa: E731
-    (page,) = layout_pages([box(0, 10)], g, simple_style(page_numbers=True), big)
+    (page,) = numbered([box(0, 10)], g, simple_style(page_numbers=True), big)
     p = page.placements[-1]
     x0, y0, x1, y1 = ink_bounds(big(1)[0], p)
     assert g.content_left - EPS <= x0 and x1 <= g.content_right + EPS
@@ -491,3 +505,27 @@ def test_errors_are_raised_before_any_item_is_read():
         list(layout_pages([box(0, -1)], NARROW, simple_style()))
     with pytest.raises(TypeError):
         list(layout_pages(["text"], NARROW, simple_style()))
+
+
+# -- what layout hands on ------------------------------------------------------------------------
+
+
+def test_spans_carry_their_line_and_the_space_before_them():
+    # two words of one tight pair each, then words that wrap: "w0.w1. w2.w3. w4. w5. ..."
+    items = [box(0, 20), box(1, 10, join="tight"), box(2, 20), box(3, 10, join="tight"), *words(30, 30, 30, first=4)]
+    (page,) = layout_pages(items, NARROW, simple_style())
+    assert [(s.text, s.line, s.space_before) for s in page.spans] == [
+        ("w0.w1.", 0, False), ("w2.w3.", 0, True),  # 70 pt: w4 no longer fits the 100 pt line
+        ("w4.", 1, False), ("w5.", 1, True),
+        ("w6.", 2, False),
+    ]
+
+
+def test_an_over_wide_word_is_cut_by_one_policy():
+    from hwrender.layout import word_parts
+
+    style = simple_style()
+    assert word_parts("abcdefghij", 100, NARROW, style) == ["abcdefghij"]  # fits the 100 pt line
+    assert word_parts("abcdefghij", 250, NARROW, style) == ["abc", "def", "ghi", "j"]  # 90% of a line each
+    assert word_parts("abcdefghij", 250, NARROW, simple_style(indent=30)) == ["ab", "cd", "ef", "gh", "ij"]
+    assert word_parts("x", 500, NARROW, style) == ["x"]  # one character: layout shrinks it instead

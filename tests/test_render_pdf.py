@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import unicodedata
 import zlib
 
 import numpy as np
@@ -12,8 +13,8 @@ import pytest
 from hwrender.ink import InkImage
 from hwrender.layout.types import PageGeometry, PageLayout, Placement, TextSpan
 from hwrender.render import PaperStyle, ink_coverage, paper_geometry, parse_color
-from hwrender.render import pdf as pdfmod
-from hwrender.render.pdf import PdfMetadata, PdfWriter, text_lines
+from hwrender.render.pdf import PdfMetadata, PdfWriter
+from hwrender_plugins.font import FONT_PATH
 
 A5 = PageGeometry(width=419.53, height=595.28, margin_top=40, margin_right=30, margin_bottom=40, margin_left=50)
 A5_LANDSCAPE = PageGeometry(width=595.28, height=419.53, margin_top=30, margin_right=40, margin_bottom=30, margin_left=60)
@@ -23,7 +24,8 @@ DPI = 50
 def build_page(text: str, geometry=A5, number=1, char_width=7.0, drift=0.0) -> PageLayout:
     """Lay ``text`` out by hand: one line per source line, words (or Han/Kana characters) as spans.
 
-    Spans carry their real offsets in ``text``, as the layout engine's do.
+    Spans carry their real offsets in ``text``, their line and the space before them, as the
+    layout engine's do.
     """
     spans, placements = [], []
     pitch, first = 24.0, geometry.margin_top + 24.0
@@ -37,10 +39,10 @@ def build_page(text: str, geometry=A5, number=1, char_width=7.0, drift=0.0) -> P
             pos = start + len(word)
             units = list(word) if all(_cjk(c) for c in word) else [word]
             unit_start = offset + start
-            for unit in units:
+            for k, unit in enumerate(units):
                 width = char_width * len(unit) * (2 if _cjk(unit[0]) else 1)
                 b = baseline + (drift if i % 2 else -drift)
-                spans.append(TextSpan(unit, x, x + width, b, 9.0, 3.0, unit_start))
+                spans.append(TextSpan(unit, x, x + width, b, 9.0, 3.0, unit_start, row, i > 0 and k == 0))
                 placements.append(Placement(0, x, b, 0.5, 0.0, unit, unit_start))
                 unit_start += len(unit)
                 x += width
@@ -51,7 +53,7 @@ def build_page(text: str, geometry=A5, number=1, char_width=7.0, drift=0.0) -> P
 
 
 def _cjk(ch: str) -> bool:
-    return pdfmod._no_space_script(ch)
+    return unicodedata.east_asian_width(ch) in "WF"
 
 
 INKS = {0: InkImage(np.pad(np.ones((12, 20), np.float32), 2), baseline=14, x_height=8)}
@@ -60,7 +62,7 @@ INKS = {0: InkImage(np.pad(np.ones((12, 20), np.float32), 2), baseline=14, x_hei
 def write(pages, **kw) -> bytes:
     buf = io.BytesIO()
     dpi = kw.pop("dpi", DPI)
-    writer = PdfWriter(buf, dpi=dpi, **kw)
+    writer = PdfWriter(buf, dpi=dpi, **{"text_font": FONT_PATH, **kw})
     for page in pages:
         writer.add_page(page, ink_coverage(page, INKS, dpi))
     writer.close()
@@ -94,10 +96,14 @@ def test_text_layer_extracts_the_words_in_order(text):
     assert reader.pages[0].extract_text().strip() == text
 
 
-def test_text_layer_without_offsets_uses_gaps_and_scripts():
-    page = build_page("hello world\n你好世界")
-    page.spans = [TextSpan(s.text, s.x0, s.x1, s.baseline, s.ascent, s.descent, 0) for s in page.spans]
-    assert read(write([page])).pages[0].extract_text().strip() == "hello world\n你好世界"
+def test_text_layer_takes_lines_and_spaces_from_the_spans():
+    """The writer rebuilds nothing: a line is the spans with one line number, a space is where a
+    span says one comes before it (whatever the offsets, gaps or scripts say)."""
+    page = build_page("hello world")
+    hello, world = page.spans
+    page.spans = [hello, TextSpan("wide", world.x0, world.x1, hello.baseline, 9.0, 3.0, 0, 0, False),
+                  TextSpan("next", hello.x0, hello.x1, hello.baseline + 24, 9.0, 3.0, 0, 1, False)]
+    assert read(write([page])).pages[0].extract_text().strip() == "hellowide\nnext"
 
 
 def test_text_layer_survives_baseline_drift():
@@ -105,22 +111,17 @@ def test_text_layer_survives_baseline_drift():
     assert read(write([page])).pages[0].extract_text().strip() == "a line whose words drift up and down\nsecond line"
 
 
-def test_text_layer_without_the_bundled_font(monkeypatch):
-    monkeypatch.setattr(pdfmod, "_ttf_coverage", lambda: frozenset())
+def test_text_layer_without_a_text_font():
     text = "café naïve\n한국어 你好"
-    assert read(write([build_page(text)])).pages[0].extract_text().strip() == text
+    data = write([build_page(text)], text_font=None)
+    assert read(data).pages[0].extract_text().strip() == text
+    assert b"Caveat" not in data
 
 
 def test_text_is_invisible_and_fitted_to_the_span():
     data = write([build_page("hello")])
     content = read(data).pages[0].get_contents().get_data().decode("latin-1")
     assert "3 Tr" in content and " Tz" in content
-
-
-def test_text_lines_grouping():
-    s = lambda t, x, y: TextSpan(t, x, x + 10, y, 8, 2, 0)  # noqa: E731
-    lines = text_lines([s("a", 10, 50), s("b", 30, 51), s("c", 10, 74), s("d", 40, 74)], 24)
-    assert [[t.text for t in line] for line in lines] == [["a", "b"], ["c", "d"]]
 
 
 def test_metadata():
@@ -224,7 +225,7 @@ def test_every_text_font_maps_back_to_unicode():
     page = read(write([build_page("café 한국어 你好 カタカナ")])).pages[0]
     fonts = {k: v.get_object() for k, v in page["/Resources"]["/Font"].items()}
     base = {f["/BaseFont"] for f in fonts.values()}
-    assert any("Caveat" in b for b in base) or pdfmod.text_font_path() is None
+    assert any("Caveat" in b for b in base)
     assert "/HwrenderGlyphless" in base
     for font in fonts.values():
         if font["/BaseFont"] != "/Helvetica":  # reportlab's unused default, standard encoding

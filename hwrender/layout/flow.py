@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass
-from typing import Callable, Iterable, Iterator
+from typing import Iterable, Iterator
 
 from hwrender.layout.geometry import ASCENT_ROOM, DESCENT_ROOM, check_fits, line_grid
 from hwrender.layout.types import (
@@ -45,7 +45,9 @@ DRIFT = 0.025  # baseline drift, ±fraction of the x-height before centring (so 
 
 _EPS = 1e-9  # points: slack for float error when testing whether something fits
 
-PageNumberBoxes = Callable[[int], "list[Box]"]
+# A word cut for being wider than a line is cut into parts this much narrower than the line, so
+# the parts, written again, still fit after the ink's own irregularity.
+CUT_SLACK = 0.9
 
 
 def rotated_extent(width: float, ascent: float, descent: float, rotation: float) -> tuple[float, float, float, float]:
@@ -291,13 +293,10 @@ def _word_width(word: list[_Chunk]) -> float:
 class _Pager:
     """Sets lines on the page grid and collects finished pages."""
 
-    def __init__(
-        self, geometry: PageGeometry, style: LayoutStyle, drift: float, page_number: PageNumberBoxes | None
-    ):
+    def __init__(self, geometry: PageGeometry, style: LayoutStyle, drift: float):
         self.geometry = geometry
         self.style = style
         self.drift = drift
-        self.page_number = page_number if style.page_numbers else None
         self.first_baseline, self.pitch, self.count = line_grid(geometry, style)
         self.page: PageLayout | None = None
         self.row = 0
@@ -318,7 +317,7 @@ class _Pager:
             self._emit()
             self._new_page()
         baseline = self.first_baseline + self.row * self.pitch
-        self._set_line(line, baseline)
+        self._set_line(line, baseline, self.row)
         self.row += 1
         if self.row >= self.count:
             self._emit()
@@ -342,11 +341,9 @@ class _Pager:
     def _emit(self) -> None:
         page, self.page = self.page, None
         assert page is not None
-        if self.page_number is not None:
-            self._set_page_number(page)
         self.done.append(page)
 
-    def _set_line(self, line: _Line, baseline: float) -> None:
+    def _set_line(self, line: _Line, baseline: float, row: int) -> None:
         page = self.page
         assert page is not None
         geometry = self.geometry
@@ -375,14 +372,8 @@ class _Pager:
             page.placements.append(
                 Placement(box.ink, x, baseline + dy, box.scale * piece.size, piece.rotation, box.text, box.start)
             )
-        span: list[tuple[_Piece, float]] = []
-        for piece, x, starts in placed:
-            if starts and span:
-                page.spans.append(_span(span, baseline))
-                span = []
-            span.append((piece, x))
-        if span:
-            page.spans.append(_span(span, baseline))
+        spans = _spans([(piece, x) for piece, x, _ in placed], [starts for _, _, starts in placed])
+        page.spans.extend(_span(span, baseline, row, k > 0) for k, span in enumerate(spans))
 
     def _drift(self, line: _Line, placed: list[tuple[_Piece, float, bool]]) -> list[float]:
         """A smooth wave plus a slight slope along the line, centred so its mean is zero."""
@@ -404,38 +395,48 @@ class _Pager:
         mean = sum(raw) / len(raw)
         return [r - mean for r in raw]
 
-    def _set_page_number(self, page: PageLayout) -> None:
-        boxes = list(self.page_number(page.number) or ())  # type: ignore[misc]
-        if not boxes:
-            return
-        geometry, style = self.geometry, self.style
-        gaps = [style.word_space if (i > 0 and b.join == "space") else 0.0 for i, b in enumerate(boxes)]
-        total = sum(b.width for b in boxes) + sum(gaps)
-        height = max(b.ascent for b in boxes) + max(b.descent for b in boxes)
-        factor = 1.0
-        if total > geometry.content_width:
-            factor = geometry.content_width / total
-        if height * factor > 0.8 * geometry.margin_bottom:
-            factor = 0.8 * geometry.margin_bottom / height
-        ascent = max(b.ascent for b in boxes) * factor
-        # Centred under the text column and in the bottom margin.
-        baseline = geometry.content_bottom + (geometry.margin_bottom - height * factor) / 2 + ascent
-        x = (geometry.content_left + geometry.content_right) / 2 - total * factor / 2
-        span: list[tuple[_Piece, float]] = []
-        for box, gap in zip(boxes, gaps):
-            x += gap * factor
-            piece = _Piece(box, factor, 0.0, 0.0, box.ascent * factor, box.width * factor, box.descent * factor)
-            page.placements.append(Placement(box.ink, x, baseline, box.scale * factor, 0.0, box.text, box.start))
-            if gap and span:
-                page.spans.append(_span(span, baseline))
-                span = []
-            span.append((piece, x))
-            x += box.width * factor
-        if span:
-            page.spans.append(_span(span, baseline))
+
+def set_page_number(page: PageLayout, boxes: list[Box], style: LayoutStyle) -> None:
+    """Write ``boxes`` (page ``page.number``'s number, measured like any word) centred in the bottom
+    margin, without jitter, shrunk to fit the margin: into the page's placements and spans (on a
+    line of their own, below the grid). The caller makes the boxes; layout only places them."""
+    if not boxes:
+        return
+    geometry = page.geometry
+    gaps = [style.word_space if (i > 0 and b.join == "space") else 0.0 for i, b in enumerate(boxes)]
+    total = sum(b.width for b in boxes) + sum(gaps)
+    height = max(b.ascent for b in boxes) + max(b.descent for b in boxes)
+    factor = 1.0
+    if total > geometry.content_width:
+        factor = geometry.content_width / total
+    if height * factor > 0.8 * geometry.margin_bottom:
+        factor = 0.8 * geometry.margin_bottom / height
+    ascent = max(b.ascent for b in boxes) * factor
+    # Centred under the text column and in the bottom margin.
+    baseline = geometry.content_bottom + (geometry.margin_bottom - height * factor) / 2 + ascent
+    x = (geometry.content_left + geometry.content_right) / 2 - total * factor / 2
+    placed: list[tuple[_Piece, float]] = []
+    for box, gap in zip(boxes, gaps):
+        x += gap * factor
+        piece = _Piece(box, factor, 0.0, 0.0, box.ascent * factor, box.width * factor, box.descent * factor)
+        page.placements.append(Placement(box.ink, x, baseline, box.scale * factor, 0.0, box.text, box.start))
+        placed.append((piece, x))
+        x += box.width * factor
+    spans = _spans(placed, [bool(gap) for gap in gaps])
+    page.spans.extend(_span(span, baseline, page.line_count, k > 0) for k, span in enumerate(spans))
 
 
-def _span(pieces: list[tuple[_Piece, float]], baseline: float) -> TextSpan:
+def _spans(placed: list[tuple[_Piece, float]], starts: list[bool]) -> list[list[tuple[_Piece, float]]]:
+    """``placed`` cut into spans, a new one at each piece that ``starts`` one (the first always does)."""
+    spans: list[list[tuple[_Piece, float]]] = []
+    for item, start in zip(placed, starts):
+        if start or not spans:
+            spans.append([])
+        spans[-1].append(item)
+    return spans
+
+
+def _span(pieces: list[tuple[_Piece, float]], baseline: float, line: int, space_before: bool) -> TextSpan:
     first, x_first = pieces[0]
     last, x_last = pieces[-1]
     return TextSpan(
@@ -446,14 +447,27 @@ def _span(pieces: list[tuple[_Piece, float]], baseline: float) -> TextSpan:
         ascent=max(p.box.ascent * p.size for p, _ in pieces),
         descent=max(p.box.descent * p.size for p, _ in pieces),
         start=first.box.start,
+        line=line,
+        space_before=space_before,
     )
+
+
+def word_parts(text: str, width: float, geometry: PageGeometry, style: LayoutStyle) -> list[str]:
+    """How a word ``width`` points wide is written: whole when it fits a line (a paragraph's first
+    line is indented, so the indented width counts) or is one character, else cut into parts of
+    equal length that fit, to be written again and joined by "break"s. Layout then breaks lines
+    between the parts, and shrinks a part that still does not fit (see ``layout_pages``)."""
+    line = geometry.content_width - style.indent
+    if width <= line or len(text) < 2:
+        return [text]
+    size = max(1, int(len(text) * line * CUT_SLACK / width))
+    return [text[k:k + size] for k in range(0, len(text), size)]
 
 
 def layout_pages(
     items: Iterable[Item],
     geometry: PageGeometry,
     style: LayoutStyle,
-    page_number: PageNumberBoxes | None = None,
 ) -> Iterator[PageLayout]:
     """Lay ``items`` out on pages, yielding each page (numbered from 1) as soon as it is full.
 
@@ -465,20 +479,18 @@ def layout_pages(
       ``style.indent``. Empty rows (gaps, blank lines) at the top of a page are dropped.
     - ``align="justify"`` stretches the word spaces of every line that wrapped (not a
       paragraph's last line, nor one ended by a LineBreak).
-    - With ``style.page_numbers`` and ``page_number`` given, ``page_number(n)`` returns the boxes
-      for page n's number, set centred in the bottom margin (no jitter), in placements and spans.
+    - Page numbers are the caller's: it writes page n's number with ``set_page_number`` as the
+      page arrives (the boxes come from the generators, which layout never calls).
 
     Raises ``UsageError`` at once (not at the first ``next``) if the writing does not fit the page.
     """
     check_fits(geometry, style)
-    return _pages(iter(items), geometry, style, page_number)
+    return _pages(iter(items), geometry, style)
 
 
-def _pages(
-    items: Iterator[Item], geometry: PageGeometry, style: LayoutStyle, page_number: PageNumberBoxes | None
-) -> Iterator[PageLayout]:
+def _pages(items: Iterator[Item], geometry: PageGeometry, style: LayoutStyle) -> Iterator[PageLayout]:
     breaker = _LineBreaker(geometry, style)
-    pager = _Pager(geometry, style, breaker.drift, page_number)
+    pager = _Pager(geometry, style, breaker.drift)
 
     def drain() -> None:
         for kind, value in breaker.events:

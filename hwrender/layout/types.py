@@ -112,7 +112,12 @@ class Placement:
 
 @dataclass(frozen=True)
 class TextSpan:
-    """A word (or the part of one on this line) for the PDF's invisible text layer."""
+    """A word (or the part of one on this line) for the PDF's invisible text layer.
+
+    Layout knows the lines and the spaces, so the spans carry them: ``line`` numbers the span's
+    line on its page (spans of one line are consecutive) and ``space_before`` says a word space
+    separates it from the span before on that line (a span without one continues that text).
+    """
 
     text: str
     x0: float
@@ -121,6 +126,8 @@ class TextSpan:
     ascent: float
     descent: float
     start: int
+    line: int = 0
+    space_before: bool = False
 
 
 @dataclass

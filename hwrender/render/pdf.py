@@ -6,23 +6,23 @@ holds more than one page raster. The ink image is written directly (an Indexed 1
 ink colour plus the coverage as an 8-bit /SMask, both Flate compressed): reportlab's ``drawImage``
 takes ~0.5 s for an A4 page at 300 dpi (md5 and ASCII85 of the RGB raster), this path ~0.1 s.
 
-The text layer (render mode 3) writes each line's words at their baselines, stretched with Tz over
-the ink's width, with explicit spaces between words. Characters the bundled Caveat TTF has go in a
-reportlab subset of it (its ToUnicode is exact); everything else (Hangul, Han, Kana, Greek, ...) goes
-in an embedded glyphless Identity-H font whose codes are the UTF-16 values themselves, with an
-identity ToUnicode CMap, so every BMP character extracts in every viewer. (reportlab's TTF subsetting
+The text layer (render mode 3) writes each line's words, as layout set them, at their baselines,
+stretched with Tz over the ink's width, with explicit spaces between words. Characters the text
+font has (a generator's ``text_font``: the font generator's Caveat) go in a reportlab subset of it
+(its ToUnicode is exact); everything else (Hangul, Han, Kana, Greek, ...) goes in an embedded
+glyphless Identity-H font whose codes are the UTF-16 values themselves, with an identity ToUnicode
+CMap, so every BMP character extracts in every viewer. (reportlab's TTF subsetting
 maps characters missing from the font to code 0, which extracts as NUL: unusable on its own.)
 """
 
 from __future__ import annotations
 
 import functools
-import importlib.util
 import io
+import os
 import threading
 import zlib
 from dataclasses import dataclass
-from pathlib import Path
 from typing import BinaryIO, Mapping, Optional, Sequence, Union
 
 import numpy as np
@@ -32,26 +32,12 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas as rl_canvas
 
 from ..errors import UsageError
+from .. import __version__
 from ..bounds import MAX_PAGE_SIDE
 from ..layout.types import PageLayout, TextSpan
 from .colors import ColorLike, parse_color
 from .compose import DEFAULT_DPI, check_dpi, page_pixel_size
 from .paper import PaperGeometry, PaperStyle, paper_geometry
-
-
-def hwrender_version() -> str:
-    try:
-        from .. import __version__  # type: ignore[attr-defined]
-
-        return str(__version__)
-    except ImportError:
-        pass
-    try:
-        from importlib.metadata import version
-
-        return version("hwrender")
-    except Exception:
-        return "unknown"
 
 
 @dataclass(frozen=True)
@@ -72,35 +58,23 @@ class PdfMetadata:
 _TTF_NAME = "HwrenderText"
 _GLYPHLESS_NAME = "HwrenderGlyphless"
 _font_lock = threading.Lock()
-_ttf_cmap: Optional[frozenset] = None  # code points the TTF has glyphs for (empty: no TTF found)
+_ttfs: dict[str, tuple[str, frozenset]] = {}  # font file -> (reportlab name, code points it has)
 
 
-def text_font_path() -> Optional[Path]:
-    """The bundled Caveat TTF: from the installed ``hwrender_plugins`` package, else the repository."""
-    candidates = []
-    try:
-        # find_spec on the top-level package does not import it (a plugin may import torch).
-        spec = importlib.util.find_spec("hwrender_plugins")
-        for loc in (spec.submodule_search_locations or []) if spec else []:
-            candidates.append(Path(loc) / "font" / "fonts" / "Caveat-Regular.ttf")
-    except (ImportError, ValueError):
-        pass
-    candidates.append(Path(__file__).resolve().parents[2] / "plugins" / "font" / "fonts" / "Caveat-Regular.ttf")
-    return next((p for p in candidates if p.is_file()), None)
-
-
-def _ttf_coverage() -> frozenset:
-    global _ttf_cmap
+def _ttf(path: Optional["os.PathLike | str"]) -> tuple[str, frozenset]:
+    """The text font registered with reportlab: its name and the code points it has glyphs for
+    (no name and nothing covered without a font, so everything goes in the glyphless font)."""
+    if path is None:
+        return "", frozenset()
+    key = os.fspath(path)
     with _font_lock:
-        if _ttf_cmap is None:
-            path = text_font_path()
-            if path is None:
-                _ttf_cmap = frozenset()
-            else:
-                font = TTFont(_TTF_NAME, str(path))
-                pdfmetrics.registerFont(font)
-                _ttf_cmap = frozenset(font.face.charToGlyph)
-        return _ttf_cmap
+        if key not in _ttfs:
+            # The first font keeps the plain name, which the PDF's resources show.
+            name = _TTF_NAME if not _ttfs else f"{_TTF_NAME}{len(_ttfs) + 1}"
+            font = TTFont(name, key)
+            pdfmetrics.registerFont(font)
+            _ttfs[key] = (name, frozenset(font.face.charToGlyph))
+        return _ttfs[key]
 
 
 def _identity_to_unicode() -> bytes:
@@ -204,9 +178,9 @@ def _glyphless_font() -> str:
     return _GLYPHLESS_NAME
 
 
-def _font_runs(text: str) -> list[tuple[str, str]]:
+def _font_runs(text: str, ttf: tuple[str, frozenset]) -> list[tuple[str, str]]:
     """Split ``text`` into (font name, run): the TTF where it has the glyph, the glyphless font elsewhere."""
-    cover = _ttf_coverage()
+    ttf_name, cover = ttf
     runs: list[tuple[bool, list[str]]] = []
     for ch in text:
         if ord(ch) > 0xFFFF:
@@ -219,7 +193,7 @@ def _font_runs(text: str) -> list[tuple[str, str]]:
     out = []
     for in_ttf, chars in runs:
         run = "".join(chars)
-        out.append((_TTF_NAME if in_ttf else _glyphless_font(), run))
+        out.append((ttf_name if in_ttf else _glyphless_font(), run))
     return out
 
 
@@ -231,7 +205,9 @@ class PdfWriter:
     """Stream pages into one PDF written to ``file`` (a binary file object) on ``close()``.
 
     ``add_page(page, coverage)`` takes the page's layout and its ink coverage (uint8, from
-    ``ink_coverage`` at the writer's ``dpi``; ``None`` for a page without ink).
+    ``ink_coverage`` at the writer's ``dpi``; ``None`` for a page without ink). ``text_font`` is
+    a TrueType file for the text layer's characters it has (``hwrender.write`` passes the one the
+    registry's generators declare); without it every character goes in the glyphless font.
     """
 
     def __init__(
@@ -243,6 +219,7 @@ class PdfWriter:
         dpi: float = DEFAULT_DPI,
         metadata: Union[PdfMetadata, Mapping[str, object], None] = None,
         text_layer: bool = True,
+        text_font: Optional["os.PathLike | str"] = None,
         invariant: bool = False,
         compress_level: int = 6,
     ):
@@ -251,6 +228,7 @@ class PdfWriter:
         self.ink_rgb = parse_color(ink_color)
         self.dpi = float(dpi)
         self.text_layer = text_layer
+        self.text_font = text_font
         self.compress_level = compress_level
         self.page_count = 0
         self._file = file
@@ -263,7 +241,7 @@ class PdfWriter:
         self.metadata = metadata
         # invariant=True: no timestamps or random IDs, so the same input gives the same bytes.
         self._canvas = rl_canvas.Canvas(file, pageCompression=1, invariant=1 if invariant else 0)
-        version = hwrender_version()
+        version = __version__
         import reportlab
 
         c = self._canvas
@@ -404,19 +382,19 @@ class PdfWriter:
         h = page.geometry.height
         t = c.beginText()
         t.setTextRenderMode(3)  # invisible: searchable and selectable, never painted
-        for line in text_lines(page.spans, page.line_pitch):
-            y = h - line[0].baseline  # one baseline per line keeps extractors from splitting it
-            pieces = _joined_pieces(line)
+        ttf = _ttf(self.text_font)
+        for pieces in _lines(page.spans):
+            y = h - pieces[0][0].baseline  # one baseline per line keeps extractors from splitting it
             for i, piece in enumerate(pieces):
                 text = "".join(span.text for span in piece)
-                runs = _font_runs(text)
+                runs = _font_runs(text, ttf)
                 x0, x1 = piece[0].x0, max(span.x1 for span in piece)
                 size = max(max(span.ascent + span.descent for span in piece), 1.0)
                 natural = sum(pdfmetrics.stringWidth(run, font, size) for font, run in runs)
                 if i + 1 < len(pieces):
                     # An explicit space: extractors need not guess it from the gap. It falls
                     # in the gap after x1; the next piece is positioned on its own.
-                    runs = _font_runs(text + " ")
+                    runs = _font_runs(text + " ", ttf)
                 # Stretch (or squeeze) the text over the ink's width.
                 scale = 100.0 * (x1 - x0) / natural if natural > 0 else 100.0
                 t.setTextOrigin(x0, y)
@@ -427,52 +405,21 @@ class PdfWriter:
         c.drawText(t)
 
 
-def _joined_pieces(line: list[TextSpan]) -> list[list[TextSpan]]:
-    """Group a line's spans into pieces written without a space between them (one word split
-    between generators, a run of Han characters), so each piece is one string in the PDF and
-    extractors cannot put spaces inside it."""
-    pieces = [[line[0]]]
-    for prev, span in zip(line, line[1:]):
-        if _space_between(prev, span):
-            pieces.append([span])
-        else:
-            pieces[-1].append(span)
-    return pieces
-
-
-def text_lines(spans: Sequence[TextSpan], line_pitch: float = 0.0) -> list[list[TextSpan]]:
-    """Group spans (in reading order) into visual lines: a new line starts when the baseline moves
-    by more than ~40% of a line, or the next span starts left of the previous one."""
-    lines: list[list[TextSpan]] = []
+def _lines(spans: Sequence[TextSpan]) -> list[list[list[TextSpan]]]:
+    """The page's text as layout set it: lines (consecutive spans with one ``line`` number), each
+    a list of pieces written without a space inside (a word split between generators, a run of
+    Han characters), so each piece is one string in the PDF and extractors cannot put spaces
+    inside it."""
+    lines: list[list[list[TextSpan]]] = []
+    current = None
     for span in spans:
         if not span.text:
             continue
-        if lines:
-            prev = lines[-1][-1]
-            tol = 0.4 * line_pitch if line_pitch > 0 else 0.5 * max(prev.ascent + prev.descent, 1.0)
-            if abs(span.baseline - lines[-1][0].baseline) <= tol and span.x0 >= prev.x0:
-                lines[-1].append(span)
-                continue
-        lines.append([span])
+        if not lines or span.line != current:
+            lines.append([[span]])
+            current = span.line
+        elif span.space_before:
+            lines[-1].append([span])
+        else:
+            lines[-1][-1].append(span)
     return lines
-
-
-def _no_space_script(ch: str) -> bool:
-    o = ord(ch)
-    return (
-        0x2E80 <= o <= 0x30FF  # CJK radicals, punctuation, kana
-        or 0x3400 <= o <= 0x4DBF or 0x4E00 <= o <= 0x9FFF or 0xF900 <= o <= 0xFAFF
-        or 0xFF00 <= o <= 0xFFEF  # full-width forms
-        or 0x20000 <= o <= 0x3FFFF
-    )
-
-
-def _space_between(a: TextSpan, b: TextSpan) -> bool:
-    """Whether the source had a space between two spans on one line."""
-    end = a.start + len(a.text)
-    if b.start >= end and (a.start, b.start) != (0, 0):
-        return b.start > end  # the source offsets say it exactly
-    # No usable offsets: no space inside Han/Kana text or where the ink touches.
-    if _no_space_script(a.text[-1]) and _no_space_script(b.text[0]):
-        return False
-    return b.x0 - a.x1 > 0.1 * max(a.ascent + a.descent, 1.0)

@@ -62,4 +62,5 @@ def register(register) -> None:
         auto=True,
         fallback=True,
         status=status,
+        text_font=FONT_PATH,
     ))
