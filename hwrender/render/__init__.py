@@ -12,10 +12,8 @@ from .compose import (
     MAX_DPI,
     check_dpi,
     compose_page,
-    draw_paper,
     ink_coverage,
     page_pixel_size,
-    render_page,
 )
 from .output import (
     FORMATS,
@@ -31,8 +29,8 @@ from .paper import PAPER_KINDS, PaperGeometry, PaperStyle, paper_geometry, paper
 __all__ = [
     "AtomicOutputs", "DEFAULT_DPI", "FORMATS", "MAX_DPI", "PAPER_KINDS", "PaperGeometry", "PaperStyle",
     "PdfMetadata", "PdfWriter", "check_dpi", "check_output_path", "check_stdout_pages", "color_names",
-    "compose_page", "draw_paper", "ink_coverage", "page_paths", "page_pixel_size", "paper_geometry",
-    "paper_style", "parse_color", "render_page", "resolve_format", "save_raster",
+    "compose_page", "ink_coverage", "page_paths", "page_pixel_size", "paper_geometry",
+    "paper_style", "parse_color", "resolve_format", "save_raster",
 ]
 
 

@@ -158,12 +158,6 @@ def _place(out: np.ndarray, img: Image.Image, qx: float, qy: float, s: float, ro
 # paper
 
 
-def draw_paper(page: PageLayout, paper: PaperStyle, dpi: float) -> Image.Image:
-    """The blank sheet of ``page`` as an RGB image at ``dpi``: background, rules, grid, dots, margin."""
-    check_dpi(dpi, page.geometry)
-    return _paper_image(paper_geometry(page, paper), float(dpi)).copy()
-
-
 _paper_cache: "OrderedDict[tuple[PaperGeometry, float], Image.Image]" = OrderedDict()
 _PAPER_CACHE_ENTRIES = 2
 _PAPER_CACHE_MAX_BYTES = 64 << 20  # A4 at 300 dpi is 26 MB; huge sheets are drawn each time
@@ -306,14 +300,3 @@ def _ink_row_bands(coverage: np.ndarray) -> list[tuple[int, int]]:
         return []
     edges = np.flatnonzero(np.diff(np.concatenate(([False], rows, [False])).astype(np.int8)))
     return list(zip(edges[0::2].tolist(), edges[1::2].tolist()))
-
-
-def render_page(
-    page: PageLayout,
-    inks: Mapping[int, InkImage],
-    paper: PaperStyle = PaperStyle(),
-    ink_color: ColorLike = "blue-black",
-    dpi: float = DEFAULT_DPI,
-) -> Image.Image:
-    """``ink_coverage`` then ``compose_page``: one finished RGB page."""
-    return compose_page(page, ink_coverage(page, inks, dpi), paper, ink_color, dpi)

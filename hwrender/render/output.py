@@ -2,7 +2,8 @@
 
 Every file is written to a temporary file beside its destination and renamed into place only
 when the whole job has succeeded, so a failure leaves no output behind (not even page 1). Output
-to stdout is assembled in full before the first byte is written.
+to stdout is assembled in full before the first byte is written (``hwrender.write``), and goes
+through ``StdoutSink``, which writes every byte or fails.
 
 Only regular files are written. A destination that is a device, FIFO, socket or symbolic link is
 refused (``OutputError``), never replaced: renaming a file over ``/dev/full`` or a link would
@@ -18,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import io
 import os
 import re
 import signal
@@ -101,8 +101,6 @@ def _nth_page(path: str, n: int) -> str:
 def check_output_path(path: PathArg) -> None:
     """Raise ``OutputError`` unless a file can be created at ``path`` (checked before any work)."""
     path = os.fspath(path)
-    if path == STDOUT:
-        return
     directory = os.path.dirname(path) or "."
     shown = os.path.dirname(path) or "."
     if not shown.endswith(os.sep):
@@ -174,10 +172,9 @@ class AtomicOutputs:
     """Open output files that appear together, or not at all.
 
     ``AtomicOutputs(path)`` checks up front that ``path`` can be written (``OutputError`` if not).
-    ``open(path)`` returns a binary file; for ``-`` the bytes are held in memory. On a clean exit
-    every temporary file is renamed to its destination (and the held bytes go to stdout); on an
-    exception every temporary file is removed and nothing reaches stdout. ``written`` (str) and
-    ``paths`` (``Path``) list what was put in place.
+    ``open(path)`` returns a binary file. On a clean exit every temporary file is renamed to its
+    destination; on an exception every temporary file is removed. ``written`` (str) and ``paths``
+    (``Path``) list what was put in place.
 
     A destination that exists keeps its permission bits; a new one gets the umask's. Each
     destination is checked again just before the rename (see ``check_destination``).
@@ -187,29 +184,23 @@ class AtomicOutputs:
     is then delivered again with its default action, so the process ends as it would have.
     """
 
-    def __init__(self, path: Optional[PathArg] = None, *, stdout: Optional[BinaryIO] = None):
+    def __init__(self, path: Optional[PathArg] = None):
         if path is not None:
             check_output_path(path)
-        self._stdout = stdout
         self._pending: list[tuple[str, str, BinaryIO, Optional[int]]] = []  # (temp, final, file, lock fd)
-        self._stdout_buffers: list[_HeldBytes] = []
         self._swept: set[str] = set()
         self._saved_handlers: dict[int, object] = {}
         self.written: list[str] = []
 
     @property
     def paths(self) -> list[Path]:
-        return [Path(p) for p in self.written if p != STDOUT]
+        return [Path(p) for p in self.written]
 
     def __enter__(self) -> "AtomicOutputs":
         return self
 
     def open(self, path: PathArg) -> BinaryIO:
         path = os.fspath(path)
-        if path == STDOUT:
-            buf = _HeldBytes()
-            self._stdout_buffers.append(buf)
-            return buf
         check_output_path(path)
         directory = os.path.dirname(path) or "."
         if directory not in self._swept:
@@ -267,13 +258,6 @@ class AtomicOutputs:
                                   "check the disk space and permissions of the output directory") from None
             self._release()
         self.written += renamed
-        if self._stdout_buffers:
-            stream = self._stdout if self._stdout is not None else sys.stdout.buffer
-            for buf in self._stdout_buffers:
-                stream.write(buf.getvalue())
-            stream.flush()
-            self.written.append(STDOUT)
-            self._stdout_buffers = []
 
     def abort(self) -> None:
         with _signals_blocked(self._saved_handlers):  # a second SIGTERM must not stop the cleanup
@@ -287,7 +271,6 @@ class AtomicOutputs:
                 except FileNotFoundError:
                     pass
             self._release()
-        self._stdout_buffers = []
 
     def _release(self) -> None:
         for _tmp, _final, _fh, lock in self._pending:
@@ -449,13 +432,6 @@ def stdout_write_error(exc: OSError) -> Exception:
 
 
 _STDOUT_HINT = "check where standard output goes, or write to a file with -o FILE"
-
-
-class _HeldBytes(io.BytesIO):
-    """Bytes bound for stdout: closing the file keeps them until the job commits."""
-
-    def close(self) -> None:
-        pass
 
 
 def _default_file_mode() -> int:

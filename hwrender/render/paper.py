@@ -1,7 +1,7 @@
 """The paper a page is written on: its style, and the rules, grid and dots it carries, in points.
 
 ``paper_geometry`` is the single source of truth for where every rule, grid line and dot goes; the
-raster renderer (``compose.draw_paper``) and the PDF renderer both draw from it, so a PNG and a PDF
+raster renderer (``compose.compose_page``) and the PDF renderer both draw from it, so a PNG and a PDF
 of the same page agree to the point.
 """
 
