@@ -2,7 +2,8 @@
 
 ``model`` holds the networks, ``task`` the training step, ``generator`` the adapter that writes
 text with it, ``data``/``synth``/``dataset`` the real and font-built EMNIST sets, ``evaluate``
-the judge. Registering imports none of them (no torch until the generator is used).
+the judge, ``card`` the model card. Registering imports none of them (no torch until the
+generator is used).
 """
 
 from __future__ import annotations
@@ -27,42 +28,17 @@ def default_style() -> str:
     return str(config.get("default_style_seed", 7))  # 7: generator.DEFAULT_STYLE_SEED (torch)
 
 
-def _build(weights_dir=None, offline=None):
-    from .generator import EmnistGenerator
-
-    return EmnistGenerator(weights_dir=weights_dir, offline=offline)
-
-
-def _task(options):
-    from .task import build_task
-
-    return build_task(options)
-
-
-def _evaluate(**kwargs):
-    from .evaluate import evaluate
-
-    return evaluate(**kwargs)
-
-
-def _card(folder, report):
-    from hwrender.weights import load_config
-
-    from .card import model_card
-
-    return model_card(load_config(folder), report)
-
-
 def register(register) -> None:
     """The ``hwrender.generators`` entry-point hook."""
     from hwrender.registry import GeneratorSpec
     from hwrender.train import TrainerSpec
 
+    here = __name__
     register(GeneratorSpec(
-        name="emnist",
+        name=MODEL_NAME,
         scripts=("Latn", "Zyyy"),
         unit="char",
-        factory=_build,
+        factory=f"{here}.generator:EmnistGenerator",
         charset=CHARSET,
         priority=10,
         description="EMNIST-style characters, one by one (AC-GAN + auto-encoder); "
@@ -72,12 +48,12 @@ def register(register) -> None:
         default_style=default_style,
     ))
     register(TrainerSpec(
-        name="emnist",
+        name=MODEL_NAME,
         description="EMNIST AC-GAN (auto-encoder variant), 62 or 47 classes; "
                     "data: real EMNIST (--data) or built from the Latin handwriting fonts",
-        build=_task,
-        evaluate=_evaluate,
-        card=_card,
+        build=f"{here}.task:build_task",
+        evaluate=f"{here}.evaluate:evaluate",
+        card=f"{here}.card:card_for",
         defaults={"batch_size": 128, "epochs": 4, "checkpoint_every": 500},
         fonts=("Latn",),
     ))

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Mapping
+
+from hwrender import fonts as corpus
+from hwrender.errors import UsageError
+from hwrender.train.card import figures_table
+from hwrender.weights import load_config
+
+
+def card_for(folder: Path, report: Mapping[str, Any]) -> str:
+    """The card of the model in ``folder`` with its evaluation ``report`` (``--write-card``)."""
+    return model_card(load_config(folder), report)
 
 
 def _fonts_table(provenance: Mapping[str, Any]) -> list[str]:
     lines = []
-    try:
-        from hwrender import fonts as corpus
-    except ImportError:  # pragma: no cover - the core always has it
-        corpus = None
     for split, info in provenance.get("splits", {}).items():
         lines.append(f"\n**{split} split**: {info.get('images', '?')} images from "
                      f"{len(info.get('fonts', []))} fonts\n")
@@ -19,10 +26,10 @@ def _fonts_table(provenance: Mapping[str, Any]) -> list[str]:
         for font in info.get("fonts", []):
             fid = font.get("id", "?")
             licence = font.get("license")
-            if licence is None and corpus is not None:
+            if licence is None:
                 try:
                     licence = corpus.get(fid).license
-                except Exception:
+                except UsageError:  # a font the corpus no longer lists
                     licence = "?"
             lines.append(f"| {fid} | {font.get('images', '?')} | {licence} |")
     return lines
@@ -93,10 +100,7 @@ def model_card(config: Mapping[str, Any], report: Mapping[str, Any] | None = Non
                   f"split; {report.get('samples_per_class')} seeded hands (`--style N`) each write "
                   f"every class once; real test: {report.get('real_test_characters')} characters "
                   "of the held-out fonts):",
-                  "", "| figure | value | target | |", "|---|---|---|---|"]
-        for f in report.get("figures", []):
-            ok = "" if f.get("pass") is None else ("ok" if f["pass"] else "missed")
-            lines.append(f"| {f['name']} | {f['value']} | {f.get('target', '')} | {ok} |")
+                  "", *figures_table(report)]
         if report.get("collapsed_classes"):
             lines.append(f"\nCollapsed classes: {' '.join(report['collapsed_classes'])}")
     else:
