@@ -359,10 +359,11 @@ def test_registration_is_lazy_and_waits_for_weights(monkeypatch, tmp_path):
 
     monkeypatch.setenv("HWRENDER_WEIGHTS_ROOT", str(tmp_path))  # no shipped model here
     import hwrender_plugins.glyph_styler as plugin
-    from hwrender_plugins.glyph_styler import styler
+
+    from hwrender.neural import clear_cache
 
     plugin._local_config.cache_clear()
-    styler._load.cache_clear()  # an earlier test may have loaded the shipped model
+    clear_cache()  # an earlier test may have loaded the shipped model
     reg = Registry.from_entry_points(only=["glyph_styler"])
     spec = reg.get("hangul")
     assert spec.unit == "glyph" and spec.scripts == ("Hang",) and spec.priority > 0
@@ -373,7 +374,7 @@ def test_registration_is_lazy_and_waits_for_weights(monkeypatch, tmp_path):
     with pytest.raises(WeightsError, match="no trained weights"):
         reg.instance("hangul").generate(["한"], None, 0)
     plugin._local_config.cache_clear()
-    styler._load.cache_clear()
+    clear_cache()
 
 
 def test_write_a_page_through_the_api(trained):

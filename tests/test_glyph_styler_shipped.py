@@ -106,3 +106,16 @@ def test_styles_are_listed_without_torch(shipped):
     assert torch_loaded == "False"
     assert shipped.default_styles["Hang"] in hang.split(",")
     assert shipped.default_styles["Hani"] in hani.split(",")
+
+
+def test_card_for_rebuilds_the_shipped_card_byte_for_byte():
+    """The card is checksummed in the manifest: writing it again from config.json and eval.json
+    must give the shipped bytes (a refactor of the card code keeps this)."""
+    import json
+
+    from hwrender.weights import local_folder
+    from hwrender_plugins.glyph_styler.train import card_for
+
+    folder = local_folder("glyph-styler")
+    report = json.loads((folder / "eval.json").read_text(encoding="utf-8"))
+    assert card_for(folder, report) == (folder / "README.md").read_text(encoding="utf-8")

@@ -7,10 +7,9 @@ Imports torch: reached only through a generator's factory, the trainer or ``hwre
 
 from __future__ import annotations
 
+import copy
 import os
-import threading
 import unicodedata
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -19,6 +18,7 @@ import torch
 
 from hwrender.errors import UsageError, WeightsError
 from hwrender.ink import InkImage
+from hwrender.neural import cached, load_module
 
 from . import SOURCE_FONT, WEIGHTS_NAME
 from .data import (
@@ -221,23 +221,15 @@ class GlyphStyler:
         self._renderers: dict[str, GlyphRenderer] = {}
         self._charsets: dict[str, frozenset[str]] = {}
         self._source_cache: dict[str, np.ndarray] = {}
-        self._on: dict[str, GlyphUNet] = {"cpu": self.model}
-        self._lock = threading.Lock()
         self.bf16 = bf16_fast()
 
     # -- loading -----------------------------------------------------------------------------
     @classmethod
-    def from_state(cls, state: Mapping[str, torch.Tensor], config: Mapping[str, Any],
-                   source_font: Path | None = None, name: str = FAMILY) -> "GlyphStyler":
-        mcfg = ModelConfig.from_dict(config["model"])
-        model = GlyphUNet(mcfg)
-        model.load_state_dict(state, strict=True)
-        return cls(model, config, source_font, name)
-
-    @classmethod
     def load(cls, weights: str | os.PathLike | None = None, offline: bool | None = None) -> "GlyphStyler":
-        """The styler of a model folder (``--weights DIR``), a store name, or the shipped model."""
-        return _load(str(weights) if weights is not None else None, offline)
+        """The styler of a model folder (``--weights DIR``), a store name, or the shipped model:
+        loaded once per process, shared by the ``hangul`` and ``cjk`` generators."""
+        weights = str(weights) if weights is not None else None
+        return cached((FAMILY, weights, offline), lambda: _load(weights, offline))
 
     def charset(self, script: str) -> frozenset[str]:
         """What this model writes for ``script``: the served set its source font covers."""
@@ -304,13 +296,11 @@ class GlyphStyler:
             np.zeros((0, self.size, self.size), np.uint8)
 
     def _model_on(self, device: str) -> GlyphUNet:
-        with self._lock:
-            m = self._on.get(device)
-            if m is None:
-                import copy
-
-                m = self._on[device] = copy.deepcopy(self.model).to(device).eval()
-            return m
+        """The network on ``device``: the loaded one on the CPU, one kept copy per other device
+        (keyed by the network, so the styler copies ``hwrender eval`` makes share it)."""
+        if device == "cpu":
+            return self.model
+        return cached((FAMILY, self.model, device), lambda: copy.deepcopy(self.model).to(device).eval())
 
     @torch.inference_mode()
     def run(self, chars: Sequence[str], styles: torch.Tensor, seed: int | None,
@@ -401,7 +391,6 @@ def _set_by_ink(alpha: np.ndarray, advance: float, gap: float) -> tuple[np.ndarr
     return alpha[:, c0:c1], (c1 - c0) + gap
 
 
-@lru_cache(maxsize=4)
 def _load(weights: str | None, offline: bool | None) -> GlyphStyler:
     from hwrender import weights as store
 
@@ -425,7 +414,5 @@ def _load(weights: str | None, offline: bool | None) -> GlyphStyler:
     _check_tables(files)
     source_path = source_font_path(config, files.folder)  # before the network: a bad path costs nothing
     mcfg = ModelConfig.from_dict(config["model"])
-    state = files.load_state_dict(files.module_shapes(lambda: GlyphUNet(mcfg)))
-    model = GlyphUNet(mcfg)
-    model.load_state_dict({k: v.float() for k, v in state.items()}, strict=True)
-    return GlyphStyler(model, config, source_path, name=files.name)
+    return GlyphStyler(load_module(files, lambda: GlyphUNet(mcfg)), config, source_path,
+                       name=files.name)
