@@ -27,16 +27,18 @@ import zlib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
+from typing import Iterable, Sequence
 
 import numpy as np
 
+from hwrender.atomic import write_atomic
 from hwrender.errors import InputError, UsageError
+from hwrender.text.scripts import HANGUL_COMPAT_JAMO, HANGUL_SYLLABLES, hangul_or_han
 
 SCRIPTS = ("Hang", "Hani")
 
 # Hangul Compatibility Jamo letters (ㄱ..ㅣ): written alone in Korean text (ㅋㅋ, ㅠㅠ).
-HANGUL_JAMO = "".join(chr(c) for c in range(0x3131, 0x3164))
+HANGUL_JAMO = "".join(map(chr, HANGUL_COMPAT_JAMO))
 # CJK punctuation that Chinese text carries inside Han runs: the cjk generator must write it, or a
 # Chinese sentence would fail on its first full stop.
 CJK_PUNCTUATION = "、。，．！？：；「」『』（）《》〈〉【】…—～·“”‘’"
@@ -65,7 +67,7 @@ def gb2312_hanzi(level: int) -> tuple[str, ...]:
 
 @lru_cache(maxsize=None)
 def all_hangul() -> tuple[str, ...]:
-    return tuple(chr(c) for c in range(0xAC00, 0xD7A4))
+    return tuple(map(chr, HANGUL_SYLLABLES))
 
 
 @lru_cache(maxsize=None)
@@ -81,12 +83,6 @@ def served(script: str) -> frozenset[str]:
 def main_chars(script: str) -> tuple[str, ...]:
     """The characters that define a font's typical glyph box (no jamo, no punctuation)."""
     return ksx1001_hangul() if script == "Hang" else gb2312_hanzi(1)
-
-
-def script_of(ch: str) -> str:
-    if ch in HANGUL_JAMO or 0xAC00 <= ord(ch) <= 0xD7A3:
-        return "Hang"
-    return "Hani"
 
 
 def stable_order(chars: Iterable[str], salt: str = "glyph-styler") -> list[str]:
@@ -121,15 +117,9 @@ class FontRef:
 
 
 def font_cmap(path: str | os.PathLike, index: int = 0) -> frozenset[str]:
-    try:
-        from hwrender.fonts import coverage  # cached per file version
+    from hwrender.fonts import coverage  # cached per file version
 
-        return coverage(path, index)
-    except ImportError:  # pragma: no cover - older core without the font corpus module
-        from fontTools.ttLib import TTFont
-
-        with TTFont(str(path), fontNumber=index, lazy=True) as font:
-            return frozenset(map(chr, font.getBestCmap() or {}))
+    return coverage(path, index)
 
 
 def corpus_fonts(scripts: Sequence[str] = SCRIPTS) -> list[FontRef]:
@@ -313,11 +303,10 @@ class PairSet:
     def save(self, path: Path) -> None:
         meta = {"chars": self.chars, "styles": self.styles, "style_scripts": self.style_scripts,
                 "frames": self.frames, "key": self.key}
-        tmp = path.with_name(f".{path.name}.tmp.npz")
-        np.savez(tmp, sources=self.sources, targets=self.targets, char_index=self.char_index,
-                 style_index=self.style_index,
-                 meta=np.frombuffer(json.dumps(meta, ensure_ascii=False).encode(), np.uint8))
-        os.replace(tmp, path)
+        write_atomic(path, lambda tmp: np.savez(
+            tmp, sources=self.sources, targets=self.targets, char_index=self.char_index,
+            style_index=self.style_index,
+            meta=np.frombuffer(json.dumps(meta, ensure_ascii=False).encode(), np.uint8)))
 
     @classmethod
     def load(cls, path: Path) -> "PairSet":
@@ -363,7 +352,7 @@ def build_pairs(fonts: Sequence[FontRef], source: Path, source_index: int, image
     pos = {c: i for i, c in enumerate(all_chars)}
     src_images = np.zeros((len(all_chars), image_size, image_size), np.uint8)
     for script in SCRIPTS:
-        cs = [c for c in all_chars if script_of(c) == script]
+        cs = [c for c in all_chars if hangul_or_han(c) == script]
         if cs:
             r = GlyphRenderer(source, source_index, frames[f"source:{script}"], image_size)
             imgs, _ = r.render(cs)
@@ -535,10 +524,6 @@ def place_glyphs(inks: Sequence[np.ndarray], sources: np.ndarray) -> np.ndarray:
             canvas[dy0:dy1, dx0:dx1] = small[sy0:sy0 + dy1 - dy0, sx0:sx0 + dx1 - dx0]
         out[k] = np.rint(canvas * 255).astype(np.uint8)
     return out
-
-
-def frame_from(frames: Mapping[str, Sequence[float]], key: str) -> Frame:
-    return Frame.from_list(frames[key])
 
 
 def em_box_columns(frame: Frame, advance: float, image_size: int, margin: float) -> tuple[int, int]:

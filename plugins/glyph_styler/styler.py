@@ -19,6 +19,7 @@ import torch
 from hwrender.errors import UsageError, WeightsError
 from hwrender.ink import InkImage
 from hwrender.neural import cached, load_module
+from hwrender.text.scripts import hangul_or_han
 
 from . import SOURCE_FONT, WEIGHTS_NAME
 from .data import (
@@ -27,7 +28,6 @@ from .data import (
     GlyphRenderer,
     em_box_columns,
     font_cmap,
-    script_of,
     served,
 )
 from .model import GlyphUNet, ModelConfig, to_alpha, to_model
@@ -285,7 +285,7 @@ class GlyphStyler:
         """Source glyphs (N, S, S) uint8, drawn once per character and kept."""
         missing = [c for c in dict.fromkeys(chars) if c not in self._source_cache]
         for script in ("Hang", "Hani"):
-            todo = [c for c in missing if script_of(c) == script]
+            todo = [c for c in missing if hangul_or_han(c) == script]
             if todo:
                 imgs, _ = self.renderer(script).render(todo)
                 self._source_cache.update(zip(todo, imgs))
@@ -335,7 +335,7 @@ class GlyphStyler:
 
     def _clean(self, alpha: torch.Tensor, chars: Sequence[str]) -> torch.Tensor:
         """Each glyph through its script's cleanup (one call per script in the chunk)."""
-        scripts = [script_of(ch) for ch in chars]
+        scripts = [hangul_or_han(ch) for ch in chars]
         for script in set(scripts):
             cleanup = self.cleanups.get(script)
             if cleanup is None or not cleanup.active:
@@ -348,7 +348,7 @@ class GlyphStyler:
         """Cut each styled glyph to its em box (plus a margin) and attach the line metrics."""
         inks = []
         for ch, a in zip(chars, alphas):
-            script = script_of(ch)
+            script = hangul_or_han(ch)
             frame = self.frames[f"source:{script}"]
             adv = self.renderer(script).advance(ch) or frame.size
             margin = MARGIN * frame.size
@@ -371,7 +371,7 @@ class GlyphStyler:
         vecs = {}
         rows = []
         for ch in chars:
-            sc = script or script_of(ch)
+            sc = script or hangul_or_han(ch)
             if sc not in vecs:
                 vecs[sc] = self.style_vector(style, sc)
             rows.append(vecs[sc])

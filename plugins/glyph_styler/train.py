@@ -33,6 +33,7 @@ import torch.nn.functional as F
 from hwrender.errors import UsageError
 from hwrender.train import RunContext, TrainTask, apply_overrides
 from hwrender.train.ema import update_ema
+from hwrender.text.scripts import hangul_or_han
 
 from . import SOURCE_FONT, SOURCE_LICENSE, TRAINER_NAME, WEIGHTS_NAME
 from .data import (
@@ -51,7 +52,6 @@ from .data import (
     pairs_key,
     place_glyphs,
     read_glyph_folder,
-    script_of,
 )
 from .model import Discriminator, GlyphUNet, ModelConfig, to_alpha, to_model
 from .styler import FAMILY, GlyphStyler
@@ -442,7 +442,7 @@ class GlyphStylerTask(TrainTask):
                                       cfg.image_size)
                      for s in SCRIPTS if f"source:{s}" in self.pairs.frames}
         sources = np.stack([self.pairs.sources[pos[c]] if c in pos
-                            else renderers[script_of(c)].render([c])[0][0] for c in chars])
+                            else renderers[hangul_or_han(c)].render([c])[0][0] for c in chars])
         by_id = {f.id: f for f in self.fonts}
         rows = []
         for script in cfg.scripts:
@@ -455,7 +455,7 @@ class GlyphStylerTask(TrainTask):
                                       cfg.image_size)
                     cmap = font_cmap(f.path, f.index)
                     for k, c in enumerate(chars):
-                        if c in cmap and script_of(c) == script:
+                        if c in cmap and hangul_or_han(c) == script:
                             truth[k] = r.render([c])[0][0]
                 rows.append((style, truth))
         return chars, sources, rows
@@ -571,9 +571,9 @@ class GlyphStylerTask(TrainTask):
 
     def _unseen_chars(self, seen: list[str]) -> list[str]:
         """A few characters of the glyphs' main script that the fine-tuning data lacks."""
-        script = max(SCRIPTS, key=lambda s: sum(script_of(c) == s for c in seen))
+        script = max(SCRIPTS, key=lambda s: sum(hangul_or_han(c) == s for c in seen))
         pool = [c for c in "가나다라마바사아자차카타파하글씨" + "永和书法天地人你好" if c not in seen
-                and script_of(c) == script and c in self.base.charset(script)]
+                and hangul_or_han(c) == script and c in self.base.charset(script)]
         return pool[:8]
 
     def _finetune_grid(self):
