@@ -31,6 +31,7 @@ import torch.nn.functional as F
 
 from hwrender.errors import GeneratorError, UsageError, WeightsError
 from hwrender.ink import InkImage
+from hwrender.neural import load_module
 from hwrender.registry import Generator
 
 from . import words as W
@@ -201,12 +202,8 @@ class LatinGenerator(Generator):
                                  "re-export it with `hwrender train latin`")
         self.ink_cap = cap
         self._hand_levels: dict[tuple[int, float], float | None] = {}
-        # the file must hold the network config.json describes, checked before it is allocated
-        shapes = files.module_shapes(lambda: WordGenerator(self.net_config))
-        state = files.load_state_dict(shapes, prefix="generator.")
-        net = WordGenerator(self.net_config)
-        net.load_state_dict({k: v.float() for k, v in state.items()})
-        self.net = net.eval().to(memory_format=torch.channels_last)
+        self.net = load_module(files, lambda: WordGenerator(self.net_config),
+                               prefix="generator.").to(memory_format=torch.channels_last)
         self._device = "cpu"
 
     def _to(self, device: str) -> None:
