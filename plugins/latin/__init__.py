@@ -12,8 +12,6 @@ fallback writes Latin and ``hwrender generators`` says how to get them.
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 MODEL_NAME = "latin"
 PRIORITY = 50  # above the font fallback (-100) and the emnist generator (10)
 # The Debian word lists the training vocabulary comes from: package → the list it installs
@@ -24,31 +22,15 @@ WORD_LISTS = {"wamerican": "american-english", "wbritish": "british-english", "w
 DICT_DIR = "/usr/share/dict"
 
 
-@lru_cache(maxsize=1)
 def charset() -> str:
+    """The characters it writes (the spec resolves this once, on first use)."""
     from .words import CHARSET
 
     return CHARSET
 
 
-def style_names() -> tuple[str, ...]:
-    """The named styles of the weights on this machine (their config.json; no torch)."""
-    import json
-
-    from hwrender.weights import local_folder
-
-    folder = local_folder(MODEL_NAME)
-    if folder is None:
-        return ()
-    try:
-        styles = json.loads((folder / "config.json").read_text(encoding="utf-8")).get("styles")
-    except (OSError, ValueError):
-        return ()
-    return tuple(styles) if isinstance(styles, dict) else ()
-
-
-def default_style() -> str:
-    """The hand written without --style: a number, as --style takes it (no torch)."""
+def _local_config() -> dict:
+    """config.json of the weights on this machine, or {} (no torch: listings read it)."""
     import json
 
     from hwrender.weights import local_folder
@@ -57,8 +39,19 @@ def default_style() -> str:
     try:
         config = json.loads((folder / "config.json").read_text(encoding="utf-8")) if folder else {}
     except (OSError, ValueError):
-        config = {}
-    return str(config.get("default_style_seed", 0))  # 0: generator.DEFAULT_STYLE_SEED (torch)
+        return {}
+    return config if isinstance(config, dict) else {}
+
+
+def style_names() -> tuple[str, ...]:
+    """The named styles of the weights on this machine."""
+    styles = _local_config().get("styles")
+    return tuple(styles) if isinstance(styles, dict) else ()
+
+
+def default_style() -> str:
+    """The hand written without --style: a number, as --style takes it."""
+    return str(_local_config().get("default_style_seed", 0))  # 0: generator.DEFAULT_STYLE_SEED
 
 
 def status() -> str:
@@ -71,43 +64,18 @@ def status() -> str:
     return state
 
 
-def _build(weights_dir=None, offline=None):
-    from .generator import LatinGenerator
-
-    return LatinGenerator(weights_dir=weights_dir, offline=offline)
-
-
-def _task(options):
-    from .task import build_task
-
-    return build_task(options)
-
-
-def _evaluate(**kwargs):
-    from .evaluate import evaluate
-
-    return evaluate(**kwargs)
-
-
-def _card(folder, report):
-    from hwrender.weights import load_config
-
-    from .card import model_card
-
-    return model_card(load_config(folder), report)
-
-
 def register(register) -> None:
     """The ``hwrender.generators`` entry-point hook."""
     from hwrender.registry import GeneratorSpec
     from hwrender.train import TrainerSpec
     from hwrender.weights import local_folder
 
+    here = __name__
     register(GeneratorSpec(
-        name="latin",
+        name=MODEL_NAME,
         scripts=("Latn", "Zyyy"),
         unit="word",
-        factory=_build,
+        factory=f"{here}.generator:LatinGenerator",
         charset=charset,
         priority=PRIORITY,
         description="Latin words from a BiLSTM-conditioned GAN trained with a CTC recognizer",
@@ -118,12 +86,12 @@ def register(register) -> None:
         status=status,
     ))
     register(TrainerSpec(
-        name="latin",
+        name=MODEL_NAME,
         description="Latin word GAN (BiLSTM text encoder, CTC recognizer); data: words rendered "
                     "from the Latin handwriting fonts, or IAM-format data (--data)",
-        build=_task,
-        evaluate=_evaluate,
-        card=_card,
+        build=f"{here}.task:build_task",
+        evaluate=f"{here}.evaluate:evaluate",
+        card=f"{here}.card:card_for",
         defaults={"batch_size": 32, "max_steps": 12000, "checkpoint_every": 500,
                   "sample_every": 500},
         fonts=("Latn",),

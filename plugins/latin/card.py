@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Mapping
+
+
+def card_for(folder: Path, report: Mapping[str, Any]) -> str:
+    """The card of the model in ``folder`` with its evaluation ``report`` (``--write-card``)."""
+    from hwrender.weights import load_config
+
+    return model_card(load_config(folder), report)
 
 
 def _fonts_table(data: Mapping[str, Any]) -> list[str]:
