@@ -189,3 +189,23 @@ def test_weights_option_accepts_a_folder_of_model_folders(tiny_data, tmp_path):
     root.mkdir()
     Path(summary.model).rename(root / "emnist")
     assert resolve("emnist", weights_dir=root).folder == root / "emnist"
+
+
+def test_finetune_starts_from_the_model_and_rejects_another_size(tiny_data, tmp_path):
+    from hwrender.errors import WeightsError
+    from hwrender.train import RunContext
+
+    summary = train(build_task(["variant=tiny"]), _opts(tmp_path, tiny_data), progress=False)
+    ctx = dict(out=tmp_path, device="cpu", seed=0, batch_size=16, data=tiny_data,
+               finetune=summary.model)
+    task = build_task(["variant=tiny"])
+    task.setup(RunContext(**ctx))
+    from safetensors.torch import load_file
+
+    shipped = load_file(str(Path(summary.model) / "model.safetensors"))
+    for prefix, module in (("generator.", task.G), ("discriminator.", task.D), ("encoder.", task.E)):
+        for key, value in module.state_dict().items():
+            assert torch.equal(value, shipped[prefix + key].to(value.dtype)), prefix + key
+    # the default variant's networks are larger: one line naming the file, not a torch traceback
+    with pytest.raises(WeightsError, match="model.safetensors"):
+        build_task([]).setup(RunContext(**ctx))

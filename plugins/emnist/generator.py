@@ -21,6 +21,7 @@ import torch.nn.functional as F
 
 from hwrender.errors import GeneratorError, UsageError, WeightsError
 from hwrender.ink import InkImage
+from hwrender.neural import load_module
 from hwrender.registry import Generator
 
 from .classes import get as class_set
@@ -99,12 +100,7 @@ class EmnistGenerator(Generator):
         if missing:
             raise GeneratorError(f"model {files.folder} has no placement for {''.join(missing)}",
                                  "retrain it on data with a placement.json, or use the shipped model")
-        # the file must hold the network config.json describes, checked before it is allocated
-        shapes = files.module_shapes(lambda: Net(self.net_config))
-        state = files.load_state_dict(shapes, prefix="generator.")
-        net = Net(self.net_config)
-        net.load_state_dict({k: v.float() for k, v in state.items()})
-        self.net = net.eval()
+        self.net = load_module(files, lambda: Net(self.net_config), prefix="generator.")
         self._device = "cpu"
 
     def writable(self) -> str:

@@ -73,6 +73,7 @@ def build_task(options: list[str]) -> "EmnistTask":
 
 class EmnistTask(TrainTask):
     name = MODEL_NAME
+    stateful = ("G", "D", "E", "G_ema", "opt_g", "opt_d", "opt_ae")
 
     def __init__(self, config: EmnistConfig, images: torch.Tensor | None = None,
                  labels: torch.Tensor | None = None, placement: dict | None = None):
@@ -117,14 +118,16 @@ class EmnistTask(TrainTask):
         self._grid_z = torch.randn(10, net.latent_dim, generator=g)
 
     def _load_pretrained(self, source: str) -> None:
+        """Start from a trained model's networks. Its tensors are checked against these
+        networks' shapes first: a model of another size or class set is one WeightsError."""
         from .generator import load_model_files
 
         files = load_model_files(source)
-        state = files.load_state_dict()
         for prefix, module in (("generator.", self.G), ("discriminator.", self.D),
                                ("encoder.", self.E)):
-            part = {k[len(prefix):]: v.float() for k, v in state.items() if k.startswith(prefix)}
-            module.load_state_dict(part, strict=True)
+            # loaded into the networks setup() built, so the run's random numbers stay as they were
+            shapes = files.module_shapes(lambda: module)
+            module.load_state_dict(files.load_state_dict(shapes, prefix=prefix))
 
     def num_examples(self) -> int:
         return len(self.labels)
@@ -196,21 +199,6 @@ class EmnistTask(TrainTask):
             out["latent_moments"] = moments.item()
         update_ema(self.G_ema, self.G, step, self.config.ema)
         return out
-
-    # -- state ----------------------------------------------------------------------------
-    def state_dict(self) -> dict[str, Any]:
-        return {"G": self.G.state_dict(), "D": self.D.state_dict(), "E": self.E.state_dict(),
-                "G_ema": self.G_ema.state_dict(), "opt_g": self.opt_g.state_dict(),
-                "opt_d": self.opt_d.state_dict(), "opt_ae": self.opt_ae.state_dict()}
-
-    def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        self.G.load_state_dict(state["G"])
-        self.D.load_state_dict(state["D"])
-        self.E.load_state_dict(state["E"])
-        self.G_ema.load_state_dict(state["G_ema"])
-        self.opt_g.load_state_dict(state["opt_g"])
-        self.opt_d.load_state_dict(state["opt_d"])
-        self.opt_ae.load_state_dict(state["opt_ae"])
 
     # -- samples and export ---------------------------------------------------------------
     @torch.no_grad()
