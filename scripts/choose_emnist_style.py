@@ -27,15 +27,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from hwrender_plugins.emnist import data as emnist_data
-    from hwrender_plugins.emnist.dataset import data_cache, resolve_folder
-    from hwrender_plugins.emnist.evaluate import EvalConfig, _classifier_for, _predict
+    from hwrender_plugins.emnist.dataset import resolve_folder
+    from hwrender_plugins.emnist.evaluate import EvalConfig, _predict, judge_for
     from hwrender_plugins.emnist.generator import EmnistGenerator
 
     gen = EmnistGenerator(weights_dir=str(args.weights))
     folder = resolve_folder(None, gen.classes.name, gen.train_config.get("per_class_per_font", 40))
     train = emnist_data.load(folder, "train", gen.classes.name)
-    judge = _classifier_for(train.images, train.labels, len(gen.classes), EvalConfig(), "cpu",
-                            data_cache(), print)
+    judge = judge_for(train, EvalConfig(), "cpu", print)
     chars = gen.chars * args.per_class
     labels = torch.tensor([gen.classes.label(c) for c in chars])
     scores = []

@@ -332,3 +332,19 @@ def test_synthetic_build_skips_missing_characters_and_caps_only_fonts(tmp_path):
     report = json.loads((tmp_path / "out" / "placement.json").read_text())
     assert "Q" not in report["placement"]  # measured on the font with a lower case only
     assert report["placement"]["A"]["n_fonts"] == 1
+
+
+def test_a_build_that_fails_writing_placement_json_leaves_no_half_set(tmp_path, monkeypatch):
+    """placement.json marks a font-built set as complete (dataset.ensure_synthetic reuses the
+    folder when it is there), so a failure while writing it must leave none behind."""
+    from types import SimpleNamespace
+
+    from hwrender_plugins.emnist import synth
+
+    # a lone surrogate: encoding the text fails once the file is being written
+    monkeypatch.setattr(synth, "json", SimpleNamespace(dumps=lambda obj, **kwargs: "\ud800"))
+    with pytest.raises(UnicodeEncodeError):
+        synth.build_synthetic({"caveat": CAVEAT}, tmp_path / "out", per_class_per_font=1,
+                              classes="balanced", seed=0, holdout=set())
+    assert not (tmp_path / "out" / "placement.json").exists()
+    assert not list((tmp_path / "out").glob(".*tmp*"))

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import gzip
 import io
-import os
 import re
 import zlib
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from hwrender.atomic import write_atomic
 from hwrender.errors import InputError, UsageError
 
 from . import classes as cls
@@ -126,9 +126,11 @@ def write_idx(dataset: EmnistSet, out_dir: str | Path, split: str, *, name: str 
     if len(dataset) and (dataset.labels.min() < 0 or dataset.labels.max() > 255):
         raise UsageError("IDX labels are single bytes", "labels must lie in 0-255")
     on_disk = np.ascontiguousarray(dataset.images.transpose(0, 2, 1))
-    _write_atomic(images_path, _idx_header(IMAGES_MAGIC, on_disk.shape) + on_disk.tobytes(), compress)
     labels = dataset.labels.astype(np.uint8)
-    _write_atomic(labels_path, _idx_header(LABELS_MAGIC, labels.shape) + labels.tobytes(), compress)
+    # written whole or not at all: an interrupted build never leaves half a file in place
+    for path, data in ((images_path, _idx_header(IMAGES_MAGIC, on_disk.shape) + on_disk.tobytes()),
+                       (labels_path, _idx_header(LABELS_MAGIC, labels.shape) + labels.tobytes())):
+        write_atomic(path, _gzip(data) if compress else data)
     return images_path, labels_path
 
 
@@ -279,17 +281,12 @@ def _idx_header(magic: int, shape: tuple[int, ...]) -> bytes:
     return magic.to_bytes(4, "big") + np.asarray(shape, dtype=">u4").tobytes()
 
 
-def _write_atomic(path: Path, data: bytes, compress: bool) -> None:
-    """Write via a temporary file, so an interrupted build never leaves a half file in place."""
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as f:
-        if compress:
-            # mtime=0 and no stored file name: identical sets give identical bytes.
-            with gzip.GzipFile(filename="", mode="wb", fileobj=f, compresslevel=6, mtime=0) as gz:
-                gz.write(data)
-        else:
-            f.write(data)
-    os.replace(tmp, path)
+def _gzip(data: bytes) -> bytes:
+    """gzip without a time stamp or a stored file name: identical sets give identical bytes."""
+    buffer = io.BytesIO()
+    with gzip.GzipFile(filename="", mode="wb", fileobj=buffer, compresslevel=6, mtime=0) as gz:
+        gz.write(data)
+    return buffer.getvalue()
 
 
 # --- Kaggle CSV --------------------------------------------------------------------------------

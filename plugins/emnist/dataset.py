@@ -9,21 +9,16 @@ EMNIST-format set is built once from the Latin handwriting fonts of the corpus
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any, Callable
+
+from hwrender.train.cache import data_cache
 
 from . import data as emnist_data
 
 DATA_SEED = 0  # the synthetic set does not change with the training seed
 MIN_FONTS = 4
 PLACEMENT = "placement.json"
-
-
-def data_cache() -> Path:
-    """``$HWRENDER_DATA_DIR`` or ``~/.cache/hwrender/data``: built training sets live here."""
-    root = os.environ.get("HWRENDER_DATA_DIR")
-    return Path(root).expanduser() if root else Path.home() / ".cache" / "hwrender" / "data"
 
 
 def synthetic_dir(classes: str, per_class_per_font: int) -> Path:

@@ -26,7 +26,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from hwrender.train import apply_overrides
+from hwrender.train.cache import cached_judge, data_cache
 from hwrender.train.metrics import frechet_distance
+
+from . import data as emnist_data
 
 ACCURACY_GAP = 5.0  # points: generated accuracy may trail the real test accuracy by this much
 DIVERSITY_RATIO = 0.8
@@ -129,34 +132,25 @@ def _per_class_sample(labels: np.ndarray, per_class: int, seed: int) -> np.ndarr
     return np.sort(np.concatenate(picks))
 
 
-def _classifier_for(train_images, train_labels, num_classes, cfg: EvalConfig, device, cache: Path,
-                    log) -> Classifier:
-    digest = hashlib.sha256(train_images.tobytes()[:50_000_000] + train_labels.tobytes())
+def judge_for(train: emnist_data.EmnistSet, cfg: EvalConfig, device: str, log) -> Classifier:
+    """The judge of ``train``'s classes, trained on it once and then kept in the data cache."""
+    images, labels, num_classes = train.images, train.labels, len(train.class_set)
+    digest = hashlib.sha256(images.tobytes()[:50_000_000] + labels.tobytes())
     digest.update(f"{cfg.classifier_epochs}:{cfg.classifier_batch}:{cfg.seed}:{num_classes}".encode())
-    path = cache / f"emnist-judge-{digest.hexdigest()[:16]}.safetensors"
-    model = Classifier(num_classes)
-    if path.is_file():
-        from safetensors.torch import load_file
+    path = data_cache() / f"emnist-judge-{digest.hexdigest()[:16]}.safetensors"
 
-        model.load_state_dict(load_file(str(path)))
-        return model.to(device).eval()
-    log(f"training the judge classifier on {len(train_labels)} real characters "
-        f"({cfg.classifier_epochs} epochs)")
-    model = train_classifier(train_images, train_labels, num_classes, cfg.classifier_epochs,
-                             cfg.classifier_batch, cfg.seed, device)
-    from safetensors.torch import save_file
+    def fit() -> Classifier:
+        log(f"training the judge classifier on {len(labels)} real characters "
+            f"({cfg.classifier_epochs} epochs)")
+        return train_classifier(images, labels, num_classes, cfg.classifier_epochs,
+                                cfg.classifier_batch, cfg.seed, device)
 
-    cache.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, str(tmp))
-    tmp.replace(path)
-    return model
+    return cached_judge(path, lambda: Classifier(num_classes), fit, device=device)
 
 
 def evaluate(weights: Path | None = None, data: Path | None = None, device: str = "cpu",
              options: Sequence[str] = (), log=lambda message: None) -> dict[str, Any]:
-    from . import data as emnist_data
-    from .dataset import data_cache, resolve_folder
+    from .dataset import resolve_folder
     from .generator import EmnistGenerator
 
     cfg = apply_overrides(EvalConfig(), list(options))
@@ -167,7 +161,7 @@ def evaluate(weights: Path | None = None, data: Path | None = None, device: str 
     train = emnist_data.load(folder, "train", classes.name)
     test = emnist_data.load(folder, "test", classes.name)
     n = len(classes)
-    judge = _classifier_for(train.images, train.labels, n, cfg, device, data_cache(), log)
+    judge = judge_for(train, cfg, device, log)
 
     pick = _per_class_sample(test.labels, cfg.real_per_class, cfg.seed)
     real_x, real_y = test.images[pick], torch.from_numpy(test.labels[pick])

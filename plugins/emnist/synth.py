@@ -35,6 +35,7 @@ from typing import Callable
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from hwrender.atomic import write_atomic
 from hwrender.errors import InputError, UsageError
 
 from . import classes as cls
@@ -215,8 +216,8 @@ def build_synthetic(fonts: dict[str, Path], out_dir: str | Path, per_class_per_f
         "placement": _placement([rendered[f] for f in used["train"]], class_set),
         "provenance": provenance,
     }
-    placement_path = out_dir / "placement.json"
-    placement_path.write_text(json.dumps(placement, indent=1) + "\n", encoding="utf-8")
+    # written last and whole: its presence is what tells dataset.ensure_synthetic the set is built
+    placement_path = write_atomic(out_dir / "placement.json", json.dumps(placement, indent=1) + "\n")
     files.append(placement_path)
     return BuildSummary(out_dir=out_dir, classes=class_set.name, files=files, counts=counts, fonts=used,
                         skipped=skipped, seconds=seconds, images_per_s=total / max(seconds, 1e-9))
