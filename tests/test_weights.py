@@ -609,3 +609,16 @@ def test_save_model_rejects_bad_identifiers(tmp_path, kwargs):
     with pytest.raises(UsageError):
         weights.save_model(tmp_path / "m", {"w": torch.zeros(1)}, {}, "card", **args)
     assert not (tmp_path / "m").exists()
+
+
+def test_save_model_leaves_nothing_behind_when_writing_fails(tmp_path, monkeypatch):
+    import safetensors.torch
+
+    def half_then_full_disk(tensors, path, metadata=None):
+        Path(path).write_bytes(b"half")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(safetensors.torch, "save_file", half_then_full_disk)
+    with pytest.raises(OSError):
+        weights.save_model(tmp_path / "m", {"w": torch.zeros(1)}, {}, "# m\n", "m")
+    assert list((tmp_path / "m").iterdir()) == []  # no half-written weights under any name

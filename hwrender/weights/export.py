@@ -8,10 +8,11 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
+from ..atomic import write_atomic
 from ..errors import UsageError
 from .manifest import (
     CARD_FILE, CONFIG_FILE, MANIFEST_FILE, MODEL_FILES, Manifest, WEIGHTS_FILE, _COMMIT, _NAME, _REPO_ID,
-    _read_manifest, _record, _write_atomic,
+    _read_manifest, _record,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -42,13 +43,11 @@ def save_model(
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     tensors = {key: tensor.detach().cpu().contiguous() for key, tensor in state_dict.items()}
-    tmp = folder / f".{WEIGHTS_FILE}.tmp"
-    save_file(tensors, str(tmp), metadata={"format": "pt"})
-    os.replace(tmp, folder / WEIGHTS_FILE)
-    _write_atomic(folder / CONFIG_FILE, (json.dumps(dict(config), indent=2, sort_keys=True) + "\n").encode())
-    _write_atomic(folder / CARD_FILE, card_text.encode("utf-8"))
+    write_atomic(folder / WEIGHTS_FILE, lambda tmp: save_file(tensors, str(tmp), metadata={"format": "pt"}))
+    write_atomic(folder / CONFIG_FILE, (json.dumps(dict(config), indent=2, sort_keys=True) + "\n").encode())
+    write_atomic(folder / CARD_FILE, card_text.encode("utf-8"))
     manifest = Manifest(name, repo_id, revision, {f: _record(folder / f) for f in MODEL_FILES})
-    _write_atomic(folder / MANIFEST_FILE, manifest.to_json().encode())
+    write_atomic(folder / MANIFEST_FILE, manifest.to_json().encode())
     return manifest
 
 
@@ -59,7 +58,7 @@ def update_card(folder: str | os.PathLike, card_text: str) -> Manifest | None:
     new revision that ``push`` has to publish.
     """
     folder = Path(folder)
-    _write_atomic(folder / CARD_FILE, card_text.encode("utf-8"))
+    write_atomic(folder / CARD_FILE, card_text.encode("utf-8"))
     path = folder / MANIFEST_FILE
     if not path.is_file():
         return None
@@ -68,5 +67,5 @@ def update_card(folder: str | os.PathLike, card_text: str) -> Manifest | None:
     same = files == old.files
     manifest = Manifest(old.name, old.repo_id if same else None, old.revision if same else None,
                         files)
-    _write_atomic(path, manifest.to_json().encode())
+    write_atomic(path, manifest.to_json().encode())
     return manifest

@@ -7,11 +7,11 @@ import os
 from pathlib import Path
 from typing import Any
 
+from ..atomic import write_atomic
 from ..errors import UsageError, WeightsError
 from .config import load_config
 from .manifest import (
     MANIFEST_FILE, MODEL_FILES, Manifest, WEIGHTS_FILE, _COMMIT, _NAME, _REPO_ID, _read_manifest, _record,
-    _write_atomic,
 )
 from .model import ModelFiles, _check_file
 from .tensors import _read_header
@@ -219,5 +219,5 @@ def push(
             f"the Hub answered the push to {repo_id} with {revision!r}, not a commit hash",
             "check HF_ENDPOINT points at a Hugging Face Hub",
         )
-    _write_atomic(folder / MANIFEST_FILE, Manifest(name, repo_id, revision, records).to_json().encode())
+    write_atomic(folder / MANIFEST_FILE, Manifest(name, repo_id, revision, records).to_json().encode())
     return revision

@@ -174,9 +174,3 @@ def _sha256(path: Path) -> str:
 
 def _record(path: Path) -> FileRecord:
     return FileRecord(_sha256(path), path.stat().st_size)
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
