@@ -58,7 +58,7 @@ def _untrained(options: list[str]):
     from hwrender_plugins.glyph_styler.data import source_frames
     from hwrender_plugins.glyph_styler.model import GlyphUNet
     from hwrender_plugins.glyph_styler.styler import GlyphStyler
-    from hwrender_plugins.glyph_styler.train import build_task
+    from hwrender_plugins.glyph_styler.task import build_task
 
     cfg = build_task(options).config
     n = 20
@@ -101,7 +101,7 @@ def bench_training(options: list[str], batch: int, steps: int, peak: dict) -> di
 
     from hwrender.train import RunContext
     from hwrender_plugins.glyph_styler.data import PairSet
-    from hwrender_plugins.glyph_styler.train import build_task
+    from hwrender_plugins.glyph_styler.task import build_task
 
     task = build_task(options)
     s = task.config.image_size

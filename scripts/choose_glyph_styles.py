@@ -182,7 +182,7 @@ def _set_defaults(folder: Path, defaults: dict[str, str], variation: float | Non
                   cleanup=None) -> None:
     """Rewrite config.json's default styles and variation (and the card, manifest) of a model."""
     from hwrender_plugins.glyph_styler import WEIGHTS_NAME
-    from hwrender_plugins.glyph_styler.train import model_card
+    from hwrender_plugins.glyph_styler.card import model_card
     from safetensors.torch import load_file
 
     from hwrender.weights import save_model

@@ -17,7 +17,7 @@ import torch
 from hwrender_plugins.glyph_styler import data as gdata
 from hwrender_plugins.glyph_styler.model import Discriminator, GlyphUNet, ModelConfig
 from hwrender_plugins.glyph_styler.styler import GlyphStyler
-from hwrender_plugins.glyph_styler.train import build_task
+from hwrender_plugins.glyph_styler.task import build_task
 
 from hwrender.errors import UsageError, WeightsError
 from hwrender.train.loop import LoopOptions, train
@@ -318,6 +318,17 @@ def test_finetune_on_a_handful_of_glyph_images(fonts, trained, tmp_path):
     with pytest.raises(UsageError, match="--data"):
         t = build_task(_tiny_options(fonts))
         train(t, LoopOptions(out=tmp_path / "ft2", max_steps=1, finetune=str(trained)), progress=False)
+    # the checkpoint keys of earlier versions (resumable runs), and a fine-tuning run resumes
+    from hwrender.train.loop import load_checkpoint
+
+    assert set(load_checkpoint(out / "checkpoint.pt")["task_state"]) == {"G", "style", "opt"}
+    assert set(load_checkpoint(trained / "checkpoint.pt")["task_state"]) == \
+        {"G", "D", "ema", "opt_g", "opt_d"}
+    again = train(build_task(_tiny_options(fonts)),
+                  LoopOptions(out=out, batch_size=4, max_steps=4, data=glyphs, resume=True,
+                              finetune=str(trained), name="mine", checkpoint_every=100),
+                  progress=False)
+    assert again.steps == 4
 
 
 # ------------------------------------------------------------------------------------ generator
@@ -516,7 +527,7 @@ def test_glyphs_are_spaced_by_their_ink():
 
 
 def test_card_reproduces_each_training_phase():
-    from hwrender_plugins.glyph_styler.train import _in_all, _reproduce
+    from hwrender_plugins.glyph_styler.card import _in_all, _reproduce
 
     one = {"train": {"lr": 0.001, "lr_decay_epoch": 4.0}, "run": {"steps": 7500}}
     assert _reproduce(one) == ("- Reproduce: `hwrender train glyph-styler --max-steps 7500`; "
@@ -552,7 +563,7 @@ def test_cleanup_per_script_applies_each_scripts_own():
     from types import SimpleNamespace
 
     from hwrender_plugins.glyph_styler.styler import Cleanup, GlyphStyler
-    from hwrender_plugins.glyph_styler.train import _cleanup_text
+    from hwrender_plugins.glyph_styler.card import _cleanup_text
 
     every = Cleanup.per_script({"median": 3, "lo": 0.2, "hi": 0.8})
     assert set(every) == {"Hang", "Hani"} and every["Hang"] is every["Hani"]

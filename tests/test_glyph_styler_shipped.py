@@ -114,7 +114,7 @@ def test_card_for_rebuilds_the_shipped_card_byte_for_byte():
     import json
 
     from hwrender.weights import local_folder
-    from hwrender_plugins.glyph_styler.train import card_for
+    from hwrender_plugins.glyph_styler.card import card_for
 
     folder = local_folder("glyph-styler")
     report = json.loads((folder / "eval.json").read_text(encoding="utf-8"))

@@ -34,7 +34,7 @@ def _card(family: str, config: dict, report: dict) -> str:
     elif family == "emnist":
         from hwrender_plugins.emnist.card import model_card
     else:
-        from hwrender_plugins.glyph_styler.train import model_card
+        from hwrender_plugins.glyph_styler.card import model_card
     return model_card(config, report)
 
 

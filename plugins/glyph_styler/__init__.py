@@ -18,8 +18,10 @@ otherwise ``hwrender generators`` says how to get them, and naming one (``--gene
 Hang=hangul``) fails with a one-line hint. A fresh clone without weights writes as before.
 
 Modules: ``model`` (the networks), ``data`` (character sets, glyph frames, pairs), ``styler`` (the
-loaded model: styles, source glyphs, ink images), ``generator`` (the adapter), ``train`` (the
-training task and fine-tuning), ``evaluate`` (``hwrender eval glyph-styler``).
+loaded model: styles, source glyphs, ink images), ``generator`` (the adapter and its factories),
+``config`` (the training settings), ``task`` (pre-training), ``finetune`` (adding a style),
+``base`` (what those two share), ``card`` (the model card), ``evaluate`` (``hwrender eval
+glyph-styler``).
 """
 
 from __future__ import annotations
@@ -96,48 +98,9 @@ def status() -> str:
     return state
 
 
-def _factory(script: str):
-    def build(weights_dir: str | None = None, offline: bool | None = None):
-        from hwrender.errors import WeightsError
-
-        from .generator import GlyphStylerGenerator
-
-        generator = GlyphStylerGenerator(script, weights_dir=weights_dir, offline=offline)
-        if not generator.styler.known_styles(script):  # e.g. a `train hangul` model for Han
-            other = next(n for n, s in GENERATORS.items() if s == script)
-            raise WeightsError(f"the glyph styler model {weights_dir or WEIGHTS_NAME} was trained "
-                               f"without {script} fonts, so the {other!r} generator cannot use it",
-                               f"write {script} with another generator (-g {script}=font), or use "
-                               f"a model trained on it (`hwrender train {other}`)")
-        return generator
-
-    return build
-
-
-def _build_task(options: list[str], scripts: tuple[str, ...] | None = None):
-    from .train import build_task
-
-    return build_task(options, scripts)
-
-
-def _script_task(script: str):
-    return lambda options: _build_task(options, (script,))
-
-
-def _evaluate(weights=None, data=None, device="cpu", options=(), log=None):
-    from .evaluate import evaluate
-
-    return evaluate(weights=weights, data=data, device=device, options=list(options or []), log=log)
-
-
-def _card(folder, report):
-    from .train import card_for
-
-    return card_for(folder, report)
-
-
 def register(register) -> None:
-    """The ``hwrender.generators`` entry-point hook."""
+    """The ``hwrender.generators`` entry-point hook: metadata only, the callables are
+    ``"module:attr"`` strings imported on first use."""
     from hwrender.registry import GeneratorSpec
     from hwrender.train import TrainerSpec
 
@@ -148,7 +111,7 @@ def register(register) -> None:
             name=name,
             scripts=(script,),
             unit="glyph",
-            factory=_factory(script),
+            factory=f"{__name__}.generator:{name}",
             charset=lambda script=script: charset(script),
             priority=PRIORITY,
             styles=styles(script),
@@ -159,19 +122,17 @@ def register(register) -> None:
             auto=ready,
             status=status,
         ))
-    import dataclasses
-
-    extra = {"card": _card} if "card" in {f.name for f in dataclasses.fields(TrainerSpec)} else {}
     defaults = {"batch_size": 64, "epochs": 5, "checkpoint_every": 500, "sample_every": 1000}
+    # each trainer measures the scripts the model at --weights was trained on
+    common = dict(evaluate=f"{__name__}.evaluate:evaluate", card=f"{__name__}.card:card_for",
+                  defaults=defaults)
     register(TrainerSpec(
         name=TRAINER_NAME,
         description="U-Net glyph styler for Hangul and Han (zi2zi): pairs from the font corpus, "
                     "--finetune FROM --data GLYPHS adds a style",
-        build=_build_task,
-        evaluate=_evaluate,
-        **extra,
-        defaults=defaults,
+        build=f"{__name__}.task:build_task",
         fonts=tuple(GENERATORS.values()),
+        **common,
     ))
     # `hwrender train hangul` / `cjk`: the same network on one script's fonts; its model loads
     # as the `hangul` / `cjk` generator with --weights RUN/model
@@ -181,9 +142,7 @@ def register(register) -> None:
             name=name,
             description=f"the glyph styler trained on the {what} fonts only "
                         f"(= glyph-styler --set scripts=[\"{script}\"])",
-            build=_script_task(script),
-            evaluate=_evaluate,  # measures the scripts the model at --weights was trained on
-            **extra,
-            defaults=defaults,
+            build=f"{__name__}.task:build_{name}_task",
             fonts=(script,),
+            **common,
         ))

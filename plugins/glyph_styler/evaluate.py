@@ -128,7 +128,7 @@ def evaluate(weights=None, data=None, device: str = "cpu", options: Sequence[str
              log: Callable[[str], None] | None = None) -> dict:
     """The report for ``hwrender eval glyph-styler`` (see the module docstring)."""
     log = log or (lambda message: None)
-    cfg = apply_overrides(EvalConfig(), list(options))
+    cfg = apply_overrides(EvalConfig(), list(options or ()))
     torch.manual_seed(cfg.seed)
     started = time.perf_counter()
     styler = GlyphStyler.load(weights)
@@ -373,7 +373,7 @@ def _advances(line: str, advances: Sequence[float], space: float) -> list[float]
 
 def _holdout_font(styler, truth, font_id, heldout, cfg, device) -> dict | None:
     """Fit a new style vector to ``holdout_glyphs`` glyphs of a held-out font; measure held-out chars."""
-    from .train import style_loss
+    from .base import style_loss
 
     f = truth.fonts[font_id]
     script = f.script

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from hwrender.errors import GeneratorError
+from hwrender.errors import GeneratorError, WeightsError
 from hwrender.ink import InkImage
 from hwrender.registry import Generator
 
+from . import GENERATORS, WEIGHTS_NAME
 from .styler import GlyphStyler
 
 
@@ -35,3 +36,26 @@ class GlyphStylerGenerator(Generator):
         """``units`` in the style ``(1 - t) * A + t * B`` (``hwrender interpolate``)."""
         return self.styler.write(list(units), f"{style_a}*{1.0 - t}+{style_b}*{t}", seed, device,
                                  script=self.script)
+
+
+def for_script(script: str, weights_dir: str | None = None,
+               offline: bool | None = None) -> GlyphStylerGenerator:
+    """The generator of ``script``, refused when the model has no style for it."""
+    generator = GlyphStylerGenerator(script, weights_dir=weights_dir, offline=offline)
+    if not generator.styler.known_styles(script):  # e.g. a `train hangul` model for Han
+        other = next(n for n, s in GENERATORS.items() if s == script)
+        raise WeightsError(f"the glyph styler model {weights_dir or WEIGHTS_NAME} was trained "
+                           f"without {script} fonts, so the {other!r} generator cannot use it",
+                           f"write {script} with another generator (-g {script}=font), or use "
+                           f"a model trained on it (`hwrender train {other}`)")
+    return generator
+
+
+def hangul(weights_dir: str | None = None, offline: bool | None = None) -> GlyphStylerGenerator:
+    """The ``hangul`` generator's factory."""
+    return for_script("Hang", weights_dir, offline)
+
+
+def cjk(weights_dir: str | None = None, offline: bool | None = None) -> GlyphStylerGenerator:
+    """The ``cjk`` generator's factory."""
+    return for_script("Hani", weights_dir, offline)
