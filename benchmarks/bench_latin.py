@@ -111,7 +111,7 @@ def bench_resolution(batch: int, steps: int, windows: int, chars: int) -> dict:
         WordGenerator,
         ctc_loss,
     )
-    from hwrender_plugins.latin.task import LatinConfig
+    from hwrender_plugins.latin.config import LatinConfig
 
     cfg = LatinConfig()
     out = {}

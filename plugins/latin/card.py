@@ -5,6 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Mapping
 
+from hwrender.train.card import changed_settings, figures_table
+
+from .config import LatinConfig
+
 
 def card_for(folder: Path, report: Mapping[str, Any]) -> str:
     """The card of the model in ``folder`` with its evaluation ``report`` (``--write-card``)."""
@@ -24,33 +28,12 @@ def _fonts_table(data: Mapping[str, Any]) -> list[str]:
     return lines
 
 
-def _figures(report: Mapping[str, Any]) -> list[str]:
-    lines = ["| figure | value | target | met |", "|---|---|---|---|"]
-    for fig in report.get("figures", []):
-        value = fig.get("value")
-        shown = f"{value:.4g}" if isinstance(value, float) else str(value)
-        ok = {True: "yes", False: "**no**", None: ""}[fig.get("pass")]
-        lines.append(f"| {fig.get('name')} | {shown} | {fig.get('target') or ''} | {ok} |")
-    return lines
-
-
 def _batch(run: Mapping[str, Any]) -> str:
     if run.get("batch_size"):
         return str(run["batch_size"])
     if run.get("steps") and run.get("examples"):
         return f"~{round(run['examples'] / run['steps'])}"  # the loop drops small remainders
     return "?"
-
-
-def _changed(train: Mapping[str, Any]) -> str:
-    """The training settings that differ from ``LatinConfig``'s defaults, as ``--set`` takes them."""
-    from dataclasses import fields
-
-    from .task import LatinConfig
-
-    defaults = {f.name: f.default for f in fields(LatinConfig)}
-    changed = [f"`{k}={v}`" for k, v in train.items() if k in defaults and defaults[k] != v]
-    return ", ".join(changed) or "none"
 
 
 def model_card(config: Mapping[str, Any], report: Mapping[str, Any] | None = None) -> str:
@@ -100,7 +83,7 @@ def model_card(config: Mapping[str, Any], report: Mapping[str, Any] | None = Non
         f"- command: `hwrender train latin` (recognizer for {train.get('r_steps')} steps, then the "
         f"GAN); batch {_batch(run)}, lr G {train.get('lr_g')} / D "
         f"{train.get('lr_d')}, Adam betas ({train.get('beta1')}, 0.999), EMA {train.get('ema')}",
-        f"- settings other than the defaults: {_changed(train)}",
+        f"- settings other than the defaults: {changed_settings(train, LatinConfig)}",
         f"- {run.get('steps', '?')} steps, {run.get('examples', '?')} words, "
         f"{run.get('seconds', '?')} s on {run.get('device', '?')} ({run.get('hardware', '?')})",
         f"- weights: {config.get('weights_dtype')} (the generator's EMA and the recognizer)",
@@ -109,7 +92,7 @@ def model_card(config: Mapping[str, Any], report: Mapping[str, Any] | None = Non
         "",
     ]
     if report:
-        lines += _figures(report)
+        lines += figures_table(report, verdict="met", float_format=".4g", marks=("yes", "**no**"))
         for note in report.get("notes", []):
             lines.append(f"- {note}")
     else:

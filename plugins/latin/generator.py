@@ -41,9 +41,8 @@ MODEL_NAME = "latin"
 BATCH = 64
 # The truncation trick (BigGAN): trained with style and word latents ~ N(0, 1), a page draws its
 # hand at STYLE_SPREAD and each word's variation at WORD_SPREAD: typical hands rather than the
-# extreme ones, each keeping its weight and size from word to word. Stage 8's Tesseract CER over
-# 3 x 100 lines (hands 0-29): spreads 0.8/1.0 0.142 (ratio to the fonts 2.24), 0.6/1.0 0.119,
-# 0.6/0.5 0.112, 0.5/0.5 0.108 (1.55), 0.4/0.5 0.105 (1.60)
+# extreme ones, each keeping its weight and size from word to word (the spreads tried: the model
+# card and CHANGELOG)
 STYLE_SPREAD = 0.5
 WORD_SPREAD = 0.5
 INK_FLOOR = 0.06  # alpha below this is paper (the generator's faint background noise)

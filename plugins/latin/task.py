@@ -23,7 +23,7 @@ from __future__ import annotations
 import copy
 import math
 import string
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -37,6 +37,7 @@ from hwrender.train.ema import update_ema
 from hwrender.train.metrics import levenshtein
 
 from . import words as W
+from .config import LatinConfig
 from .model import (
     CharPatchDiscriminator,
     Discriminator,
@@ -57,84 +58,15 @@ INK_WORDS = 512  # training words drawn to fit the exported ink curve
 INK_CAP_WORDS = 96  # training words a hand writes to measure its ink (the exported ink cap)
 
 
-@dataclass(frozen=True)
-class LatinConfig:
-    variant: str = "default"  # "tiny" for tests
-    g_ch: int = 16
-    d_ch: int = 16
-    r_ch: int = 32
-    r_hidden: int = 128
-    style_dim: int = 64
-    word_dim: int = 16
-    r_steps: int = 1500  # recognizer pre-training steps before the GAN starts
-    # the recognizer keeps learning from the real batch at every GAN step (as in ScrabbleGAN):
-    # frozen after pre-training (CER ~0.1 on real words), it read letters no person would
-    r_online: bool = True
-    lr_r: float = 1e-3
-    lr_g: float = 1e-4
-    lr_d: float = 2e-4  # two time-scale update rule: a discriminator that keeps up
-    beta1: float = 0.0  # BigGAN's Adam betas (0, 0.999)
-    # CTC gradient's spread as a multiple of the adversarial one's. 3, not the paper's 1: the
-    # discriminator here scores real and generated words alike (hinge loss ~2.0), so its gradient
-    # is mostly noise; stage 4 at 3 took the independent recognizer's CER from 0.096 to 0.059 in
-    # 900 steps (0.083 before the stage)
-    ctc_ratio: float = 3.0
-    # The recognizer reads words through ``model.jitter_words`` at this strength (0: off): real
-    # ones as it learns, generated ones as it judges them, so that the generator is rewarded for
-    # letters that read under small warps and stroke changes, not for shapes that only this one
-    # recognizer takes for a letter. Stage 9 (4,500 steps from stage 8 at 1.0) took Tesseract's CER
-    # over 3 x 100 lines from 0.107 to 0.075 and its empty lines from 3 to 0, the independent
-    # recognizer's CER from 0.034 to 0.025 and FID from 8.74 to 4.75; diversity 0.557 -> 0.497
-    r_jitter: float = 1.0
-    # Mode seeking (Mao et al. 2019, MSGAN): half of each fake batch repeats the other half's
-    # texts with other latents, and the generator is pushed to make the pairs differ (gradient
-    # balanced like CTC's). Without it the first run drew the same hand for every style; the
-    # shipped model (weights/latin) trained with 0.25 from stage 2 on
-    diversity_ratio: float = 0.25
-    # the generator's gradient norm is clipped to g_clip times its running mean (0: off). Every
-    # part of the balanced update is scaled to the adversarial gradient's spread, which has no
-    # bound: an unclipped stage-3 run collapsed within 20 steps at step ~7,030 (CTC 1 → 15)
-    g_clip: float = 3.0
-    ema: float = 0.999
-    # "resnet": residual blocks summed into one score a word (stages 1-9; its hinge loss sat at
-    # 2.000 all through stage 8 and 1.99-2.01 through stage 9: it scored real and generated words
-    # alike). "patch": a PatchGAN critic, one score a patch (``model.PatchDiscriminator``).
-    # "char": the patch critic plus a projection onto the character each patch should show
-    # (``model.CharPatchDiscriminator``).
-    # Trained afresh against stage 8's words (Adam beta1 0.5), patches told apart (each score
-    # against the other side's mean) at steps 100/200/300/350: char 0.61/0.72/0.80/0.82, patch
-    # 0.60/0.68/0.74/0.77. Both learn; only "char" can object to a j drawn like a real ş
-    d_arch: str = "resnet"
-    # training words rendered per font (built data): 32 fonts x 1400 ≈ the 46 x 1000 of stages 1-4
-    per_font: int = 1400
-    data_seed: int = 0
-    # augmentation of the built training words (corpus.AUGMENTS). "light" since stage 6: the
-    # default "full" one's lines read at Tesseract CER ~0.12 (the clean fonts' 0.06), "light" ~0.07
-    augment: str = "light"
-    # Rare letters drawn more often: a word is sampled with weight max(1, rare_target / n) for the
-    # rarest ASCII letter or digit in it (n: the training words holding that character), capped
-    # at rare_cap; an epoch keeps its size, drawn with replacement. (Boosting every rare character
-    # spread the weight over ~200 accented letters: W went from 0.9 % of the draws to only 1.2 %.)
-    # 0: every word once an epoch
-    # (stages 1-6). Stage 6 drew W as V or D, q as g, j as s, Z as B: each in under 1.5 % of
-    # the words, W in 415 of 44,800
-    rare_target: int = 0
-    rare_cap: float = 8.0
-    # "classes" (since stage 8): narrow characters (i, l, punctuation) get half the 16 px slot,
-    # wide ones (m, w, M, W, ...) one and a half (``words.width_classes``), and real words are
-    # resized to that width. "uniform": 16 px every character (stages 1-7, which drew m and w
-    # like n: Tesseract read them so 34 times in 100 lines). Fine-tuning a uniform model into
-    # classes widens its base layer (``model.widen_base``)
-    widths: str = "classes"
-
-    def net(self, vocab: int) -> NetConfig:
-        narrow, wide = W.width_classes() if self.widths == "classes" else ("", "")
-        if self.variant == "tiny":
-            return NetConfig(vocab, style_dim=8, word_dim=4, embed_dim=8, text_dim=8, g_ch=4,
-                             d_ch=4, r_ch=4, r_hidden=8, narrow=narrow, wide=wide)
-        return NetConfig(vocab, W.HEIGHT, W.CHAR_WIDTH, self.style_dim, self.word_dim,
-                         g_ch=self.g_ch, d_ch=self.d_ch, r_ch=self.r_ch, r_hidden=self.r_hidden,
-                         narrow=narrow, wide=wide)
+def net_config(cfg: LatinConfig, vocab: int) -> NetConfig:
+    """The networks' sizes for ``cfg`` (``variant=tiny``: the smallest that trains, for tests)."""
+    narrow, wide = W.width_classes() if cfg.widths == "classes" else ("", "")
+    if cfg.variant == "tiny":
+        return NetConfig(vocab, style_dim=8, word_dim=4, embed_dim=8, text_dim=8, g_ch=4,
+                         d_ch=4, r_ch=4, r_hidden=8, narrow=narrow, wide=wide)
+    return NetConfig(vocab, W.HEIGHT, W.CHAR_WIDTH, cfg.style_dim, cfg.word_dim,
+                     g_ch=cfg.g_ch, d_ch=cfg.d_ch, r_ch=cfg.r_ch, r_hidden=cfg.r_hidden,
+                     narrow=narrow, wide=wide)
 
 
 def build_task(options: list[str]) -> "LatinTask":
@@ -157,6 +89,7 @@ def to_model(u8: np.ndarray | torch.Tensor) -> torch.Tensor:
 
 class LatinTask(TrainTask):
     name = MODEL_NAME
+    stateful = ("G", "D", "R", "G_ema", "opt_g", "opt_d", "opt_r", "g_norm")
 
     def __init__(self, config: LatinConfig, data: Any = None):
         self.config = config
@@ -178,7 +111,7 @@ class LatinTask(TrainTask):
             raise UsageError("the training data holds no words", "check --data")
         self.lengths = torch.from_numpy(self.data.lengths().astype(np.int64))
         self.weights = rare_weights(self.data.texts, cfg.rare_target, cfg.rare_cap)
-        self.net_config = cfg.net(len(W.CHARSET) + 1)
+        self.net_config = net_config(cfg, len(W.CHARSET) + 1)
         # each word's generated width (px); batches hold words of one width
         self.widths = torch.tensor([self.net_config.width(t) for t in self.data.texts],
                                    dtype=torch.long)
@@ -199,7 +132,7 @@ class LatinTask(TrainTask):
         g = torch.Generator().manual_seed(4321)
         self._grid_z = torch.randn(GRID_STYLES, self.net_config.z_dim, generator=g)
         self.provenance = dict(self.data.meta)
-        self._g_norm: float | None = None  # running mean of G's gradient norm (g_clip)
+        self.g_norm: float | None = None  # running mean of G's gradient norm (g_clip)
         ctx.log(f"{len(self.data)} training words from {len(self.data.fonts)} sources; "
                 f"recognizer first for {cfg.r_steps} steps, then the GAN")
 
@@ -336,26 +269,13 @@ class LatinTask(TrainTask):
 
     def _clip_generator(self, factor: float) -> float:
         """Clip G's gradient norm to ``factor`` times its running mean; the norm before clipping."""
-        mean = self._g_norm
+        mean = self.g_norm
         limit = factor * mean if mean is not None else float("inf")
         norm = float(torch.nn.utils.clip_grad_norm_(self.G.parameters(), limit))
         if math.isfinite(norm):  # a clipped spike enters the mean at the limit
             kept = min(norm, limit)
-            self._g_norm = kept if mean is None else 0.99 * mean + 0.01 * kept
+            self.g_norm = kept if mean is None else 0.99 * mean + 0.01 * kept
         return norm
-
-    # -- state ----------------------------------------------------------------------------
-    def state_dict(self) -> dict[str, Any]:
-        return {"G": self.G.state_dict(), "D": self.D.state_dict(), "R": self.R.state_dict(),
-                "G_ema": self.G_ema.state_dict(), "opt_g": self.opt_g.state_dict(),
-                "opt_d": self.opt_d.state_dict(), "opt_r": self.opt_r.state_dict(),
-                "g_norm": self._g_norm}
-
-    def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        for key, obj in (("G", self.G), ("D", self.D), ("R", self.R), ("G_ema", self.G_ema),
-                         ("opt_g", self.opt_g), ("opt_d", self.opt_d), ("opt_r", self.opt_r)):
-            obj.load_state_dict(state[key])
-        self._g_norm = state.get("g_norm")
 
     # -- samples and export ---------------------------------------------------------------
     @torch.no_grad()

@@ -1,0 +1,56 @@
+"""The Latin word GAN's training settings (``--set key=value``), their defaults and why each.
+
+Torch-free, so that the model card (``card``) reads the defaults without the training code. What
+each setting did when it was tried is in the model card (weights/latin/README.md) and CHANGELOG.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class LatinConfig:
+    variant: str = "default"  # "tiny" for tests
+    g_ch: int = 16
+    d_ch: int = 16
+    r_ch: int = 32
+    r_hidden: int = 128
+    style_dim: int = 64
+    word_dim: int = 16
+    r_steps: int = 1500  # recognizer pre-training steps before the GAN starts
+    # the recognizer keeps learning from the real batch at every GAN step (as in ScrabbleGAN):
+    # frozen, it reads letters no person would
+    r_online: bool = True
+    lr_r: float = 1e-3
+    lr_g: float = 1e-4
+    lr_d: float = 2e-4  # two time-scale update rule: a discriminator that keeps up
+    beta1: float = 0.0  # BigGAN's Adam betas (0, 0.999)
+    # the CTC gradient's spread, in adversarial ones (3, not the paper's 1: the discriminator's
+    # gradient is mostly noise)
+    ctc_ratio: float = 3.0
+    # strength of the jitter (``model.jitter_words``) the recognizer reads words through (0: off):
+    # it rewards letters that read under small warps, not shapes only this recognizer takes
+    r_jitter: float = 1.0
+    # mode seeking (MSGAN) pushes apart fakes of one text and two latents, so that --style
+    # changes the hand
+    diversity_ratio: float = 0.25
+    # G's gradient norm is clipped to g_clip times its running mean (0: off): the balanced update
+    # has no bound, and an unclipped run collapsed
+    g_clip: float = 3.0
+    ema: float = 0.999
+    # the discriminator, "resnet" (one score a word), "patch" (a PatchGAN critic) or "char"
+    # (patches projected onto the character each should show)
+    d_arch: str = "resnet"
+    per_font: int = 1400  # training words rendered per font (built data)
+    data_seed: int = 0
+    # augmentation of the built training words (``corpus.AUGMENTS``): "light" keeps them
+    # readable, and a generator writes no more legibly than its words
+    augment: str = "light"
+    # words with a rare ASCII letter or digit are drawn more often, up to rare_target / (words
+    # holding it) times, at most rare_cap (0: every word once an epoch)
+    rare_target: int = 0
+    rare_cap: float = 8.0
+    # "classes" gives narrow and wide characters half and one and a half slots
+    # (``words.width_classes``), so m and w are not drawn like n; "uniform" 16 px each
+    widths: str = "classes"
