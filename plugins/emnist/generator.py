@@ -23,6 +23,7 @@ from hwrender.errors import GeneratorError, UsageError, WeightsError
 from hwrender.ink import InkImage
 from hwrender.neural import load_module
 from hwrender.registry import Generator
+from hwrender.weights import CONFIG_FIX, Setting, model_files
 
 from .classes import get as class_set
 from .model import Generator as Net
@@ -41,8 +42,6 @@ def config_schema() -> dict:
     """config.json of an emnist model, checked before the network is built. The size bounds are
     far above the shipped model and far below what would exhaust memory; the file's tensor
     shapes are then compared with the built network's."""
-    from hwrender.weights import Setting
-
     size = lambda high: Setting(int, 1, high, optional=True)  # noqa: E731
     return {
         "chars": Setting(str, 1, 1000),
@@ -59,8 +58,6 @@ def config_schema() -> dict:
 
 def _check_tables(files, classes, net: NetConfig, placement) -> None:
     """What the schema cannot say: one network output per class, and numbers in each placement."""
-    from hwrender.weights import CONFIG_FIX
-
     where = files.folder / "config.json"
     if net.num_classes != len(classes):
         raise WeightsError(f"{where}: net.num_classes is {net.num_classes}, but classes "
@@ -75,16 +72,10 @@ def _check_tables(files, classes, net: NetConfig, placement) -> None:
                                CONFIG_FIX)
 
 
-def load_model_files(source: str | None = None, offline: bool | None = None):
-    """The ``emnist`` model: from a folder, a store name, or (``None``) the shipped one."""
-    from hwrender.weights import model_files
-
-    return model_files(MODEL_NAME, source, offline)
-
-
 class EmnistGenerator(Generator):
     def __init__(self, weights_dir: str | None = None, offline: bool | None = None):
-        files = load_model_files(weights_dir, offline)
+        # a folder, a store name, or (None) the shipped model
+        files = model_files(MODEL_NAME, weights_dir, offline)
         files.validate(config_schema(), closed=("net",))
         config = files.config
         self.folder = files.folder

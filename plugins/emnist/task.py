@@ -21,7 +21,9 @@ import torch.nn.functional as F
 from hwrender.errors import UsageError
 from hwrender.train import RunContext, TrainTask, apply_overrides
 from hwrender.train.ema import update_ema
+from hwrender.weights import model_files, save_model
 
+from .card import model_card
 from .classes import get as class_set
 from .model import Discriminator, Encoder, Generator, NetConfig, init_weights
 
@@ -45,15 +47,12 @@ class EmnistConfig:
     real_label: float = 0.9  # one-sided label smoothing
     input_noise: float = 0.1  # std of Gaussian noise added to the discriminator's inputs
     class_weight: float = 1.0  # auxiliary classifier loss weight
-    # Off by default: a classifier that also learns the fakes' labels colludes with the generator
-    # (measured: the judge read 18.5 % of generated characters right, against 80 % of real ones).
-    classify_fakes: bool = False
+    classify_fakes: bool = False  # classify the fakes too (Odena et al.), off as it colludes with G
     recon_weight: float = 3.0  # auto-encoder L1 weight
     latent_weight: float = 0.1  # keeps encoded latents on the prior
     ema: float = 0.999  # EMA of the generator, used for samples and export
     bf16: bool = False  # CPU autocast to bfloat16 (measured: see benchmarks/bench_emnist.py)
-    # synthetic data (used when --data is not given)
-    per_class_per_font: int = 40
+    per_class_per_font: int = 40  # samples per class and font of the font-built set (no --data)
 
     def net(self, num_classes: int) -> NetConfig:
         if self.variant == "tiny":
@@ -120,9 +119,7 @@ class EmnistTask(TrainTask):
     def _load_pretrained(self, source: str) -> None:
         """Start from a trained model's networks. Its tensors are checked against these
         networks' shapes first: a model of another size or class set is one WeightsError."""
-        from .generator import load_model_files
-
-        files = load_model_files(source)
+        files = model_files(MODEL_NAME, source)
         for prefix, module in (("generator.", self.G), ("discriminator.", self.D),
                                ("encoder.", self.E)):
             # loaded into the networks setup() built, so the run's random numbers stay as they were
@@ -212,10 +209,6 @@ class EmnistTask(TrainTask):
         return tile(list(imgs), columns=k, row_labels=list(self.chars))
 
     def export(self, folder: Path, summary: Mapping[str, Any]) -> None:
-        from hwrender.weights import save_model
-
-        from .card import model_card
-
         state = {}
         for prefix, module in (("generator.", self.G_ema), ("discriminator.", self.D),
                                ("encoder.", self.E)):
