@@ -31,11 +31,10 @@ LINES = {
     "Hani": ["我们明天去公园", "他在图书馆看书", "请喝一杯茶",
              "河边有很多树", "今年夏天很热", "大家好久不见"],
 }
-LANG = {"Hang": "kor", "Hani": "chi_sim"}
 
 
 def measure(styler, truth, script: str, lines: list[str], style: str, seed: int) -> dict:
-    from hwrender_plugins.glyph_styler.evaluate import _advances, _line_image
+    from hwrender_plugins.glyph_styler.evaluate import OCR_LANG, _advances, _line_image
 
     from hwrender.train.metrics import cer, ocr_line
 
@@ -45,13 +44,13 @@ def measure(styler, truth, script: str, lines: list[str], style: str, seed: int)
         chars = [c for c in line if not c.isspace()]
         inks = styler.write(chars, style, seed=seed, script=script)
         img = _line_image([i.alpha for i in inks], _advances(line, [i.advance for i in inks], space))
-        gen.append(cer(line, ocr_line(img, LANG[script])))
+        gen.append(cer(line, ocr_line(img, OCR_LANG[script])))
         if style in truth.fonts:
             real_chars, real = truth.glyphs(style, chars)
             if len(real_chars) == len(chars):
                 r = truth.renderer(style)
                 img = _line_image(list(real / 255.0), _advances(line, [r.advance(c) for c in chars], space))
-                font.append(cer(line, ocr_line(img, LANG[script])))
+                font.append(cer(line, ocr_line(img, OCR_LANG[script])))
     return {"style": style, "script": script, "cer": round(float(np.mean(gen)), 4),
             "font_cer": round(float(np.mean(font)), 4) if font else None}
 

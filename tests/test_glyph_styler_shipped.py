@@ -18,15 +18,21 @@ def shipped():
     return GlyphStyler.load(None)  # the bundled copy, no network
 
 
-def test_the_bundled_weights_verify_against_their_manifest():
+def test_the_bundled_weights_verify_and_their_card_rebuilds_byte_for_byte():
+    """The card is checksummed in the manifest: writing it again from config.json and eval.json
+    must give the shipped bytes (a refactor of the card code keeps this)."""
+    import json
+
     from hwrender.weights import local_folder, verify
+    from hwrender_plugins.glyph_styler.card import card_for
 
     folder = local_folder("glyph-styler")
-    assert folder is not None and (folder / "README.md").is_file()
     report = verify("glyph-styler")
-    assert report.ok and report.source == "bundled", report.hint
-    card = (folder / "README.md").read_text()
+    assert folder is not None and report.ok and report.source == "bundled", report.hint
+    card = (folder / "README.md").read_text(encoding="utf-8")
     assert "Tesseract" in card and "licence" in card
+    figures = json.loads((folder / "eval.json").read_text(encoding="utf-8"))
+    assert card_for(folder, figures) == card
 
 
 def test_the_styler_is_the_default_for_hangul_and_han():
@@ -106,16 +112,3 @@ def test_styles_are_listed_without_torch(shipped):
     assert torch_loaded == "False"
     assert shipped.default_styles["Hang"] in hang.split(",")
     assert shipped.default_styles["Hani"] in hani.split(",")
-
-
-def test_card_for_rebuilds_the_shipped_card_byte_for_byte():
-    """The card is checksummed in the manifest: writing it again from config.json and eval.json
-    must give the shipped bytes (a refactor of the card code keeps this)."""
-    import json
-
-    from hwrender.weights import local_folder
-    from hwrender_plugins.glyph_styler.card import card_for
-
-    folder = local_folder("glyph-styler")
-    report = json.loads((folder / "eval.json").read_text(encoding="utf-8"))
-    assert card_for(folder, report) == (folder / "README.md").read_text(encoding="utf-8")
