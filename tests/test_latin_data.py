@@ -85,7 +85,9 @@ def test_worddata_save_load_round_trip(tmp_path):
         np.testing.assert_array_equal(getattr(back, name), getattr(data, name))
         assert getattr(back, name).dtype == getattr(data, name).dtype
     assert back.texts == data.texts and back.fonts == data.fonts and back.meta == data.meta
-    assert not list(tmp_path.glob("*.tmp"))  # nothing left of the atomic write
+    data.save(tmp_path / "no-suffix")  # written as named (numpy adds .npz to a bare name)
+    assert WordData.load(tmp_path / "no-suffix").texts == data.texts
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["no-suffix", "set.npz"]  # no temporaries
 
 
 def test_worddata_access_batch_subset_concat():

@@ -61,6 +61,7 @@ import numpy as np
 
 from hwrender.errors import UsageError
 from hwrender.fonts import NotInstalled
+from hwrender.train.cache import data_cache
 
 from .words import BASELINE, CHARSET, HEIGHT, MAX_CHARS, X_HEIGHT, WordData, canonical
 
@@ -589,12 +590,6 @@ def _rarity_weights(holders: Mapping[str, np.ndarray], n: int) -> np.ndarray:
 MIN_FONTS = 30
 EVAL_WORDS = 3000
 EVAL_PER_MILLE = 50  # share of IAM writers (or of a .npz's words) held out for evaluation
-
-
-def data_cache() -> Path:
-    """``$HWRENDER_DATA_DIR`` or ``~/.cache/hwrender/data``: built training sets live here."""
-    root = os.environ.get("HWRENDER_DATA_DIR")
-    return Path(root).expanduser() if root else Path.home() / ".cache" / "hwrender" / "data"
 
 
 def training_set(data_dir: str | os.PathLike | None, per_font: int = 1000, seed: int = 0,

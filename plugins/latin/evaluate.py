@@ -28,6 +28,7 @@ import torch
 
 from hwrender.errors import UsageError
 from hwrender.train import apply_overrides
+from hwrender.train.cache import cached_judge, data_cache
 from hwrender.train.metrics import (
     cer,
     frechet_distance,
@@ -135,26 +136,16 @@ def _judge_net(cfg: EvalConfig) -> Recognizer:
 
 def judge_for(train, cfg: EvalConfig, device: str, log) -> Recognizer:
     """The independent recognizer for ``train``, trained once and cached in the data cache."""
-    from safetensors.torch import load_file, save_file
-
-    from .corpus import data_cache
-
     digest = hashlib.sha256(train.pixels[:, :2_000_000].tobytes())
     digest.update("\n".join(train.texts).encode())
     digest.update(f"{cfg.judge_steps}:{cfg.judge_batch}:{cfg.judge_width}:{cfg.seed}".encode())
     path = data_cache() / f"latin-judge-{digest.hexdigest()[:16]}.safetensors"
-    model = _judge_net(cfg)
     if path.is_file():
-        model.load_state_dict(load_file(str(path)))
         log(f"using the cached recognizer {path}")
-        return model.to(device).eval()
-    log(f"training the independent recognizer ({cfg.judge_steps} steps; cached afterwards)")
-    model = train_judge(train, cfg, device, log)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    save_file({k: v.contiguous().cpu() for k, v in model.state_dict().items()}, str(tmp))
-    tmp.replace(path)
-    return model.eval()
+    else:
+        log(f"training the independent recognizer ({cfg.judge_steps} steps; cached afterwards)")
+    return cached_judge(path, lambda: _judge_net(cfg), lambda: train_judge(train, cfg, device, log),
+                        device=device)
 
 
 def train_judge(train, cfg: EvalConfig, device: str, log) -> Recognizer:

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -209,21 +208,18 @@ class WordData:
 
     def save(self, path: str | os.PathLike) -> None:
         """Write one compressed .npz (texts and meta as JSON), atomically: a temporary file, renamed."""
+        from hwrender.atomic import atomic_path
+
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as out:
-                np.savez_compressed(out, format=np.array(FORMAT), pixels=self.pixels,
-                                    offsets=self.offsets, font_ids=self.font_ids,
-                                    natural_widths=self.natural_widths,
-                                    texts=np.array(json.dumps(self.texts, ensure_ascii=False)),
-                                    fonts=np.array(json.dumps(self.fonts, ensure_ascii=False)),
-                                    meta=np.array(json.dumps(self.meta, ensure_ascii=False)))
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        # through a file object: given a name without .npz, numpy would add the suffix
+        with atomic_path(path) as tmp, open(tmp, "wb") as out:
+            np.savez_compressed(out, format=np.array(FORMAT), pixels=self.pixels,
+                                offsets=self.offsets, font_ids=self.font_ids,
+                                natural_widths=self.natural_widths,
+                                texts=np.array(json.dumps(self.texts, ensure_ascii=False)),
+                                fonts=np.array(json.dumps(self.fonts, ensure_ascii=False)),
+                                meta=np.array(json.dumps(self.meta, ensure_ascii=False)))
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> WordData:
