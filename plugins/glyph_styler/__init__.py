@@ -111,7 +111,7 @@ def register(register) -> None:
             name=name,
             scripts=(script,),
             unit="glyph",
-            factory=f"{__name__}.generator:{name}",
+            factory=f"{__name__}.generator:{name}",  # generator.hangul / generator.cjk
             charset=lambda script=script: charset(script),
             priority=PRIORITY,
             styles=styles(script),
@@ -142,7 +142,7 @@ def register(register) -> None:
             name=name,
             description=f"the glyph styler trained on the {what} fonts only "
                         f"(= glyph-styler --set scripts=[\"{script}\"])",
-            build=f"{__name__}.task:build_{name}_task",
+            build=f"{__name__}.task:build_{name}_task",  # build_hangul_task / build_cjk_task
             fonts=(script,),
             **common,
         ))

@@ -63,13 +63,12 @@ class FinetuneTask(GlyphTask):
         ctx.log(f"fine-tuning style {self.style_name!r} on {len(chars)} glyphs, "
                 f"starting from {base.styles[init]!r}")
         self.style = torch.nn.Parameter(base.model.styles.weight[init].detach().clone()
-                                           .to(self.device))
+                                        .to(self.device))
         groups = [{"params": [self.style], "lr": cfg.finetune_lr}]
         if cfg.finetune_decoder:
             groups.append({"params": list(self.G.decoder.parameters()),
                            "lr": cfg.finetune_decoder_lr})
         self.opt = torch.optim.Adam(groups, betas=(0.9, 0.999))
-        self.mcfg = base.cfg
         self.unseen = self._unseen_chars(chars)
 
     @torch.no_grad()

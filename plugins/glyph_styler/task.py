@@ -88,16 +88,6 @@ class GlyphStylerTask(GlyphTask):
             # both: from here on this run is the fine-tuning task
             self.__class__ = FinetuneTask
             return self.setup(ctx)
-        self._on_device(ctx)
-        self._setup_pretrain(ctx)
-
-    def _fonts(self, ctx: RunContext) -> list[FontRef]:
-        cfg = self.config
-        found = folder_fonts(Path(ctx.data)) if ctx.data else corpus_fonts(cfg.scripts)
-        return [f for f in found if f.script in cfg.scripts and f.id not in cfg.exclude_fonts
-                and not (cfg.skip_hard_to_read and f.hard_to_read)]
-
-    def _setup_pretrain(self, ctx: RunContext) -> None:
         cfg = self.config
         self.source = Path(cfg.source_font) if cfg.source_font else SOURCE_FONT
         if not self.source.is_file():
@@ -130,6 +120,12 @@ class GlyphStylerTask(GlyphTask):
         self.use_pairs(ctx, pairs)
         if cfg.init_from:
             self._warm_start(ctx, cfg.init_from)
+
+    def _fonts(self, ctx: RunContext) -> list[FontRef]:
+        cfg = self.config
+        found = folder_fonts(Path(ctx.data)) if ctx.data else corpus_fonts(cfg.scripts)
+        return [f for f in found if f.script in cfg.scripts and f.id not in cfg.exclude_fonts
+                and not (cfg.skip_hard_to_read and f.hard_to_read)]
 
     def _warm_start(self, ctx: RunContext, ref: str) -> None:
         base = GlyphStyler.load(model_ref(ref))
