@@ -38,12 +38,12 @@ COLLAPSE_RATIO = 0.5  # a class whose diversity is under half the real one's has
 
 @dataclass(frozen=True)
 class EvalConfig:
-    samples_per_class: int = 200
-    real_per_class: int = 200
-    classifier_epochs: int = 3
-    classifier_batch: int = 256
-    seed: int = 0
-    per_class_per_font: int = 0  # 0: the value the model was trained with
+    samples_per_class: int = 200  # seeded hands, each writing every class once
+    real_per_class: int = 200  # real test characters per class
+    classifier_epochs: int = 3  # epochs of the judge's training
+    classifier_batch: int = 256  # batch size of the judge's training
+    seed: int = 0  # of the judge, the hands and the real characters picked
+    per_class_per_font: int = 0  # the font-built set judged on (0: the one the model trained on)
 
 
 class Classifier(nn.Module):
