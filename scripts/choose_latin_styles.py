@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", help="also write the rows to this file")
     args = parser.parse_args(argv)
     from hwrender_plugins.latin import words as W
-    from hwrender_plugins.latin.corpus import training_set
+    from hwrender_plugins.latin.dataset import training_set
     from hwrender_plugins.latin.generator import LatinGenerator
 
     first, last = (int(v) for v in args.seeds.split("-"))

@@ -21,7 +21,8 @@ import numpy as np
 
 
 def main(argv: list[str] | None = None) -> int:
-    from hwrender_plugins.latin.corpus import WordFont, vocabulary
+    from hwrender_plugins.latin.render import WordFont
+    from hwrender_plugins.latin.vocabulary import vocabulary
     from hwrender_plugins.latin.evaluate import font_line
 
     from hwrender import fonts as corpus

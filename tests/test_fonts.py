@@ -298,7 +298,7 @@ def test_each_model_needs_its_scripts_fonts_and_latin_its_word_lists():
 
 def test_latin_reads_the_word_lists_it_declares():
     from hwrender_plugins.latin import WORD_LISTS
-    from hwrender_plugins.latin.corpus import ACCENT_LISTS, BASE_LISTS
+    from hwrender_plugins.latin.vocabulary import ACCENT_LISTS, BASE_LISTS
 
     assert set(BASE_LISTS + ACCENT_LISTS) == set(WORD_LISTS.values())
 

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hwrender_plugins.latin import corpus, iam
+from hwrender_plugins.latin import dataset, iam, render
+from hwrender_plugins.latin import vocabulary as V
 from hwrender_plugins.latin.words import (
     BASELINE,
     CHAR_WIDTH,
@@ -39,8 +40,8 @@ WORDS = ["apple", "banana", "cherry", "date", "elder", "fig", "grape", "hazel", 
 
 
 @pytest.fixture(scope="module")
-def caveat() -> corpus.WordFont:
-    return corpus.WordFont(CAVEAT)
+def caveat() -> render.WordFont:
+    return render.WordFont(CAVEAT)
 
 
 def _data(texts, font=0, fonts=("a",)) -> WordData:
@@ -123,16 +124,16 @@ def _ink_rows(alpha: np.ndarray) -> np.ndarray:
 
 
 def test_render_geometry(caveat):
-    alpha, width = corpus.render_word(caveat, "x")
+    alpha, width = render.render_word(caveat, "x")
     assert alpha.dtype == np.float32 and alpha.shape[0] == HEIGHT
     rows = _ink_rows(alpha)
     assert abs(rows[-1] - (BASELINE - 1)) <= 1  # sits on the baseline
     assert abs(len(rows) - X_HEIGHT) <= 1
     assert alpha.shape[1] == width + 2  # ink plus 1 px each side
 
-    _, long_width = corpus.render_word(caveat, "xxxxxx")
+    _, long_width = render.render_word(caveat, "xxxxxx")
     assert long_width > 4 * width
-    tall, _ = corpus.render_word(caveat, "dl")
+    tall, _ = render.render_word(caveat, "dl")
     assert _ink_rows(tall)[-1] == rows[-1]  # same baseline
     assert len(_ink_rows(tall)) > 1.5 * X_HEIGHT  # ascenders rise above the x-height
 
@@ -143,11 +144,11 @@ def test_render_geometry(caveat):
 
 def test_augmentation_keeps_the_baseline(caveat):
     rng = np.random.default_rng(3)
-    bottoms = [_ink_rows(corpus.render_word(caveat, "women", corpus.Augment(), rng)[0])[-1]
+    bottoms = [_ink_rows(render.render_word(caveat, "women", render.Augment(), rng)[0])[-1]
                for _ in range(8)]
     assert all(abs(b - (BASELINE - 1)) <= 2 for b in bottoms)
-    clean, _ = corpus.render_word(caveat, "women")
-    augmented, _ = corpus.render_word(caveat, "women", corpus.Augment(), np.random.default_rng(0))
+    clean, _ = render.render_word(caveat, "women")
+    augmented, _ = render.render_word(caveat, "women", render.Augment(), np.random.default_rng(0))
     assert clean.shape != augmented.shape or not np.allclose(clean, augmented)
 
 
@@ -156,14 +157,14 @@ def test_build_words_is_seeded():
     logs = []
 
     def build(seed, augment=None):
-        return corpus.build_words(fonts, WORDS, per_font=12, seed=seed,
-                                  augment=augment or corpus.Augment(), log=logs.append)
+        return dataset.build_words(fonts, WORDS, per_font=12, seed=seed,
+                                  augment=augment or render.Augment(), log=logs.append)
 
     first, again, other = build(1), build(1), build(2)
     np.testing.assert_array_equal(first.pixels, again.pixels)
     assert first.texts == again.texts and len(first) == 12
     assert first.texts != other.texts
-    assert not np.array_equal(build(1, corpus.Augment.none()).pixels, first.pixels)
+    assert not np.array_equal(build(1, render.Augment.none()).pixels, first.pixels)
     assert all(first.image(i).shape[1] == CHAR_WIDTH * len(t) for i, t in enumerate(first.texts))
     assert first.fonts == ["caveat-test"] and first.meta["fonts"][0]["words"] == 12
     assert set(first.texts) <= set(WORDS) and logs
@@ -183,11 +184,11 @@ def _letter_runs(token: str) -> list[str]:
 
 def test_vocabulary_split():
     base = [f"{a}{b}{c}" for a in "bcdfg" for b in "aeiou" for c in "lmnrst"] + WORDS
-    vocab = corpus.vocabulary(seed=0, size=400, words=base)
-    assert vocab == corpus.vocabulary(seed=0, size=400, words=base)
-    assert vocab["train"] != corpus.vocabulary(seed=1, size=400, words=base)["train"]
+    vocab = V.vocabulary(seed=0, size=400, words=base)
+    assert vocab == V.vocabulary(seed=0, size=400, words=base)
+    assert vocab["train"] != V.vocabulary(seed=1, size=400, words=base)["train"]
     heldout = {w.casefold() for w in vocab["heldout"]}
-    assert heldout and all(corpus.is_heldout(w) for w in vocab["heldout"])
+    assert heldout and all(V.is_heldout(w) for w in vocab["heldout"])
     for token in vocab["train"]:
         assert all(run.casefold() not in heldout for run in _letter_runs(token)), token
         assert writable(token) and len(token) <= MAX_CHARS
@@ -198,7 +199,7 @@ def test_vocabulary_split():
 
 def test_vocabulary_needs_word_lists(tmp_path):
     with pytest.raises(UsageError) as info:
-        corpus.vocabulary(dict_dir=tmp_path)
+        V.vocabulary(dict_dir=tmp_path)
     assert "wamerican" in info.value.hint
 
 
@@ -253,16 +254,16 @@ def test_training_set_from_npz(tmp_path):
     data = _data(texts)
     data.save(tmp_path / "mine.npz")
     for where in (tmp_path / "mine.npz", tmp_path):
-        train, heldout = corpus.training_set(where, log=lambda m: None)
+        train, heldout = dataset.training_set(where, log=lambda m: None)
         assert sorted(train.texts + heldout.texts) == texts
         assert 0 < len(heldout) < 30 and not set(train.texts) & set(heldout.texts)
     with pytest.raises(UsageError):
-        corpus.training_set(tmp_path / "empty", log=lambda m: None)
+        dataset.training_set(tmp_path / "empty", log=lambda m: None)
 
 
 def test_training_set_from_iam(tmp_path):
     _iam_fixture(tmp_path)
-    train, heldout = corpus.training_set(tmp_path, log=lambda m: None)
+    train, heldout = dataset.training_set(tmp_path, log=lambda m: None)
     assert sorted(train.texts + heldout.texts) == ["A", "MOVE", "stop"]
 
 
@@ -273,19 +274,19 @@ def test_training_set_builds_and_caches(tmp_path, monkeypatch):
     monkeypatch.setattr(fonts, "available", lambda script, role, split: (
         {"caveat-train": CAVEAT} if split == "train" else {"caveat-holdout": CAVEAT}))
     base = [f"{a}{b}{c}{d}" for a in "bcdfg" for b in "aeiou" for c in "lmnrst" for d in "aeo"]
-    vocabulary = corpus.vocabulary
-    monkeypatch.setattr(corpus, "vocabulary", lambda seed: vocabulary(seed, size=300, words=base))
+    vocabulary = V.vocabulary
+    monkeypatch.setattr(dataset, "vocabulary", lambda seed: vocabulary(seed, size=300, words=base))
     with pytest.raises(UsageError, match="fonts install"):
-        corpus.training_set(None, per_font=20, log=lambda m: None)
+        dataset.training_set(None, per_font=20, log=lambda m: None)
 
     logs = []
-    train, heldout = corpus.training_set(None, per_font=20, log=logs.append, min_fonts=1)
+    train, heldout = dataset.training_set(None, per_font=20, log=logs.append, min_fonts=1)
     assert len(train) == 20 and train.fonts == ["caveat-train"]
     assert set(heldout.fonts) == {"caveat-train", "caveat-holdout"}
     assert heldout.meta["holdout_fonts"] == ["caveat-holdout"]
     assert not {t.casefold() for t in train.texts} & {t.casefold() for t in heldout.texts}
     assert train.meta["fonts"][0]["license"] is None  # not a corpus record
-    again, _ = corpus.training_set(None, per_font=20, log=logs.append, min_fonts=1)
+    again, _ = dataset.training_set(None, per_font=20, log=logs.append, min_fonts=1)
     assert "using cached" in logs[-1] and again.texts == train.texts
     (folder,) = tmp_path.iterdir()  # no temporary folder left behind
     assert folder.name.startswith("latin-words-")
@@ -300,14 +301,14 @@ def test_ocr_hard_fonts_are_skipped_and_rebuild_the_cache(tmp_path, monkeypatch)
     monkeypatch.setattr(fonts, "available", lambda script, role, split: (
         {"caveat-a": CAVEAT, "caveat-b": CAVEAT} if split == "train" else {}))
     base = [f"{a}{b}{c}" for a in "bcdfg" for b in "aeiou" for c in "lmnrst"]
-    vocabulary = corpus.vocabulary
-    monkeypatch.setattr(corpus, "vocabulary", lambda seed: vocabulary(seed, size=100, words=base))
-    train, _ = corpus.training_set(None, per_font=5, log=lambda m: None, min_fonts=1)
+    vocabulary = V.vocabulary
+    monkeypatch.setattr(dataset, "vocabulary", lambda seed: vocabulary(seed, size=100, words=base))
+    train, _ = dataset.training_set(None, per_font=5, log=lambda m: None, min_fonts=1)
     assert train.fonts == ["caveat-a", "caveat-b"]
 
-    monkeypatch.setattr(corpus, "skip_reason",
+    monkeypatch.setattr(dataset, "skip_reason",
                         lambda fid: "latin_ocr_hard" if fid == "caveat-b" else None)
-    train, _ = corpus.training_set(None, per_font=5, log=lambda m: None, min_fonts=1)
+    train, _ = dataset.training_set(None, per_font=5, log=lambda m: None, min_fonts=1)
     assert train.fonts == ["caveat-a"]
     assert train.meta["skipped_fonts"] == {"caveat-b": "latin_ocr_hard"}
     assert len(list(tmp_path.iterdir())) == 2  # a second cache entry, not the first reused
@@ -320,18 +321,18 @@ def test_the_training_augmentation_is_a_choice_with_its_own_cache(tmp_path, monk
     monkeypatch.setattr(fonts, "available", lambda script, role, split: (
         {"caveat-a": CAVEAT} if split == "train" else {}))
     base = [f"{a}{b}{c}" for a in "bcdfg" for b in "aeiou" for c in "lmnrst"]
-    vocabulary = corpus.vocabulary
-    monkeypatch.setattr(corpus, "vocabulary", lambda seed: vocabulary(seed, size=100, words=base))
-    full, held_full = corpus.training_set(None, per_font=5, log=lambda m: None, min_fonts=1)
-    light, held_light = corpus.training_set(None, per_font=5, log=lambda m: None, min_fonts=1,
+    vocabulary = V.vocabulary
+    monkeypatch.setattr(dataset, "vocabulary", lambda seed: vocabulary(seed, size=100, words=base))
+    full, held_full = dataset.training_set(None, per_font=5, log=lambda m: None, min_fonts=1)
+    light, held_light = dataset.training_set(None, per_font=5, log=lambda m: None, min_fonts=1,
                                             augment="light")
-    assert full.meta["augment"]["slant"] == corpus.Augment().slant
-    assert light.meta["augment"]["slant"] == corpus.Augment.light().slant < corpus.Augment().slant
+    assert full.meta["augment"]["slant"] == render.Augment().slant
+    assert light.meta["augment"]["slant"] == render.Augment.light().slant < render.Augment().slant
     assert light.texts == full.texts and not np.array_equal(light.pixels, full.pixels)
     assert held_light.meta["augment"] == held_full.meta["augment"]  # evaluation words: mild
     assert len(list(tmp_path.iterdir())) == 2
     with pytest.raises(UsageError, match="unknown word augmentation 'heavy'"):
-        corpus.training_set(None, per_font=5, log=lambda m: None, min_fonts=1, augment="heavy")
+        dataset.training_set(None, per_font=5, log=lambda m: None, min_fonts=1, augment="heavy")
 
 
 def test_manifest_ocr_hard_flag_is_a_skip_reason():
@@ -339,8 +340,8 @@ def test_manifest_ocr_hard_flag_is_a_skip_reason():
 
     flagged = [r.id for r in fonts.corpus() if r.latin_ocr_hard]
     assert "homemade-apple" in flagged
-    assert all(corpus.skip_reason(fid) == "latin_ocr_hard" for fid in flagged)
-    assert corpus.skip_reason("caveat") is None
+    assert all(dataset.skip_reason(fid) == "latin_ocr_hard" for fid in flagged)
+    assert dataset.skip_reason("caveat") is None
 
 
 def test_font_line_writes_covered_words_and_refuses_the_rest(caveat):

@@ -36,7 +36,8 @@ WORDS = ["hat", "sea", "dog", "pen", "word", "blue", "note", "quiz", "zebra", "l
 @pytest.fixture(scope="module")
 def tiny_data():
     """Caveat writes 16 short words, three times each (augmented)."""
-    from hwrender_plugins.latin.corpus import Augment, build_words
+    from hwrender_plugins.latin.dataset import build_words
+    from hwrender_plugins.latin.render import Augment
 
     return build_words({"caveat": CAVEAT}, WORDS * 3, per_font=48, seed=0, augment=Augment(),
                        log=lambda m: None)
@@ -455,7 +456,7 @@ def test_a_trained_model_writes_a_page_and_longer_words_are_wider(tiny_data, tmp
 
 def test_eval_reports_finite_figures_and_reads_the_models_own_words(tiny_data, tmp_path,
                                                                     monkeypatch):
-    from hwrender_plugins.latin import corpus
+    from hwrender_plugins.latin import dataset
     from hwrender_plugins.latin import evaluate as E
 
     monkeypatch.setenv("HWRENDER_DATA_DIR", str(tmp_path / "cache"))
@@ -466,7 +467,7 @@ def test_eval_reports_finite_figures_and_reads_the_models_own_words(tiny_data, t
         asked.append(augment)  # the augmentation picks the word set, and so the judge
         return tiny_data, tiny_data.subset(range(0, len(tiny_data), 3))
 
-    monkeypatch.setattr(corpus, "training_set", built_words)
+    monkeypatch.setattr(dataset, "training_set", built_words)
     small = ["words=12", "styles=2", "diversity_words=4", "ocr_lines=2", "judge_steps=3",
              "judge_batch=4", "judge_width=4"]
     report = E.evaluate(folder, options=small)

@@ -64,20 +64,20 @@ def test_every_third_party_import_is_a_declared_dependency():
 
 
 def test_word_augmentation_needs_no_scipy(monkeypatch):
-    from hwrender_plugins.latin import corpus
+    from hwrender_plugins.latin import render
 
     monkeypatch.setitem(sys.modules, "scipy", None)
     monkeypatch.setitem(sys.modules, "scipy.ndimage", None)
     rng = np.random.default_rng(0)
     alpha = rng.random((64, 120)).astype(np.float32)
-    warped = corpus._warp(alpha, corpus.Augment.named("full"), rng)
+    warped = render._warp(alpha, render.Augment.named("full"), rng)
     assert warped.shape == alpha.shape and warped.dtype == np.float32
     assert 0 < warped.sum() and not np.array_equal(warped, alpha)
 
 
 def test_bilinear_sampling_matches_scipy_map_coordinates():
     ndimage = pytest.importorskip("scipy.ndimage")
-    from hwrender_plugins.latin.corpus import _bilinear
+    from hwrender_plugins.latin.render import _bilinear
 
     rng = np.random.default_rng(1)
     for h, w in ((64, 300), (3, 5), (1, 7)):

@@ -1,9 +1,11 @@
 """Latin handwriting: a word GAN conditioned on the text by a BiLSTM, with a CTC recognizer.
 
-``model`` holds the networks, ``task`` the two training phases, ``generator`` the adapter that
-writes words, ``words``/``corpus``/``iam`` the data (word images rendered from the Latin
-handwriting fonts, or IAM-format data), ``evaluate`` ``hwrender eval latin``, ``card`` the model
-card. Registering imports none of them (no torch until the generator is used).
+``model`` holds the networks, ``config`` the training settings, ``task`` the two training
+phases, ``generator`` the adapter that writes words (``marks``, ``hyphens``, ``punctuation``
+make good what the GAN draws badly), ``words`` the word images and character set,
+``vocabulary``/``render``/``dataset``/``iam`` the data (words from the Debian lists rendered
+from the Latin handwriting fonts, or IAM-format data), ``evaluate`` ``hwrender eval latin``,
+``card`` the model card. Registering imports none of them (no torch until the generator is used).
 
 The ``latin`` generator joins the default plan for Latin (and, with the script-neutral digits and
 punctuation, ``Zyyy``) only when its trained weights are on this machine; until then the font
@@ -15,7 +17,7 @@ from __future__ import annotations
 MODEL_NAME = "latin"
 PRIORITY = 50  # above the font fallback (-100) and the emnist generator (10)
 # The Debian word lists the training vocabulary comes from: package → the list it installs
-# (``hwrender fonts install --model latin`` installs them; ``corpus`` reads them)
+# (``hwrender fonts install --model latin`` installs them; ``vocabulary`` reads them)
 WORD_LISTS = {"wamerican": "american-english", "wbritish": "british-english", "wfrench": "french",
               "wngerman": "ngerman", "wspanish": "spanish", "witalian": "italian",
               "wportuguese": "portuguese", "wpolish": "polish"}

@@ -44,7 +44,7 @@ class LatinConfig:
     d_arch: str = "resnet"
     per_font: int = 1400  # training words rendered per font (built data)
     data_seed: int = 0
-    # augmentation of the built training words (``corpus.AUGMENTS``): "light" keeps them
+    # augmentation of the built training words (``render.AUGMENTS``): "light" keeps them
     # readable, and a generator writes no more legibly than its words
     augment: str = "light"
     # words with a rare ASCII letter or digit are drawn more often, up to rare_target / (words

@@ -69,7 +69,7 @@ class EvalConfig:
 
 def evaluate(weights: Path | None = None, data: Path | None = None, device: str = "cpu",
              options: Sequence[str] = (), log: Callable[[str], None] | None = None) -> dict:
-    from .corpus import training_set
+    from .dataset import training_set
     from .generator import LatinGenerator
 
     log = log or (lambda message: None)
@@ -218,7 +218,8 @@ def _holdout_rows(heldout) -> np.ndarray:
 def _train_fonts(n: int) -> list:
     from hwrender import fonts as corpus
 
-    from .corpus import WordFont, skip_reason
+    from .dataset import skip_reason
+    from .render import WordFont
 
     out = []
     for fid, path in sorted(corpus.available(script="Latn", split="train").items()):
@@ -236,7 +237,7 @@ def _pairwise(feats: torch.Tensor) -> float:
 
 
 def _diversity(gen, judge, words: Sequence[str], cfg: EvalConfig, device: str, log) -> list[dict]:
-    from .corpus import render_word
+    from .render import render_word
 
     fonts = _train_fonts(cfg.styles)
     if len(fonts) < 2:
@@ -281,7 +282,7 @@ def _line(alphas: Sequence[np.ndarray]) -> np.ndarray:
 def font_line(font, words: Sequence[str]) -> np.ndarray | None:
     """``words`` rendered in ``font`` as one Tesseract line (``_line``), or None where the font
     lacks one of their characters."""
-    from .corpus import render_word
+    from .render import render_word
 
     if not all(c in font.chars for w in words for c in w):
         return None
@@ -368,7 +369,7 @@ def _ocr_figures(gen, words: Sequence[str], cfg: EvalConfig, device: str, notes:
 
 def _plain_font():
     """A plain sans-serif typeface (DATA.md's reference for Tesseract), or None."""
-    from .corpus import WordFont
+    from .render import WordFont
 
     try:
         out = subprocess.run(["fc-match", "-f", "%{file}", "DejaVu Sans:style=Book"],

@@ -11,7 +11,7 @@ line). The image is ``words/a01/a01-000u/a01-000u-00-00.png`` under the data fol
 beside ``words.txt``, or any ``<id>.png`` below the folder, is accepted too. Each word is written
 as the font ``iam:<form>`` (``iam:a01-000u``); where IAM's ``forms.txt`` is found beside
 ``words.txt`` the forms' writers go to ``meta["writers"]``, so that evaluation can hold out whole
-writers (``corpus.training_set``).
+writers (``dataset.training_set``).
 
 **Normalisation.** Ink is where the grey level is below the line's threshold (the third field;
 Otsu's where it is missing or unusable). Ink darkness becomes alpha 0..1: the threshold maps to 0

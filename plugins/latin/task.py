@@ -103,7 +103,7 @@ class LatinTask(TrainTask):
         if self._given is not None:
             self.data = self._given
         else:
-            from .corpus import training_set
+            from .dataset import training_set
 
             self.data, _ = training_set(ctx.data, cfg.per_font, cfg.data_seed, log=ctx.log,
                                         augment=cfg.augment)
