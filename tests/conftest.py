@@ -39,3 +39,14 @@ def with_test_generator(monkeypatch):
         return reg
 
     return install
+
+
+@pytest.fixture(scope="module")
+def latin():
+    """The registry's ``latin`` generator on the bundled weights (skipped without them)."""
+    from hwrender.registry import default_registry
+
+    reg = default_registry()
+    if "latin" not in reg or not reg.get("latin").auto:
+        pytest.skip("needs the bundled latin weights")
+    return reg.instance("latin")

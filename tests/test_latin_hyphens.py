@@ -65,28 +65,18 @@ def test_words_are_written_in_parts_and_hyphens_drawn_between_them():
     assert np.array_equal(hyphens.generate(write, ["x-ray"], seed=3)[0].alpha, xray.alpha)
 
 
-@pytest.fixture(scope="module")
-def latin():
-    from hwrender.registry import default_registry
-
-    reg = default_registry()
-    if "latin" not in reg or not reg.get("latin").auto:
-        pytest.skip("needs the bundled latin weights")
-    return reg
-
-
 def test_shipped_generator_draws_a_level_hyphen(latin):
-    gen = latin.instance("latin")
     for style in (None,):  # each other hand costs seconds (its ink cap is measured)
-        dash, word = gen.generate(["-", "x-ray"], style, seed=5)
+        dash, word = latin.generate(["-", "x-ray"], style, seed=5)
         check_hyphen(dash.alpha, dash.baseline, dash.x_height)
         assert word.text == "x-ray"
 
 
 def test_hyphen_on_a_page_sits_at_the_middle_of_the_letters_beside_it(latin):
     from hwrender.api import render_pages
+    from hwrender.registry import default_registry
 
-    (page,) = render_pages("x-x", registry=latin, dpi=150, seed=2)
+    (page,) = render_pages("x-x", registry=default_registry(), dpi=150, seed=2)
     gray = np.asarray(page.convert("L"), np.float32)
     alpha = 1 - gray / 255
     top, bottom, left, right = ink_box(alpha)

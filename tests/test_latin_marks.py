@@ -197,16 +197,6 @@ def test_capital_marks_sit_above_the_capital_inside_the_frame():
     assert len(blobs(zone > INK)) == 2
 
 
-@pytest.fixture(scope="module")
-def latin():
-    from hwrender.registry import default_registry
-
-    reg = default_registry()
-    if "latin" not in reg or not reg.get("latin").auto:
-        pytest.skip("needs the bundled latin weights")
-    return reg.instance("latin")
-
-
 def test_shipped_generator_writes_the_diaeresis_of_naive(latin):
     naive, plain = latin.generate(["naïve", "naive"], None, seed=5)
     zone = mark_zone(naive, "\u0308")

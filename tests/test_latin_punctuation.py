@@ -69,16 +69,6 @@ def test_cut_keeps_the_mark_and_drops_the_digit():
     assert np.array_equal(out[19:21, 8:10], a[19:21, 8:10])
 
 
-@pytest.fixture(scope="module")
-def latin():
-    from hwrender.registry import default_registry
-
-    reg = default_registry()
-    if "latin" not in reg or not reg.get("latin").auto:
-        pytest.skip("needs the bundled latin weights")
-    return reg.instance("latin")
-
-
 HANDS = (None, "3")  # each other hand costs seconds (its ink cap is measured)
 
 
