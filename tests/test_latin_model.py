@@ -432,8 +432,10 @@ def test_bad_settings_are_one_line_usage_errors():
         build_task(["g_width=3"])
     with pytest.raises(UsageError, match="widths=classes"):
         build_task(["widths=proportional"])
-    with pytest.raises(UsageError, match="d_arch=patch"):
+    with pytest.raises(UsageError, match="d_arch=patch") as bad:
         build_task(["d_arch=stylegan"])
+    assert bad.value.one_line() == ("unknown d_arch 'stylegan' (use d_arch=resnet, d_arch=patch "
+                                    "or d_arch=char)")
 
 
 def test_a_trained_model_writes_a_page_and_longer_words_are_wider(tiny_data, tmp_path):

@@ -54,3 +54,8 @@ class LatinConfig:
     # "classes" gives narrow and wide characters half and one and a half slots
     # (``words.width_classes``), so m and w are not drawn like n; "uniform" 16 px each
     widths: str = "classes"
+
+
+# the values a setting may take, where only some make sense (``task.build_task`` checks them)
+CHOICES = {"variant": ("default", "tiny"), "widths": ("classes", "uniform"),
+           "d_arch": ("resnet", "patch", "char")}

@@ -54,14 +54,14 @@ class EvalConfig:
     words: int = 600  # generated out-of-vocabulary words
     styles: int = 10  # seeded hands writing them (and the diversity test)
     diversity_words: int = 60
-    ocr_lines: int = 100  # 30 lines moved the figure by ±0.04 between checkpoints
-    # each round writes the same lines with other hands (styles 10r..10r+9) and seeds: one round of
-    # 100 lines still moved by ±0.03 with the hands (stage 8: 0.153, 0.133, 0.139)
+    ocr_lines: int = 100  # fewer lines make the figure move between checkpoints
+    # each round writes the same lines with other hands (styles 10r..10r+9) and seeds: one round
+    # still moves with the hands
     ocr_rounds: int = 3
     line_words: int = 4
-    judge_steps: int = 3000
+    judge_steps: int = 3000  # the independent recognizer's training
     judge_batch: int = 64
-    judge_width: int = 40
+    judge_width: int = 40  # not the GAN recognizer's width: another network judges
     seed: int = 0
     per_font: int = 0  # 0: the value the model was trained with
     augment: str = ""  # training words' augmentation ("": the model's; chooses the recognizer)

@@ -37,19 +37,9 @@ from hwrender.train.ema import update_ema
 from hwrender.train.metrics import levenshtein
 
 from . import words as W
-from .config import LatinConfig
-from .model import (
-    CharPatchDiscriminator,
-    Discriminator,
-    NetConfig,
-    PatchDiscriminator,
-    Recognizer,
-    WordGenerator,
-    ctc_loss,
-    greedy_decode,
-    jitter_words,
-    widen_base,
-)
+from .config import CHOICES, LatinConfig
+from .model import (CharPatchDiscriminator, Discriminator, NetConfig, PatchDiscriminator,
+                    Recognizer, WordGenerator, ctc_loss, greedy_decode, jitter_words, widen_base)
 
 MODEL_NAME = "latin"
 GRID_WORDS = ("hello", "World", "quick", "brown,", "jumps", "Zürich", "1984", "lazy.")
@@ -71,13 +61,11 @@ def net_config(cfg: LatinConfig, vocab: int) -> NetConfig:
 
 def build_task(options: list[str]) -> "LatinTask":
     config = apply_overrides(LatinConfig(), options)
-    if config.variant not in ("default", "tiny"):
-        raise UsageError(f"unknown variant {config.variant!r}", "use variant=default or variant=tiny")
-    if config.widths not in ("classes", "uniform"):
-        raise UsageError(f"unknown widths {config.widths!r}", "use widths=classes or widths=uniform")
-    if config.d_arch not in ("resnet", "patch", "char"):
-        raise UsageError(f"unknown d_arch {config.d_arch!r}",
-                         "use d_arch=resnet, d_arch=patch or d_arch=char")
+    for key, allowed in CHOICES.items():
+        if getattr(config, key) not in allowed:
+            ways = [f"{key}={value}" for value in allowed]
+            raise UsageError(f"unknown {key} {getattr(config, key)!r}",
+                             f"use {', '.join(ways[:-1])} or {ways[-1]}")
     return LatinTask(config)
 
 
