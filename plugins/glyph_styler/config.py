@@ -44,7 +44,7 @@ class GlyphStylerConfig:
     late_const_weight: float = 1000.0  # constant loss weight from late_epoch on
     # off: the late weights blew the first runs up
     late_epoch: float = 99.0  # epoch the second loss phase starts (99: never)
-    # zi2zi's halving: held-out L1 and the fit of a new font improved
+    # zi2zi's halving: a new font is fitted better from few glyphs (held-out L1 not better)
     lr_decay_epoch: float = 3.0  # epoch the learning rate starts halving
     lr_halve_epochs: float = 0.5  # epochs per halving of the learning rate
     category_weight: float = 1.0  # style classifier loss
