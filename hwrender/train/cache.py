@@ -30,17 +30,31 @@ def cached_judge(path: str | os.PathLike, build: Callable[[], M], train: Callabl
     Returned in eval mode on ``device``. ``train`` logs what it does; check ``path.is_file()``
     first to say the judge comes from the cache.
     """
-    from safetensors.torch import load_file, save_file
+    from safetensors.torch import save_file
 
     from ..atomic import write_atomic
 
     path = Path(path)
     if path.is_file():
         model = build()
-        model.load_state_dict(load_file(str(path)))
+        model.load_state_dict(_fitting(path, model))
         return model.to(device).eval()
     model = train()
     path.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     write_atomic(path, lambda tmp: save_file(state, str(tmp)))
     return model.to(device).eval()
+
+
+def _fitting(path: Path, model) -> dict:
+    """The cached judge's tensors, checked against ``model``'s keys and shapes before loading: a
+    damaged or stale file is one WeightsError, not a traceback."""
+    from ..errors import WeightsError
+    from ..weights.tensors import load_state_dict
+
+    fix = "delete it; the next evaluation trains the judge again"
+    try:
+        return load_state_dict(path, {k: tuple(v.shape) for k, v in model.state_dict().items()},
+                               hint=fix)
+    except WeightsError as exc:
+        raise WeightsError(f"the cached judge does not fit: {exc.message}", fix) from None
