@@ -39,12 +39,6 @@ def status() -> str:
     return f"bundled font {FONT_NAME} ({FONT_LICENSE})"
 
 
-def _build():
-    from .generator import FontGenerator
-
-    return FontGenerator()
-
-
 def register(register) -> None:
     """The ``hwrender.generators`` entry-point hook."""
     from hwrender.registry import GeneratorSpec
@@ -53,7 +47,7 @@ def register(register) -> None:
         name="font",
         scripts=("*",),
         unit="word",
-        factory=_build,
+        factory="hwrender_plugins.font.generator:FontGenerator",
         charset=charset,
         priority=-100,
         styles=STYLES,
