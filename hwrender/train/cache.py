@@ -37,8 +37,10 @@ def cached_judge(path: str | os.PathLike, build: Callable[[], M], train: Callabl
     path = Path(path)
     if path.is_file():
         model = build()
-        model.load_state_dict(_fitting(path, model))
-        return model.to(device).eval()
+        state = _fitting(path, model)
+        if state is not None:
+            model.load_state_dict(state)
+            return model.to(device).eval()
     model = train()
     path.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
@@ -46,15 +48,18 @@ def cached_judge(path: str | os.PathLike, build: Callable[[], M], train: Callabl
     return model.to(device).eval()
 
 
-def _fitting(path: Path, model) -> dict:
-    """The cached judge's tensors, checked against ``model``'s keys and shapes before loading: a
-    damaged or stale file is one WeightsError, not a traceback."""
-    from ..errors import WeightsError
+def _fitting(path: Path, model) -> dict | None:
+    """The cached judge's tensors, checked against ``model``'s keys and shapes before loading, or
+    ``None`` (with a warning) when the file is damaged or was made for another network: it is a
+    cache, so the judge is trained again and the file replaced."""
+    import warnings
+
+    from ..errors import HwrenderWarning, WeightsError
     from ..weights.tensors import load_state_dict
 
-    fix = "delete it; the next evaluation trains the judge again"
     try:
-        return load_state_dict(path, {k: tuple(v.shape) for k, v in model.state_dict().items()},
-                               hint=fix)
+        return load_state_dict(path, {k: tuple(v.shape) for k, v in model.state_dict().items()})
     except WeightsError as exc:
-        raise WeightsError(f"the cached judge does not fit: {exc.message}", fix) from None
+        warnings.warn(HwrenderWarning(f"the cached judge {path.name} does not fit its network "
+                                      f"({exc.message}); training it again"), stacklevel=3)
+        return None
