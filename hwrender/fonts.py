@@ -22,6 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
+from .atomic import atomic_path
 from .errors import HwrenderError, InputError, UsageError
 
 MANIFEST = Path(__file__).with_name("fonts.json")
@@ -410,15 +411,8 @@ def build_npm_font(record: FontRecord, package_dir: Path, dest: Path) -> Path:
     """Turn an installed fontsource package into ``<dest>/<id>.ttf``, written atomically."""
     dest.mkdir(parents=True, exist_ok=True)
     target = dest / record.file_name
-    fd, tmp = tempfile.mkstemp(prefix=f".{record.id}-", suffix=".ttf", dir=dest)
-    os.close(fd)
-    try:
-        merge_slices(_slices(record, package_dir), Path(tmp), bool(record.source.get("drop_layout")))
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; a font is for every user
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_path(target) as tmp:
+        merge_slices(_slices(record, package_dir), tmp, bool(record.source.get("drop_layout")))
     return target
 
 
