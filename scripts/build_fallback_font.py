@@ -22,6 +22,8 @@ from pathlib import Path
 from fontTools.merge import Merger
 from fontTools.ttLib import TTFont
 
+from hwrender.atomic import write_atomic
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "plugins" / "font" / "fonts" / "Caveat-Regular.ttf"
 DEFAULT_PACKAGE = "@fontsource/caveat@5.3.0"
@@ -47,9 +49,7 @@ def build(out: Path, package: str, subsets: list[str], weight: int, work: Path) 
         ttfs.append(str(ttf))
     merged = Merger().merge(ttfs)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(out.suffix + ".tmp")
-    merged.save(tmp)
-    tmp.replace(out)  # atomic: a failed build leaves the old font in place
+    write_atomic(out, lambda tmp: merged.save(tmp))  # a failed build leaves the old font in place
     licence = files.parent / "LICENSE"
     if licence.exists():
         shutil.copyfile(licence, out.parent / "OFL-Caveat.txt")

@@ -49,6 +49,8 @@ def build(font: Path, index: int, out_dir: Path) -> Path:
 
     from hwrender_plugins.glyph_styler.data import SCRIPTS, served
 
+    from hwrender.atomic import write_atomic
+
     text = "".join(sorted(set().union(*(served(s) for s in SCRIPTS))))
     options = subset.Options()
     options.font_number = index
@@ -64,9 +66,7 @@ def build(font: Path, index: int, out_dir: Path) -> Path:
     subsetter.subset(tt)
     out_dir.mkdir(parents=True, exist_ok=True)
     out = out_dir / OUT_NAME
-    tmp = out.with_suffix(".tmp")
-    subset.save_font(tt, str(tmp), options)
-    tmp.replace(out)
+    write_atomic(out, lambda tmp: subset.save_font(tt, str(tmp), options))
     (out_dir / LICENSE_NAME).write_text(COPYRIGHT + _ofl_text(), encoding="utf-8")
     return out
 
