@@ -14,6 +14,7 @@ import sys
 import time
 
 import pytest
+from signals_env import default_signals
 from typer.testing import CliRunner
 
 from hwrender.cli import app
@@ -82,7 +83,7 @@ def _start_and_wait_for_temp_files(tmp_path, name="out.png"):
     env = {k: v for k, v in os.environ.items() if k != "HWRENDER_DEBUG"}
     proc = subprocess.Popen([sys.executable, "-m", "hwrender", "write", "-", *FONT, "-o", name],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            cwd=tmp_path, env=env)
+                            cwd=tmp_path, env=env, preexec_fn=default_signals)
     proc.stdin.write(LONG.encode())
     proc.stdin.close()
     proc.stdin = None  # so communicate() does not flush it
@@ -131,7 +132,7 @@ def test_a_reader_that_leaves_early_gives_a_quiet_non_zero_exit(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "HWRENDER_DEBUG"}
     proc = subprocess.Popen([sys.executable, "-m", "hwrender", "write", "-", *FONT, "-o", "-"],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            cwd=tmp_path, env=env)
+                            cwd=tmp_path, env=env, preexec_fn=default_signals)
     proc.stdin.write(LONG.encode())  # a PDF of several MB: far more than a pipe holds
     proc.stdin.close()
     assert proc.stdout.read(100).startswith(b"%PDF")  # `| head -c 100`

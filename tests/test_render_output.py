@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from signals_env import default_signals
 
 from hwrender.errors import OutputError, UsageError
 from hwrender.render import (
@@ -255,7 +256,7 @@ def test_sigterm_and_sighup_remove_temporary_files_and_still_end_the_process(tmp
     import sys
 
     done = subprocess.run([sys.executable, "-c", _SIGNAL_SCRIPT, str(tmp_path), "-", name],
-                          capture_output=True, text=True, timeout=60)
+                          capture_output=True, text=True, timeout=60, preexec_fn=default_signals)
     assert done.returncode == -getattr(signal, name), done.stderr
     assert done.stderr == ""
     assert listing(tmp_path) == []
@@ -266,7 +267,7 @@ def test_an_ignored_sighup_stays_ignored(tmp_path):
     import sys
 
     done = subprocess.run([sys.executable, "-c", _SIGNAL_SCRIPT, str(tmp_path), "ignore", "SIGHUP"],
-                          capture_output=True, text=True, timeout=60)
+                          capture_output=True, text=True, timeout=60, preexec_fn=default_signals)
     assert done.returncode == 0, done.stderr
     assert listing(tmp_path) == ["a-2.png", "a-3.png", "a.png"]
 
