@@ -15,6 +15,7 @@ from .layout import LayoutStyle, make_geometry, parse_length, writing_metrics
 from .plan import Planner, parse_overrides
 from .registry import Registry
 
+INK_RENDERS = ("raster", "vector")
 _SEED_HINT = f"use a whole number from 0 to {MAX_SEED}"
 
 
@@ -52,11 +53,13 @@ class RenderOptions:
     margin_line: bool = False
     paper_color: str = "white"
     ink_color: str = "blue-black"
+    ink_render: str = "raster"  # raster (ink images resampled) | vector (traced outlines filled at the dpi)
     # output
     format: str | None = None  # png | jpeg | pdf (default: from the file suffix)
     title: str | None = None
     author: str | None = None
     subject: str | None = None
+    strokes: bool = False  # SVG/PDF: single-line strokes (centre lines, no fills) for pen plotters
 
     @classmethod
     def from_kwargs(cls, **kwargs) -> "RenderOptions":
@@ -121,6 +124,8 @@ _KINDS: dict[str, tuple[Callable[[object], bool], str]] = {
     "generators": (lambda v: v is None or isinstance(v, str) or _is_strings(v),
                    "'SCRIPT=NAME' strings, a {script: generator name} dict, or None"),
     "path?": (lambda v: v is None or isinstance(v, (str, os.PathLike)), "a folder path or None"),
+    "ink_render": (lambda v: isinstance(v, str) and v in INK_RENDERS,
+                   " or ".join(repr(r) for r in INK_RENDERS)),
     # compound values (sizes, margins, colours): their own parsers raise UsageError for anything else
     "parsed": (lambda v: v is not None, "given"),
 }
@@ -135,6 +140,7 @@ _FIELD_KINDS = {
     "paragraph_gap": "number", "page_numbers": "bool", "variation": "number", "dpi": "number",
     "paper": "str", "margin_line": "bool", "paper_color": "parsed", "ink_color": "parsed",
     "format": "str?", "title": "str?", "author": "str?", "subject": "str?",
+    "ink_render": "ink_render", "strokes": "bool",
 }
 
 

@@ -87,6 +87,9 @@ def write_cmd(
         rich_help_panel=_OUT)] = None,
     title: Annotated[Optional[str], typer.Option(help="PDF title.", rich_help_panel=_OUT)] = None,
     author: Annotated[Optional[str], typer.Option(help="PDF author.", rich_help_panel=_OUT)] = None,
+    strokes: Annotated[bool, typer.Option(
+        "--strokes", help="SVG/PDF: single-line strokes for pen plotters.",
+        rich_help_panel=_OUT)] = False,
     clean: Annotated[bool, typer.Option(
         "--clean", help="Remove pages an earlier, longer run left (page-3.png, … past the new last page).",
         rich_help_panel=_OUT)] = False,
@@ -150,6 +153,10 @@ def write_cmd(
         rich_help_panel=_PAPER)] = "blue-black",
     dpi: Annotated[int, typer.Option(
         help="Resolution of the writing (300 suits print).", rich_help_panel=_PAPER)] = 300,
+    ink_render: Annotated[str, typer.Option(
+        "--ink-render", metavar="raster|vector",
+        help="raster resamples the generators' ink; vector traces it into outlines filled at the dpi.",
+        rich_help_panel=_PAPER)] = "raster",
 ) -> None:
     """Write TEXT by hand onto pages and save them as PDF, PNG or JPEG."""
     from .. import api
@@ -173,7 +180,7 @@ def write_cmd(
         word_spacing=word_spacing, align=align, indent=indent, paragraph_gap=paragraph_gap,
         page_numbers=page_numbers, variation=variation, dpi=dpi, paper=paper,
         margin_line=margin_line, paper_color=paper_color, ink_color=ink, format=fmt,
-        title=title, author=author)
+        title=title, author=author, ink_render=ink_render, strokes=strokes)
     obj = ctx.obj or {}
     quiet = obj.get("quiet", False)
     progress = _Progress(quiet=quiet, verbose=obj.get("verbose", False))
