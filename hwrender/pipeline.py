@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import warnings
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterator
 
 from .errors import HwrenderWarning, InputError
@@ -28,10 +28,12 @@ CHUNK_WORDS = 256
 
 @dataclass
 class RenderedPage:
-    """A laid-out page and its ink coverage (uint8, 255 = full ink) at the options' DPI."""
+    """A laid-out page, its ink coverage (uint8, 255 = full ink) at the options' DPI, and its ink
+    images by ``Placement.ink`` (vector writers trace them at any size)."""
 
     layout: PageLayout
     coverage: "np.ndarray"
+    inks: "dict[int, InkImage]" = field(default_factory=dict)
 
 
 def _text(text: object) -> str:
@@ -231,6 +233,6 @@ class _Pipeline:
             if self.res.style.page_numbers:
                 set_page_number(page, self.page_number_boxes(page.number), self.res.style)
             coverage = ink_coverage(page, self.inks, self.res.dpi)
-            for p in page.placements:  # these inks are on paper now: free them
-                self.inks.pop(p.ink, None)
-            yield RenderedPage(page, coverage)
+            # The page takes its inks along, so the pipeline holds none of a finished page.
+            inks = {p.ink: self.inks.pop(p.ink) for p in page.placements if p.ink in self.inks}
+            yield RenderedPage(page, coverage, inks)
