@@ -12,7 +12,7 @@ def lorem(n):
 
 
 def test_each_page_carries_the_inks_of_its_placements(test_registry):
-    pages = list(iter_pages(lorem(300), registry=test_registry, dpi=40, page_numbers=True))
+    pages = list(iter_pages(lorem(300), registry=test_registry, dpi=40, page_size="105x148mm", page_numbers=True))
     assert len(pages) > 1
     for page in pages:
         wanted = {p.ink for p in page.layout.placements}
