@@ -6,6 +6,13 @@ holds more than one page raster. The ink image is written directly (an Indexed 1
 ink colour plus the coverage as an 8-bit /SMask, both Flate compressed): reportlab's ``drawImage``
 takes ~0.5 s for an A4 page at 300 dpi (md5 and ASCII85 of the RGB raster), this path ~0.1 s.
 
+With ``inks`` (``--ink-render vector``) the ink is instead drawn as paths: each placement's traced
+outline (``trace.ink_outline``, cubic Beziers) mapped onto the page by ``trace.placement_matrix``,
+one even-odd filled path per word, so counters stay open and the ink is sharp at any zoom. With
+``strokes`` (pen-plotter centre lines) it is open stroked polylines with round caps and joins. Path
+coordinates are written as integers in hundredths of a point under one scaling ``cm``: exact to
+0.01 pt, compact, and ~10x faster to format than reportlab's path objects.
+
 The text layer (render mode 3) writes each line's words, as layout set them, at their baselines,
 stretched with Tz over the ink's width, with explicit spaces between words. Characters the text
 font has (a generator's ``text_font``: the font generator's Caveat) go in a reportlab subset of it
@@ -19,6 +26,7 @@ from __future__ import annotations
 
 import functools
 import io
+import math
 import os
 import threading
 import zlib
@@ -26,7 +34,7 @@ from dataclasses import dataclass
 from typing import BinaryIO, Mapping, Optional, Sequence, Union
 
 import numpy as np
-from reportlab.lib.rl_accel import escapePDF
+from reportlab.lib.rl_accel import escapePDF, fp_str
 from reportlab.pdfbase import pdfdoc, pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas as rl_canvas
@@ -34,10 +42,14 @@ from reportlab.pdfgen import canvas as rl_canvas
 from ..errors import UsageError
 from .. import __version__
 from ..bounds import MAX_PAGE_SIDE
+from ..ink import InkImage
 from ..layout.types import PageLayout, TextSpan
 from .colors import ColorLike, parse_color
 from .compose import DEFAULT_DPI, check_dpi, page_pixel_size
 from .paper import PaperGeometry, PaperStyle, paper_geometry
+
+
+_VECTOR_UNIT = 0.01  # vector ink coordinates are written in hundredths of a point
 
 
 @dataclass(frozen=True)
@@ -262,7 +274,20 @@ class PdfWriter:
         if exc_type is None:
             self.close()
 
-    def add_page(self, page: PageLayout, coverage: Optional[np.ndarray]) -> None:
+    def add_page(
+        self,
+        page: PageLayout,
+        coverage: Optional[np.ndarray] = None,
+        inks: Optional[Mapping[int, InkImage]] = None,
+        strokes: Optional[Sequence[np.ndarray]] = None,
+        stroke_width: float = 1.0,
+    ) -> None:
+        """Add ``page``: its paper, then its ink, then the text layer.
+
+        The ink is any of: ``coverage`` (the raster, an image), ``inks`` (the page's ink images by
+        ``Placement.ink``, drawn as traced vector outlines) and ``strokes`` ((n, 2) polylines in page
+        points, y down, drawn as open paths ``stroke_width`` points wide); a caller passes one.
+        """
         if self._closed:
             raise ValueError("PdfWriter is closed")
         check_dpi(self.dpi, page.geometry)
@@ -282,6 +307,10 @@ class PdfWriter:
                 )
             if coverage.any():
                 self._draw_ink(coverage, geo.width, geo.height)
+        if inks is not None:
+            self._draw_outlines(page, inks)
+        if strokes is not None:
+            self._draw_strokes(strokes, stroke_width, geo.height)
         if self.text_layer and page.spans:
             self._draw_text(page)
         c.showPage()
@@ -366,6 +395,64 @@ class PdfWriter:
         c.saveState()
         c.transform(width_pt, 0, 0, height_pt, 0, 0)
         c._code.append(f"/{doc.getXObjectName(name)} Do")
+        c.restoreState()
+
+    def _begin_vector_ink(self, height_pt: float) -> None:
+        # Page points, y down, in hundredths: every coordinate after this is an integer.
+        c = self._canvas
+        c.saveState()
+        c._code.append(f"{_VECTOR_UNIT:g} 0 0 {-_VECTOR_UNIT:g} 0 {fp_str(height_pt)} cm")
+
+    def _draw_outlines(self, page: PageLayout, inks: Mapping[int, InkImage]) -> None:
+        from .trace import ink_outline, placement_matrix
+
+        code: list[str] = []
+        for p in page.placements:
+            try:
+                ink = inks[p.ink]
+            except KeyError:
+                raise KeyError(f"placement {p.text!r} refers to ink {p.ink}, which is not among the inks given") from None
+            if not (p.scale > 0 and math.isfinite(p.scale)) or ink.width == 0 or ink.height == 0:
+                continue  # compose.ink_coverage draws nothing for these either
+            contours = [np.asarray(k, dtype=np.float64) for k in ink_outline(ink)]
+            contours = [k for k in contours if len(k)]
+            if not contours:
+                continue  # untraceable ink (blank, a speck): the word keeps its place and text
+            a, b, cc, d, e, f = placement_matrix(p, ink)
+            m = np.array([[a, b], [cc, d]]) / _VECTOR_UNIT
+            t = np.array([e, f]) / _VECTOR_UNIT
+            for k in contours:
+                pts = np.rint(k.reshape(-1, 2) @ m + t).astype(np.int64).reshape(len(k), 4, 2)
+                # moveto the first point, then each segment's two controls and its end
+                numbers = np.concatenate([pts[0, 0], pts[:, 1:].ravel()]).tolist()
+                code.append(("%d %d m\n" + "%d %d %d %d %d %d c\n" * len(k) + "h\n") % tuple(numbers))
+            code.append("f*\n")  # one even-odd fill per word: holes stay holes
+        if not code:
+            return
+        self._begin_vector_ink(page.geometry.height)
+        self._canvas.setFillColorRGB(*(v / 255 for v in self.ink_rgb))
+        self._canvas._code.append("".join(code).rstrip("\n"))
+        self._canvas.restoreState()
+
+    def _draw_strokes(self, strokes: Sequence[np.ndarray], width: float, height_pt: float) -> None:
+        if not (isinstance(width, (int, float)) and math.isfinite(width) and width > 0):
+            raise ValueError(f"stroke_width must be a positive number of points, got {width!r}")
+        code: list[str] = []
+        for line in strokes:
+            pts = np.asarray(line, dtype=np.float64).reshape(-1, 2)
+            if len(pts) == 0:
+                continue
+            if len(pts) == 1:
+                pts = np.repeat(pts, 2, axis=0)  # a dot: a zero-length line with round caps
+            numbers = np.rint(pts / _VECTOR_UNIT).astype(np.int64).ravel().tolist()
+            code.append(("%d %d m\n" + "%d %d l\n" * (len(pts) - 1) + "S\n") % tuple(numbers))
+        if not code:
+            return
+        c = self._canvas
+        self._begin_vector_ink(height_pt)
+        c.setStrokeColorRGB(*(v / 255 for v in self.ink_rgb))
+        c._code.append(f"{fp_str(width / _VECTOR_UNIT)} w 1 J 1 j")  # round caps and joins: a pen's
+        c._code.append("".join(code).rstrip("\n"))
         c.restoreState()
 
     def _flat_bits(self, cols: int, rows: int) -> bytes:
