@@ -74,8 +74,12 @@ def _padded_image(ink: InkImage, pad: int) -> Image.Image:
     return Image.frombuffer("F", (out.shape[1], out.shape[0]), out.tobytes(), "raw", "F", 0, 1)
 
 
-def ink_coverage(page: PageLayout, inks: Mapping[int, InkImage], dpi: float) -> np.ndarray:
+def ink_coverage(page: PageLayout, inks: Mapping[int, InkImage], dpi: float,
+                 ink_render: str = "raster") -> np.ndarray:
     """The page's ink as a uint8 (H, W) coverage map (255 = full ink) at ``dpi``.
+
+    ``ink_render="vector"`` fills each ink's traced outline (``trace.ink_outline``) at ``dpi``
+    instead, placed by ``trace.placement_matrix``: edges as sharp as a font's at any resolution.
 
     Each ink image is rotated by ``placement.rotation`` degrees counter-clockwise about its
     origin, then scaled by ``placement.scale * dpi / 72`` page pixels per ink pixel with a bicubic
@@ -87,6 +91,9 @@ def ink_coverage(page: PageLayout, inks: Mapping[int, InkImage], dpi: float) -> 
     out = np.zeros((height, width), dtype=np.uint8)
     k = dpi / 72.0
     cache: dict[tuple[int, int], Image.Image] = {}
+    vector = ink_render == "vector"
+    if vector:
+        from .trace import fill, ink_outline, placement_matrix
 
     for p in page.placements:
         try:
@@ -95,6 +102,9 @@ def ink_coverage(page: PageLayout, inks: Mapping[int, InkImage], dpi: float) -> 
             raise KeyError(f"placement {p.text!r} refers to ink {p.ink}, which is not among the inks given") from None
         s = p.scale * k
         if not (s > 0 and math.isfinite(s)) or ink.width == 0 or ink.height == 0:
+            continue
+        if vector:
+            fill(out, ink_outline(ink), tuple(v * k for v in placement_matrix(p, ink)))
             continue
         # Zero border wide enough for the filter's reach (2 px of the output) so edges fade smoothly.
         pad = max(2, math.ceil(2.0 / s))
