@@ -9,9 +9,10 @@ takes ~0.5 s for an A4 page at 300 dpi (md5 and ASCII85 of the RGB raster), this
 With ``inks`` (``--ink-render vector``) the ink is instead drawn as paths: each placement's traced
 outline (``trace.ink_outline``, cubic Beziers) mapped onto the page by ``trace.placement_matrix``,
 one even-odd filled path per word, so counters stay open and the ink is sharp at any zoom. With
-``strokes`` (pen-plotter centre lines) it is open stroked polylines with round caps and joins. Path
-coordinates are written as integers in hundredths of a point under one scaling ``cm``: exact to
-0.01 pt, compact, and ~10x faster to format than reportlab's path objects.
+``strokes`` (pen-plotter centre lines) it is open stroked polylines with round caps and joins. The
+paths go in one Form XObject per page, Flate-compressed, with coordinates as integers in hundredths
+of a point under one scaling ``cm``: exact to 0.01 pt, compact, and quick to write (reportlab's path
+objects format each number in Python, and its page streams are ASCII85-encoded in Python too).
 
 The text layer (render mode 3) writes each line's words, as layout set them, at their baselines,
 stretched with Tz over the ink's width, with explicit spaces between words. Characters the text
@@ -50,6 +51,9 @@ from .paper import PaperGeometry, PaperStyle, paper_geometry
 
 
 _VECTOR_UNIT = 0.01  # vector ink coordinates are written in hundredths of a point
+# Measured on a 250-word page of paths (1.6 MB of operators): Flate level 3 is 3 % larger than
+# level 6 and 4x quicker (0.04 s against 0.16 s).
+_PATH_COMPRESS_LEVEL = 3
 
 
 @dataclass(frozen=True)
@@ -307,10 +311,11 @@ class PdfWriter:
                 )
             if coverage.any():
                 self._draw_ink(coverage, geo.width, geo.height)
-        if inks is not None:
-            self._draw_outlines(page, inks)
+        code = [] if inks is None else self._outline_code(page, inks)
         if strokes is not None:
-            self._draw_strokes(strokes, stroke_width, geo.height)
+            code += self._stroke_code(strokes, stroke_width)
+        if code:
+            self._draw_vector_ink(code, geo.width, geo.height)
         if self.text_layer and page.spans:
             self._draw_text(page)
         c.showPage()
@@ -397,16 +402,34 @@ class PdfWriter:
         c._code.append(f"/{doc.getXObjectName(name)} Do")
         c.restoreState()
 
-    def _begin_vector_ink(self, height_pt: float) -> None:
-        # Page points, y down, in hundredths: every coordinate after this is an integer.
-        c = self._canvas
-        c.saveState()
-        c._code.append(f"{_VECTOR_UNIT:g} 0 0 {-_VECTOR_UNIT:g} 0 {fp_str(height_pt)} cm")
+    def _draw_vector_ink(self, code: list[str], width_pt: float, height_pt: float) -> None:
+        """Paint ``code`` (path operators in hundredths of a point, y down) as one Form XObject.
 
-    def _draw_outlines(self, page: PageLayout, inks: Mapping[int, InkImage]) -> None:
+        A form's stream is Flate-compressed here, once; in the page's own content stream
+        reportlab would also ASCII85 it in pure Python (~0.5 s and +25 % for a page of paths).
+        """
+        c = self._canvas
+        doc = c._doc
+        # Page points, y down, in hundredths: every coordinate in the form is an integer.
+        head = f"{_VECTOR_UNIT:g} 0 0 {-_VECTOR_UNIT:g} 0 {fp_str(height_pt)} cm\n"
+        level = min(self.compress_level, _PATH_COMPRESS_LEVEL)
+        form = pdfdoc.PDFStream(content=zlib.compress((head + "".join(code)).encode("ascii"), level))
+        d = form.dictionary
+        d["Type"] = pdfdoc.PDFName("XObject")
+        d["Subtype"] = pdfdoc.PDFName("Form")
+        d["BBox"] = pdfdoc.PDFArray([0, 0, fp_str(width_pt), fp_str(height_pt)])
+        d["Resources"] = pdfdoc.PDFDictionary({})
+        d["Filter"] = pdfdoc.PDFArray([pdfdoc.PDFName("FlateDecode")])
+        name = f"HwInkPaths{self.page_count + 1}"
+        doc.addForm(name, form)
+        c._formsinuse.append(name)
+        c._code.append(f"/{doc.getXObjectName(name)} Do")
+
+    def _outline_code(self, page: PageLayout, inks: Mapping[int, InkImage]) -> list[str]:
         from .trace import ink_outline, placement_matrix
 
         code: list[str] = []
+        at = np.zeros(2, np.int64)  # where the coordinates' origin is now, moved word by word
         for p in page.placements:
             try:
                 ink = inks[p.ink]
@@ -421,20 +444,22 @@ class PdfWriter:
             a, b, cc, d, e, f = placement_matrix(p, ink)
             m = np.array([[a, b], [cc, d]]) / _VECTOR_UNIT
             t = np.array([e, f]) / _VECTOR_UNIT
+            # Coordinates relative to the word's own origin are a digit shorter than page ones
+            # (~15 % smaller, and quicker to compress); the moves are integers, so nothing drifts.
+            origin = np.rint(t).astype(np.int64)
+            code.append("1 0 0 1 %d %d cm\n" % tuple((origin - at).tolist()))
+            at, t = origin, t - origin
             for k in contours:
                 pts = np.rint(k.reshape(-1, 2) @ m + t).astype(np.int64).reshape(len(k), 4, 2)
                 # moveto the first point, then each segment's two controls and its end
                 numbers = np.concatenate([pts[0, 0], pts[:, 1:].ravel()]).tolist()
                 code.append(("%d %d m\n" + "%d %d %d %d %d %d c\n" * len(k) + "h\n") % tuple(numbers))
             code.append("f*\n")  # one even-odd fill per word: holes stay holes
-        if not code:
-            return
-        self._begin_vector_ink(page.geometry.height)
-        self._canvas.setFillColorRGB(*(v / 255 for v in self.ink_rgb))
-        self._canvas._code.append("".join(code).rstrip("\n"))
-        self._canvas.restoreState()
+        if code:
+            code.insert(0, "%s %s %s rg\n" % tuple(fp_str(v / 255) for v in self.ink_rgb))
+        return code
 
-    def _draw_strokes(self, strokes: Sequence[np.ndarray], width: float, height_pt: float) -> None:
+    def _stroke_code(self, strokes: Sequence[np.ndarray], width: float) -> list[str]:
         if not (isinstance(width, (int, float)) and math.isfinite(width) and width > 0):
             raise ValueError(f"stroke_width must be a positive number of points, got {width!r}")
         code: list[str] = []
@@ -446,14 +471,11 @@ class PdfWriter:
                 pts = np.repeat(pts, 2, axis=0)  # a dot: a zero-length line with round caps
             numbers = np.rint(pts / _VECTOR_UNIT).astype(np.int64).ravel().tolist()
             code.append(("%d %d m\n" + "%d %d l\n" * (len(pts) - 1) + "S\n") % tuple(numbers))
-        if not code:
-            return
-        c = self._canvas
-        self._begin_vector_ink(height_pt)
-        c.setStrokeColorRGB(*(v / 255 for v in self.ink_rgb))
-        c._code.append(f"{fp_str(width / _VECTOR_UNIT)} w 1 J 1 j")  # round caps and joins: a pen's
-        c._code.append("".join(code).rstrip("\n"))
-        c.restoreState()
+        if code:
+            rgb = " ".join(fp_str(v / 255) for v in self.ink_rgb)
+            # round caps and joins: a pen's
+            code.insert(0, f"{rgb} RG {fp_str(width / _VECTOR_UNIT)} w 1 J 1 j\n")
+        return code
 
     def _flat_bits(self, cols: int, rows: int) -> bytes:
         key = (cols, rows)
