@@ -53,70 +53,56 @@ def write(text: str, output: str | Path | BinaryIO, options: RenderOptions | Non
           registry: Registry | None = None, on_page: Callable[[int], None] | None = None,
           **kwargs) -> list[Path]:
     """Render ``text`` (a str, or UTF-8 bytes) and write it to ``output``: a path (``.pdf``,
-    ``.png``, ``.jpg``; PNG and JPEG write one file per page: ``page.png``, ``page-2.png``, …),
-    ``"-"`` for standard output, or an open binary file object (for images in memory, use
-    ``render_pages``). Files appear only when everything succeeded. Returns the paths.
-    ``on_page(n)`` is called as each page is done (for progress displays)."""
+    ``.png``, ``.jpg``, ``.svg``; PNG, JPEG and SVG write one file per page: ``page.png``,
+    ``page-2.png``, …), ``"-"`` for standard output, or an open binary file object (for images
+    in memory, use ``render_pages``). Files appear only when everything succeeded. Returns the
+    paths. ``on_page(n)`` is called as each page is done (for progress displays)."""
     from . import __version__
-    from .render import (
-        AtomicOutputs,
-        PdfWriter,
-        check_output_path,
-        check_stdout_pages,
-        compose_page,
-        page_paths,
-        resolve_format,
-        save_raster,
-    )
-    from .render.output import StdoutSink
+    from .render.output import AtomicOutputs, StdoutSink, StreamOutputs, check_output_path, page_paths, resolve_format
+    from .render.writers import WriteContext, check_writer_options, writer_for
 
     # Where it goes is checked first: a bad -o fails before any planning or generation.
     output = _output(output)
     opts = _options(options, kwargs)
     to_stream = not isinstance(output, (str, Path)) or str(output) == "-"
     fmt = resolve_format(None if to_stream else str(output), opts.format)
+    writer = writer_for(fmt)
+    check_writer_options(writer, opts.strokes)
     if not to_stream:
         check_output_path(output)
     pipe = _prepare(text, opts, registry, {})
     res = pipe.res
-    pages = _counted(pipe.pages(), on_page)
-    metadata = {"title": opts.title, "author": opts.author, "subject": opts.subject,
-                "creator": f"hwrender {__version__}"}
-
-    def write_pdf(fh):
-        # invariant: no timestamp or random id, so the same seed gives the same bytes
-        pdf = PdfWriter(fh, paper=res.paper, ink_color=res.ink_rgb, dpi=res.dpi,
-                        metadata=metadata, text_font=_text_font(pipe.registry), invariant=True)
-        for p in pages:
-            pdf.add_page(p.layout, p.coverage)
-        pdf.close()
+    ctx = WriteContext(paper=res.paper, ink_rgb=res.ink_rgb, dpi=res.dpi, ink_render=opts.ink_render,
+                       strokes=opts.strokes, text_font=_text_font(pipe.registry),
+                       metadata={"title": opts.title, "author": opts.author, "subject": opts.subject,
+                                 "creator": f"hwrender {__version__}"})
+    pages = _counted(pipe.pages(coverage=writer.uses_coverage(ctx)), on_page)
 
     if to_stream:
         # StdoutSink writes every byte or fails: a pipe whose reader left must not end in exit 0
-        stream = StdoutSink() if str(output) == "-" else output
-        buf = io.BytesIO()
-        if fmt == "pdf":
-            write_pdf(buf)
+        outputs = StreamOutputs(StdoutSink() if str(output) == "-" else output)
+        if writer.pages_per_file == "one":
+            pages = _only_page(pages, fmt)
+    else:
+        outputs = AtomicOutputs(output)
+    with outputs:
+        if writer.pages_per_file == "all":
+            with outputs.open(output) as fh:
+                writer.write(pages, fh, ctx)
         else:
-            first = next(pages)
-            check_stdout_pages(fmt, 1 + sum(1 for _ in pages))
-            image = compose_page(first.layout, first.coverage, res.paper, res.ink_rgb, res.dpi)
-            save_raster(image, buf, fmt, res.dpi)
-        stream.write(buf.getvalue())
-        stream.flush()
-        return []
-
-    path = Path(output)
-    with AtomicOutputs(path) as outputs:
-        if fmt == "pdf":
-            with outputs.open(path) as fh:
-                write_pdf(fh)
-        else:
-            for n, p in enumerate(pages, start=1):
-                image = compose_page(p.layout, p.coverage, res.paper, res.ink_rgb, res.dpi)
-                with outputs.open(page_paths(path, n)[-1]) as fh:
-                    save_raster(image, fh, fmt, res.dpi)
+            for n, page in enumerate(pages, start=1):
+                with outputs.open(None if to_stream else page_paths(output, n)[-1]) as fh:
+                    writer.write([page], fh, ctx)
     return outputs.paths
+
+
+def _only_page(pages: Iterator[RenderedPage], fmt: str) -> Iterator[RenderedPage]:
+    """The one page a one-page-per-file format can send to a stream (``UsageError`` for more)."""
+    from .render.output import check_stdout_pages
+
+    first = next(pages)
+    check_stdout_pages(fmt, 1 + sum(1 for _ in pages))
+    yield first
 
 
 def _text_font(registry: Registry) -> Path | None:

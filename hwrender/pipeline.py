@@ -28,11 +28,12 @@ CHUNK_WORDS = 256
 
 @dataclass
 class RenderedPage:
-    """A laid-out page, its ink coverage (uint8, 255 = full ink) at the options' DPI, and its ink
-    images by ``Placement.ink`` (vector writers trace them at any size)."""
+    """A laid-out page, its ink coverage (uint8, 255 = full ink) at the options' DPI (``None``
+    where the writer draws ink as vectors and asked for none), and its ink images by
+    ``Placement.ink`` (vector writers trace them at any size)."""
 
     layout: PageLayout
-    coverage: "np.ndarray"
+    coverage: "np.ndarray | None"
     inks: "dict[int, InkImage]" = field(default_factory=dict)
 
 
@@ -221,18 +222,19 @@ class _Pipeline:
         units = self._word_units(next(iter_tokens(str(n))))
         return [self._box(u, ink) for u, ink in zip(units, self._generate(units))]
 
-    def pages(self) -> Iterator[RenderedPage]:
+    def pages(self, coverage: bool = True) -> Iterator[RenderedPage]:
         """The inked pages; whether the writing fits the page is checked now (by layout_pages),
-        before any ink is generated."""
-        return self._inked(layout_pages(self.items(), self.res.geometry, self.res.style))
+        before any ink is generated. ``coverage=False``: no raster (a vector writer's pages)."""
+        return self._inked(layout_pages(self.items(), self.res.geometry, self.res.style), coverage)
 
-    def _inked(self, layouts: Iterator[PageLayout]) -> Iterator[RenderedPage]:
+    def _inked(self, layouts: Iterator[PageLayout], raster: bool) -> Iterator[RenderedPage]:
         from .render import ink_coverage
 
         for page in layouts:
             if self.res.style.page_numbers:
                 set_page_number(page, self.page_number_boxes(page.number), self.res.style)
-            coverage = ink_coverage(page, self.inks, self.res.dpi)
+            coverage = (ink_coverage(page, self.inks, self.res.dpi, self.opts.ink_render)
+                        if raster else None)
             # The page takes its inks along, so the pipeline holds none of a finished page.
             inks = {p.ink: self.inks.pop(p.ink) for p in page.placements if p.ink in self.inks}
             yield RenderedPage(page, coverage, inks)

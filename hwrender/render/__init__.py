@@ -1,9 +1,9 @@
-"""Compose pages (paper + ink) and write them as PNG, JPEG or PDF.
+"""Compose pages (paper + ink) and write them as PNG, JPEG, PDF or SVG.
 
 ``ink_coverage`` resamples a page's ink images into one coverage map, ``compose_page`` lays it on
 the paper in the ink colour, ``PdfWriter`` streams pages into a searchable PDF, and
 ``AtomicOutputs`` makes the files of a document appear together or not at all
-(``hwrender.api.write`` puts these together).
+(``hwrender.api.write`` puts these together). ``writers`` holds one writer per format.
 """
 
 from .colors import color_names, parse_color
@@ -18,6 +18,7 @@ from .compose import (
 from .output import (
     FORMATS,
     AtomicOutputs,
+    StreamOutputs,
     check_output_path,
     check_stdout_pages,
     page_paths,
@@ -25,12 +26,14 @@ from .output import (
     save_raster,
 )
 from .paper import PAPER_KINDS, PaperGeometry, PaperStyle, paper_geometry, paper_style
+from .writers import WRITERS, WriteContext, Writer, writer_for
 
 __all__ = [
     "AtomicOutputs", "DEFAULT_DPI", "FORMATS", "MAX_DPI", "PAPER_KINDS", "PaperGeometry", "PaperStyle",
-    "PdfMetadata", "PdfWriter", "check_dpi", "check_output_path", "check_stdout_pages", "color_names",
-    "compose_page", "ink_coverage", "page_paths", "page_pixel_size", "paper_geometry",
-    "paper_style", "parse_color", "resolve_format", "save_raster",
+    "PdfMetadata", "PdfWriter", "StreamOutputs", "WRITERS", "WriteContext", "Writer", "check_dpi",
+    "check_output_path", "check_stdout_pages", "color_names", "compose_page", "ink_coverage",
+    "page_paths", "page_pixel_size", "paper_geometry", "paper_style", "parse_color",
+    "resolve_format", "save_raster", "writer_for",
 ]
 
 

@@ -2,8 +2,9 @@
 
 Every file is written to a temporary file beside its destination and renamed into place only
 when the whole job has succeeded, so a failure leaves no output behind (not even page 1). Output
-to stdout is assembled in full before the first byte is written (``hwrender.write``), and goes
-through ``StdoutSink``, which writes every byte or fails.
+to stdout or a file object (``StreamOutputs``) is the same: it is assembled in full before the
+first byte is written, and stdout goes through ``StdoutSink``, which writes every byte or fails.
+What each format writes is ``hwrender.render.writers``.
 
 Only regular files are written. A destination that is a device, FIFO, socket or symbolic link is
 refused (``OutputError``), never replaced: renaming a file over ``/dev/full`` or a link would
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import io
 import os
 import re
 import signal
@@ -27,22 +29,23 @@ import sys
 import tempfile
 import threading
 from pathlib import Path
-from typing import BinaryIO, Literal, Optional, Union
-
-from PIL import Image
+from typing import BinaryIO, Optional, Union
 
 from ..errors import OutputError, Terminated, UsageError
+# save_raster and the PNG/JPEG settings live with the writers; also importable from here.
+from .writers import ALIASES, FORMATS, JPEG_QUALITY, PNG_COMPRESS_LEVEL, SUFFIXES, WRITERS, save_raster  # noqa: F401
 
-Format = Literal["png", "jpeg", "pdf"]
+Format = str  # a name in FORMATS
 PathArg = Union[str, "os.PathLike[str]"]
-FORMATS: tuple[str, ...] = ("png", "jpeg", "pdf")
 STDOUT = "-"
-JPEG_QUALITY = 92
-PNG_COMPRESS_LEVEL = 3  # ~0.35 s for an A4 page at 300 dpi; level 6 is ~20% smaller but 1.6x slower
 
-_SUFFIXES = {".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".pdf": "pdf"}
-_ALIASES = {"png": "png", "jpeg": "jpeg", "jpg": "jpeg", "pdf": "pdf"}
-_FORMAT_HINT = "use --format png, jpeg or pdf, or an output name ending in .png, .jpg or .pdf"
+
+def _or(items: list[str]) -> str:
+    return f"{', '.join(items[:-1])} or {items[-1]}"
+
+
+_FORMAT_HINT = (f"use --format {_or(list(FORMATS))}, or an output name ending in "
+                f"{_or([w.suffixes[0] for w in WRITERS.values()])}")
 
 
 def resolve_format(path: Optional[PathArg], fmt: Optional[str]) -> Format:
@@ -52,15 +55,15 @@ def resolve_format(path: Optional[PathArg], fmt: Optional[str]) -> Format:
     """
     if fmt is not None:
         key = str(fmt).strip().lower().lstrip(".")
-        if key not in _ALIASES:
+        if key not in ALIASES:
             raise UsageError(f"unknown format {fmt!r}", _FORMAT_HINT)
-        return _ALIASES[key]  # type: ignore[return-value]
+        return ALIASES[key]
     if path is None or os.fspath(path) == STDOUT:
         return "pdf"
     path = os.fspath(path)
     suffix = os.path.splitext(str(path))[1].lower()
-    if suffix in _SUFFIXES:
-        return _SUFFIXES[suffix]  # type: ignore[return-value]
+    if suffix in SUFFIXES:
+        return SUFFIXES[suffix]
     if not suffix:
         raise UsageError(f"cannot tell the output format of {str(path)!r}", _FORMAT_HINT)
     raise UsageError(f"unknown output suffix {suffix!r} in {str(path)!r}", _FORMAT_HINT)
@@ -160,12 +163,45 @@ def earlier_pages(path: PathArg, count: int) -> list[str]:
 
 
 def check_stdout_pages(fmt: Format, count: int) -> None:
-    """PNG and JPEG on stdout carry one page; raise ``UsageError`` for more."""
-    if fmt != "pdf" and count > 1:
+    """A one-page-per-file format (PNG, JPEG, SVG) on stdout carries one page; raise ``UsageError`` for more."""
+    writer = WRITERS[fmt]
+    if writer.pages_per_file == "one" and count > 1:
         raise UsageError(
             f"{fmt.upper()} to stdout holds one page, this text needs {count}",
-            f"write a PDF with --format pdf or to a file with -o page.{'png' if fmt == 'png' else 'jpg'}",
+            f"write a PDF with --format pdf or to a file with -o page{writer.suffixes[0]}",
         )
+
+
+class StreamOutputs:
+    """``AtomicOutputs`` for a stream (stdout's ``StdoutSink`` or an open binary file object):
+    ``open()`` gives an in-memory file, and only a clean exit writes what they hold to the stream,
+    in order, so a failure writes nothing. ``paths`` is empty: no file was named."""
+
+    def __init__(self, stream: BinaryIO):
+        self._stream = stream
+        self._buffers: list[io.BytesIO] = []
+        self.written: list[str] = []
+        self.paths: list[Path] = []
+
+    def __enter__(self) -> "StreamOutputs":
+        return self
+
+    def open(self, path: Optional[PathArg] = None) -> BinaryIO:
+        self._buffers.append(_KeptBytes())
+        return self._buffers[-1]
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        buffers, self._buffers = self._buffers, []
+        if exc_type is None:
+            for buf in buffers:
+                self._stream.write(buf.getvalue())
+            self._stream.flush()
+
+
+class _KeptBytes(io.BytesIO):
+    # A writer may close its file (``with outputs.open(...) as fh``); the bytes must outlive that.
+    def close(self) -> None:
+        self.flush()
 
 
 class AtomicOutputs:
@@ -439,13 +475,3 @@ def _default_file_mode() -> int:
     os.umask(umask)
     return 0o666 & ~umask
 
-
-def save_raster(image: Image.Image, file: BinaryIO, fmt: Format, dpi: float) -> None:
-    """Write one page as PNG or JPEG with its DPI recorded, so it prints at the real size."""
-    if fmt == "png":
-        image.save(file, format="PNG", dpi=(dpi, dpi), compress_level=PNG_COMPRESS_LEVEL)
-    elif fmt == "jpeg":
-        # 4:4:4 keeps thin coloured strokes from bleeding into the paper.
-        image.convert("RGB").save(file, format="JPEG", quality=JPEG_QUALITY, subsampling=0, dpi=(dpi, dpi))
-    else:
-        raise ValueError(f"save_raster writes png or jpeg, not {fmt!r}")
