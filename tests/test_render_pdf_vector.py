@@ -168,7 +168,10 @@ def test_strokes_are_open_round_capped_stroked_paths():
     assert cov[170, 200] > 0.9 and cov[170, 204] < 0.1  # the dot, 2 pt in radius
 
 
-def test_stroke_width_is_checked():
+def test_stroke_width_is_checked_when_there_are_strokes():
     with pytest.raises(ValueError, match="stroke_width"):
         write(one_word(), strokes=[np.zeros((2, 2))], stroke_width=0)
+    # a page without ink has no strokes and no median stroke width (0): nothing to draw, no error
+    data = write(one_word("blank"), strokes=[np.zeros((0, 2))], stroke_width=0.0)
+    assert xobjects(read(data).pages[0]) == {} and read(data).pages[0].extract_text().strip() == "blank"
 

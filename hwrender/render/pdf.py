@@ -460,8 +460,6 @@ class PdfWriter:
         return code
 
     def _stroke_code(self, strokes: Sequence[np.ndarray], width: float) -> list[str]:
-        if not (isinstance(width, (int, float)) and math.isfinite(width) and width > 0):
-            raise ValueError(f"stroke_width must be a positive number of points, got {width!r}")
         code: list[str] = []
         for line in strokes:
             pts = np.asarray(line, dtype=np.float64).reshape(-1, 2)
@@ -472,6 +470,9 @@ class PdfWriter:
             numbers = np.rint(pts / _VECTOR_UNIT).astype(np.int64).ravel().tolist()
             code.append(("%d %d m\n" + "%d %d l\n" * (len(pts) - 1) + "S\n") % tuple(numbers))
         if code:
+            # checked only when there is something to draw: a page without ink has no stroke width
+            if not (isinstance(width, (int, float)) and math.isfinite(width) and width > 0):
+                raise ValueError(f"stroke_width must be a positive number of points, got {width!r}")
             rgb = " ".join(fp_str(v / 255) for v in self.ink_rgb)
             # round caps and joins: a pen's
             code.insert(0, f"{rgb} RG {fp_str(width / _VECTOR_UNIT)} w 1 J 1 j\n")
