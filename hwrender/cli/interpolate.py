@@ -186,19 +186,20 @@ def _line(text: str, inks):
 
 
 def _save(rows, output: Path, fmt: str, frame_ms: int) -> None:
-    """Write atomically: a failure leaves no partial file."""
+    """Write through the same atomic output as ``hwrender write``'s pages: a failure (or Ctrl-C,
+    SIGTERM) leaves no partial file, and a link or device at ``output`` is refused, not replaced."""
     import numpy as np
     from PIL import Image
 
-    from ..atomic import atomic_path
+    from ..render.output import AtomicOutputs
 
-    with atomic_path(output) as tmp:
+    with AtomicOutputs(output) as outputs, outputs.open(output) as fh:
         if fmt == "GIF":
             frames = [Image.fromarray(r, "L") for r in rows]
             frames = frames + frames[-2:0:-1]  # there and back
-            frames[0].save(tmp, format="GIF", save_all=True, append_images=frames[1:],
+            frames[0].save(fh, format="GIF", save_all=True, append_images=frames[1:],
                            duration=frame_ms, loop=0)
         else:
             gap = np.full((6, rows[0].shape[1]), 255, np.uint8)
             strip = np.concatenate([x for r in rows for x in (r, gap)][:-1])
-            Image.fromarray(strip, "L").save(tmp, format=fmt)
+            Image.fromarray(strip, "L").save(fh, format=fmt)
