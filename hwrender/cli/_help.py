@@ -19,11 +19,12 @@ def _names(items, last: str = "or") -> str:
 
 
 def output_help() -> str:
-    from ..render import FORMATS, page_paths
+    from ..render import FORMATS, WRITERS, page_paths
 
     pages = ", ".join(page_paths("page.png", 3))
+    each = _names([w.name.upper() for w in WRITERS.values() if w.pages_per_file == "one"], "and")
     return (f"Output file, its suffix naming the format ({_names(FORMATS)}; .jpg is jpeg), or '-' "
-            f"for standard output. A PDF holds every page; PNG and JPEG write one file per page: "
+            f"for standard output. A PDF holds every page; {each} write one file per page: "
             f"{pages}, … or a {{n}} pattern such as scan-{{n:03d}}.png.")
 
 
