@@ -208,10 +208,10 @@ def _strokes_of(alpha: np.ndarray) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
         # its centre, so a free end stops that much short of the tip (less the tip's own width).
         xy = _trim(xy, max(0.0, (pen - local[0]) / 2) if free0 else 0.0,
                    max(0.0, (pen - local[-1]) / 2) if free1 else 0.0)
-        xy = (xy + 0.5) / factor - pad  # (col, row) of the big image -> (x, y) of the ink
-        xy = _simplify(xy, _SIMPLIFY)
+        polys.append((xy + 0.5) / factor - pad)  # (col, row) of the big image -> (x, y) of the ink
+    polys = _simplify(polys, _SIMPLIFY)
+    for xy in polys:
         xy.setflags(write=False)
-        polys.append(xy)
     widths = widths_px / factor
     widths.setflags(write=False)
     return tuple(polys), widths
@@ -303,15 +303,17 @@ def _widths_at(level: np.ndarray, skel: np.ndarray) -> np.ndarray:
     below = np.minimum.accumulate(np.where(ink, far, rows)[::-1], axis=0)[::-1] - rows
     gy = np.where(-above < below, above, below)  # row offset to the nearest paper in the column
     g2 = gy * gy
-    d2, dx_best = g2[ys, xs], np.zeros(len(ys), dtype=np.int64)
-    for dx in range(-_REACH, _REACH + 1):
-        col = xs + dx
-        ok = (col >= 0) & (col < w)
-        cand = np.where(ok, g2[ys, np.clip(col, 0, w - 1)] + dx * dx, np.inf)
-        better = cand < d2
-        d2 = np.where(better, cand, d2)
-        dx_best = np.where(better, dx, dx_best)
-    uy = gy[ys, np.clip(xs + dx_best, 0, w - 1)].astype(np.float64)
+    g2 = np.pad(g2, ((0, 0), (_REACH, _REACH)), constant_values=np.inf)
+    d2, dx_best = g2[ys, xs + _REACH], np.zeros(len(ys), dtype=np.int64)
+    for dx in range(1, _REACH + 1):
+        if dx * dx >= d2.max():
+            break  # no column this far can hold a nearer paper pixel
+        for step in (dx, -dx):
+            cand = g2[ys, xs + _REACH + step] + dx * dx
+            better = cand < d2
+            d2[better] = cand[better]
+            dx_best[better] = step
+    uy = gy[ys, xs + dx_best].astype(np.float64)
     ux = dx_best.astype(np.float64)
     norm = np.hypot(uy, ux)
     norm[norm == 0] = 1.0
@@ -319,17 +321,18 @@ def _widths_at(level: np.ndarray, skel: np.ndarray) -> np.ndarray:
     # Far enough for the strokes (the median's business), not for every blob and crossing.
     steps = np.arange(0.0, 3.0 * float(np.median(np.sqrt(d2))) + 2.0, 0.5)
     chord = np.zeros(len(ys))
+    rows = np.arange(len(ys))
     for sign in (1.0, -1.0):
         py = ys[:, None] + sign * uy[:, None] * steps
         px = xs[:, None] + sign * ux[:, None] * steps
-        inside = _bilinear(level, py, px) >= 0
-        first_out = np.argmin(inside, axis=1)  # first sample off the ink (0 if none: capped below)
-        k = np.maximum(first_out, 1)
-        a = _bilinear(level, py[np.arange(len(ys)), k - 1], px[np.arange(len(ys)), k - 1])
-        b = _bilinear(level, py[np.arange(len(ys)), k], px[np.arange(len(ys)), k])
+        near_y = np.clip(np.rint(py).astype(np.int64), 0, h - 1)
+        near_x = np.clip(np.rint(px).astype(np.int64), 0, w - 1)
+        inside = ink[near_y, near_x]
+        k = np.maximum(np.argmin(inside, axis=1), 1)  # first sample off the ink
+        a = _bilinear(level, py[rows, k - 1], px[rows, k - 1])
+        b = _bilinear(level, py[rows, k], px[rows, k])
         frac = np.clip(a / np.where(a - b > 0, a - b, 1.0), 0.0, 1.0)
-        reach = np.where(inside.all(1), steps[-1], steps[k - 1] + 0.5 * frac)
-        chord += reach
+        chord += np.where(inside.all(1), steps[-1], steps[k - 1] + (steps[1] - steps[0]) * frac)
     return np.maximum(chord, 1.0)
 
 
@@ -587,31 +590,40 @@ def _trim(xy: np.ndarray, head: float, tail: float) -> np.ndarray:
     return np.vstack([start, xy[inside], end])
 
 
-def _simplify(xy: np.ndarray, tolerance: float) -> np.ndarray:
-    """Ramer-Douglas-Peucker: the fewest points that stay within ``tolerance`` of the line."""
+def _simplify(lines: list[np.ndarray], tolerance: float) -> list[np.ndarray]:
+    """Ramer-Douglas-Peucker on each line: the fewest points that stay within ``tolerance`` of it.
+    All lines' segments are split at once, round by round (each line's ends are kept, so no
+    segment spans two lines): a word's few hundred points cost a few numpy calls per round."""
+    if not lines:
+        return []
+    sizes = np.array([len(xy) for xy in lines])
+    xy = np.concatenate(lines).astype(np.float64)
     n = len(xy)
-    if n < 3:
-        return np.ascontiguousarray(xy, dtype=np.float64)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
     keep = np.zeros(n, dtype=bool)
-    keep[0] = keep[-1] = True
-    stack = [(0, n - 1)]
-    while stack:
-        i, j = stack.pop()
-        if j - i < 2:
-            continue
-        seg = xy[j] - xy[i]
-        rel = xy[i + 1:j] - xy[i]
-        length = math.hypot(*seg)
-        if length > 0:
-            dist = np.abs(seg[0] * rel[:, 1] - seg[1] * rel[:, 0]) / length
-        else:  # a closed loop's ends coincide
-            dist = np.hypot(rel[:, 0], rel[:, 1])
-        k = int(np.argmax(dist))
-        if dist[k] > tolerance:
-            keep[i + 1 + k] = True
-            stack.append((i, i + 1 + k))
-            stack.append((i + 1 + k, j))
-    return np.ascontiguousarray(xy[keep], dtype=np.float64)
+    keep[starts] = keep[starts + sizes - 1] = True
+    idx = np.arange(n)
+    while True:
+        kept = np.flatnonzero(keep)
+        seg = np.minimum(np.searchsorted(kept, idx, side="right") - 1, len(kept) - 2)
+        a, b = xy[kept[seg]], xy[kept[seg + 1]]
+        chord = b - a
+        rel = xy - a
+        length = np.hypot(chord[:, 0], chord[:, 1])
+        cross = np.abs(chord[:, 0] * rel[:, 1] - chord[:, 1] * rel[:, 0])
+        # a closed loop's first chord has no length: distance to its point instead
+        dist = np.where(length > 0, cross / np.where(length > 0, length, 1.0), np.hypot(rel[:, 0], rel[:, 1]))
+        dist[keep] = 0.0
+        order = np.lexsort((-dist, seg))  # per segment, its farthest point first
+        lead = np.ones(n, dtype=bool)
+        lead[1:] = seg[order][1:] != seg[order][:-1]
+        first = order[lead]
+        split = first[dist[first] > tolerance]
+        if split.size == 0:
+            break
+        keep[split] = True
+    return [np.ascontiguousarray(part) for part in np.split(xy[keep], np.cumsum(
+        np.add.reduceat(keep, starts))[:-1])]
 
 
 def _greedy(heads: np.ndarray, tails: np.ndarray, start: np.ndarray) -> tuple[list[int], list[bool]]:
