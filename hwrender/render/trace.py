@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 Contour = np.ndarray  # (n, 4, 2) float64 cubic segments, closed
 
+INK_LEVEL = 0.5  # ink_outline's level: the generators' alpha at a stroke's edge
 FIT_TOLERANCE = 0.08  # ink px: how far the fitted curve may stray from the traced points
 CORNER_DEGREES = 65.0  # a turn sharper than this over +-2 points is kept as a corner
 FLATTEN_TOLERANCE = 0.15  # output px: chord error when filling
@@ -302,7 +303,7 @@ def ink_outlines(inks: Sequence["InkImage"]) -> list[list[Contour]]:
         found = [_outline_cache.get(id(ink)) for ink in inks]
     todo = {id(ink): ink for ink, hit in zip(inks, found) if hit is None}
     if todo:
-        traced = dict(zip(todo, trace_many([ink.alpha for ink in todo.values()])))
+        traced = dict(zip(todo, trace_many([ink.alpha for ink in todo.values()], INK_LEVEL)))
         with _outline_lock:
             for key, ink in todo.items():
                 if key not in _outline_cache:

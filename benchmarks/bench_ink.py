@@ -1,0 +1,196 @@
+"""Ink at output resolution (issue 28): raster ink (resampled) against vector ink (traced and filled),
+side by side in one run, per generator.
+
+    python benchmarks/bench_ink.py               # all generators, 300 dpi
+    python benchmarks/bench_ink.py --only latin,font --no-ocr
+
+Figures per generator and render:
+- edge band: pixels with 10-90 % ink per pixel of outline (the 50 % level's length, from its
+  crossings between neighbouring pixels x pi/4). A font's anti-aliasing gives about 1.0-1.4.
+- haze: share of inked pixels (> 10 %) in blobs whose darkest pixel is under 50 % (the glyph
+  styler's speckle and haze around strokes; a font has none).
+- time: ink_coverage of the page (raster: resample; vector: trace + fill), median of runs;
+  "added" is vector minus raster for the same page.
+- Tesseract CER of the page's lines (each line cut out at 300 dpi, read with --psm 7), when
+  `tesseract` and the script's language are installed.
+- PDF (the latin and mixed pages): file size and PdfWriter time, raster ink (soft-masked image)
+  against vector ink (traced paths); "+trace" also traces every ink afresh.
+
+Targets (issue 28): edge band <= 1.6 px for every generator; CER no worse than raster; trace +
+fill <= 0.2 s added to a 250-word page on 2 cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import shutil
+import statistics
+import time
+
+import numpy as np
+
+from bench_core import text_of  # benchmarks/ is sys.path[0] when run as a script
+
+HANGUL = ("오늘은 날씨가 좋아서 친구와 함께 공원에 갔습니다 한글은 아름다운 글자입니다 "
+          "우리는 도서관에서 책을 읽고 저녁에는 맛있는 음식을 먹었습니다 ")
+HAN = "今天天气很好我们一起去公园散步学习中文很有意思明天见 "
+
+# name: (generator overrides, text, Tesseract language)
+CASES = {
+    "latin": (["Latn=latin"], text_of(250), "eng"),
+    "emnist": (["Latn=emnist"], text_of(250), "eng"),
+    "font": (["Latn=font"], text_of(250), "eng"),
+    "hangul": (["Hang=hangul"], HANGUL * 3, "kor"),
+    "cjk": (["Hani=cjk"], (HAN * 8).replace(" ", ""), "chi_sim"),
+    "mixed": (None, " ".join([text_of(60), HANGUL, HAN * 2]), None),
+}
+PDF_CASES = ("latin", "mixed")  # PDF size and write time, raster ink against vector ink
+
+
+def page_of(generators, text: str, dpi: int):
+    from hwrender.api import _prepare
+    from hwrender.layout import layout_pages
+
+    pipe = _prepare(text, None, None, {"generators": generators, "dpi": dpi})
+    items = list(pipe.items())
+    page = next(iter(layout_pages(items, pipe.res.geometry, pipe.res.style)))
+    return page, pipe.inks, pipe.res.dpi
+
+
+def edge_band(cov: np.ndarray) -> float:
+    a = cov.astype(np.float32) / 255
+    grey = int(((a > 0.1) & (a < 0.9)).sum())
+    ink = a >= 0.5
+    crossings = int((ink[:, 1:] != ink[:, :-1]).sum() + (ink[1:] != ink[:-1]).sum())
+    return grey / max(1.0, crossings * math.pi / 4)
+
+
+def haze(cov: np.ndarray) -> float:
+    from scipy import ndimage  # the benchmark only; scipy comes with the test tools
+
+    inked = cov > 25
+    labels, n = ndimage.label(inked, structure=np.ones((3, 3)))
+    if n == 0:
+        return 0.0
+    peak = ndimage.maximum(cov, labels, index=np.arange(1, n + 1))
+    faint = np.r_[False, peak < 128]
+    return float(faint[labels].sum() / inked.sum())
+
+
+def timed_coverage(page, inks, dpi, render: str, repeat: int):
+    from hwrender.ink import InkImage
+    from hwrender.render import ink_coverage
+
+    times, cov = [], None
+    for _ in range(repeat):
+        # fresh ink objects: the trace is cached per ink, and a page traces each ink once
+        fresh = {k: InkImage(v.alpha, v.baseline, v.x_height, v.advance, v.text) for k, v in inks.items()}
+        t0 = time.perf_counter()
+        cov = ink_coverage(page, fresh, dpi, ink_render=render)
+        times.append(time.perf_counter() - t0)
+    return cov, statistics.median(times)
+
+
+def line_crops(page, cov: np.ndarray, dpi: float):
+    """(text, dark-on-white uint8 image) per line of the page."""
+    k = dpi / 72
+    lines: dict[int, list] = {}
+    for s in page.spans:
+        lines.setdefault(s.line, []).append(s)
+    for spans in lines.values():
+        text = ""
+        for s in spans:
+            text += (" " if s.space_before and text else "") + s.text
+        top = max(0, int(min(s.baseline - s.ascent for s in spans) * k) - 8)
+        bottom = int(max(s.baseline + s.descent for s in spans) * k) + 8
+        left = max(0, int(min(s.x0 for s in spans) * k) - 12)
+        right = int(max(s.x1 for s in spans) * k) + 12
+        yield text, 255 - cov[top:bottom, left:right]
+
+
+def ocr_cer(page, cov, dpi, lang: str) -> float:
+    from hwrender.train.metrics import cer, ocr_line
+
+    scores = [cer(text, ocr_line(np.ascontiguousarray(img), lang)) for text, img in line_crops(page, cov, dpi)]
+    return statistics.mean(scores)
+
+
+def pdf_figures(page, inks, dpi, repeat: int) -> dict:
+    """PDF size and write time of the page, raster ink (a soft-masked image) against vector ink
+    (traced paths). "write" is PdfWriter alone (the coverage or the traces made beforehand, as
+    the pipeline has them); "+trace" adds tracing every ink afresh to the vector write."""
+    import io
+
+    from hwrender.ink import InkImage
+    from hwrender.render import PdfWriter, ink_coverage
+
+    cov = ink_coverage(page, inks, dpi)
+
+    def write(**ink) -> int:
+        buf = io.BytesIO()
+        with PdfWriter(buf, dpi=dpi) as pdf:
+            pdf.add_page(page, **ink)
+        return len(buf.getvalue())
+
+    def fresh():
+        return {k: InkImage(v.alpha, v.baseline, v.x_height, v.advance, v.text) for k, v in inks.items()}
+
+    out = {"raster_bytes": write(coverage=cov), "vector_bytes": write(inks=inks)}
+    out["raster_s"] = statistics.median(_time(lambda: write(coverage=cov)) for _ in range(repeat))
+    out["vector_s"] = statistics.median(_time(lambda: write(inks=inks)) for _ in range(repeat))
+    out["vector_trace_s"] = statistics.median(_time(lambda i=fresh(): write(inks=i)) for _ in range(repeat))
+    return out
+
+
+def _time(fn) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--dpi", type=int, default=300)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--only", default=",".join(CASES))
+    ap.add_argument("--no-ocr", action="store_true")
+    ap.add_argument("--save", default=None, help="folder for 300-dpi crops of each page's first line")
+    args = ap.parse_args()
+    from hwrender.train.metrics import tesseract_langs
+
+    langs = set() if args.no_ocr or shutil.which("tesseract") is None else tesseract_langs()
+    print(f"{'generator':9} {'render':7} {'words':>5} {'edge px':>8} {'haze':>7} {'time s':>7} "
+          f"{'added s':>8} {'CER':>6}")
+    pdf_rows = []
+    for name in args.only.split(","):
+        gens, text, lang = CASES[name]
+        page, inks, dpi = page_of(gens, text, args.dpi)
+        base = None
+        for render in ("raster", "vector"):
+            cov, t = timed_coverage(page, inks, dpi, render, args.repeat)
+            base = t if render == "raster" else base
+            c = f"{ocr_cer(page, cov, dpi, lang):.3f}" if lang in langs else "-"
+            added = f"{t - base:+.3f}" if render == "vector" else ""
+            print(f"{name:9} {render:7} {len(page.placements):5d} {edge_band(cov):8.2f} "
+                  f"{haze(cov):7.4f} {t:7.3f} {added:>8} {c:>6}", flush=True)
+            if render == "vector" and name in PDF_CASES:
+                pdf_rows.append((name, pdf_figures(page, inks, dpi, args.repeat)))
+            if args.save:
+                from pathlib import Path
+
+                from PIL import Image
+
+                _, img = next(line_crops(page, cov, dpi))
+                Path(args.save).mkdir(parents=True, exist_ok=True)
+                Image.fromarray(np.ascontiguousarray(img[:, :600])).save(f"{args.save}/{name}-{render}.png")
+
+    if pdf_rows:
+        print(f"\n{'PDF page':9} {'raster KB':>9} {'write s':>8} {'vector KB':>9} {'write s':>8} {'+trace s':>8}")
+        for name, f in pdf_rows:
+            print(f"{name:9} {f['raster_bytes'] / 1000:9.0f} {f['raster_s']:8.3f} {f['vector_bytes'] / 1000:9.0f} "
+                  f"{f['vector_s']:8.3f} {f['vector_trace_s']:8.3f}")
+
+
+if __name__ == "__main__":
+    main()
