@@ -7,7 +7,7 @@ ink colour plus the coverage as an 8-bit /SMask, both Flate compressed): reportl
 takes ~0.5 s for an A4 page at 300 dpi (md5 and ASCII85 of the RGB raster), this path ~0.1 s.
 
 With ``inks`` (``--ink-render vector``) the ink is instead drawn as paths: each placement's traced
-outline (``trace.ink_outline``, cubic Beziers) mapped onto the page by ``trace.placement_matrix``,
+outline (``trace.ink_outlines``, cubic Beziers) mapped onto the page by ``trace.placement_matrix``,
 one even-odd filled path per word, so counters stay open and the ink is sharp at any zoom. With
 ``strokes`` (pen-plotter centre lines) it is open stroked polylines with round caps and joins. The
 paths go in one Form XObject per page, Flate-compressed, with coordinates as integers in hundredths
@@ -426,18 +426,21 @@ class PdfWriter:
         c._code.append(f"/{doc.getXObjectName(name)} Do")
 
     def _outline_code(self, page: PageLayout, inks: Mapping[int, InkImage]) -> list[str]:
-        from .trace import ink_outline, placement_matrix
+        from .trace import ink_outlines, placement_matrix
 
-        code: list[str] = []
-        at = np.zeros(2, np.int64)  # where the coordinates' origin is now, moved word by word
+        placed = []
         for p in page.placements:
             try:
                 ink = inks[p.ink]
             except KeyError:
                 raise KeyError(f"placement {p.text!r} refers to ink {p.ink}, which is not among the inks given") from None
-            if not (p.scale > 0 and math.isfinite(p.scale)) or ink.width == 0 or ink.height == 0:
-                continue  # compose.ink_coverage draws nothing for these either
-            contours = [np.asarray(k, dtype=np.float64) for k in ink_outline(ink)]
+            if p.scale > 0 and math.isfinite(p.scale) and ink.width > 0 and ink.height > 0:
+                placed.append((p, ink))  # compose.ink_coverage draws nothing for the others either
+        code: list[str] = []
+        at = np.zeros(2, np.int64)  # where the coordinates' origin is now, moved word by word
+        # the page's inks traced in one batch (many times faster than one by one), or as cached
+        for (p, ink), outline in zip(placed, ink_outlines([ink for _, ink in placed])):
+            contours = [np.asarray(k, dtype=np.float64) for k in outline]
             contours = [k for k in contours if len(k)]
             if not contours:
                 continue  # untraceable ink (blank, a speck): the word keeps its place and text
