@@ -35,7 +35,7 @@ _SPECK = 0.5  # a mark shorter than the pen and everywhere thinner than this man
 _REACH = 24  # pixels the distance transform looks sideways: over twice the widest stroke it expects
 _BLOB = 1.5  # a dot this many pen widths wide is drawn as a small circle, not one touch of the pen
 _SIMPLIFY = 0.08  # Ramer-Douglas-Peucker tolerance in ink pixels (about 0.25 px at 300 dpi)
-_TWO_OPT_WINDOW = 40  # 2-opt looks this many strokes ahead: greedy order is already local
+_TWO_OPT_WINDOW = 80  # 2-opt looks this many strokes ahead: greedy order is already local
 
 _lock = threading.Lock()
 _cache: dict[int, tuple] = {}
@@ -389,8 +389,8 @@ def _skeleton_strokes(skel: np.ndarray, spur: float) -> list[Stroke]:
     # Nodes: free ends (degree 1), lone pixels, and clusters of touching junction pixels.
     node_of = np.full(n, -1, dtype=np.int64)
     node_pos: list[np.ndarray] = []
-    for k in range(n):
-        if deg[k] == 2 or node_of[k] >= 0:
+    for k in np.flatnonzero(deg != 2).tolist():
+        if node_of[k] >= 0:
             continue
         members, stack = [], [k]
         node_of[k] = len(node_pos)
@@ -408,9 +408,7 @@ def _skeleton_strokes(skel: np.ndarray, spur: float) -> list[Stroke]:
     edges: list[list] = []  # [node_a, node_b, points]
     seen_link: set[tuple[int, int]] = set()
     on_edge = np.zeros(n, dtype=bool)
-    for k in range(n):
-        if node_of[k] < 0:
-            continue
+    for k in np.flatnonzero(node_of >= 0).tolist():
         for q in nbrs[k]:
             if (k, q) in seen_link or node_of[q] == node_of[k]:
                 continue
@@ -426,8 +424,8 @@ def _skeleton_strokes(skel: np.ndarray, spur: float) -> list[Stroke]:
             edges.append([a, b, _with_node_ends(pos[path], node_pos[a], node_pos[b])])
     # What is left of degree 2 and unvisited are closed loops with no node ('o', '0').
     loops = []
-    for k in range(n):
-        if deg[k] != 2 or on_edge[k] or node_of[k] >= 0:
+    for k in np.flatnonzero((deg == 2) & ~on_edge).tolist():
+        if on_edge[k]:  # walked as part of an earlier loop
             continue
         path, prev, cur = [k], -1, k
         while True:
@@ -465,10 +463,11 @@ def _prune_spurs(edges: list[list], n_nodes: int, spur: float) -> list[list]:
         for a, b, _ in edges:
             degree[a] += 1
             degree[b] += 1
+        lengths = [_length(pts) for _, _, pts in edges]
         candidates = sorted(
-            (i for i, (a, b, pts) in enumerate(edges)
-             if a != b and (degree[a] == 1) != (degree[b] == 1) and _length(pts) < spur),
-            key=lambda i: _length(edges[i][2]))
+            (i for i, (a, b, _) in enumerate(edges)
+             if a != b and (degree[a] == 1) != (degree[b] == 1) and lengths[i] < spur),
+            key=lengths.__getitem__)
         dropped = set()
         for i in candidates:
             a, b, _ = edges[i]
@@ -648,7 +647,7 @@ def _greedy(heads: np.ndarray, tails: np.ndarray, start: np.ndarray) -> tuple[li
 
 
 def _two_opt(seq: list[int], rev: list[bool], heads: np.ndarray, tails: np.ndarray,
-             rounds: int = 4) -> tuple[list[int], list[bool]]:
+             rounds: int = 2) -> tuple[list[int], list[bool]]:
     """Reverse runs of the order (and each polyline in them) where that shortens pen travel.
 
     Between order positions i and i+1 the pen goes from end(i) to start(i+1); reversing the run
@@ -663,12 +662,11 @@ def _two_opt(seq: list[int], rev: list[bool], heads: np.ndarray, tails: np.ndarr
         s = np.where(rev[:, None], tails[seq], heads[seq])  # start of each drawn polyline
         e = np.where(rev[:, None], heads[seq], tails[seq])  # its end
         for i in range(n - 2):
-            j = np.arange(i + 2, min(n, i + 2 + _TWO_OPT_WINDOW))  # run is i+1..j-1 ... see below
-            last = j - 1  # run i+1..last, followed by j (or nothing at the end)
+            last = np.arange(i + 1, min(n, i + 1 + _TWO_OPT_WINDOW))  # reverse the run i+1..last
             old = np.hypot(*(s[i + 1] - e[i]))
             new = np.hypot(*(e[last] - e[i]).T)
-            has_next = j < n
-            jn = np.minimum(j, n - 1)
+            has_next = last + 1 < n  # the run is followed by last+1, or ends the order
+            jn = np.minimum(last + 1, n - 1)
             old_next = np.where(has_next, np.hypot(*(s[jn] - e[last]).T), 0.0)
             new_next = np.where(has_next, np.hypot(*(s[jn] - s[i + 1]).T), 0.0)
             gain = old + old_next - new - new_next
