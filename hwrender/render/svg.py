@@ -3,7 +3,7 @@
 The sheet is ``width``/``height`` in millimetres with a ``viewBox`` in points (y down, as layout
 places everything), so every coordinate is the page point that layout, the PNG and the PDF use.
 The paper comes from ``paper.paper_geometry``, the one source of the rules, grid, dots and margin
-line. The ink is each placement's traced outline (``trace.ink_outline``, cubic Beziers) mapped by
+line. The ink is each placement's traced outline (``trace.ink_outlines``, cubic Beziers) mapped by
 ``trace.placement_matrix`` and filled even-odd (counters stay open), one ``<path>`` per placement
 (two placements that overlap must not cut holes in each other), inside a ``<g>`` per word whose
 text is its ``aria-label`` and ``<title>`` (searchable, read out by screen readers), inside a
@@ -88,8 +88,14 @@ def _paper(page: PageLayout, ctx: "WriteContext") -> list[str]:
 
 
 def _outlines(page: PageLayout, inks: Mapping[int, "InkImage"], ctx: "WriteContext") -> list[str]:
-    from .trace import ink_outline, placement_matrix
+    from .trace import ink_outlines, placement_matrix
 
+    # The page's inks traced in one batch (many times faster than one by one), then looked up.
+    missing = [p for p in page.placements if p.ink not in inks]
+    if missing:
+        raise KeyError(f"placement {missing[0].text!r} refers to ink {missing[0].ink}, which is not among the inks given")
+    page_inks = list({p.ink: inks[p.ink] for p in page.placements}.items())
+    outline = dict(zip((k for k, _ in page_inks), ink_outlines([ink for _, ink in page_inks])))
     out = [f'<g id="ink" fill="{_hex(ctx.ink_rgb)}" fill-rule="evenodd">\n']
     for line, words in _lines(page):
         out.append(f'<g class="line" id="line-{line + 1}">\n')
@@ -97,13 +103,10 @@ def _outlines(page: PageLayout, inks: Mapping[int, "InkImage"], ctx: "WriteConte
             label = _text(span.text) if span is not None else ""
             out.append(f'<g class="word" aria-label={quoteattr(label)}><title>{escape(label)}</title>')
             for p in placements:
-                try:
-                    ink = inks[p.ink]
-                except KeyError:
-                    raise KeyError(f"placement {p.text!r} refers to ink {p.ink}, which is not among the inks given") from None
+                ink = inks[p.ink]
                 if not (p.scale > 0 and np.isfinite(p.scale)) or ink.width == 0 or ink.height == 0:
                     continue  # the raster draws nothing for these either
-                d = _curves(ink_outline(ink), placement_matrix(p, ink))
+                d = _curves(outline[p.ink], placement_matrix(p, ink))
                 if d:  # untraceable ink (blank, a speck) keeps its place and text, draws nothing
                     out.append(f'<path d="{d}"/>')
             out.append("</g>\n")
