@@ -15,6 +15,10 @@ Figures per generator and render:
   `tesseract` and the script's language are installed.
 - PDF (the latin and mixed pages): file size and PdfWriter time, raster ink (soft-masked image)
   against vector ink (traced paths); "+trace" also traces every ink afresh.
+- plotter (--strokes): centre-line strokes of the page, pen-up travel in metres as found
+  (word by word, strokes in scan order) and ordered (nearest neighbour + 2-opt), pen-down length,
+  the pen (median stroke width, mm), IoU of the strokes drawn back with that pen against the ink
+  binarised at 0.5 (mean and worst word), and the time to make the page's strokes afresh.
 
 Targets (issue 28): edge band <= 1.6 px for every generator; CER no worse than raster; trace +
 fill <= 0.2 s added to a 250-word page on 2 cores.
@@ -46,6 +50,7 @@ CASES = {
     "mixed": (None, " ".join([text_of(60), HANGUL, HAN * 2]), None),
 }
 PDF_CASES = ("latin", "mixed")  # PDF size and write time, raster ink against vector ink
+PLOTTER_CASES = ("latin", "mixed")  # pen-plotter strokes: travel, coverage, time
 
 
 def page_of(generators, text: str, dpi: int):
@@ -149,6 +154,30 @@ def _time(fn) -> float:
     return time.perf_counter() - t0
 
 
+def plotter_figures(page, inks, repeat: int) -> dict:
+    """Pen-plotter strokes of the page: travel as found against ordered, coverage, time."""
+    from hwrender.ink import InkImage
+    from hwrender.render import strokes
+
+    def make():
+        fresh = {k: InkImage(v.alpha, v.baseline, v.x_height, v.advance, v.text) for k, v in inks.items()}
+        return strokes.page_polylines(page, fresh, order=False)
+
+    mm = 25.4 / 72
+    found = make()
+    ordered = strokes.order_polylines(found)
+    ious = [strokes.stroke_iou(inks[k]) for k in sorted({p.ink for p in page.placements})]
+    return {
+        "strokes": len(ordered),
+        "travel_found_m": strokes.pen_travel(found) * mm / 1000,
+        "travel_ordered_m": strokes.pen_travel(ordered) * mm / 1000,
+        "pen_down_m": sum(float(np.hypot(*np.diff(pl, axis=0).T).sum()) for pl in ordered) * mm / 1000,
+        "pen_mm": strokes.median_stroke_width(page, inks) * mm,
+        "iou_mean": statistics.mean(ious), "iou_min": min(ious),
+        "time_s": statistics.median(_time(lambda: strokes.order_polylines(make())) for _ in range(repeat)),
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--dpi", type=int, default=300)
@@ -163,6 +192,7 @@ def main() -> None:
     print(f"{'generator':9} {'render':7} {'words':>5} {'edge px':>8} {'haze':>7} {'time s':>7} "
           f"{'added s':>8} {'CER':>6}")
     pdf_rows = []
+    plotter_rows = []
     for name in args.only.split(","):
         gens, text, lang = CASES[name]
         page, inks, dpi = page_of(gens, text, args.dpi)
@@ -176,6 +206,8 @@ def main() -> None:
                   f"{haze(cov):7.4f} {t:7.3f} {added:>8} {c:>6}", flush=True)
             if render == "vector" and name in PDF_CASES:
                 pdf_rows.append((name, pdf_figures(page, inks, dpi, args.repeat)))
+            if render == "vector" and name in PLOTTER_CASES:
+                plotter_rows.append((name, plotter_figures(page, inks, args.repeat)))
             if args.save:
                 from pathlib import Path
 
@@ -190,6 +222,12 @@ def main() -> None:
         for name, f in pdf_rows:
             print(f"{name:9} {f['raster_bytes'] / 1000:9.0f} {f['raster_s']:8.3f} {f['vector_bytes'] / 1000:9.0f} "
                   f"{f['vector_s']:8.3f} {f['vector_trace_s']:8.3f}")
+    if plotter_rows:
+        print(f"\n{'plotter':9} {'strokes':>7} {'travel m':>8} {'ordered':>8} {'down m':>7} {'pen mm':>6} "
+              f"{'IoU':>5} {'worst':>5} {'time s':>7}")
+        for name, f in plotter_rows:
+            print(f"{name:9} {f['strokes']:7d} {f['travel_found_m']:8.2f} {f['travel_ordered_m']:8.2f} "
+                  f"{f['pen_down_m']:7.2f} {f['pen_mm']:6.3f} {f['iou_mean']:5.3f} {f['iou_min']:5.3f} {f['time_s']:7.3f}")
 
 
 if __name__ == "__main__":
