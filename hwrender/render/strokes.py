@@ -34,7 +34,8 @@ _SPUR = 1.0  # a branch from a junction to a free end shorter than this many str
 _SPECK = 0.5  # a mark shorter than the pen and everywhere thinner than this many pen widths is dropped
 _REACH = 24  # pixels the distance transform looks sideways: over twice the widest stroke it expects
 _BLOB = 1.5  # a dot this many pen widths wide is drawn as a small circle, not one touch of the pen
-_SIMPLIFY = 0.08  # Ramer-Douglas-Peucker tolerance in ink pixels (about 0.25 px at 300 dpi)
+_SIMPLIFY = 0.08
+_ROUNDING = 2  # rounds of Chaikin corner cutting after simplifying  # Ramer-Douglas-Peucker tolerance in ink pixels (about 0.25 px at 300 dpi)
 _TWO_OPT_WINDOW = 80  # 2-opt looks this many strokes ahead: greedy order is already local
 
 _lock = threading.Lock()
@@ -209,7 +210,7 @@ def _strokes_of(alpha: np.ndarray) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
         xy = _trim(xy, max(0.0, (pen - local[0]) / 2) if free0 else 0.0,
                    max(0.0, (pen - local[-1]) / 2) if free1 else 0.0)
         polys.append((xy + 0.5) / factor - pad)  # (col, row) of the big image -> (x, y) of the ink
-    polys = _simplify(polys, _SIMPLIFY)
+    polys = _simplify([_chaikin(xy, _ROUNDING) for xy in _simplify(polys, _SIMPLIFY)], _SIMPLIFY / 4)
     for xy in polys:
         xy.setflags(write=False)
     widths = widths_px / factor
@@ -570,6 +571,21 @@ def _smooth(xy: np.ndarray, closed: bool, passes: int, window: int) -> np.ndarra
             sm[0], sm[-1] = out[0], out[-1]
         out = sm
     return out
+
+
+def _chaikin(xy: np.ndarray, rounds: int) -> np.ndarray:
+    """Chaikin's corner cutting: each round replaces every corner by two points a quarter along
+    its segments, so the simplified line's corners become curves (ends kept; a closed line wraps)."""
+    closed = len(xy) > 3 and np.array_equal(xy[0], xy[-1])
+    for _ in range(rounds):
+        if len(xy) < 3:
+            return xy
+        q = 0.75 * xy[:-1] + 0.25 * xy[1:]
+        r = 0.25 * xy[:-1] + 0.75 * xy[1:]
+        cut = np.empty((2 * len(q), 2))
+        cut[0::2], cut[1::2] = q, r
+        xy = np.vstack([cut, cut[:1]]) if closed else np.vstack([xy[:1], cut[1:-1], xy[-1:]])
+    return xy
 
 
 def _trim(xy: np.ndarray, head: float, tail: float) -> np.ndarray:
