@@ -70,6 +70,15 @@ def test_a_ring_is_one_closed_line_around_its_hole():
     assert abs(r.mean() - 12.5) < 0.6 and r.std() < 0.5
 
 
+@pytest.mark.parametrize("box,width", [((6, 6, 34, 34), 3), ((14, 14, 26, 26), 2)])
+def test_a_small_ring_is_drawn_as_a_curve_not_a_polygon(box, width):
+    (pl,) = S.ink_polylines(shape(ring(box), width=width))
+    d = np.diff(pl, axis=0)
+    heading = np.arctan2(d[:, 1], d[:, 0])
+    turn = np.degrees(np.abs((np.diff(heading) + np.pi) % (2 * np.pi) - np.pi))
+    assert turn.max() < 18  # simplified but not rounded, the smaller ring turns 28 degrees at a corner
+
+
 def test_an_i_is_a_stroke_and_its_dot():
     ink = shape(both(line((20, 15), (20, 35)), disc(20.5, 8.5, 1.8)))
     polys = S.ink_polylines(ink)
