@@ -617,10 +617,9 @@ def _simplify(lines: list[np.ndarray], tolerance: float) -> list[np.ndarray]:
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
     keep = np.zeros(n, dtype=bool)
     keep[starts] = keep[starts + sizes - 1] = True
-    idx = np.arange(n)
     while True:
         kept = np.flatnonzero(keep)
-        seg = np.minimum(np.searchsorted(kept, idx, side="right") - 1, len(kept) - 2)
+        seg = np.minimum(np.cumsum(keep) - 1, len(kept) - 2)  # the kept point each point follows
         a, b = xy[kept[seg]], xy[kept[seg + 1]]
         chord = b - a
         rel = xy - a
@@ -629,14 +628,13 @@ def _simplify(lines: list[np.ndarray], tolerance: float) -> list[np.ndarray]:
         # a closed loop's first chord has no length: distance to its point instead
         dist = np.where(length > 0, cross / np.where(length > 0, length, 1.0), np.hypot(rel[:, 0], rel[:, 1]))
         dist[keep] = 0.0
-        order = np.lexsort((-dist, seg))  # per segment, its farthest point first
-        lead = np.ones(n, dtype=bool)
-        lead[1:] = seg[order][1:] != seg[order][:-1]
-        first = order[lead]
-        split = first[dist[first] > tolerance]
-        if split.size == 0:
+        far = np.maximum.reduceat(dist, kept[:-1])  # segments are runs of points: their farthest
+        cand = np.flatnonzero((dist > tolerance) & (dist == far[seg]))
+        if cand.size == 0:
             break
-        keep[split] = True
+        lead = np.ones(cand.size, dtype=bool)
+        lead[1:] = seg[cand][1:] != seg[cand][:-1]  # one split per segment, as RDP does
+        keep[cand[lead]] = True
     return [np.ascontiguousarray(part) for part in np.split(xy[keep], np.cumsum(
         np.add.reduceat(keep, starts))[:-1])]
 
