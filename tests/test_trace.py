@@ -273,3 +273,38 @@ def test_cli_ink_render_flag(tmp_path, monkeypatch):
     assert not (tmp_path / "p.png").exists()
     help_text = CliRunner().invoke(app, ["write", "--help"], env={"COLUMNS": "200"}).stdout
     assert "--ink-render" in help_text and "--strokes" in help_text and "pen plotters" in help_text
+
+
+def test_ink_outline_keeps_a_faint_join_between_faint_strokes():
+    # two faint bars (alpha 0.7) joined by a thin bridge at 0.4: a 0.5 contour cuts the join
+    # (two outlines); the local level (half the local peak) keeps one connected outline, while a
+    # solid bar's width is unchanged
+    from hwrender.ink import InkImage
+    from hwrender.render.trace import INK_LEVEL, ink_outline, trace
+
+    a = np.zeros((20, 24), dtype=np.float32)
+    a[4:16, 4:8] = 0.7
+    a[4:16, 16:20] = 0.7
+    a[9:11, 8:16] = 0.4
+    assert len(trace(a, INK_LEVEL)) == 2
+    assert len(ink_outline(InkImage(a, 16, 8, 24, "h"))) == 1
+    solid = np.zeros((20, 12), dtype=np.float32)
+    solid[4:16, 4:8] = 1.0
+    solid[4:16, 3] = solid[4:16, 8] = 0.3  # a soft edge: stays outside the 0.5 level
+    xs = np.concatenate(ink_outline(InkImage(solid, 16, 8, 12, "l")))[..., 0]
+    plain = np.concatenate(trace(solid, INK_LEVEL))[..., 0]
+    assert xs.min() == pytest.approx(plain.min(), abs=0.05) and xs.max() == pytest.approx(plain.max(), abs=0.05)
+
+
+def test_fit_tolerance_follows_the_size_an_ink_px_is_drawn():
+    from hwrender.render.trace import FIT_TOLERANCE, MAX_TOLERANCE, fit_tolerance
+
+    assert fit_tolerance(None) == FIT_TOLERANCE
+    assert fit_tolerance(2.0) == FIT_TOLERANCE  # a GAN's ink px ~2 pt: the finest fit
+    assert FIT_TOLERANCE < fit_tolerance(0.25) < fit_tolerance(0.12) <= MAX_TOLERANCE
+    a = np.zeros((120, 120), dtype=np.float32)
+    yy, xx = np.mgrid[:120, :120]
+    a[(np.hypot(yy - 60, xx - 60) < 50) & (np.hypot(yy - 60, xx - 60) > 30)] = 1.0
+    fine = sum(len(c) for c in trace(a, 0.5, fit_tolerance(2.0)))
+    coarse = sum(len(c) for c in trace(a, 0.5, fit_tolerance(0.1)))
+    assert len(trace(a, 0.5, fit_tolerance(0.1))) == 2 and coarse < fine

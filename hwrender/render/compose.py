@@ -115,7 +115,7 @@ def ink_coverage(page: PageLayout, inks: Mapping[int, InkImage], dpi: float,
         from .trace import fill_many, ink_outlines, placement_matrix
 
         # the whole page's inks traced and filled in one batch: ~20x faster than one by one
-        outlines = ink_outlines([ink for _, ink in drawn])
+        outlines = ink_outlines([ink for _, ink in drawn], [p.scale for p, _ in drawn])
         fill_many(out, [(c, tuple(v * k for v in placement_matrix(p, ink)))
                         for c, (p, ink) in zip(outlines, drawn)])
     return out

@@ -34,6 +34,10 @@ Contour = np.ndarray  # (n, 4, 2) float64 cubic segments, closed
 
 INK_LEVEL = 0.5  # ink_outline's level: the generators' alpha at a stroke's edge
 FIT_TOLERANCE = 0.08  # ink px: how far the fitted curve may stray from the traced points
+FIT_TOLERANCE_PT = 0.06  # page points (0.25 px at 300 dpi): the fit's error where an ink px is small
+MAX_TOLERANCE = 0.5  # ink px
+LOCAL_FLOOR = 0.25  # ink_outline's lowest local level (a faint join between faint strokes)
+LOCAL_RADIUS = 3  # ink px: the neighbourhood whose peak sets the local level
 CORNER_DEGREES = 65.0  # a turn sharper than this over +-2 points is kept as a corner
 FLATTEN_TOLERANCE = 0.15  # output px: chord error when filling
 SUBROWS = 5  # samples per output pixel row when filling (edges are exact along x)
@@ -173,13 +177,33 @@ class _Rings:
         return _Rings(self.pts[mask], self.ring[mask], self.corner[mask])
 
 
-def trace(alpha: np.ndarray, level: float = 0.5, tolerance: float = FIT_TOLERANCE) -> list[Contour]:
-    """Closed cubic outlines of ``alpha >= level`` (see the module's docstring); [] when blank."""
-    return trace_many([alpha], level, tolerance)[0]
+def trace(alpha: np.ndarray, level: float = 0.5, tolerance: float = FIT_TOLERANCE,
+          local_floor: float | None = None) -> list[Contour]:
+    """Closed cubic outlines of ``alpha >= level`` (see the module's docstring); [] when blank.
+    With ``local_floor`` the level follows the local peak (see ``_local_stretch``)."""
+    return trace_many([alpha], level, tolerance, local_floor)[0]
+
+
+def _local_stretch(a: np.ndarray, level: float, floor: float) -> np.ndarray:
+    """``a`` scaled so that its ``level`` crossing is where ``a`` crosses a local level,
+    clip(level * peak, floor, level), peak the largest alpha within LOCAL_RADIUS. A solid stroke
+    (peak 1) keeps its level and width; a faint thin join between faint strokes (peak 0.5) is
+    traced at half their peak instead of being cut, as a reader's eye (and a binariser) joins it."""
+    peak = a.copy()
+    for _ in range(LOCAL_RADIUS):
+        m = peak.copy()
+        np.maximum(m[1:], peak[:-1], out=m[1:])
+        np.maximum(m[:-1], peak[1:], out=m[:-1])
+        peak = m.copy()
+        np.maximum(peak[:, 1:], m[:, :-1], out=peak[:, 1:])
+        np.maximum(peak[:, :-1], m[:, 1:], out=peak[:, :-1])
+    local = np.clip(level * peak, floor, level)
+    return a * (level / local)
 
 
 def trace_many(alphas: Sequence[np.ndarray], level: float = 0.5,
-               tolerance: float = FIT_TOLERANCE) -> list[list[Contour]]:
+               tolerance: float = FIT_TOLERANCE,
+               local_floor: float | None = None) -> list[list[Contour]]:
     """``[trace(a) for a in alphas]``, done at once: the images are stacked (with blank rows
     between, so no contour joins two of them) and traced as one."""
     alphas = [np.asarray(a) for a in alphas]
@@ -194,6 +218,8 @@ def trace_many(alphas: Sequence[np.ndarray], level: float = 0.5,
         a = alphas[i]
         stack[top + 1:top + 1 + a.shape[0], 1:a.shape[1] + 1] = a
     np.fmax(stack, 0.0, out=stack)  # NaN -> 0
+    if local_floor is not None and local_floor < level:
+        stack = _local_stretch(stack, level, local_floor)
     pts, nxt = _march(stack, level)
     if len(pts) == 0:
         return result
@@ -287,29 +313,49 @@ def _bezier(seg: np.ndarray, t) -> np.ndarray:
             + t**3 * seg[..., 3, :])
 
 
-_outline_cache: dict[int, list[Contour]] = {}
+_outline_cache: dict[tuple[int, float], list[Contour]] = {}
 _outline_lock = threading.Lock()
 
 
-def ink_outline(ink: "InkImage") -> list[Contour]:
-    """``trace(ink.alpha)``, kept while ``ink`` lives (the PDF, SVG and page fill share it)."""
-    return ink_outlines([ink])[0]
+def fit_tolerance(scale: float | None) -> float:
+    """Fit tolerance in ink px for an ink drawn ``scale`` points per ink px: FIT_TOLERANCE_PT on
+    the page, so a font's large ink (an ink px a fraction of a page px) gets a coarse fit and few
+    curves, a GAN's small ink (an ink px ~3 page px) a fine one; never finer than FIT_TOLERANCE.
+    Rounded to a power of 2^(1/2) so an ink placed at nearby scales shares one trace."""
+    if not scale or scale <= 0:
+        return FIT_TOLERANCE
+    tol = FIT_TOLERANCE_PT / float(scale)
+    tol = 2.0 ** (round(2 * math.log2(max(tol, 1e-9))) / 2)
+    return float(min(max(tol, FIT_TOLERANCE), MAX_TOLERANCE))
 
 
-def ink_outlines(inks: Sequence["InkImage"]) -> list[list[Contour]]:
-    """``[ink_outline(i) for i in inks]``, tracing the ones not yet traced together (a page's
-    inks in one batch is many times faster than one by one)."""
+def ink_outline(ink: "InkImage", scale: float | None = None) -> list[Contour]:
+    """``trace(ink.alpha)`` at the level the generators' ink reads at (the local level, see
+    ``_local_stretch``), fitted for ``scale`` points per ink px (``fit_tolerance``; None: the
+    finest), kept while ``ink`` lives (the PDF, SVG and page fill share it)."""
+    return ink_outlines([ink], None if scale is None else [scale])[0]
+
+
+def ink_outlines(inks: Sequence["InkImage"], scales: Sequence[float] | None = None) -> list[list[Contour]]:
+    """``[ink_outline(i, s) for i, s in zip(inks, scales)]``, tracing the ones not yet traced
+    together (a page's inks in one batch is many times faster than one by one)."""
+    tols = [fit_tolerance(s) for s in scales] if scales is not None else [FIT_TOLERANCE] * len(inks)
+    keys = [(id(ink), t) for ink, t in zip(inks, tols)]
     with _outline_lock:
-        found = [_outline_cache.get(id(ink)) for ink in inks]
-    todo = {id(ink): ink for ink, hit in zip(inks, found) if hit is None}
+        found = [_outline_cache.get(k) for k in keys]
+    todo: dict[tuple[int, float], "InkImage"] = {k: ink for k, ink, hit in zip(keys, inks, found) if hit is None}
     if todo:
-        traced = dict(zip(todo, trace_many([ink.alpha for ink in todo.values()], INK_LEVEL)))
+        traced = {}
+        for tol in sorted({k[1] for k in todo}):
+            group = [k for k in todo if k[1] == tol]
+            traced.update(zip(group, trace_many([todo[k].alpha for k in group], INK_LEVEL, tol,
+                                                local_floor=LOCAL_FLOOR)))
         with _outline_lock:
             for key, ink in todo.items():
                 if key not in _outline_cache:
                     _outline_cache[key] = traced[key]
                     weakref.finalize(ink, _outline_cache.pop, key, None)
-            found = [_outline_cache[id(ink)] for ink in inks]
+            found = [_outline_cache[k] for k in keys]
     return found
 
 
