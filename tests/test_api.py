@@ -272,24 +272,6 @@ def test_pdf_metadata_and_format_overriding_the_suffix(tmp_path, test_registry):
     assert meta.creator == f"hwrender {hwrender.__version__}"
 
 
-def test_nothing_reaches_a_stream_when_a_page_fails():
-    from hwrender_plugins.testing import TestGenerator
-
-    class FailsSecond(TestGenerator):
-        n = 0
-
-        def generate(self, units, style, seed, device="cpu"):
-            FailsSecond.n += 1
-            if FailsSecond.n == 2:
-                raise RuntimeError("generator crashed")
-            return super().generate(units, style, seed, device)
-
-    stream = io.BytesIO()
-    with pytest.raises(RuntimeError):
-        write(lorem(2000), stream, registry=_registry(FailsSecond), format="pdf", **FAST)
-    assert stream.getvalue() == b""
-
-
 def test_options_object_and_public_names():
     opts = RenderOptions(paper="ruled")
     assert opts.paper == "ruled" and opts.dpi == 300
