@@ -513,6 +513,34 @@ def test_blur_cleanup_averages_speckle_away_and_keeps_a_thin_stroke():
     assert float(Cleanup(median=3, lo=0.2, hi=0.5)(a)[0, 10].max()) == 0
 
 
+def test_drop_haze_removes_specks_and_faint_blots_and_keeps_strokes_rings_and_dots():
+    from types import SimpleNamespace
+
+    from hwrender_plugins.glyph_styler.styler import Cleanup, drop_haze
+
+    a = torch.zeros(1, 32, 32)
+    a[0, 1, 1] = 1.0  # a dark 1 px speck
+    a[0, 1, 5:7] = 0.9  # a dark 2 px speck
+    a[0, 4:6, 1:3] = 0.4  # a faint 4 px blot
+    yy, xx = torch.meshgrid(torch.arange(32.0), torch.arange(32.0), indexing="ij")
+    r = ((yy - 10) ** 2 + (xx - 20) ** 2).sqrt()
+    a[0][(r > 3) & (r < 5)] = 1.0  # a ring (the ㅇ of 아), 2 px thick
+    a[0, 20:22, 2:5] = 1.0  # a short stroke, 6 px
+    a[0, 20, 5] = 0.3  # its faint fringe: it touches the stroke, so it is the stroke's
+    a[0, 26:29, 2:5] = 0.8  # a dot, 3x3
+    a[0, 30, 8:30] = 0.4  # a long faint 1 px stroke: larger than haze
+    out = drop_haze(a.clone())
+    assert float(out[0, :7, :7].max()) == 0  # specks and the faint blot are gone
+    keep = a.clone()
+    keep[0, :7, :7] = 0
+    assert torch.equal(out, keep)  # and nothing else changed
+    # the output path: every script, with or without a fitted cleanup
+    per = {"Hang": Cleanup(), "Hani": Cleanup(lo=0.1, hi=0.9)}
+    both = GlyphStyler._clean(SimpleNamespace(cleanups=per), a.repeat(2, 1, 1), ["한", "字"])
+    assert float(both[:, :7, :7].max()) == 0 and bool((both[:, 20:22, 2:5] == 1).all())
+    assert float(both[:, 10, 16].min()) == 1 and float(both[:, 10, 20].max()) == 0  # a ring, still open
+
+
 def test_glyphs_are_spaced_by_their_ink():
     from hwrender_plugins.glyph_styler.styler import _set_by_ink
 

@@ -75,6 +75,22 @@ def test_each_glyph_is_its_own_character(shipped, chars):
     assert float(np.abs(gen - src).mean()) > 0.01  # restyled, not the source copied through
 
 
+def test_the_default_glyphs_have_no_speckle(shipped):
+    """The network leaves 1-2 px dots and faint blots beside its strokes (some 17 a Hangul glyph
+    before the styler dropped them): none is left in what it writes."""
+    import torch
+
+    from hwrender_plugins.glyph_styler.styler import HAZE_LINK, HAZE_PEAK, HAZE_PX, SPECK_PX, drop_haze
+
+    for chars in (HANG, HANI):
+        script = "Hang" if chars is HANG else "Hani"
+        vec = shipped.style_vector(None, script).expand(len(chars), -1)
+        gen = torch.from_numpy(shipped.run(list(chars), vec, 0, "cpu"))
+        assert torch.equal(drop_haze(gen.clone()), gen)  # nothing left to drop
+        assert float((gen > HAZE_PEAK).float().mean()) > 0.05  # and the strokes are there
+    assert SPECK_PX < HAZE_PX and HAZE_LINK < HAZE_PEAK
+
+
 def test_copies_of_a_character_vary_and_a_seed_repeats(shipped):
     a, b = shipped.write(["가", "가"], None, seed=3)
     assert not np.array_equal(a.alpha, b.alpha)  # the same character twice is not one stamp

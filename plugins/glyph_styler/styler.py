@@ -38,6 +38,10 @@ MARGIN = 0.06  # of an em, kept around the em box so overhanging strokes are not
 TRACKING = 0.04  # of an em, added to each advance: handwriting is set a little looser than type
 INK_FLOOR = 0.08  # alpha below this is GAN haze on the paper, not ink
 INK_COLUMN = 0.25  # a column with ink this dark is part of the glyph's width
+HAZE_PEAK = INK_FLOOR + 0.5 * (1.0 - INK_FLOOR)  # a blot never this dark is haze (half ink on the page)
+HAZE_LINK = INK_FLOOR + 0.1 * (1.0 - INK_FLOOR)  # ink this dark joins pixels into one blot (10 % on the page)
+HAZE_PX = 8  # ... if it is this small (px at the network's size); a stroke is more
+SPECK_PX = 2  # a blot this small is speckle however dark: a pen's dot at 64 px is 9 px or more
 GAP = 0.12  # of an em, between the ink of neighbouring syllables or ideographs
 
 
@@ -342,7 +346,7 @@ class GlyphStyler:
                 continue
             rows = [k for k, s in enumerate(scripts) if s == script]
             alpha[rows] = cleanup(alpha[rows])
-        return alpha
+        return drop_haze(alpha)
 
     def ink_images(self, chars: Sequence[str], alphas: np.ndarray, style: str | None) -> list[InkImage]:
         """Cut each styled glyph to its em box (plus a margin) and attach the line metrics."""
@@ -377,6 +381,46 @@ class GlyphStyler:
             rows.append(vecs[sc])
         alphas = self.run(chars, torch.stack(rows), seed, device)
         return self.ink_images(chars, alphas, style)
+
+
+def drop_haze(alpha: torch.Tensor) -> torch.Tensor:
+    """Float alpha (N, S, S) without the network's speckle: 8-connected blots of ink (above
+    ``HAZE_LINK``) of ``SPECK_PX`` px or fewer, and blots of ``HAZE_PX`` or fewer whose darkest pixel
+    stays under ``HAZE_PEAK``. On the page they are grey dots and haze beside the strokes, which no
+    pen makes: the narrowest stroke is 2-3 px wide here, so a dot or a short stroke is larger."""
+    import torch.nn.functional as F
+
+    def grow(x: torch.Tensor) -> torch.Tensor:  # each pixel's largest value among its 8 neighbours
+        return F.max_pool2d(x[:, None], 3, stride=1, padding=1)[:, 0]
+
+    ink = alpha > HAZE_LINK
+    # a blot with a pixel whose 3x3 neighbourhood is all ink has 9 px or more: a stroke. Reaching
+    # out from those (a few px of fringe, so a few rounds) leaves only thin and small blots to label.
+    full = -grow(-ink.float()) > 0
+    big = full
+    while True:
+        more = ink & (grow(big.float()) > 0)
+        if torch.equal(more, big):
+            break
+        big = more
+    small = ink & ~big
+    if not bool(small.any()):
+        return alpha
+    n = small.numel()
+    ids = torch.arange(1, n + 1, dtype=torch.float64, device=alpha.device).view(small.shape)
+    labels = torch.where(small, ids, torch.zeros_like(ids))
+    while True:  # each blot takes its largest pixel number
+        more = torch.where(small, grow(labels), labels)
+        if torch.equal(more, labels):
+            break
+        labels = more
+    labels = labels.long().flatten()
+    sizes = torch.bincount(labels, minlength=n + 1)
+    peaks = torch.zeros(n + 1, dtype=alpha.dtype, device=alpha.device).scatter_reduce(
+        0, labels, alpha.flatten(), "amax")
+    drop = (sizes <= SPECK_PX) | ((sizes <= HAZE_PX) & (peaks < HAZE_PEAK))
+    drop[0] = False
+    return torch.where(drop[labels].view(alpha.shape), torch.zeros_like(alpha), alpha)
 
 
 def _set_by_ink(alpha: np.ndarray, advance: float, gap: float) -> tuple[np.ndarray, float]:
