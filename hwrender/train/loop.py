@@ -270,6 +270,7 @@ def _train(task: TrainTask, opts: LoopOptions, out: Path, *, progress: bool | No
     torch.manual_seed(opts.seed)
     ctx = RunContext(out=out, device=opts.device, seed=opts.seed, batch_size=opts.batch_size,
                      data=opts.data, finetune=opts.finetune, name=opts.name, log=log)
+    task = task.for_run(ctx)
     task.setup(ctx)
     n = task.num_examples()
     steps_per_epoch = max(1, n // opts.batch_size) if n >= opts.batch_size else 1

@@ -52,6 +52,12 @@ class TrainTask(abc.ABC):
     # own in ``setup`` (a fine-tuning mode saves less). The default state_dict() reads it.
     stateful: tuple[str, ...] = ()
 
+    def for_run(self, ctx: RunContext) -> "TrainTask":
+        """The task that trains this run: ``self``, or another task with the same settings when
+        the run asks for a different kind of training (``--finetune``). The loop calls it once,
+        before ``setup``; a task's settings (``--set``) are parsed before the run is known."""
+        return self
+
     @abc.abstractmethod
     def setup(self, ctx: RunContext) -> None:
         """Build data, modules and optimisers on ``ctx.device``; may load ``ctx.finetune``."""

@@ -82,12 +82,11 @@ class GlyphStylerTask(GlyphTask):
         self.warm_start: dict[str, Any] | None = None  # set by init_from; export records it
 
     # ------------------------------------------------------------------------------ setup
+    def for_run(self, ctx: RunContext) -> GlyphTask:
+        # --finetune fits a style to a person's glyphs: its own task, with the same settings
+        return FinetuneTask(self.config) if ctx.finetune else self
+
     def setup(self, ctx: RunContext) -> None:
-        if ctx.finetune:
-            # the loop builds the task before it reads --finetune, and the same settings serve
-            # both: from here on this run is the fine-tuning task
-            self.__class__ = FinetuneTask
-            return self.setup(ctx)
         cfg = self.config
         self.source = Path(cfg.source_font) if cfg.source_font else SOURCE_FONT
         if not self.source.is_file():
