@@ -101,7 +101,8 @@ def _only_page(pages: Iterator[RenderedPage], fmt: str) -> Iterator[RenderedPage
     from .render.output import check_stdout_pages
 
     first = next(pages)
-    check_stdout_pages(fmt, 1 + sum(1 for _ in pages))
+    if next(pages, None) is not None:  # stop at the second page: inking the rest is wasted work
+        check_stdout_pages(fmt, 2, at_least=True)
     yield first
 
 

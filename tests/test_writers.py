@@ -150,3 +150,12 @@ def test_the_pdf_writer_hands_the_ink_the_options_ask_for(test_registry, monkeyp
     else:
         assert coverage is None and set(kw) == {"strokes", "stroke_width"} and kw["strokes"]
         assert kw["stroke_width"] > 0
+
+
+def test_a_stream_of_one_page_formats_stops_at_the_second_page():
+    """PNG to a stream holds one page: the error comes after inking two pages, not all of them."""
+    inked: list[int] = []
+    with pytest.raises(UsageError, match="this text needs more than one"):
+        write(lorem(3000), io.BytesIO(), format="png", generators=["Latn=font", "Zyyy=font"],
+              dpi=40, page_size="105x148mm", on_page=inked.append)
+    assert inked == [1]  # only the second page was drawn after it (all of them were, before)

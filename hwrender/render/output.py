@@ -162,12 +162,14 @@ def earlier_pages(path: PathArg, count: int) -> list[str]:
     return found
 
 
-def check_stdout_pages(fmt: Format, count: int) -> None:
-    """A one-page-per-file format (PNG, JPEG, SVG) on stdout carries one page; raise ``UsageError`` for more."""
+def check_stdout_pages(fmt: Format, count: int, at_least: bool = False) -> None:
+    """A one-page-per-file format (PNG, JPEG, SVG) on stdout carries one page; raise ``UsageError``
+    for more (``at_least``: the text needs ``count`` pages or more)."""
     writer = WRITERS[fmt]
     if writer.pages_per_file == "one" and count > 1:
         raise UsageError(
-            f"{fmt.upper()} to stdout holds one page, this text needs {count}",
+            f"{fmt.upper()} to stdout holds one page, this text needs "
+            f"{'more than one' if at_least else count}",
             f"write a PDF with --format pdf or to a file with -o page{writer.suffixes[0]}",
         )
 
