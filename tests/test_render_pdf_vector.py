@@ -89,7 +89,7 @@ def test_vector_ink_is_filled_paths_with_the_text_layer_and_page_size():
 def test_holes_stay_open_under_the_even_odd_rule(monkeypatch):
     # Both squares wind the same way: a non-zero fill would paint the hole, even-odd keeps it.
     ring = [square(0, 0, 40, 40), square(10, 10, 30, 30)]
-    monkeypatch.setattr(trace, "ink_outlines", lambda inks: [ring for _ in inks])
+    monkeypatch.setattr(trace, "ink_outlines", lambda inks, scales=None: [ring for _ in inks])
     ink = InkImage(np.ones((40, 40), np.float32), baseline=40, x_height=20)
     cov = ink_of(write(one_word(scale=1.0), inks={0: ink}, ink_color="black"))
     # the word's origin is (100, 200) and its baseline is the ink's bottom row: it spans y 160..200

@@ -438,8 +438,10 @@ class PdfWriter:
                 placed.append((p, ink))  # compose.ink_coverage draws nothing for the others either
         code: list[str] = []
         at = np.zeros(2, np.int64)  # where the coordinates' origin is now, moved word by word
-        # the page's inks traced in one batch (many times faster than one by one), or as cached
-        for (p, ink), outline in zip(placed, ink_outlines([ink for _, ink in placed])):
+        # the page's inks traced in one batch (many times faster than one by one), or as cached,
+        # fitted as finely as the page fill fits them (so both share one trace)
+        for (p, ink), outline in zip(placed, ink_outlines([ink for _, ink in placed],
+                                                            [p.scale for p, _ in placed])):
             contours = [np.asarray(k, dtype=np.float64) for k in outline]
             contours = [k for k in contours if len(k)]
             if not contours:

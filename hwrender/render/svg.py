@@ -94,8 +94,11 @@ def _outlines(page: PageLayout, inks: Mapping[int, "InkImage"], ctx: "WriteConte
     missing = [p for p in page.placements if p.ink not in inks]
     if missing:
         raise KeyError(f"placement {missing[0].text!r} refers to ink {missing[0].ink}, which is not among the inks given")
+    # fitted as finely as the page fill fits them (at the size each is drawn), so both share one trace
+    scale = {p.ink: p.scale for p in page.placements}
     page_inks = list({p.ink: inks[p.ink] for p in page.placements}.items())
-    outline = dict(zip((k for k, _ in page_inks), ink_outlines([ink for _, ink in page_inks])))
+    outline = dict(zip((k for k, _ in page_inks),
+                       ink_outlines([ink for _, ink in page_inks], [scale[k] for k, _ in page_inks])))
     out = [f'<g id="ink" fill="{_hex(ctx.ink_rgb)}" fill-rule="evenodd">\n']
     for line, words in _lines(page):
         out.append(f'<g class="line" id="line-{line + 1}">\n')

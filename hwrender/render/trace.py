@@ -322,7 +322,7 @@ def fit_tolerance(scale: float | None) -> float:
     the page, so a font's large ink (an ink px a fraction of a page px) gets a coarse fit and few
     curves, a GAN's small ink (an ink px ~3 page px) a fine one; never finer than FIT_TOLERANCE.
     Rounded to a power of 2^(1/2) so an ink placed at nearby scales shares one trace."""
-    if not scale or scale <= 0:
+    if not scale or not math.isfinite(scale) or scale <= 0:
         return FIT_TOLERANCE
     tol = FIT_TOLERANCE_PT / float(scale)
     tol = 2.0 ** (round(2 * math.log2(max(tol, 1e-9))) / 2)
