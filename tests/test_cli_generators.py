@@ -73,7 +73,8 @@ def test_known_plugins_do_not_warn(monkeypatch):
     monkeypatch.setenv("HWRENDER_PLUGINS", "font, emnist")
     with warnings.catch_warnings():
         warnings.simplefilter("error", HwrenderWarning)
-        Registry.from_entry_points()
+        registry = Registry.from_entry_points()
+    assert {s.name for s in registry.specs()} == {"font", "emnist"}
 
 
 def test_unknown_plugin_warning_on_the_command_line(monkeypatch):
