@@ -19,7 +19,7 @@ from hwrender.api import (
     render_pages,
     write,
 )
-from hwrender.errors import HwrenderError, InputError, UsageError
+from hwrender.errors import InputError, UsageError
 from hwrender.layout.geometry import MAX_VARIATION
 from hwrender.registry import GeneratorSpec, Registry
 
