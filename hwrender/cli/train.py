@@ -205,7 +205,24 @@ def eval_cmd(
     write_card: Annotated[bool, typer.Option(
         "--write-card", help="Put the figures into the model card of --weights.")] = False,
 ) -> None:
-    """Measure a model: legibility, fidelity, diversity and FID, next to their targets."""
+    """Measure a model: legibility, fidelity, diversity and FID, next to their targets.
+    `hwrender eval own-hand` plays a writer with held-out fonts (template, photo, extract, fit)."""
+    if model == "own-hand":
+        from ..device import resolve_device
+        from ..styles.evaluate import evaluate, parse_settings
+
+        own = parse_settings([f"device={resolve_device(check_device_name(device))}",
+                              *(settings or [])])
+        with _activity("own hand", bool(ctx.obj and ctx.obj.get("quiet"))) as log:
+            report = evaluate(own, log=log)
+        if as_json:
+            typer.echo(json.dumps(report, indent=2, ensure_ascii=False))
+        else:
+            from ..train.card import figure_rows
+
+            print_table(("FIGURE", "VALUE", "TARGET", ""), figure_rows(report, float_format=".4g",
+                                                                       marks=("ok", "MISSED")))
+        return
     spec = _trainer(model)
     if spec.evaluate is None:
         raise UsageError(f"model {spec.name!r} has no evaluation", "see `hwrender train` for the list")
