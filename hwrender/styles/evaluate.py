@@ -44,6 +44,9 @@ MODELS = ("latin", "emnist", "hangul", "cjk")
 SHEET = {"latin": "latin", "emnist": "emnist", "hangul": "hangul", "cjk": "cjk"}
 SCRIPT = {"latin": "Latn", "emnist": "Latn", "hangul": "Hang", "cjk": "Hani"}
 OCR_LANG = {"Latn": "eng", "Hang": "kor", "Hani": "chi_sim"}
+# The plugin (entry point) of each model: a fit loads only it, so a Latin sheet's figures time the
+# model measured and not also the other family that learns from it.
+PLUGIN = {"latin": "latin", "emnist": "emnist", "hangul": "glyph_styler", "cjk": "glyph_styler"}
 # Held out of every training set (fonts.json ``holdout``; the models' cards list what they
 # trained on): Kalam, Gochi Hand and Schoolbell are the held-out Latin faces Tesseract reads
 # (the other held-out ones are marked latin_ocr_hard); NanumBarunpen and Gaegu the held-out
@@ -333,12 +336,10 @@ def unseen_units(model: str, font: FontInk, gen_charset, n: int, seed: int) -> l
         if model == "emnist":  # it writes characters: each letter of the words, in new instances
             picked = [c for w in picked for c in w][:n]
         return picked
-    if model == "hangul":
-        pool = [chr(c) for c in range(0xAC00, 0xD7A4)]
-    else:
-        from hwrender_plugins.glyph_styler.data import gb2312_hanzi
+    from hwrender_plugins.glyph_styler.data import gb2312_hanzi, ksx1001_hangul
 
-        pool = list(gb2312_hanzi(1))
+    # everyday characters: the 2,350 common syllables, GB 2312 level 1
+    pool = list(ksx1001_hangul() if model == "hangul" else gb2312_hanzi(1))
     covered = font.covers()
     pool = [c for c in pool if c not in chars and c in covered and (gen_charset is None
                                                                     or gen_charset(c))]
@@ -348,14 +349,14 @@ def unseen_units(model: str, font: FontInk, gen_charset, n: int, seed: int) -> l
 
 def ocr_cer(model: str, text: str, style, weights: str | None, device: str) -> float:
     """Tesseract CER of ``text`` written by ``model`` in ``style`` through the public API."""
-    from ..api import render_pages
+    from ..api import iter_pages
     from ..options import RenderOptions
     from ..train.metrics import cer, ocr_line
 
     script = SCRIPT[model]
     opts = RenderOptions(generators={script: model}, style=style, weights=weights, device=device,
                          dpi=300)
-    page = next(iter(render_pages(text, opts)))
+    page = next(iter_pages(text, opts))
     alpha = np.asarray(page.coverage, np.float32) / 255.0
     return cer(text, ocr_line(_line_crop(alpha), OCR_LANG[script]))
 
@@ -500,7 +501,10 @@ def run_one(model: str, font_spec: str, settings: Settings, work: Path, hooks: H
     store = sub / "styles"
     with styles_dir(store):
         t0 = time.perf_counter()
-        kwargs = {"force": True, "device": settings.device}
+        from ..registry import Registry
+
+        kwargs = {"force": True, "device": settings.device,
+                  "registry": Registry.from_entry_points(["font", PLUGIN[model]])}
         if settings.steps is not None:
             kwargs["steps"] = settings.steps
         if settings.weights.get(model):
