@@ -14,6 +14,7 @@ from .errors import UsageError
 from .layout import LayoutStyle, make_geometry, parse_length, writing_metrics
 from .plan import Planner, parse_overrides
 from .registry import Registry
+from .styles.route import StyleChoice, parse_choice, route
 
 INK_RENDERS = ("raster", "vector")
 _SEED_HINT = f"use a whole number from 0 to {MAX_SEED}"
@@ -28,7 +29,7 @@ class RenderOptions:
     # generators
     generators: Sequence[str] | Mapping[str, str] | None = None  # ["Latn=font"] or {"Latn": "font"}
     missing: str = "error"  # error | fallback
-    style: str | int | None = None  # a named style (`hwrender generators`) or a number (seeded hand)
+    style: str | int | None = None  # a named style, a number (seeded hand), a blend a:0.7,b:0.3, a stored style
     seed: int = 0  # 0..MAX_SEED; the same seed gives byte-identical output
     device: str = "auto"  # auto | cpu | cuda (neural generators)
     weights: str | None = None  # folder with model weights, before the bundled ones
@@ -176,7 +177,14 @@ class _Resolved:
     ink_rgb: tuple
     dpi: float
     planner: Planner
-    generator_styles: dict = field(default_factory=dict)
+    style_choice: StyleChoice = field(default_factory=lambda: StyleChoice("none"))
+    generator_styles: dict = field(default_factory=dict)  # filled by route_styles once planned
+
+    def route_styles(self, specs, weights, offline) -> list[str]:
+        """Give each of ``specs`` (the generators writing the text) what ``--style`` means for it;
+        returns notes for the user."""
+        self.generator_styles, notes = route(self.style_choice, specs, weights, offline)
+        return notes
 
 
 def _resolve(opts: RenderOptions, registry: Registry) -> _Resolved:
@@ -202,7 +210,7 @@ def _resolve(opts: RenderOptions, registry: Registry) -> _Resolved:
     overrides = parse_overrides(opts.generators, registry)
     planner = Planner(registry, overrides, opts.missing)
     return _Resolved(geometry, style, paper, ink_rgb, dpi, planner,
-                     _generator_styles(opts.style, registry))
+                     parse_choice(parse_style(opts.style)))
 
 
 def _mm(value):
@@ -240,20 +248,3 @@ def parse_style(style: str | int | None, what: str = "--style") -> str | None:
         raise UsageError(f"{what} {text!r} is not a number",
                          "number a seeded hand with the digits 0-9, e.g. 7")
     return text
-
-
-def _generator_styles(style: str | int | None, registry: Registry) -> dict[str, str | None]:
-    """Which generators get ``style``: those that know it (a number is a seed style for all)."""
-    style = parse_style(style)
-    if style is None:
-        return {}
-    if _NUMBER.fullmatch(style):
-        return {s.name: style for s in registry.specs()}
-    owners = {s.name: style for s in registry.specs() if style in s.styles}
-    if not owners:
-        known = sorted({st for s in registry.specs() for st in s.styles})
-        raise UsageError(f"unknown style {style!r}",
-                         f"--style takes a named style ({', '.join(known) or 'none here'}) or a "
-                         f"number from 0 to {MAX_SEED} for a seeded hand; `hwrender generators` "
-                         "lists each generator's styles")
-    return owners

@@ -51,19 +51,25 @@ def _text(text: object) -> str:
     return text
 
 
-def _check_text(text: str, planner: Planner) -> None:
-    """Plan every word once before rendering so that unsupported characters fail fast."""
+def _check_text(text: str, planner: Planner, page_numbers: bool = False) -> list[str]:
+    """Plan every word once before rendering so that unsupported characters fail fast; returns
+    the generators that will write (page numbers' digits included), in order of first use."""
     if not text.strip():
         raise InputError("the text to write is empty",
                          "give text as an argument, with --input FILE, or on standard input")
     missing: list[tuple[str, int]] = []
+    used: dict[str, None] = {}
     for token in iter_tokens(text):
         if isinstance(token, Word):
-            planner.plan_word(token, missing)
+            used.update(dict.fromkeys(p.generator for p in planner.plan_word(token, missing)))
+    if page_numbers:  # whoever writes the digits (what they cannot write fails as it did before)
+        for token in iter_tokens("0123456789"):
+            used.update(dict.fromkeys(p.generator for p in planner.plan_word(token, [])))
     if missing:
         raise planner.error(text, missing)
     for message in planner.override_notes():
         warnings.warn(message, HwrenderWarning, stacklevel=4)
+    return list(used)
 
 
 def _prepare(text: str, options: RenderOptions | None, registry: Registry | None,
@@ -73,7 +79,12 @@ def _prepare(text: str, options: RenderOptions | None, registry: Registry | None
     registry = registry or default_registry()
     res = _resolve(opts, registry)
     text = normalize(text)
-    _check_text(text, res.planner)
+    used = _check_text(text, res.planner, opts.style is not None and opts.page_numbers)
+    # --style is routed to the generators of this text: a model's style names are read from the
+    # model that will be loaded (--weights DIR included)
+    for note in res.route_styles([registry.get(n) for n in used], opts.weights,
+                                 opts.offline or None):
+        warnings.warn(note, HwrenderWarning, stacklevel=3)
     return _Pipeline(text, opts, res, registry)
 
 

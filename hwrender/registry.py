@@ -23,6 +23,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
 from .errors import GeneratorError, HwrenderWarning, UsageError
+from .styles.types import STYLE_KINDS
 
 if TYPE_CHECKING:  # pragma: no cover
     from .ink import InkImage
@@ -121,6 +122,15 @@ class GeneratorSpec:
       number), or a zero-argument callable giving it (resolved lazily); ``None`` if unnamed.
     - ``text_font``: a TrueType file the PDF text layer may use for the characters it has (the
       ``font`` generator's own font), so selected text looks like the writing; ``None`` if none.
+    - ``style_kinds``: what ``--style`` may hand it (``hwrender.styles.types.STYLE_KINDS``):
+      ``seed`` (a number is a seeded hand), ``name`` (its model's named styles), ``blend``
+      (``a:0.7,b:0.3`` of named styles), ``user`` (a stored style with a part for ``weights``).
+      Other kinds leave it writing its default.
+    - ``config_styles``: ``config -> names``: the named styles a model's config.json gives this
+      generator, so ``--weights DIR`` offers the styles of the model in DIR (``styles`` holds those
+      of the shipped model); ``None``: ``styles`` whatever the weights.
+    - ``fitter``: ``FitRequest -> FitResult | None`` learning a stored style's part for the model
+      ``weights`` (``hwrender styles add``); ``"module:attr"`` allowed, imported on first use.
     """
 
     name: str
@@ -137,6 +147,9 @@ class GeneratorSpec:
     status: Callable[[], str] | None = field(default=None, compare=False)
     default_style: str | Callable[[], str | None] | None = field(default=None, compare=False)
     text_font: os.PathLike | str | None = field(default=None, compare=False)
+    style_kinds: frozenset[str] = frozenset({"name"})
+    config_styles: Callable[[dict], Iterable[str]] | str | None = field(default=None, compare=False)
+    fitter: Callable | str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if not self.name or not self.name.replace("-", "").replace("_", "").isalnum():
@@ -146,6 +159,13 @@ class GeneratorSpec:
         object.__setattr__(self, "scripts", tuple(self.scripts))
         object.__setattr__(self, "styles", tuple(self.styles))
         object.__setattr__(self, "factory", lazy(self.factory))
+        object.__setattr__(self, "config_styles", lazy(self.config_styles))
+        object.__setattr__(self, "fitter", lazy(self.fitter))
+        kinds = frozenset(self.style_kinds)
+        if not kinds <= STYLE_KINDS:
+            raise ValueError(f"generator {self.name!r}: style_kinds must be within "
+                             f"{sorted(STYLE_KINDS)}, got {sorted(kinds)}")
+        object.__setattr__(self, "style_kinds", kinds)
 
     @cached_property
     def _charset(self) -> frozenset[str] | None:
@@ -164,6 +184,14 @@ class GeneratorSpec:
         style = self.default_style() if callable(self.default_style) else self.default_style
         return None if style is None else str(style)
 
+    def named_styles(self, weights_dir: str | os.PathLike | None = None,
+                     offline: bool | None = None) -> tuple[str, ...]:
+        """The named styles of the model this generator loads with ``weights_dir`` (``--weights``):
+        read from that model's config.json without torch; the shipped model's are ``styles``."""
+        if weights_dir is None or not self.weights or self.config_styles is None:
+            return self.styles
+        return tuple(self.config_styles(_model_config(self.weights, weights_dir, offline)))
+
     def weights_status(self) -> str:
         if self.status is not None:
             return self.status()
@@ -172,6 +200,29 @@ class GeneratorSpec:
         from .weights import model_status  # local: keeps listings light
 
         return model_status(self.weights)
+
+
+def _model_config(name: str, weights_dir: str | os.PathLike, offline: bool | None) -> dict:
+    """config.json of the model ``name`` that ``--weights`` gives: read directly where the folder
+    is plain to see (cheap), else through the store, whose errors name the fix."""
+    import json
+    from pathlib import Path
+
+    from .weights import CONFIG_FILE, WEIGHTS_FILE, local_folder, looks_like_path, model_files
+
+    folder: Path | None = Path(weights_dir)
+    if folder.is_dir() or looks_like_path(weights_dir):
+        if not (folder / WEIGHTS_FILE).exists() and (folder / name).is_dir():
+            folder = folder / name  # a folder of model folders, as the store resolves it
+    else:
+        folder = local_folder(os.fspath(weights_dir))
+    try:
+        config = json.loads((folder / CONFIG_FILE).read_text(encoding="utf-8"))  # type: ignore[operator]
+        if isinstance(config, dict):
+            return config
+    except (OSError, TypeError, ValueError):
+        pass
+    return model_files(name, weights_dir, offline=offline).config
 
 
 class Registry:

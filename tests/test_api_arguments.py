@@ -40,7 +40,7 @@ def seen_registry():
 
     Seen.styles = []
     return Registry([GeneratorSpec(name="test", scripts=("*",), unit="word", factory=Seen,
-                                   styles=("thin", "bold"))]), Seen
+                                   styles=("thin", "bold"), style_kinds={"seed", "name"})]), Seen
 
 
 def _closed():

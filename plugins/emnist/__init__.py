@@ -45,6 +45,8 @@ def register(register) -> None:
                     "use with --generator Latn=emnist",
         weights=MODEL_NAME,
         auto=False,
+        style_kinds={"seed", "user"},  # numbered hands only; no named styles
+        fitter=f"{here}.fit:fit",
         default_style=default_style,
     ))
     register(TrainerSpec(

@@ -51,6 +51,7 @@ def register(register) -> None:
         charset=charset,
         priority=-100,
         styles=STYLES,
+        style_kinds={"name"},  # no seeded hands: a number leaves it writing its default
         default_style="natural",
         description=f"fallback: the {FONT_NAME} handwriting font with seeded per-glyph variation",
         auto=True,

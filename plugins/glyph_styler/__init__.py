@@ -57,9 +57,10 @@ def _local_config() -> dict | None:
         return None
 
 
-def styles(script: str) -> tuple[str, ...]:
-    """The named styles of ``script`` in the shipped model (empty until its weights are here)."""
-    config = _local_config()
+def styles(script: str, config: dict | None = None) -> tuple[str, ...]:
+    """The named styles of ``script`` in a model's config (default: the shipped model; empty
+    until its weights are here)."""
+    config = _local_config() if config is None else config
     if not config:
         return ()
     return tuple(s for s, sc in zip(config.get("styles", ()), config.get("style_scripts", ()))
@@ -115,6 +116,10 @@ def register(register) -> None:
             charset=lambda script=script: charset(script),
             priority=PRIORITY,
             styles=styles(script),
+            config_styles=lambda config, script=script: styles(script, config),
+            # a number is a seeded blend of the script's styles (styler.style_vector)
+            style_kinds={"seed", "name", "blend", "user"},
+            fitter=f"{__name__}.fit:fit",  # one fitter for the model both generators share
             default_style=lambda script=script: default_style(script),
             description=f"{what} glyphs restyled by the U-Net glyph styler (zi2zi), one network "
                         "for Hangul and Han",

@@ -45,9 +45,9 @@ def _local_config() -> dict:
     return config if isinstance(config, dict) else {}
 
 
-def style_names() -> tuple[str, ...]:
-    """The named styles of the weights on this machine."""
-    styles = _local_config().get("styles")
+def style_names(config: dict | None = None) -> tuple[str, ...]:
+    """The named styles of a model's config (default: the weights on this machine)."""
+    styles = (_local_config() if config is None else config).get("styles")
     return tuple(styles) if isinstance(styles, dict) else ()
 
 
@@ -84,6 +84,10 @@ def register(register) -> None:
         weights=MODEL_NAME,
         auto=local_folder(MODEL_NAME) is not None,
         styles=style_names(),
+        config_styles=style_names,
+        # a blend mixes the named hands' style vectors (generator.style_vector)
+        style_kinds={"seed", "name", "blend", "user"},
+        fitter=f"{here}.fit:fit",
         default_style=default_style,
         status=status,
     ))

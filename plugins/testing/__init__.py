@@ -158,6 +158,7 @@ def register(register) -> None:
         charset=None,
         priority=-1000,
         styles=STYLES,
+        style_kinds={"name"},
         description="procedural strokes for tests and benchmarks (never chosen automatically)",
         auto=False,
         fallback=False,
