@@ -201,6 +201,8 @@ from . import fonts as _fonts  # noqa: E402
 
 app.add_typer(_weights.app, name="weights")
 app.add_typer(_fonts.app, name="fonts")
+from . import styles as _styles  # noqa: E402
+app.add_typer(_styles.app, name="styles")
 
 
 def main(argv: list[str] | None = None) -> None:
