@@ -8,6 +8,12 @@ import pytest
 from hwrender.registry import GeneratorSpec, Registry
 
 
+@pytest.fixture(autouse=True)
+def _styles_dir(tmp_path_factory, monkeypatch):
+    """No test ever reads or writes the user's own styles folder."""
+    monkeypatch.setenv("HWRENDER_STYLES_DIR", str(tmp_path_factory.mktemp("styles")))
+
+
 @pytest.fixture
 def test_registry():
     """Test generator serving every script by default (auto), so pipelines run without fonts."""
