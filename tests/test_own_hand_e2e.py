@@ -232,3 +232,46 @@ def test_emnist_round_trip_moves_the_characters_toward_the_writer(tiny_emnist, c
     default = np.mean([fit_l1(_page_alpha(c, "Latn", "emnist", tiny_emnist, None), truth.alpha(c))
                        for c in letters])
     assert fitted < default, (fitted, default)
+
+
+# ------------------------------------------------------------------------- the eval's measures
+
+
+def test_crop_and_fit_ignores_size_and_place_but_not_shape(tmp_path):
+    from PIL import Image
+
+    from hwrender.styles.evaluate import crop_and_fit
+
+    glyph = FontInk(NOTO).alpha("한")
+    big = np.asarray(Image.fromarray(glyph).resize((glyph.shape[1] * 2, glyph.shape[0] * 2)),
+                     np.float32)
+    assert fit_l1(glyph, np.pad(big, ((30, 5), (2, 40)))) < 0.04  # resampling only
+    slanted = FontInk(slanted_font(NOTO, tmp_path / "s.ttf", "한")).alpha("한")
+    assert fit_l1(glyph, slanted) > 0.1
+    assert crop_and_fit(np.zeros((5, 5))).sum() == 0
+
+
+def test_shape_features_see_the_slant_and_the_width(tmp_path):
+    from hwrender.styles.evaluate import feature_distance, mean_features, shape_features
+
+    plain, slanted = FontInk(CAVEAT), FontInk(slanted_font(CAVEAT, tmp_path / "s.ttf",
+                                                           "abcdefghijklmnopqrstuvwxyz"))
+    words = ("garden", "mellow", "bishop", "hockey")
+    f = {name: mean_features(shape_features(font.alpha(w), font.x_height, len(w)) for w in words)
+         for name, font in (("plain", plain), ("slanted", slanted))}
+    assert f["slanted"]["slant"] > f["plain"]["slant"] + 0.2  # SHEAR leans by 0.35
+    assert f["slanted"]["width"] > f["plain"]["width"] * 1.15  # and widens by 1.3
+    assert feature_distance(f["plain"], f["plain"]) == 0
+    assert feature_distance(f["plain"], f["slanted"]) > 0.3
+
+
+def test_own_hand_settings_are_checked():
+    from hwrender.errors import UsageError
+    from hwrender.styles.evaluate import parse_settings
+
+    s = parse_settings(["models=hangul,cjk", "quick=1", "weights=cjk:/tmp/x"])
+    assert s.models == ("hangul", "cjk") and s.seeds == 1 and s.weights == {"cjk": "/tmp/x"}
+    with pytest.raises(UsageError, match="unknown model"):
+        parse_settings(["models=klingon"])
+    with pytest.raises(UsageError, match="unknown setting"):
+        parse_settings(["bogus=1"])
