@@ -196,6 +196,7 @@ from . import generators as _generators  # noqa: E402,F401  (commands register o
 from . import write as _write  # noqa: E402,F401
 from . import train as _train  # noqa: E402,F401
 from . import interpolate as _interpolate  # noqa: E402,F401
+from . import extract as _extract  # noqa: E402,F401
 from . import weights as _weights  # noqa: E402
 from . import fonts as _fonts  # noqa: E402
 
