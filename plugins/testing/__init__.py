@@ -164,3 +164,21 @@ def register(register) -> None:
         fallback=False,
         status=lambda: "none needed (procedural)",
     ))
+
+
+def fit(request):
+    """A fitter for tests (a test spec's ``fitter=``): the mean ink of the latin sheet's
+    character samples, one number per sample; ``None`` when there is none."""
+    import torch
+
+    from hwrender.styles.types import FitResult
+
+    chosen = [s for s in request.samples if s.template == "latin" and s.kind == "char"]
+    if not chosen:
+        return None
+    inks = [float(s.ink().mean()) for s in chosen]
+    request.progress(0.5, "measuring ink")
+    return FitResult(tensors={"mean_ink": torch.tensor(inks, dtype=torch.float32)},
+                     config={"chars": "".join(s.text for s in chosen), "base_model": "test"},
+                     used=len(chosen), figures={"mean_ink": sum(inks) / len(inks)},
+                     notes=["test fitter"])
