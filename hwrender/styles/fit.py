@@ -64,7 +64,7 @@ def add(name: str, samples_dir: str | Path, *, force: bool = False, device: str 
                              "install hwrender's latin, emnist or glyph-styler models")
     missing = _missing_families(samples, families)
     if notes is not None:
-        notes.extend(missing)
+        notes.extend(f"{line}; they are left out" for line in missing)
     device = resolve_device(check_device_name(device))
     results: dict[str, tuple[FitResult, float]] = {}
     report = progress or (lambda model, fraction, message="": None)
@@ -111,6 +111,5 @@ def _missing_families(samples, families) -> list[str]:
     for sheet in sorted({s.template for s in samples}):
         models = SHEET_MODELS.get(sheet, ())
         if models and not any(m in families for m in models):
-            out.append(f"the {sheet} samples serve {' or '.join(models)}, which is not installed; "
-                       "they are left out")
+            out.append(f"the {sheet} samples serve {' or '.join(models)}, which is not installed")
     return out
