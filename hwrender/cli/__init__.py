@@ -197,6 +197,7 @@ from . import write as _write  # noqa: E402,F401
 from . import train as _train  # noqa: E402,F401
 from . import interpolate as _interpolate  # noqa: E402,F401
 from . import extract as _extract  # noqa: E402,F401
+from . import template as _template  # noqa: E402,F401
 from . import weights as _weights  # noqa: E402
 from . import fonts as _fonts  # noqa: E402
 
