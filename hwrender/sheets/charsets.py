@@ -34,7 +34,7 @@ LATIN_WORDS = (
     "would", "there", "about", "people", "little", "happy", "running", "through",
     "quickly", "beginning", "letter", "jazz", "queen", "extra", "writing",
     "Monday", "London", "Zoë", "Dear", "I'm", "don't", "well-known", "(yes)",
-    "hello!", "why?", "me@home.org", "x+y=z", "50%", "$12.99", "£5", "10:45", "2024",
+    "hello!", "why?", "me@home.org", "x+y=z", "50%", "$12.99", "#3", "10:45", "2024",
     "café", "naïve", "façade", "Łódź", "Dvořák", "smörgåsbord", "Æsop",
 )
 LATIN_LINES = (
