@@ -81,6 +81,8 @@ def test_wheel_ships_core_plugins_font_and_weights(wheel):
     assert "hwrender/cli/__init__.py" in names
     assert "hwrender_plugins/font/fonts/Caveat-Regular.ttf" in names
     assert "hwrender_plugins/font/fonts/OFL-Caveat.txt" in names
+    for data in ("aruco_5x5_1000.json", "prompt-latin.ttf", "prompt-cjk.otf", "OFL-NotoSansCJK.txt"):
+        assert f"hwrender/sheets/{data}" in names  # the templates draw from them
     assert "hwrender_weights/__init__.py" in names
     # every package folder in the repository made it into the wheel
     for base, pkg in (("hwrender", "hwrender"), ("plugins", "hwrender_plugins"),
