@@ -321,3 +321,17 @@ def test_cli_errors_are_one_line_and_write_nothing(tmp_path, args, code, words):
     assert len(lines) == 1 and lines[0].startswith("hwrender: error:") and words in lines[0], lines
     assert result.stdout == ""
     assert sorted(p.name for p in tmp_path.iterdir()) == ["not-a-font.ttf"]
+
+
+def test_skip_missing_leaves_only_the_boxes_the_font_lacks_empty():
+    dpi, ppm = 60, 60 / 25.4
+    page = layout.page("latin", 4)
+    with pytest.raises(UsageError, match="lacks 1 of the characters to fill: ſ"):
+        template.render_page(page, dpi, fill_font=CAVEAT)
+    blank = np.asarray(template.render_page(page, dpi).convert("L"), dtype=np.int16)
+    filled = np.asarray(template.render_page(page, dpi, fill_font=CAVEAT, skip_missing=True)
+                        .convert("L"), dtype=np.int16)
+    ink = (blank - filled) > 40
+    empty = [b.text for b in page.boxes
+             if not ink[int(b.y * ppm) + 1:int((b.y + b.h) * ppm), int(b.x * ppm) + 1:int((b.x + b.w) * ppm)].any()]
+    assert empty == ["ſ"]

@@ -24,7 +24,7 @@ from typing import Iterable, Optional, Sequence
 
 from ..errors import UsageError
 from . import layout
-from .layout import SheetBox, SheetPage
+from .layout import SheetPage
 
 HERE = Path(__file__).resolve().parent
 PROMPT_LATIN = HERE / "prompt-latin.ttf"
@@ -146,8 +146,9 @@ def prompt_face(kind: str) -> Face:
     return face(str(PROMPT_CJK if kind in ("hangul", "cjk") else PROMPT_LATIN))
 
 
-def load_fill_font(path: os.PathLike | str, needed: str) -> Face:
-    """The ``--fill-font`` face; a UsageError for a file that is not a font or lacks characters."""
+def load_fill_font(path: os.PathLike | str, needed: str, skip_missing: bool = False) -> Face:
+    """The ``--fill-font`` face; a UsageError for a file that is not a font or (unless
+    ``skip_missing``) lacks characters of ``needed``."""
     shown = os.fspath(path)
     if not os.path.isfile(shown):
         raise UsageError(f"fill font {shown!r} does not exist", "give a .ttf or .otf font file")
@@ -158,7 +159,7 @@ def load_fill_font(path: os.PathLike | str, needed: str) -> Face:
         raise UsageError(f"fill font {shown!r} is not a font hwrender can read",
                          "give a .ttf or .otf font file") from None
     missing = "".join(sorted({c for c in needed if not c.isspace() and not result.has(c)}))
-    if missing:
+    if missing and not skip_missing:
         shown_chars = missing if len(missing) <= 40 else missing[:40] + "..."
         raise UsageError(f"fill font {Path(shown).name} lacks {len(missing)} of the characters to "
                          f"fill: {shown_chars}",
@@ -218,6 +219,8 @@ def _fill_runs(page: SheetPage, fill: Face, seed: int) -> list[Run]:
     """One jittered run per box: what a writer might have put there, never outside the box."""
     runs = []
     for box in page.boxes:
+        if not all(fill.has(c) for c in box.text):
+            continue  # left empty, as a writer skips a character they do not use (skip_missing)
         rng = random.Random(f"{seed}:{page.kind}:{page.number}:{box.id}")
         grey = rng.randint(10, 60)
         rgb = (grey, grey, min(255, grey + rng.randint(0, 25)))
@@ -238,14 +241,14 @@ def _fill_runs(page: SheetPage, fill: Face, seed: int) -> list[Run]:
             angle = rng.uniform(-1.5, 1.5) if box.kind == "word" else rng.uniform(-0.6, 0.6)
             baseline = box.baseline + rng.uniform(-0.3, 0.2)
             centre_x = None
-        run = _fit(fill, box.text, size, angle, baseline, centre_x, box, inner, rgb, rng)
+        run = _fit(fill, box.text, size, angle, baseline, centre_x, inner, rgb, rng)
         if run is not None:
             runs.append(run)
     return runs
 
 
 def _fit(fill: Face, text: str, size: float, angle: float, baseline: float,
-         centre_x: Optional[float], box: SheetBox, inner, rgb, rng) -> Optional[Run]:
+         centre_x: Optional[float], inner, rgb, rng) -> Optional[Run]:
     """Shrink (and nudge) the text until its rotated bounds sit inside ``inner``."""
     b = fill.text_bounds(text)
     if b[2] <= b[0] or b[3] <= b[1]:
@@ -305,14 +308,18 @@ def mark_rects(page: SheetPage) -> list[tuple[float, float, float, float]]:
 
 def write_template(kind: str, out: os.PathLike | str, *, pages: Optional[Iterable[int]] = None,
                    paper: str = "A4", fill_font: Optional[os.PathLike | str] = None,
-                   seed: int = 0) -> Path:
-    """Write a kind's template (all pages, or ``pages``) as one PDF at ``out``, atomically."""
+                   seed: int = 0, skip_missing: bool = False) -> Path:
+    """Write a kind's template (all pages, or ``pages``) as one PDF at ``out``, atomically.
+
+    ``fill_font`` writes every box in that font; one that lacks a character to fill is an error,
+    or with ``skip_missing`` leaves those boxes empty (the evaluation's held-out fonts)."""
     from ..render.output import AtomicOutputs
 
     chosen = select_pages(kind, pages, paper)
     fill = None
     if fill_font is not None:
-        fill = load_fill_font(fill_font, "".join(b.text for p in chosen for b in p.boxes))
+        fill = load_fill_font(fill_font, "".join(b.text for p in chosen for b in p.boxes),
+                              skip_missing)
     with AtomicOutputs(out) as outputs:
         data = pdf_bytes(chosen, fill, seed)
         outputs.open(out).write(data)
@@ -404,8 +411,9 @@ def _pdf_run(c, run: Run) -> None:
 # --- raster -------------------------------------------------------------------------------------
 
 def render_page(page: SheetPage, dpi: float, fill_font: Optional[os.PathLike | str | Face] = None,
-                seed: int = 0):
-    """The page as the PDF draws it, as an RGB Pillow image on white paper at ``dpi``."""
+                seed: int = 0, skip_missing: bool = False):
+    """The page as the PDF draws it, as an RGB Pillow image on white paper at ``dpi`` (with
+    ``fill_font``, as :func:`write_template` fills it)."""
     from PIL import Image, ImageDraw
 
     ppm = dpi / 25.4
@@ -429,7 +437,7 @@ def render_page(page: SheetPage, dpi: float, fill_font: Optional[os.PathLike | s
     fill = None
     if fill_font is not None:
         fill = fill_font if isinstance(fill_font, Face) else load_fill_font(
-            fill_font, "".join(b.text for b in page.boxes))
+            fill_font, "".join(b.text for b in page.boxes), skip_missing)
     for run in page_runs(page, fill, seed):
         _raster_run(image, run, ppm)
     return image
@@ -438,7 +446,7 @@ def render_page(page: SheetPage, dpi: float, fill_font: Optional[os.PathLike | s
 def _raster_run(image, run: Run, ppm: float) -> None:
     """Draw a run with Pillow (FreeType) at the metrics the PDF uses: the glyphs are set one by
     one at the outline advances, so both agree to a fraction of a pixel."""
-    from PIL import Image, ImageDraw, ImageFont
+    from PIL import Image, ImageChops, ImageDraw
 
     b = run.face.text_bounds(run.text)
     pad = 2 + run.size * ppm * 0.2
@@ -467,8 +475,6 @@ def _raster_run(image, run: Run, ppm: float) -> None:
         ImageDraw.Draw(keep).rectangle((math.ceil(cx0 * ppm) - ox, math.ceil(cy0 * ppm) - oy,
                                         math.floor((cx0 + cw) * ppm) - ox - 1,
                                         math.floor((cy0 + ch_) * ppm) - oy - 1), fill=255)
-        from PIL import ImageChops
-
         mask = ImageChops.multiply(mask, keep)
     image.paste(run.rgb, (ox, oy), mask)
 
