@@ -22,7 +22,93 @@ from . import WEIGHTS_NAME
 from .base import GlyphTask, export_state, keep_source_font, model_ref, style_loss
 from .card import model_card
 from .data import SCRIPTS, load_ink, place_glyphs, read_glyph_folder
+from .model import GlyphUNet, to_model
 from .styler import GlyphStyler
+
+
+class StyleFit:
+    """A copy of a network and new style vectors fitted to (source, target) glyph pairs: what
+    ``--finetune`` and ``hwrender styles add`` (``fit``) share.
+
+    The network stays frozen except the decoder levels from ``decoder_from`` on (``None``: none,
+    0: the whole decoder). One style vector (``start_from`` a (E,) row) or one per group of pairs
+    (a (K, E) table and ``groups``: each pair's row, e.g. its script). Batch statistics stay
+    frozen and dropout on while fitting (a few hundred glyphs must not move them).
+    """
+
+    def __init__(self, model: GlyphUNet, sources: torch.Tensor, targets: torch.Tensor, device,
+                 decoder_from: int | None = None, lr: float = 0.01, decoder_lr: float = 2e-5,
+                 l1_weight: float = 100.0, const_weight: float = 15.0,
+                 groups: torch.Tensor | None = None):
+        self.device = device
+        self.cpu = str(device).startswith("cpu")
+        self.model = copy.deepcopy(model).to(device)
+        if self.cpu:
+            self.model = self.model.to(memory_format=torch.channels_last)
+        self.model.requires_grad_(False)
+        self.decoder_from = decoder_from
+        if decoder_from is not None:
+            for j in range(decoder_from, len(self.model.decoder.deconvs)):
+                self.model.decoder.deconvs[j].requires_grad_(True)
+                self.model.decoder.norms[j].requires_grad_(True)
+        self.sources, self.targets = sources, targets
+        self.groups = groups
+        self.lr, self.decoder_lr = lr, decoder_lr
+        self.l1_weight, self.const_weight = l1_weight, const_weight
+        self.style: torch.nn.Parameter | None = None
+        self.opt: torch.optim.Optimizer | None = None
+
+    def x(self, u8: torch.Tensor) -> torch.Tensor:
+        x = to_model(u8).to(self.device)
+        return x.contiguous(memory_format=torch.channels_last) if self.cpu else x
+
+    @torch.no_grad()
+    def nearest_style(self, rows, pairs: torch.Tensor | None = None, n: int = 64) -> int:
+        """The style row (of ``rows``) whose glyphs are nearest the given ones (of ``pairs``, up
+        to ``n`` of them): where a new style starts."""
+        pairs = torch.arange(len(self.targets)) if pairs is None else pairs
+        pairs = pairs[:n]
+        src, tgt = self.x(self.sources[pairs]), self.x(self.targets[pairs])
+        self.model.eval()
+        rows = list(rows)
+        losses = [(self.model(src, torch.full((len(src),), s, dtype=torch.long,
+                                              device=self.device))[0] - tgt).abs().mean().item()
+                  for s in rows]
+        return rows[int(np.argmin(losses))]
+
+    def start_from(self, init: torch.Tensor) -> None:
+        """Start the style vector(s) at ``init`` and build the optimiser."""
+        self.style = torch.nn.Parameter(init.detach().clone().float().to(self.device))
+        params = [{"params": [self.style], "lr": self.lr}]
+        moving = self.moving()
+        if moving:
+            params.append({"params": list(moving.values()), "lr": self.decoder_lr})
+        self.opt = torch.optim.Adam(params, betas=(0.9, 0.999))
+
+    def moving(self) -> dict[str, torch.nn.Parameter]:
+        """The network's parameters that the fit moves, by their state-dict names."""
+        return {k: p for k, p in self.model.named_parameters() if p.requires_grad}
+
+    def train_mode(self) -> None:
+        self.model.train()
+        for m in self.model.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.eval()
+
+    def vectors(self, idx: torch.Tensor) -> torch.Tensor:
+        if self.style.dim() == 1:
+            return self.style.unsqueeze(0).expand(len(idx), -1)
+        return self.style[self.groups[idx].to(self.device)]
+
+    def step(self, idx: torch.Tensor) -> dict[str, float]:
+        """One optimiser step on the pairs ``idx``."""
+        self.train_mode()
+        loss, l1, const = style_loss(self.model, self.x(self.sources[idx]), self.x(self.targets[idx]),
+                                     self.vectors(idx), self.l1_weight, self.const_weight)
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt.step()
+        return {"l1": l1.item() / 2, "const": const.item(), "loss": loss.item()}
 
 
 class FinetuneTask(GlyphTask):
@@ -55,56 +141,23 @@ class FinetuneTask(GlyphTask):
         self.sources = torch.from_numpy(sources)
         self.targets = torch.from_numpy(place_glyphs([load_ink(p) for _, p in items], sources))
         self.style_name = ctx.name or "personal"
-        self.G = self._place(copy.deepcopy(base.model))
-        self.G.requires_grad_(False)
-        if cfg.finetune_decoder:
-            self.G.decoder.requires_grad_(True)
-        init = self._best_style()
+        self.fit = StyleFit(base.model, self.sources, self.targets, self.device,
+                            decoder_from=0 if cfg.finetune_decoder else None,
+                            lr=cfg.finetune_lr, decoder_lr=cfg.finetune_decoder_lr,
+                            l1_weight=cfg.l1_weight, const_weight=cfg.const_weight)
+        init = self.fit.nearest_style(range(base.model.cfg.n_styles))
         ctx.log(f"fine-tuning style {self.style_name!r} on {len(chars)} glyphs, "
                 f"starting from {base.styles[init]!r}")
-        self.style = torch.nn.Parameter(base.model.styles.weight[init].detach().clone()
-                                        .to(self.device))
-        groups = [{"params": [self.style], "lr": cfg.finetune_lr}]
-        if cfg.finetune_decoder:
-            groups.append({"params": list(self.G.decoder.parameters()),
-                           "lr": cfg.finetune_decoder_lr})
-        self.opt = torch.optim.Adam(groups, betas=(0.9, 0.999))
+        self.fit.start_from(base.model.styles.weight[init])
+        # the checkpoint keys of earlier versions: the network, the style and its optimiser
+        self.G, self.style, self.opt = self.fit.model, self.fit.style, self.fit.opt
         self.unseen = self._unseen_chars(chars)
-
-    @torch.no_grad()
-    def _best_style(self) -> int:
-        """The existing style whose glyphs are nearest the given ones: where the new one starts."""
-        src = self._x(self.sources[:64])
-        tgt = self._x(self.targets[:64])
-        self.G.eval()
-        losses = []
-        for s in range(self.G.cfg.n_styles):
-            fake = self.G(src, torch.full((len(src),), s, dtype=torch.long, device=self.device))[0]
-            losses.append((fake - tgt).abs().mean().item())
-        return int(np.argmin(losses))
-
-    def _train_mode(self) -> None:
-        """Dropout on, batch statistics frozen: a few hundred glyphs must not move them."""
-        self.G.train()
-        for m in self.G.modules():
-            if isinstance(m, torch.nn.BatchNorm2d):
-                m.eval()
 
     def num_examples(self) -> int:
         return len(self.targets) * max(1, self.config.finetune_repeats)
 
     def train_step(self, batch: torch.Tensor, step: int) -> dict[str, float]:
-        cfg = self.config
-        idx = batch % len(self.targets)
-        src = self._x(self.sources[idx])
-        tgt = self._x(self.targets[idx])
-        self._train_mode()
-        style = self.style.unsqueeze(0).expand(len(idx), -1)
-        loss, l1, const = style_loss(self.G, src, tgt, style, cfg.l1_weight, cfg.const_weight)
-        self.opt.zero_grad(set_to_none=True)
-        loss.backward()
-        self.opt.step()
-        return {"l1": l1.item() / 2, "const": const.item(), "loss": loss.item()}
+        return self.fit.step(batch % len(self.targets))
 
     def _unseen_chars(self, seen: list[str]) -> list[str]:
         """A few characters of the glyphs' main script that the fine-tuning data lacks."""

@@ -7,6 +7,7 @@ from typing import Sequence
 from hwrender.errors import GeneratorError, WeightsError
 from hwrender.ink import InkImage
 from hwrender.registry import Generator
+from hwrender.styles.types import Blend
 
 from . import GENERATORS, WEIGHTS_NAME
 from .styler import GlyphStyler
@@ -23,12 +24,17 @@ class GlyphStylerGenerator(Generator):
         self.script = script
         self.styler = GlyphStyler.load(weights_dir, offline)  # shared by hangul and cjk
 
-    def generate(self, units: Sequence[str], style: str | None, seed: int,
+    def generate(self, units: Sequence[str], style, seed: int,
                  device: str = "cpu") -> list[InkImage]:
+        """``style``: None (the script's default), a name or number (``str``), a
+        :class:`~hwrender.styles.types.Blend` of named styles, or a stored
+        :class:`~hwrender.styles.types.UserStyle` (its ``glyph-styler`` part, see ``fit``)."""
         bad = next((u for u in units if len(u) != 1), None)
         if bad is not None:
             raise GeneratorError(f"the glyph styler writes one character per unit, got {bad!r}",
                                  "report this: the planner should split glyph runs")
+        if isinstance(style, Blend):  # the styler's A*w+B*w
+            style = "+".join(f"{name}*{weight}" for name, weight in style.parts)
         return self.styler.write(list(units), style, seed, device, script=self.script)
 
     def interpolate(self, units: Sequence[str], style_a: str, style_b: str, t: float, seed: int,

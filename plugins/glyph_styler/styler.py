@@ -11,7 +11,7 @@ import copy
 import os
 import unicodedata
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import numpy as np
 import torch
@@ -31,6 +31,9 @@ from .data import (
     served,
 )
 from .model import GlyphUNet, ModelConfig, to_alpha, to_model
+
+if TYPE_CHECKING:  # pragma: no cover
+    from hwrender.styles.types import UserStyle
 
 FAMILY = "glyph-styler"
 CHUNK = 256  # glyphs per forward pass: bounded memory, still one pass for most pages
@@ -226,6 +229,9 @@ class GlyphStyler:
         self._charsets: dict[str, frozenset[str]] = {}
         self._source_cache: dict[str, np.ndarray] = {}
         self.bf16 = bf16_fast()
+        # the base model's identity, which a fitted style (``fit``) records and is checked against
+        self.weights_file: Path | None = None
+        self.weights_sha256: str | None = None
 
     # -- loading -----------------------------------------------------------------------------
     @classmethod
@@ -242,6 +248,22 @@ class GlyphStyler:
             cmap = font_cmap(self.source_font, self.source_index)
             cs = self._charsets[script] = served(script) & cmap
         return cs
+
+    def identity(self) -> str:
+        """The sha256 of the loaded weights file (the manifest's when it has one): what a style
+        fitted to this model records, so that it is never applied to another one."""
+        if self.weights_sha256 is None:
+            if self.weights_file is None:
+                raise WeightsError("this glyph styler was not loaded from a weights folder",
+                                   "load it with GlyphStyler.load(FOLDER)")
+            import hashlib
+
+            digest = hashlib.sha256()
+            with open(self.weights_file, "rb") as fh:
+                for block in iter(lambda: fh.read(1 << 20), b""):
+                    digest.update(block)
+            self.weights_sha256 = digest.hexdigest()
+        return self.weights_sha256
 
     # -- styles --------------------------------------------------------------------------------
     def known_styles(self, script: str | None = None) -> list[str]:
@@ -367,11 +389,42 @@ class GlyphStyler:
                 meta={"style": style, "substituted": []}))
         return inks
 
-    def write(self, chars: Sequence[str], style: str | None, seed: int, device: str = "cpu",
-              script: str | None = None) -> list[InkImage]:
+    def user_style(self, style: "UserStyle") -> "tuple[GlyphStyler, dict[str, torch.Tensor]]":
+        """The styler that draws a stored style (``hwrender styles add``) and its style vector
+        per script: this one with the fitted tensors in a copy of the network, built once per
+        style (see ``fit``). A script the style has no vector for is not in the dict."""
+        return cached((FAMILY, "user", self.model, style), lambda: self._build_user(style))
+
+    def _build_user(self, style: "UserStyle"):
+        from .fit import apply_part
+
+        part = style.part(FAMILY)
+        if part is None:
+            raise UsageError(f"style {style} has nothing for the glyph styler",
+                             f"add Hangul or Han samples: `hwrender styles add {style} DIR --force`")
+        return apply_part(self, style, part.config, part.tensors())
+
+    def _write_user(self, chars: Sequence[str], style: "UserStyle", seed: int, device: str,
+                    script: str | None) -> list[InkImage]:
+        """A stored style: each script it was fitted on in its fitted network and vector; a
+        script it has no samples of (a Hangul-only sheet writing Han) in that script's default
+        style, drawn by the untouched network."""
+        fitted, vectors = self.user_style(style)
+        scripts = [script or hangul_or_han(ch) for ch in chars]
+        alphas = np.zeros((len(chars), self.size, self.size), np.float32)
+        for sc in dict.fromkeys(scripts):
+            rows = [k for k, s in enumerate(scripts) if s == sc]
+            styler, vec = (fitted, vectors[sc]) if sc in vectors else (self, self.style_vector(None, sc))
+            alphas[rows] = styler.run([chars[k] for k in rows], vec.expand(len(rows), -1), seed, device)
+        return self.ink_images(chars, alphas, str(style))
+
+    def write(self, chars: Sequence[str], style: "str | UserStyle | None", seed: int,
+              device: str = "cpu", script: str | None = None) -> list[InkImage]:
         """Ink images of ``chars`` in ``style``: what a generator's ``generate`` returns."""
         if not chars:
             return []
+        if style is not None and not isinstance(style, str):
+            return self._write_user(chars, style, seed, device, script)
         vecs = {}
         rows = []
         for ch in chars:
@@ -458,5 +511,9 @@ def _load(weights: str | None, offline: bool | None) -> GlyphStyler:
     _check_tables(files)
     source_path = source_font_path(config, files.folder)  # before the network: a bad path costs nothing
     mcfg = ModelConfig.from_dict(config["model"])
-    return GlyphStyler(load_module(files, lambda: GlyphUNet(mcfg)), config, source_path,
-                       name=files.name)
+    styler = GlyphStyler(load_module(files, lambda: GlyphUNet(mcfg)), config, source_path,
+                         name=files.name)
+    styler.weights_file = files.weights
+    record = files.manifest.files.get(files.weights.name) if files.manifest else None
+    styler.weights_sha256 = record.sha256 if record else None  # checked when the files resolved
+    return styler
