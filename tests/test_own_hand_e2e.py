@@ -126,7 +126,7 @@ def cli(tmp_path, monkeypatch):
     monkeypatch.setenv("HWRENDER_STYLES_DIR", str(tmp_path / "styles"))
     runner = CliRunner()
 
-    def invoke(*args, plugins=("font", "emnist", "glyph_styler")):
+    def invoke(*args, plugins=("font", "glyph_styler")):
         monkeypatch.setattr("hwrender.registry._default", Registry.from_entry_points(plugins))
         result = runner.invoke(app, [str(a) for a in args])
         assert result.exit_code == 0, f"hwrender {' '.join(map(str, args))}:\n{result.output}"
@@ -191,7 +191,7 @@ def test_hangul_round_trip_moves_the_glyph_styler_toward_the_writer(tiny_glyph_s
     _extracted(tmp_path / "samples", page)
 
     cli("styles", "add", "mine", tmp_path / "samples", "--steps", "30",
-        "--weights", tiny_glyph_styler, "--device", "cpu")
+        "--weights", tiny_glyph_styler, "--device", "cpu", plugins=("font", "glyph_styler"))
     listed = cli("styles", "list").output
     assert "mine" in listed
 
@@ -212,7 +212,7 @@ def test_emnist_round_trip_moves_the_characters_toward_the_writer(tiny_emnist, c
 
     writer = slanted_font(CAVEAT, tmp_path / "writer.ttf", layout.charset("emnist"))
     photo, page = _photograph("emnist", 1, writer, tmp_path)
-    cli("extract", photo, "-o", tmp_path / "samples", plugins=("font", "emnist"))
+    cli("extract", photo, "-o", tmp_path / "samples")
     rows = _extracted(tmp_path / "samples", page)
 
     cli("styles", "add", "mine", tmp_path / "samples", "--steps", "30",
@@ -226,7 +226,7 @@ def test_emnist_round_trip_moves_the_characters_toward_the_writer(tiny_emnist, c
     assert (tmp_path / "mine.png").stat().st_size > 0
 
     truth = FontInk(writer)
-    letters = "kQ7hT"  # single characters: the fit learns letters, not words
+    letters = "kQhTb"  # single letters (a digit is not Latn: the font would write it)
     fitted = np.mean([fit_l1(_page_alpha(c, "Latn", "emnist", tiny_emnist, "mine"), truth.alpha(c))
                       for c in letters])
     default = np.mean([fit_l1(_page_alpha(c, "Latn", "emnist", tiny_emnist, None), truth.alpha(c))
