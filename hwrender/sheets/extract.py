@@ -320,16 +320,24 @@ def _blur_error(label: str, blur: float) -> InputError:
 
 
 def page_ink(rgb: np.ndarray) -> np.ndarray:
-    """Ink in [0, 1] (0 = paper) of a rectified page, uneven light and shadows divided out: the
-    paper's brightness is estimated with a grey closing (wider than any stroke) and smoothed."""
+    """Ink in [0, 1] (0 = paper) of a rectified page, uneven light and shadows divided out (the
+    paper's brightness is estimated with a grey closing wider than any stroke, then smoothed).
+
+    Ink is measured in the luminance and in the blue channel, and the lighter of the two kept: the
+    printed guides are light blue, so they all but vanish in blue, while black, grey (pencil), blue
+    and red ink stay dark in at least one of them."""
     cv2 = _cv2()
-    grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
-    small = cv2.resize(grey, None, fx=0.25, fy=0.25, interpolation=cv2.INTER_AREA)
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (11, 11))  # 11 px at 1/4 = 5.6 mm
-    paper = cv2.morphologyEx(small, cv2.MORPH_CLOSE, kernel)
-    paper = cv2.GaussianBlur(cv2.medianBlur(paper.astype(np.uint8), 5).astype(np.float32), (0, 0), 3)
-    paper = cv2.resize(paper, (grey.shape[1], grey.shape[0]), interpolation=cv2.INTER_LINEAR)
-    return np.clip(1.0 - grey / np.maximum(paper, 1.0), 0.0, 1.0)
+
+    def flat(channel: np.ndarray) -> np.ndarray:
+        channel = channel.astype(np.float32)
+        small = cv2.resize(channel, None, fx=0.25, fy=0.25, interpolation=cv2.INTER_AREA)
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (11, 11))  # 11 px at 1/4 = 5.6 mm
+        paper = cv2.morphologyEx(small, cv2.MORPH_CLOSE, kernel)
+        paper = cv2.GaussianBlur(cv2.medianBlur(paper.astype(np.uint8), 5).astype(np.float32), (0, 0), 3)
+        paper = cv2.resize(paper, (channel.shape[1], channel.shape[0]), interpolation=cv2.INTER_LINEAR)
+        return np.clip(1.0 - channel / np.maximum(paper, 1.0), 0.0, 1.0)
+
+    return np.minimum(flat(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)), flat(rgb[..., 2]))
 
 
 def _px(v: float) -> int:
@@ -370,7 +378,7 @@ def cut_boxes(rgb: np.ndarray, page) -> list[Cut]:
     cv2 = _cv2()
     ink = page_ink(rgb)
     guide = _guide_level(ink, page)
-    floor = max(0.12, guide + 0.12)  # below this: paper, guides, noise
+    floor = max(0.1, guide + 0.08)  # below this: paper, what is left of the guides, noise
     inset = INSET_MM
     crops = []
     for box in page.boxes:
@@ -383,21 +391,21 @@ def cut_boxes(rgb: np.ndarray, page) -> list[Cut]:
     cuts = []
     for box, crop, y0 in crops:
         level = np.clip((crop - floor) / (full - floor), 0.0, 1.0)
-        strong = (level > 0.25).astype(np.uint8)
+        strong = (level > 0.2).astype(np.uint8)
         n, labels, stats, _ = cv2.connectedComponentsWithStats(strong, connectivity=8)
         keep = np.zeros(n, bool)
         keep[1:] = stats[1:, cv2.CC_STAT_AREA] >= 6  # JPEG and sensor specks are smaller
-        kept = keep[labels].astype(np.uint8)
-        level *= cv2.dilate(kept, np.ones((3, 3), np.uint8)) > 0  # the strokes' soft edges stay
+        kept = keep[labels]
+        level *= cv2.dilate(kept.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0  # soft edges stay
         flags = []
-        dark = level > 0.5
-        if dark.sum() < max(10, 0.0005 * dark.size):
+        if kept.sum() < max(12, 0.001 * kept.size):  # a full stop is some 50 px
             flags.append("empty")
         else:
+            dark = level > 0.5
             edge = np.concatenate([dark[0], dark[-1], dark[:, 0], dark[:, -1]])
             if edge.sum() >= 3:
                 flags.append("overfilled")
-            if np.percentile(crop[kept > 0], 95) < floor + 0.55 * (full - floor):
+            if np.percentile(level[kept], 95) < 0.6:  # its darkest strokes, against the page's
                 flags.append("faint")
         baseline = None if box.baseline is None else (box.baseline * PX_PER_MM - y0)
         image = np.round(255 * (1.0 - level)).astype(np.uint8)
