@@ -69,8 +69,11 @@ def _bars(quiet: bool) -> Iterator:
         yield None
         return
     if not sys.stderr.isatty():
+        finished: set[str] = set()
+
         def plain(model: str, fraction: float, message: str = "") -> None:
-            if fraction >= 1.0:
+            if fraction >= 1.0 and model not in finished:  # a fitter may say 1.0 itself
+                finished.add(model)
                 typer.echo(f"{model}: {message}", err=True)
 
         yield plain

@@ -81,7 +81,8 @@ def add(name: str, samples_dir: str | Path, *, force: bool = False, device: str 
             started = time.perf_counter()
             result = fitter(request)
             elapsed = time.perf_counter() - started
-            report(model, 1.0, "done" if result is not None else "no sample serves it")
+            report(model, 1.0, f"fitted in {elapsed:.0f} s" if result is not None
+                   else "no sample serves it")
             if result is not None:
                 results[model] = (result, elapsed)
     finally:
