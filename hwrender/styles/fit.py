@@ -77,7 +77,9 @@ def add(name: str, samples_dir: str | Path, *, force: bool = False, device: str 
                                  weights_dir=None if weights is None else Path(weights),
                                  device=device, seed=seed, steps=steps, offline=offline,
                                  work_dir=scratch,
-                                 progress=lambda f, m="", model=model: report(model, f, m))
+                                 # 1.0 is said once, below, when the fit returned
+                                 progress=lambda f, m="", model=model: report(
+                                     model, min(float(f), 0.99), m))
             started = time.perf_counter()
             result = fitter(request)
             elapsed = time.perf_counter() - started
