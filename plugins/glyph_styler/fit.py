@@ -211,7 +211,9 @@ def _loop(sf, steps: int, request: FitRequest, started: float) -> tuple[int, flo
     g = torch.Generator().manual_seed(int(request.seed))
     every = max(1, steps // 50)
     l1, done = float("nan"), 0
-    with torch.random.fork_rng(devices=[]):  # dropout draws from the global RNG: seed it here only
+    cuda = str(sf.device).startswith("cuda")
+    devices = [torch.device(sf.device).index or 0] if cuda else []
+    with torch.random.fork_rng(devices=devices):  # dropout draws from the global RNG: seed it here only
         torch.manual_seed(int(request.seed))
         for done in range(1, steps + 1):
             idx = torch.randint(0, n, (min(BATCH, n),), generator=g)

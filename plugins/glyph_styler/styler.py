@@ -393,7 +393,13 @@ class GlyphStyler:
         """The styler that draws a stored style (``hwrender styles add``) and its style vector
         per script: this one with the fitted tensors in a copy of the network, built once per
         style (see ``fit``). A script the style has no vector for is not in the dict."""
-        return cached((FAMILY, "user", self.model, style), lambda: self._build_user(style))
+        part = style.part(FAMILY)
+        try:  # a style refitted under the same name (``--force``) in this process is built again
+            stat = part.tensors_path.stat() if part is not None else None
+            when = (stat.st_mtime_ns, stat.st_size) if stat else None
+        except OSError:
+            when = None
+        return cached((FAMILY, "user", self.model, style, when), lambda: self._build_user(style))
 
     def _build_user(self, style: "UserStyle"):
         from .fit import apply_part
@@ -402,7 +408,14 @@ class GlyphStyler:
         if part is None:
             raise UsageError(f"style {style} has nothing for the glyph styler",
                              f"add Hangul or Han samples: `hwrender styles add {style} DIR --force`")
-        return apply_part(self, style, part.config, part.tensors())
+        from safetensors import SafetensorError
+
+        try:
+            tensors = part.tensors()
+        except (OSError, SafetensorError) as exc:
+            raise WeightsError(f"style {style}'s {FAMILY} part is unreadable ({exc})",
+                               f"refit with `hwrender styles add {style} DIR --force`") from None
+        return apply_part(self, style, part.config, tensors)
 
     def _write_user(self, chars: Sequence[str], style: "UserStyle", seed: int, device: str,
                     script: str | None) -> list[InkImage]:
