@@ -297,3 +297,28 @@ def test_cli_write_notes_a_missing_part_once(monkeypatch, tmp_path):
     assert result.exit_code == 0, result.output
     notes = [line for line in result.stderr.splitlines() if "no other part" in line]
     assert notes == ["hwrender: warning: style my-hand has no other part; other writes its default"]
+
+
+def test_the_latin_model_in_a_weights_folder_writes_its_own_named_style(tmp_path):
+    """The issue's case with the real Latin model: a style only the model in --weights DIR has."""
+    import shutil
+
+    from hwrender.registry import default_registry
+    from hwrender.weights import local_folder
+
+    shipped = local_folder("latin")
+    if shipped is None or "latin" not in default_registry():
+        pytest.skip("needs the bundled latin weights")
+    folder = tmp_path / "latin"
+    shutil.copytree(shipped, folder)
+    (folder / "manifest.json").unlink()  # the config changes, so its checksum would not match
+    config = json.loads((folder / "config.json").read_text())
+    config["styles"]["mine"] = config["styles"]["neat"]
+    (folder / "config.json").write_text(json.dumps(config))
+    options = dict(generators={"Latn": "latin"}, dpi=40)
+    with pytest.raises(UsageError, match="unknown style 'mine' .latin: bold, fine, neat"):
+        render_pages("Hi", style="mine", **options)
+    with pytest.warns(HwrenderWarning, match="no manifest.json"):
+        mine = render_pages("Hi", style="mine", weights=str(folder), **options)
+    assert mine[0].tobytes() == render_pages("Hi", style="neat", weights=str(folder),
+                                             **options)[0].tobytes()
