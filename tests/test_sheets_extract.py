@@ -252,6 +252,25 @@ def test_a_multi_page_pdf_scan(run, tmp_path):
     assert {s.template for s in load_samples(tmp_path / "out")} == {"hangul", "emnist"}
 
 
+def test_a_multi_page_tiff_scan(run, tmp_path):
+    pages = [sheet("emnist", 1).convert("L"), sheet("latin", 1).convert("L")]  # a grey scanner
+    pages[0].save(tmp_path / "scan.tif", save_all=True, append_images=pages[1:], compression="tiff_lzw")
+    r = run("extract", "scan.tif", "-o", "out")
+    assert r.exit_code == 0, r.stderr
+    assert "scan.tif page 1: emnist page 1/1" in r.stderr and "scan.tif page 2: latin page 1/" in r.stderr
+
+
+def test_heic_without_its_plugin_names_it(run, tmp_path):
+    try:
+        import pillow_heif  # noqa: F401
+        pytest.skip("pillow-heif is installed")
+    except ImportError:
+        pass
+    (tmp_path / "IMG_1.heic").write_bytes(b"\x00\x00\x00\x18ftypheic" + bytes(64))
+    r = run("extract", "IMG_1.heic", "-o", "out")
+    assert r.exit_code == 2 and "no HEIC support" in r.stderr and "pillow-heif" in r.stderr
+
+
 def test_a_folder_that_is_not_an_extraction_is_refused_without_force(run, tmp_path):
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "notes.txt").write_text("mine")

@@ -218,9 +218,16 @@ def locate(grey: np.ndarray, label: str = "image") -> Located:
     marks = found[code]
     candidates = _layout_for(code, label)
     page0 = candidates[0]
+    size_mm = page0.marks[0].size
+    sides = [np.linalg.norm(np.roll(q, -1, axis=0) - q, axis=1).mean() for q in marks.values()]
+    dpi = float(np.mean(sides)) / size_mm * 25.4
+    if dpi < MIN_DPI:  # before anything else: a sheet this small also hides marks
+        raise InputError(f"{label}: the sheet is too small in the photo (about {dpi:.0f} dpi; "
+                         f"at least {MIN_DPI} needed)",
+                         "photograph the sheet closer, so it fills the frame, or scan it at 150-600 dpi")
     missing = [c for c in layout.CORNERS if c not in marks]
     if missing:
-        blur = max(_quad_blur_mm(grey, quad, page0.marks[0].size) for quad in marks.values())
+        blur = max(_quad_blur_mm(grey, quad, size_mm) for quad in marks.values())
         if blur > MAX_BLUR_MM:  # the marks that were found are smeared: blur hid the others
             raise _blur_error(label, blur)
         names = [CORNER_NAMES[c] for c in missing]
@@ -250,13 +257,7 @@ def locate(grey: np.ndarray, label: str = "image") -> Located:
             best = (page, h, residual, src)
     if best is None or best[2] > 2.0:  # marks that do not sit where one sheet's marks sit
         raise _page_code_error(label)
-    page, h, residual, src = best
-    sides = [np.linalg.norm(np.roll(q, -1, axis=0) - q, axis=1).mean() for q in src.reshape(-1, 4, 2)]
-    dpi = float(np.mean(sides)) / page.marks[0].size * 25.4
-    if dpi < MIN_DPI:
-        raise InputError(f"{label}: the sheet is too small in the photo (about {dpi:.0f} dpi; "
-                         f"at least {MIN_DPI} needed)",
-                         "photograph the sheet closer, so it fills the frame, or scan it at 150-600 dpi")
+    page, h, residual, _ = best
     return Located(page, h, dpi, residual)
 
 
@@ -538,7 +539,7 @@ def _write_folder(out: Path, pages: list[PageResult], usable: int, replaced: lis
                              "baseline": None if cut.baseline is None else round(cut.baseline, 2),
                              "flags": list(cut.flags)})
         sources = [{"file": r.source, "template": r.page.kind, "version": r.page.version,
-                    "page": r.page.number, "paper": r.page.paper, "dpi": round(r.dpi),
+                    "page": r.page.number, "dpi": round(r.dpi),
                     "blur_mm": round(r.blur_mm, 3)} for r in pages]
         index = {"format": SAMPLES_FORMAT, "version": SAMPLES_VERSION, "px_per_mm": PX_PER_MM,
                  "sources": sources, "samples": rows}
