@@ -298,6 +298,22 @@ def test_ctrl_c_while_writing_leaves_the_earlier_folder(run, tmp_path, monkeypat
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 
+def test_what_a_killed_run_left_is_cleared(run, tmp_path):
+    dead = 2 ** 22 + 12345  # above Linux's largest pid: never alive
+    a = write_scan(tmp_path / "a.png", "emnist")
+    assert run("extract", a, "-o", "out").exit_code == 0
+    (tmp_path / f".out.tmp-{dead}-abcd").mkdir()  # killed while writing
+    r = run("extract", a, "-o", "out")
+    assert r.exit_code == 0, r.stderr
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+    # Killed between moving the old folder aside and moving the new one in: the old comes back.
+    (tmp_path / "out").rename(tmp_path / f".out.old-{dead}-abcd")
+    from hwrender.sheets.extract import _sweep
+
+    _sweep(tmp_path / "out")
+    assert (tmp_path / "out" / "samples.json").is_file()
+
+
 # --- bad input: one line naming the fix, a non-zero exit, nothing written ---------------------
 
 

@@ -523,8 +523,25 @@ def extract(inputs: Sequence[str | os.PathLike], out: str | os.PathLike, *, forc
     return _write_folder(out, pages, usable, replaced)
 
 
+def _sweep(out: Path) -> None:
+    """Clear what a killed run left beside ``out``: its temporary folder, or the earlier folder
+    it had moved aside (put back when ``out`` itself is missing)."""
+    from ..render.output import _pid_alive
+
+    for path in sorted(out.parent.glob(f".{out.name}.*-*-*")):
+        kind, _, rest = path.name[len(out.name) + 2:].partition("-")
+        pid = rest.partition("-")[0]
+        if kind not in ("tmp", "old") or not pid.isdigit() or _pid_alive(int(pid)):
+            continue
+        if kind == "old" and not out.exists():
+            os.rename(path, out)
+        else:
+            shutil.rmtree(path, ignore_errors=True)
+
+
 def _write_folder(out: Path, pages: list[PageResult], usable: int, replaced: list[str]) -> ExtractReport:
     out.parent.mkdir(parents=True, exist_ok=True)
+    _sweep(out)
     tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")
     try:
         tmp.mkdir()
