@@ -223,6 +223,9 @@ def test_extract_writes_the_samples_folder(run, tmp_path):
     assert {s.template for s in samples} == {"latin", "emnist"}
     with Image.open(out / "overview.png") as overview:
         assert overview.width > 1000 and overview.height > 300
+        rgb = np.asarray(overview.convert("RGB")).astype(int)
+    red = (rgb[..., 0] > 180) & (rgb[..., 1] < 80) & (rgb[..., 2] < 80)
+    assert red.sum() > 100  # the empty boxes are outlined red
 
     # Again into the same folder with one photo: replaced as a whole.
     r = run("extract", b, "-o", "my-hand")

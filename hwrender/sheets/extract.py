@@ -594,59 +594,65 @@ def _swap_in(tmp: Path, out: Path) -> None:
 
 
 def _label_fonts(size: int):
-    """A font for Latin labels and one for Hangul/Han labels (the glyph styler's source font)."""
-    from importlib.util import find_spec
-
+    """The fonts the template prints its prompts in (they cover every character a sheet asks
+    for): one for Latin, one for Hangul and Han."""
     from PIL import ImageFont
 
-    latin = ImageFont.load_default(size=size)
-    cjk = latin
+    from .template import PROMPT_CJK, PROMPT_LATIN
+
     try:
-        spec = find_spec("hwrender_plugins.glyph_styler")
-        folder = Path(next(iter(spec.submodule_search_locations)))
-        cjk = ImageFont.truetype(str(folder / "fonts" / "NotoSansCJKsc-Regular-subset.otf"), size)
-    except (ImportError, AttributeError, TypeError, StopIteration, OSError):
-        pass
-    return latin, cjk
+        return ImageFont.truetype(str(PROMPT_LATIN), size), ImageFont.truetype(str(PROMPT_CJK), size)
+    except OSError:  # a damaged install: plain labels rather than no overview
+        latin = ImageFont.load_default(size=size)
+        return latin, latin
+
+
+def _fit_label(text: str, font, width: float) -> str:
+    if font.getlength(text) <= width:
+        return text
+    while text and font.getlength(text + "…") > width:
+        text = text[:-1]
+    return text + "…"
 
 
 def write_overview(path: Path, pages: Iterable[PageResult], *, width: int = 1600) -> None:
     """A contact sheet of every sample: the ink with its text under it; flagged samples are
-    outlined red and say their flags, so a person sees at a glance what to redo or delete."""
+    outlined red with their flags under them, so a person sees at a glance what to redo or
+    delete."""
     from PIL import ImageDraw
 
-    cell_h, label_h, gap = 64, 18, 8
+    cell_h, label_h, gap = 64, 34, 8
     latin, cjk = _label_fonts(13)
     tiles = []
     for result in pages:
+        font = cjk if result.page.kind in ("hangul", "cjk") else latin
         for cut in result.cuts:
             ink = Image.fromarray(cut.image, "L")
-            scale = min((cell_h - 4) / ink.height, (width - 2 * gap) / ink.width)
+            scale = min((cell_h - 4) / ink.height, (width - 2 * gap - 4) / ink.width)
             ink = ink.resize((max(1, round(ink.width * scale)), max(1, round(ink.height * scale))),
                              Image.LANCZOS)
-            label = cut.box.text if len(cut.box.text) <= 24 else cut.box.text[:23] + "…"
-            if cut.flags:
-                label += " [" + ",".join(cut.flags) + "]"
-            tiles.append((ink, label, bool(cut.flags)))
+            flags = ", ".join(cut.flags)
+            w = max(ink.width + 4, 36, round(latin.getlength(flags)) + 4)
+            tiles.append((ink, w, _fit_label(cut.box.text, font, w - 4), font, flags))
     rows, row, x = [], [], gap
-    for ink, label, flagged in tiles:
-        w = max(ink.width, 8 * len(label) + 4) + 4
-        if row and x + w > width - gap:
+    for tile in tiles:
+        if row and x + tile[1] > width - gap:
             rows.append(row)
             row, x = [], gap
-        row.append((x, w, ink, label, flagged))
-        x += w + gap
+        row.append((x, *tile))
+        x += tile[1] + gap
     if row:
         rows.append(row)
     sheet = Image.new("RGB", (width, gap + len(rows) * (cell_h + label_h + gap)), "white")
     draw = ImageDraw.Draw(sheet)
     for r, row in enumerate(rows):
         y = gap + r * (cell_h + label_h + gap)
-        for x, w, ink, label, flagged in row:
+        for x, ink, w, label, font, flags in row:
             sheet.paste(ink.convert("RGB"), (x + 2, y + (cell_h - ink.height) // 2))
-            draw.rectangle((x, y, x + w, y + cell_h), outline=(220, 30, 30) if flagged else (200, 200, 200),
-                           width=2 if flagged else 1)
-            font = cjk if any(ord(ch) > 0x2E7F for ch in label) else latin
-            draw.text((x + 2, y + cell_h + 2), label, fill=(200, 0, 0) if flagged else (40, 40, 40),
-                      font=font)
+            red = (210, 30, 30)
+            draw.rectangle((x, y, x + w, y + cell_h), outline=red if flags else (200, 200, 200),
+                           width=3 if flags else 1)
+            draw.text((x + 2, y + cell_h + 2), label, fill=(40, 40, 40), font=font)
+            if flags:
+                draw.text((x + 2, y + cell_h + 18), flags, fill=red, font=latin)
     sheet.save(path)
