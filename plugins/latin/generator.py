@@ -16,9 +16,12 @@ than the median training font does on the same words, its levels are remapped so
 that share. Lighter hands are left alone. Measured once per style, then cached.
 
 Style: a document's words share one style vector (``--style N`` seeds it, a named style maps to a
-seed in the config, no style gives the default hand); each word adds a small variation drawn from
-the page's seed in word order. Same style, seed and text: the same ink. Words are batched by
-width, up to ``BATCH`` at a time.
+seed in the config, a blend ``neat:0.7,bold:0.3`` mixes named hands' vectors, no style gives the
+default hand, a stored ``UserStyle`` brings its fitted vector: ``fit.py``); each word adds a small
+variation drawn from the page's seed in word order. Same style, seed and text: the same ink. Words
+are batched by width, up to ``BATCH`` at a time. A user style may also hold fine-tuned generator
+tensors and its writer's width per letter (``width_ratio``); the net built from them is cached
+per style, and a style fitted to another base model (``base_sha256``) is refused.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from hwrender.errors import GeneratorError, UsageError, WeightsError
 from hwrender.ink import InkImage
 from hwrender.neural import load_module
 from hwrender.registry import Generator
+from hwrender.styles.types import Blend, UserStyle
 
 from . import words as W
 from .model import NetConfig, WordGenerator
@@ -200,7 +204,10 @@ class LatinGenerator(Generator):
             raise GeneratorError(f"model {files.folder} has a malformed ink_cap",
                                  "re-export it with `hwrender train latin`")
         self.ink_cap = cap
-        self._hand_levels: dict[tuple[int, float], float | None] = {}
+        self._hand_levels: dict[object, float | None] = {}
+        self._files = files
+        self._identity: str | None = None
+        self._users: dict[UserStyle, tuple[torch.Tensor, WordGenerator | None, float]] = {}
         self.net = load_module(files, lambda: WordGenerator(self.net_config),
                                prefix="generator.").to(memory_format=torch.channels_last)
         self._device = "cpu"
@@ -209,6 +216,66 @@ class LatinGenerator(Generator):
         if device != self._device:
             self.net.to(device)
             self._device = device
+
+    def identity(self) -> str:
+        """The sha256 of the loaded weights file: what a fitted style records as its base model."""
+        if self._identity is None:
+            from hwrender.weights.manifest import WEIGHTS_FILE, _sha256
+
+            manifest = self._files.manifest
+            record = manifest.files.get(WEIGHTS_FILE) if manifest is not None else None
+            self._identity = record.sha256 if record is not None else _sha256(self._files.weights)
+        return self._identity
+
+    def _user(self, style: UserStyle) -> tuple[torch.Tensor, WordGenerator | None, float]:
+        """(style vector, fine-tuned net or None, width ratio) of a stored style, built once."""
+        if style not in self._users:
+            part = style.part(MODEL_NAME)
+            config = part.config
+            fix = f"refit with `hwrender styles add {style} DIR --force`"
+            if config.get("base_sha256") != self.identity():
+                raise WeightsError(f"style {style} was fitted to another {MODEL_NAME} model", fix)
+            tensors = part.tensors()
+            vector = tensors.pop("style", None)
+            if vector is None or vector.shape != (self.net_config.style_dim,):
+                raise WeightsError(f"style {style} has no {MODEL_NAME} style vector of "
+                                   f"{self.net_config.style_dim} values", fix)
+            net = None
+            if tensors:  # fine-tuned layers: a copy of the base net holding them
+                import copy
+
+                own = self.net.state_dict()
+                wrong = [k for k, v in tensors.items() if k not in own or own[k].shape != v.shape]
+                if wrong:
+                    raise WeightsError(f"style {style} holds tensors the {MODEL_NAME} model has "
+                                       f"not ({wrong[0]})", fix)
+                net = copy.deepcopy(self.net).cpu()
+                net.load_state_dict({**net.state_dict(), **{k: v.float() for k, v in tensors.items()}})
+                net.eval()
+            ratio = float(config.get("width_ratio", self.width_ratio))
+            self._users[style] = (vector.float(), net, ratio)
+        return self._users[style]
+
+    def _net(self, style, device: str) -> WordGenerator:
+        """The net that draws ``style`` (a user style's fine-tuned copy, else the model's), on ``device``."""
+        self._to(device)
+        net = self._user(style)[1] if isinstance(style, UserStyle) else None
+        return self.net if net is None else net.to(device)
+
+    def style_vector(self, style) -> torch.Tensor:
+        """[style_dim]: the document's style vector (see :meth:`hand`; a blend mixes its named
+        hands' vectors by weight; a user style's is fitted)."""
+        if isinstance(style, UserStyle):
+            return self._user(style)[0]
+        if isinstance(style, Blend):
+            return sum(weight * self.style_vector(name) for name, weight in style.parts)
+        style_seed, spread = self.hand(style)
+        g = torch.Generator().manual_seed(style_seed)
+        return spread * torch.randn(self.net_config.style_dim, generator=g)
+
+    def style_width_ratio(self, style) -> float:
+        """Natural width over the generator's width: the writer's for a user style."""
+        return self._user(style)[2] if isinstance(style, UserStyle) else self.width_ratio
 
     def hand(self, style: str | None) -> tuple[int, float]:
         """(seed, spread) of the document's style vector: ``None`` the model's default hand, a
@@ -227,9 +294,7 @@ class LatinGenerator(Generator):
     def latents(self, n: int, style: str | None, seed: int) -> torch.Tensor:
         """[n, z_dim]: the document's style vector joined with each word's own variation."""
         cfg = self.net_config
-        style_seed, spread = self.hand(style)
-        g = torch.Generator().manual_seed(style_seed)
-        style_z = spread * torch.randn(cfg.style_dim, generator=g)
+        style_z = self.style_vector(style)
         g = torch.Generator().manual_seed(int(seed))
         word_z = WORD_SPREAD * torch.randn(n, cfg.word_dim, generator=g)
         return torch.cat([style_z.expand(n, -1), word_z], dim=1)
@@ -238,13 +303,12 @@ class LatinGenerator(Generator):
         """The style's ink-cap level (``hand_ink_level`` on the model's probe words), cached."""
         if self.ink_cap is None:
             return None
-        key = self.hand(style)
+        key = style if isinstance(style, (UserStyle, Blend)) else self.hand(style)
         if key not in self._hand_levels:
-            self._to(device)
             words = [w for w in self.ink_cap["words"] if W.writable(w)]
             z = self.latents(len(words), style, INK_CAP_SEED)
             pixels = [apply_ink_curve(alpha, self.ink_curve).numpy().ravel()
-                      for _, alpha in draw(self.net, words, z, device)]
+                      for _, alpha in draw(self._net(style, device), words, z, device)]
             self._hand_levels[key] = hand_ink_level(np.concatenate(pixels),
                                                     float(self.ink_cap["share"]))
         return self._hand_levels[key]
@@ -253,8 +317,8 @@ class LatinGenerator(Generator):
     def _batches(self, words: Sequence[str], style: str | None, seed: int, device: str):
         """(indices, [B, H, W] alpha 0..1 at the generator's width) for the words, one width a batch."""
         level = self.hand_level(style, device)
-        self._to(device)
-        for idx, alpha in draw(self.net, words, self.latents(len(words), style, seed), device):
+        net = self._net(style, device)
+        for idx, alpha in draw(net, words, self.latents(len(words), style, seed), device):
             yield idx, apply_hand_level(apply_ink_curve(alpha, self.ink_curve), level)
 
     def raw(self, words: Sequence[str], style: str | None, seed: int,
@@ -289,9 +353,10 @@ class LatinGenerator(Generator):
         # naïve -> naive, its marks drawn after; a lone "!" -> "60!", the "60" cut off after
         written = [punctuation.written(marks.base_word(u)) for u in units]
         out: list[InkImage | None] = [None] * len(units)
+        ratio = self.style_width_ratio(style)
         for idx, alpha in self._batches(written, style, seed, device):
             # one squeeze to the natural width for the whole batch (all one width)
-            width = max(1, round(alpha.shape[2] * self.width_ratio))
+            width = max(1, round(alpha.shape[2] * ratio))
             squeezed = F.interpolate(alpha[:, None], size=(alpha.shape[1], width), mode="bilinear",
                                      align_corners=False, antialias=True)[:, 0].clamp_(0, 1)
             squeezed = squeezed.numpy()
