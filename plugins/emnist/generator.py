@@ -7,12 +7,15 @@ bottom in x-heights, the medians over the training fonts, kept in the model's co
 capitals and digits stand cap-high, ``a`` is x-high, ``g`` hangs below the line and ``b``
 reaches up. Letter spacing follows each character's ink width.
 
-Style: one latent per document (``--style N`` seeds it; no style gives the default hand), plus a
-small per-character variation drawn from the page's seed.
+Style: one latent per document (``--style N`` seeds it; no style gives the default hand; a stored
+style of ``hwrender styles add`` brings the latent fitted to a person's hand, see ``fit``, and
+any generator tensors fine-tuned with it), plus a small per-character variation drawn from the
+page's seed.
 """
 
 from __future__ import annotations
 
+import copy
 from typing import Sequence
 
 import numpy as np
@@ -23,6 +26,7 @@ from hwrender.errors import GeneratorError, UsageError, WeightsError
 from hwrender.ink import InkImage
 from hwrender.neural import load_module
 from hwrender.registry import Generator
+from hwrender.styles.types import UserStyle
 from hwrender.weights import CONFIG_FIX, Setting, model_files
 
 from .classes import get as class_set
@@ -72,6 +76,21 @@ def _check_tables(files, classes, net: NetConfig, placement) -> None:
                                CONFIG_FIX)
 
 
+def style_seed_latent(seed: int, dim: int) -> torch.Tensor:
+    """The document latent of seeded hand ``seed`` (``--style N``)."""
+    g = torch.Generator().manual_seed(seed)
+    return STYLE_SPREAD * torch.randn(dim, generator=g)
+
+
+def model_identity(files) -> str:
+    """What a fitted style records of the model it was fitted to: the sha256 of its weights file
+    (the manifest's, already checked, when there is one)."""
+    from hwrender.weights.manifest import WEIGHTS_FILE, _sha256
+
+    record = files.manifest.files.get(WEIGHTS_FILE) if files.manifest is not None else None
+    return record.sha256 if record is not None else _sha256(files.weights)
+
+
 class EmnistGenerator(Generator):
     def __init__(self, weights_dir: str | None = None, offline: bool | None = None):
         # a folder, a store name, or (None) the shipped model
@@ -93,6 +112,9 @@ class EmnistGenerator(Generator):
                                  "retrain it on data with a placement.json, or use the shipped model")
         self.net = load_module(files, lambda: Net(self.net_config), prefix="generator.")
         self._device = "cpu"
+        self._files = files
+        self._identity: str | None = None
+        self._user: dict = {}  # (style, tensors file's mtime, device) -> (latent, net)
 
     def writable(self) -> str:
         """Characters this model writes: its classes, plus merged lower case in balanced sets."""
@@ -109,8 +131,45 @@ class EmnistGenerator(Generator):
             raise UsageError(f"generator 'emnist' has no style {style!r}",
                              "give a number (a seeded hand) or no --style")
         seed = self.default_style_seed if style is None else int(style)
-        g = torch.Generator().manual_seed(seed)
-        return STYLE_SPREAD * torch.randn(dim, generator=g)
+        return style_seed_latent(seed, dim)
+
+    def user_style(self, style: UserStyle, device: str) -> tuple[torch.Tensor, torch.nn.Module]:
+        """The fitted latent and the network to write with (a tuned copy when the style holds
+        generator tensors), built once per style and device."""
+        part = style.part(MODEL_NAME)
+        if part is None:
+            raise UsageError(f"style {style} has no part for generator 'emnist'",
+                             f"refit it from a sheet with EMNIST characters: "
+                             f"`hwrender styles add {style} DIR --force`")
+        try:
+            stamp = part.tensors_path.stat().st_mtime_ns
+        except OSError:
+            stamp = None
+        key = (style, stamp, device)
+        if key not in self._user:
+            if self._identity is None:
+                self._identity = model_identity(self._files)
+            if part.config.get("base_sha256") != self._identity:
+                raise WeightsError(f"style {style} was fitted to another emnist model",
+                                   f"refit with `hwrender styles add {style} DIR --force`")
+            tensors = part.tensors()
+            latent = tensors.get("style")
+            if latent is None or tuple(latent.shape) != (self.net_config.latent_dim,):
+                raise WeightsError(f"style {style}: {part.tensors_path} holds no emnist style latent",
+                                   f"refit with `hwrender styles add {style} DIR --force`")
+            tuned = {k.removeprefix("generator."): v.float() for k, v in tensors.items()
+                     if k.startswith("generator.")}
+            net = self.net
+            if tuned:
+                net = copy.deepcopy(self.net)
+                try:
+                    net.load_state_dict(tuned, strict=False)
+                except RuntimeError:
+                    raise WeightsError(f"style {style}: its tuned tensors do not fit this emnist model",
+                                       f"refit with `hwrender styles add {style} DIR --force`") from None
+            self._user = {k: v for k, v in self._user.items() if k[0] != style}  # refitted: drop the old
+            self._user[key] = (latent.float(), net.to(device).eval())
+        return self._user[key]
 
     @torch.no_grad()
     def samples(self, chars: Sequence[str], style: str | None, seed: int,
@@ -119,9 +178,13 @@ class EmnistGenerator(Generator):
         self._to(device)
         dim = self.net_config.latent_dim
         g = torch.Generator().manual_seed(int(seed))
-        z = self.style_latent(style, dim) + VARIATION * torch.randn(len(chars), dim, generator=g)
+        if isinstance(style, UserStyle):
+            latent, net = self.user_style(style, device)
+        else:
+            latent, net = self.style_latent(style, dim), self.net
+        z = latent + VARIATION * torch.randn(len(chars), dim, generator=g)
         labels = torch.tensor([self.classes.label(c) for c in chars], dtype=torch.long)
-        out = self.net(z.to(device), labels.to(device))
+        out = net(z.to(device), labels.to(device))
         return ((out.squeeze(1).float().cpu() + 1) / 2).clamp_(0, 1).numpy()
 
     def generate(self, units: Sequence[str], style: str | None, seed: int,
