@@ -37,7 +37,8 @@ from hwrender.weights import model_files
 
 from . import synth
 from .classes import get as class_set
-from .generator import MODEL_NAME, STYLE_SPREAD, config_schema, model_identity, style_seed_latent
+from .generator import (MODEL_NAME, STYLE_SPREAD, VARIATION, config_schema, model_identity,
+                        style_seed_latent)
 from .model import Discriminator, Encoder, Generator, NetConfig
 
 TEMPLATES = ("emnist", "latin")
@@ -55,6 +56,7 @@ INK_LEVEL = 0.5  # ink at or above this counts when measuring heights and stroke
 CAP_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 ASCENDER_CHARS = "bdfhklt"  # as tall as capitals in most hands, when a sheet has no capitals
 METHODS = ("encoder", "inversion", "finetune")
+GUARD_WEIGHT = 0.05  # weight of the auxiliary classifier's cross-entropy while fine-tuning
 RECOGNITION_SLACK = 5.0  # points of auxiliary-classifier accuracy a method may lose against default
 
 
@@ -101,7 +103,8 @@ def fit(request: FitRequest) -> FitResult | None:
     fitted, held, unseen = split(texts, request.seed)
     methods = [m for m in METHODS if E is not None or m != "encoder"]
     request.progress(0.05, "emnist: measuring the fits on held-back characters")
-    chain = fit_chain(G, E, x[fitted], y[fitted], default, steps, request.seed)
+    D = load_judge(files, net_cfg, request.device)
+    chain = fit_chain(G, E, x[fitted], y[fitted], default, steps, request.seed, D=D)
     scores: dict[str, dict] = {"default": _score(G, None, default, x, y, held, unseen)}
     for method in methods:
         z, tuned = chain.get(method, chain["encoder"])
@@ -109,7 +112,6 @@ def fit(request: FitRequest) -> FitResult | None:
     scores["writer"] = _writer_spread(x, texts, held)
     # a method that writes the writer's characters closer but makes them harder to tell apart
     # (fine-tuning can) is passed over: legibility first, within RECOGNITION_SLACK of default
-    D = load_judge(files, net_cfg, request.device)
     legible = {name: recognised(D, G, *chain.get(name, chain["encoder"]), len(classes))
                for name in methods}
     floor = (recognised(D, G, default, None, len(classes)) or 0.0) - RECOGNITION_SLACK
@@ -118,7 +120,7 @@ def fit(request: FitRequest) -> FitResult | None:
 
     # -- the style itself: the best method on every character --------------------------------
     request.progress(0.5, f"emnist: fitting the style ({best})")
-    final = fit_chain(G, E, x, y, default, steps, request.seed, upto=best)
+    final = fit_chain(G, E, x, y, default, steps, request.seed, upto=best, D=D)
     z, tuned = final.get(best, final["encoder"])
     request.progress(0.9, "emnist: checking the fitted hand")
     accuracy = {"default": recognised(D, G, default, None, len(classes)),
@@ -241,10 +243,12 @@ def split(texts: list[str], seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarr
 
 
 def fit_chain(G, E, x, y, default, steps: int, seed: int, upto: str = METHODS[-1],
-              report=None) -> dict[str, tuple[torch.Tensor, dict | None]]:
+              D=None) -> dict[str, tuple[torch.Tensor, dict | None]]:
     """method -> (latent, tuned generator tensors or None), each method starting from the one
     before it (encoder, then inversion, then fine-tuning), up to ``upto``. Each step sees a
-    seeded batch of at most BATCH characters; the generator's own weights never change."""
+    seeded batch of at most BATCH characters; the generator's own weights never change.
+    Fine-tuning is guarded by the auxiliary classifier of ``D`` (when given): every class,
+    written with the per-character variation, must stay what it is."""
     g = torch.Generator().manual_seed(seed)
 
     def batches():
@@ -274,9 +278,14 @@ def fit_chain(G, E, x, y, default, steps: int, seed: int, upto: str = METHODS[-1
     tuned = {k: v.detach().clone().requires_grad_(True) for k, v in anchors.items()}
     opt = torch.optim.Adam([{"params": [z], "lr": LR_LATENT / 5},
                             {"params": list(tuned.values()), "lr": LR_FINETUNE}])
+    classes = D.classes.out_features if D is not None else 0
     for xb, yb in batches():
         anchor = sum((tuned[k] - anchors[k]).pow(2).mean() for k in tuned) / len(tuned)
         loss = _recon(G, tuned, z, xb, yb) + PRIOR_WEIGHT * _prior(z) + ANCHOR_WEIGHT * anchor
+        if classes:
+            yc = torch.randint(0, classes, (BATCH,), generator=g).to(x.device)
+            zc = z + VARIATION * torch.randn(BATCH, len(z), generator=g).to(x.device)
+            loss = loss + GUARD_WEIGHT * F.cross_entropy(D(_generate(G, tuned, zc, yc))[1], yc)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -353,10 +362,13 @@ def load_judge(files, net_cfg, device: str):
 
 
 @torch.no_grad()
-def recognised(D, G, z, tuned, num_classes: int) -> float | None:
-    """Share (%) of every class, written at latent z, that the auxiliary classifier names right."""
+def recognised(D, G, z, tuned, num_classes: int, draws: int = 8) -> float | None:
+    """Share (%) of every class, written ``draws`` times around latent z with the generator's
+    per-character variation (seeded), that the auxiliary classifier names right."""
     if D is None:
         return None
-    y = torch.arange(num_classes, device=z.device)
-    images = _generate(G, tuned, z.expand(num_classes, -1), y)
+    g = torch.Generator().manual_seed(0)
+    y = torch.arange(num_classes, device=z.device).repeat(draws)
+    zs = z + VARIATION * torch.randn(len(y), len(z), generator=g).to(z.device)
+    images = _generate(G, tuned, zs, y)
     return round(100.0 * float((D(images)[1].argmax(1) == y).float().mean()), 1)
