@@ -222,3 +222,14 @@ def test_a_style_fitted_to_another_model_is_refused(fitted, tiny_model, tmp_path
         gen.generate(["hello"], style, seed=0)
     assert "hwrender styles add elsewhere DIR --force" in str(err.value)
     assert "\n" not in str(err.value)
+
+
+def test_a_blend_mixes_the_hands_vectors(tiny_model):
+    from hwrender_plugins.latin.generator import LatinGenerator
+
+    from hwrender.styles.types import Blend
+
+    gen = LatinGenerator(weights_dir=str(tiny_model))
+    mixed = gen.style_vector(Blend((("1", 0.7), ("2", 0.3))))
+    assert torch.allclose(mixed, 0.7 * gen.style_vector("1") + 0.3 * gen.style_vector("2"))
+    assert gen.generate(["hello"], Blend((("1", 0.7), ("2", 0.3))), seed=1)[0].text == "hello"

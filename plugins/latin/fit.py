@@ -39,7 +39,10 @@ from hwrender.styles.types import FitRequest, FitResult, Sample
 from . import words as W
 
 MODEL_NAME = "latin"
-DEFAULT_STEPS = 200       # inversion steps; fine-tuning takes FINETUNE_SHARE more
+# inversion steps; fine-tuning takes FINETUNE_SHARE more. A step (16 words, generator and
+# recognizer forward and backward) costs ~1.5 CPU s on a 2-core machine shared ~6 ways; 45 steps
+# already gave most of the gain on a 208-sample sheet (model card)
+DEFAULT_STEPS = 120
 FINETUNE_SHARE = 0.5
 SEED_HANDS = 16           # seeded hands tried as the starting point
 BATCH = 16                # words a step
@@ -277,7 +280,10 @@ class _Fitter:
                 best, best_loss = hand, loss
         return best.clone()
 
-    def run(self, words, style, params, lr_style, lr_tune, steps, progress, done, total):
+    def run(self, words, style, params, lr_style, lr_tune, steps, progress, done, total,
+            deadline=math.inf):
+        """(style, steps run): Adam on the style (and ``params``); stops early at ``deadline``
+        (``time.perf_counter``), so a slow machine keeps to the budget."""
         style = style.clone().requires_grad_(True)
         groups = [{"params": [style], "lr": lr_style}]
         if params:
@@ -291,7 +297,9 @@ class _Fitter:
             opt.step()
             if step % 10 == 0 or step == steps - 1:
                 progress((done + step + 1) / total, f"fitting the hand (loss {loss.item():.3f})")
-        return style.detach()
+            if time.perf_counter() > deadline:
+                return style.detach(), step + 1
+        return style.detach(), steps
 
 
 def tuned_names(net) -> list[str]:
@@ -338,15 +346,17 @@ def fit(request: FitRequest) -> FitResult | None:
     progress(0.0, "fitting the Latin hand")
 
     f = _Fitter(gen, recognizer, device, request.seed)
-    style = f.run(fitted, f.start(fitted, min(SEED_HANDS, 1 + steps)), [], LR_STYLE, 0, steps, progress, 0, total)
+    style, ran = f.run(fitted, f.start(fitted, min(SEED_HANDS, 1 + steps)), [], LR_STYLE, 0,
+                       steps, progress, 0, total, start_time + 0.55 * request.budget_s)
     ratio = _width_ratio(gen.net_config, [w for w in words if w.weight == 1.0] or words)
     base_state = {k: v.detach().clone() for k, v in f.net.state_dict().items()}
     names = tuned_names(f.net)
     params = dict(f.net.named_parameters())
     for k in names:
         params[k].requires_grad_(True)
-    tuned_style = f.run(fitted, style, [params[k] for k in names], LR_STYLE / 3, LR_TUNE,
-                        tune_steps, progress, steps, total)
+    tuned_style, tuned_ran = f.run(fitted, style, [params[k] for k in names], LR_STYLE / 3,
+                                   LR_TUNE, tune_steps, progress, steps, total,
+                                   start_time + 0.85 * request.budget_s)
     f.net.requires_grad_(False)
     tuned_state = {k: params[k].detach().clone() for k in names}
 
@@ -369,7 +379,7 @@ def fit(request: FitRequest) -> FitResult | None:
         "method": "inversion+finetune" if keep_tuned else "inversion",
         "samples": {"words": len(words), "chars": len(chars), "held_back": len(held)},
         "x_height_px": round(notes["x_height_px"], 2) if notes["x_height_px"] else None,
-        "steps": {"inversion": steps, "finetune": tune_steps},
+        "steps": {"inversion": ran, "finetune": tuned_ran},
         "measured_on": "held-back words" if held else "fitted words (too few to hold back)",
         "l1": {"default": default["l1"], "inversion": inverted["l1"], "finetune": tuned["l1"]},
         "cer": {"default": default["cer"], "inversion": inverted["cer"],
