@@ -36,10 +36,11 @@ from .styler import FAMILY, GlyphStyler
 
 PART_FORMAT = 1
 # Measured on the shipped model, the held-out font gaegu playing a writer (210 syllables, 32
-# held back, 150 steps each, a shared CPU): held-back L1 0.1226 with the style vector alone,
-# 0.1148 with the decoder's levels from 3 on too (those drawing at 16..64 px: 0.33 M weights,
-# 0.66 MB as float16 differences) in no more time; default style 0.1462, nearest style 0.1266.
-DECODER_FROM: int | None = 3
+# held back, 150 steps each, a shared CPU), held-back L1: style vector alone 0.1226; with the
+# decoder's levels from 3 on (0.33 M weights, 0.66 MB as float16 differences) 0.1148; from 2 on
+# (those drawing at 8..64 px: 1.4 M weights, 2.8 MB) 0.1081; the whole decoder 0.1031 but
+# 10 MB; default style 0.1462, nearest shipped style 0.1266. Each took no longer than the vector.
+DECODER_FROM: int | None = 2
 STEPS = 600  # ~0.15 s a step at BATCH 32 on 2 free CPU cores: ~2 min with the measuring
 BATCH = 32
 LR = 0.01  # the style vectors (as --finetune)
