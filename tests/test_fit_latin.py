@@ -175,6 +175,10 @@ def test_nothing_to_fit_gives_none(tmp_path, tiny_model):
                                       template="hangul"))
     assert _fit(hangul, tiny_model, tmp_path)[0] is None
     assert _fit([], tiny_model, tmp_path)[0] is None
+    # a sheet of single characters (the emnist template) teaches the word GAN nothing: was a crash
+    chars_only = load_samples(write_sheet(tmp_path / "e", words=[], lines=[], chars="abcdefgh" * 3,
+                                          template="emnist"))
+    assert chars_only and _fit(chars_only, tiny_model, tmp_path)[0] is None
 
 
 def _store(result, folder: Path, name="mine") -> UserStyle:

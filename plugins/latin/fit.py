@@ -321,11 +321,16 @@ def _recognizer(files, net_config, device):
         return None  # a model exported without its recognizer: no legibility guard
 
 
+MIN_WORDS = 8  # fewer words than this (e.g. a sheet of single characters): no Latin part
+
+
 def fit(request: FitRequest) -> FitResult | None:
     """The ``latin`` part of a style, or None when no sample serves it (see the module doc)."""
     start_time, start_cpu = time.perf_counter(), time.process_time()
     words, chars, notes = normalise(request.samples)
-    if not words and not chars:
+    if len(words) < MIN_WORDS:
+        # A word GAN learns a hand from words (joins, spacing, x-height); characters alone (an
+        # emnist sheet) serve the EMNIST generator, and would leave nothing to measure here.
         return None
     from .generator import LatinGenerator
 
