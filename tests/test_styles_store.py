@@ -318,3 +318,23 @@ def test_styles_dir_comes_from_the_environment(tmp_path, monkeypatch):
     assert store.root() == tmp_path / "here"
     monkeypatch.delenv("HWRENDER_STYLES_DIR")
     assert store.root().name == "styles" and "hwrender" in str(store.root())
+
+
+def test_weights_folder_goes_only_to_the_family_it_holds(tmp_path):
+    """`styles add --weights DIR` with one model's folder: the other families fit to their shipped
+    model (a glyph-styler run's folder made the emnist fitter fail on its config)."""
+    from hwrender.styles.fit import _weights_for
+
+    glyphs = tmp_path / "run" / "model"
+    glyphs.mkdir(parents=True)
+    (glyphs / "config.json").write_text(json.dumps({"family": "glyph-styler"}))
+    assert _weights_for("glyph-styler", glyphs) == glyphs
+    assert _weights_for("emnist", glyphs) is None
+    emnist = tmp_path / "emnist-run"
+    emnist.mkdir()
+    (emnist / "config.json").write_text(json.dumps({"model": "emnist"}))
+    assert _weights_for("emnist", emnist) == emnist and _weights_for("latin", emnist) is None
+    store = tmp_path / "store"  # a folder of model folders, as the weights store lays them out
+    (store / "latin").mkdir(parents=True)
+    assert _weights_for("latin", store) == store / "latin"
+    assert _weights_for("latin", None) is None

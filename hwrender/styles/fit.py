@@ -74,7 +74,7 @@ def add(name: str, samples_dir: str | Path, *, force: bool = False, device: str 
             scratch = work / model
             scratch.mkdir()
             request = FitRequest(model=model, samples=list(samples),
-                                 weights_dir=None if weights is None else Path(weights),
+                                 weights_dir=_weights_for(model, weights),
                                  device=device, seed=seed, steps=steps, offline=offline,
                                  work_dir=scratch,
                                  # 1.0 is said once, below, when the fit returned
@@ -106,6 +106,25 @@ def add(name: str, samples_dir: str | Path, *, force: bool = False, device: str 
     }
     tensors = {model: r.tensors for model, (r, _) in results.items()}
     return store.install(name, lambda folder: store.write_style(folder, index, tensors), force=force)
+
+
+def _weights_for(model: str, weights: str | Path | None) -> Path | None:
+    """The folder ``--weights`` gives for ``model``: a folder of model folders gives its
+    ``model`` subfolder; a single model's folder serves only its own family (the others fit to
+    their shipped model), so one run's folder does not break the other fitters."""
+    import json
+
+    if weights is None:
+        return None
+    folder = Path(weights)
+    if (folder / model).is_dir():
+        return folder / model
+    try:
+        config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return folder  # unreadable here: the fitter's model loader names the problem
+    family = config.get("family") or config.get("model") if isinstance(config, dict) else None
+    return folder if not isinstance(family, str) or family == model else None
 
 
 def _missing_families(samples, families) -> list[str]:
