@@ -205,6 +205,7 @@ app.add_typer(_weights.app, name="weights")
 app.add_typer(_fonts.app, name="fonts")
 from . import styles as _styles  # noqa: E402
 app.add_typer(_styles.app, name="styles")
+from . import export_font as _export_font  # noqa: E402,F401  (styles export-font, export-font)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 from .types import Blend, FitRequest, FitResult, Sample, StylePart, UserStyle, load_samples
 
 __all__ = ["Blend", "FitRequest", "FitResult", "Sample", "StylePart", "UserStyle", "add", "export",
-           "import_", "list", "load_samples", "remove", "root", "show"]
+           "export_font", "import_", "list", "load_samples", "remove", "root", "show"]
 
 
 def add(name: str, samples_dir, *, force: bool = False, device: str = "auto",
@@ -72,3 +72,11 @@ def root() -> Path:
     from .store import root as _root
 
     return _root()
+
+
+def export_font(output, style=None, **kwargs):
+    """Write the hand ``style`` as an installable font (.otf, .ttf or .woff2); see
+    :func:`hwrender.styles.font.export_font` for the options."""
+    from .font import export_font as _export_font
+
+    return _export_font(output, style, **kwargs)
