@@ -36,6 +36,7 @@ MAX_VARIANTS = 8
 CHUNK = 64  # characters drawn per generate() call and cached per file
 CACHE_FORMAT = 1
 FORMATS = (".otf", ".ttf", ".woff2")
+FIT_UNITS = 4.0  # how far a traced outline may stray from the ink's edge: 0.4 % of the em
 KERN_STEP = 0.2  # x-heights: profiles are grouped into kerning classes at this step
 KERN_MIN = 0.1  # x-heights: smaller kerns are left out
 KERN_MAX = 0.6  # x-heights: the most a pair is pulled together
@@ -127,7 +128,7 @@ def _format(output: Path) -> str:
                          "name the output .otf, .ttf or .woff2")
     if suffix == ".woff2":
         try:
-            import brotli  # noqa: F401
+            import brotli  # noqa: F401  (fontTools writes woff2 with it)
         except ImportError:
             raise UsageError("writing .woff2 needs the brotli module",
                              "pip install 'fonttools[woff]', or write .otf or .ttf") from None
@@ -387,10 +388,11 @@ def _x_height(registry, plan: _Plan, weights, offline) -> float:
 
 
 def _glyph(ink, x_height: float) -> _Glyph:
-    from ..render.trace import ink_outline, transform
+    from ..render.trace import FIT_TOLERANCE_PT, ink_outline, transform
 
     s = x_height / ink.x_height
-    contours = transform(ink_outline(ink), (s, 0.0, 0.0, -s, 0.0, ink.baseline * s))
+    # the tracer's tolerance is set in page points per ink px: ask for FIT_UNITS font units
+    contours = transform(ink_outline(ink, FIT_TOLERANCE_PT * s / FIT_UNITS), (s, 0.0, 0.0, -s, 0.0, ink.baseline * s))
     contours = [c for c in contours if len(c) >= 2]
     return _Glyph(contours, max(0, round(ink.advance * s)), _bands(contours, x_height))
 
