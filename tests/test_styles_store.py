@@ -338,3 +338,14 @@ def test_weights_folder_goes_only_to_the_family_it_holds(tmp_path):
     (store / "latin").mkdir(parents=True)
     assert _weights_for("latin", store) == store / "latin"
     assert _weights_for("latin", None) is None
+
+
+def test_card_names_the_base_model_however_the_fitter_recorded_it():
+    """latin/emnist keep `base_sha256`, the glyph styler `base: {model, sha256}`: both show (the
+    glyph styler's card said "not recorded")."""
+    from hwrender.styles.store import _base
+
+    assert _base({"base_sha256": "ab" * 32}) == "sha256 " + "ab" * 8 + "…"
+    assert _base({"base": {"model": "glyph-styler", "sha256": "cd" * 32}}) == \
+        "sha256 " + "cd" * 8 + "…"
+    assert _base({"method": "inversion"}) == "not recorded"

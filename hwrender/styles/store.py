@@ -268,9 +268,13 @@ def make_card(index: dict) -> str:
 def _base(config: dict) -> str:
     """The base model the part was fitted to, as the fitter recorded it."""
     for key in sorted(config):
-        if key.startswith("base") and isinstance(config[key], (str, int, float)):
-            value = str(config[key])
-            return f"{key} {value[:16]}{'…' if len(value) > 16 else ''}"
+        value = config[key]
+        if key.startswith("base") and isinstance(value, dict):  # {"model": ..., "sha256": ...}
+            value = value.get("sha256")
+            key = "sha256"
+        if key.startswith(("base", "sha256")) and isinstance(value, (str, int, float)):
+            value = str(value)
+            return f"{key.replace('base_', '')} {value[:16]}{'…' if len(value) > 16 else ''}"
     return "not recorded"
 
 
