@@ -345,7 +345,7 @@ def test_card_names_the_base_model_however_the_fitter_recorded_it():
     glyph styler's card said "not recorded")."""
     from hwrender.styles.store import _base
 
-    assert _base({"base_sha256": "ab" * 32}) == "sha256 " + "ab" * 8 + "…"
+    assert _base({"base_sha256": "ab" * 32}) == "base_sha256 " + "ab" * 8 + "…"
     assert _base({"base": {"model": "glyph-styler", "sha256": "cd" * 32}}) == \
-        "sha256 " + "cd" * 8 + "…"
+        "base_sha256 " + "cd" * 8 + "…"
     assert _base({"method": "inversion"}) == "not recorded"

@@ -270,11 +270,10 @@ def _base(config: dict) -> str:
     for key in sorted(config):
         value = config[key]
         if key.startswith("base") and isinstance(value, dict):  # {"model": ..., "sha256": ...}
-            value = value.get("sha256")
-            key = "sha256"
-        if key.startswith(("base", "sha256")) and isinstance(value, (str, int, float)):
+            key, value = "base_sha256", value.get("sha256")
+        if key.startswith("base") and isinstance(value, (str, int, float)):
             value = str(value)
-            return f"{key.replace('base_', '')} {value[:16]}{'…' if len(value) > 16 else ''}"
+            return f"{key} {value[:16]}{'…' if len(value) > 16 else ''}"
     return "not recorded"
 
 
