@@ -34,7 +34,7 @@ LATIN_X_HEIGHT = 450  # units per x-height where no square-em script sets the em
 MAX_GLYPHS = 65535  # a font's glyph ids are 16-bit
 MAX_VARIANTS = 8
 CHUNK = 64  # characters drawn per generate() call and cached per file
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2  # 2: generators' own glyph hooks (latin cuts from words)
 FORMATS = (".otf", ".ttf", ".woff2")
 FIT_UNITS = 4.0  # how far a traced outline may stray from the ink's edge: 0.4 % of the em
 KERN_STEP = 0.2  # x-heights: profiles are grouped into kerning classes at this step
@@ -291,8 +291,10 @@ class _Drawer:
                     from ..device import resolve_device
 
                     device = resolve_device(device)
-                inks = gen.generate(chunk, self.plan.styles.get(name),
-                                    _seed(self.seed, "font", name, v, k), device)
+                # a generator may draw single characters its own way (latin: cut from words)
+                draw = getattr(gen, "glyphs", None) or gen.generate
+                inks = draw(chunk, self.plan.styles.get(name), _seed(self.seed, "font", name, v, k),
+                            device)
                 if len(inks) != len(chunk):
                     from ..errors import GeneratorError
 

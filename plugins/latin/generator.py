@@ -371,6 +371,13 @@ class LatinGenerator(Generator):
                 out[i] = self._ink(units[i], word)
         return out  # type: ignore[return-value]
 
+    def glyphs(self, chars: Sequence[str], style, seed: int, device: str = "cpu") -> list[InkImage]:
+        """One ink per character for a font: drawn alone, or cut from context words where the
+        recognizer reads that better (``glyphs.py``)."""
+        from . import glyphs
+
+        return glyphs.draw(self, chars, style, seed, device)
+
     def _ink(self, word: str, alpha: np.ndarray) -> InkImage:
         """Trim a squeezed word to its ink (1 px margin) on the training frame's baseline, rows
         as well as columns: layout reads ascent and descent as the ink's extent (it keeps each
