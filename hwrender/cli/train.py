@@ -7,6 +7,7 @@ is trained the same way. The run's figures go to stdout as JSON; the progress ba
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import sys
 from contextlib import contextmanager
@@ -109,9 +110,13 @@ def train_cmd(
         "--checkpoint-every", help="Steps between checkpoints.")] = None,
     sample_every: Annotated[Optional[int], typer.Option(
         "--sample-every", help="Steps between sample grids (0: at each epoch end).")] = None,
+    bf16: Annotated[Optional[bool], typer.Option(
+        "--bf16/--no-bf16", help="bf16 autocast on a GPU that has it (default: the model's "
+                                 "choice; never changes CPU training).")] = None,
     settings: SetOpt = None,
 ) -> None:
-    """Train a model (reproduces a shipped one by default). Ctrl-C saves; --resume continues."""
+    """Train a model (reproduces a shipped one by default). Ctrl-C saves; --resume continues.
+    Several GPUs: `torchrun --nproc_per_node N $(which hwrender) train MODEL --device cuda`."""
     spec = _trainer(model)
     device = check_device_name(device)
     defaults = dict(spec.defaults)
@@ -132,8 +137,11 @@ def train_cmd(
         batch_size=batch_size or defaults.get("batch_size", 64), epochs=epochs,
         max_steps=max_steps, resume=resume, data=data, finetune=finetune, name=name,
         checkpoint_every=checkpoint_every or defaults.get("checkpoint_every", 500),
-        sample_every=defaults.get("sample_every", 0) if sample_every is None else sample_every)
-    quiet = bool(ctx.obj and ctx.obj.get("quiet"))
+        sample_every=defaults.get("sample_every", 0) if sample_every is None else sample_every,
+        bf16=bf16)
+    # under torchrun, rank 0 speaks for the run (the others would repeat each line)
+    speaks = os.environ.get("RANK", "0") == "0"
+    quiet = bool(ctx.obj and ctx.obj.get("quiet")) or not speaks
     task = spec.build(list(settings or []))
     try:
         summary = train(task, opts, progress=None if not quiet else False,
@@ -152,9 +160,12 @@ def train_cmd(
             again += ["--seed", str(seed)]
         for item in settings or []:
             again += ["--set", item]
-        typer.echo(f"hwrender: stopped at step {exc.step}; checkpoint saved; continue with "
-                   f"`{shlex.join(again)}`", err=True)
+        if speaks:
+            typer.echo(f"hwrender: stopped at step {exc.step}; checkpoint saved; continue with "
+                       f"`{shlex.join(again)}`", err=True)
         raise typer.Exit(130) from None
+    if not speaks:
+        return
     note(f"trained {summary.steps} steps in {summary.seconds:.0f} s "
          f"({summary.examples_per_second:.0f} examples/s); model in {summary.model}")
     typer.echo(json.dumps(summary.to_dict(), indent=2))

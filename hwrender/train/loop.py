@@ -10,12 +10,16 @@ A run folder holds::
     metrics.jsonl      one JSON object per logged step
     samples/           sample grids (step-000500.png, epoch-003.png)
     model/             the exported model (safetensors + config.json + README.md + manifest.json)
+
+Under ``torchrun --nproc_per_node N`` the same loop trains on N processes (``distributed.py``):
+each takes its share of every batch, DDP averages the gradients, rank 0 writes the run folder.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import os
 import platform
 import random
 import signal
@@ -65,6 +69,9 @@ class LoopOptions:
     checkpoint_every: int = 500
     sample_every: int = 0  # steps; 0 = only at the end of each epoch
     log_every: int = 10
+    # bf16 autocast of each step on CUDA: None = the task's choice (``TrainTask.cuda_bf16``);
+    # never on CPU, where a task's own settings decide (CPU results stay as they were)
+    bf16: bool | None = None
 
 
 @dataclass
@@ -175,27 +182,34 @@ def _truncate_metrics(path: Path, step: int) -> None:
 
 
 class _StopFlag:
-    """SIGINT sets a flag so the step in flight finishes and the loop saves before leaving."""
+    """SIGINT sets a flag so the step in flight finishes and the loop saves before leaving.
 
-    def __init__(self) -> None:
+    ``several``: a process of a torchrun run. It also stops on SIGTERM (what torchrun passes on
+    when it is stopped), and a second signal does not abort it: a Ctrl-C reaches it twice (from
+    the terminal and again from torchrun), and the ranks must stop together to save.
+    """
+
+    def __init__(self, several: bool = False) -> None:
         self.raised = False
-        self._previous = None
+        self.several = several
+        self._previous: dict[int, Any] = {}
 
     def __enter__(self) -> "_StopFlag":
-        try:
-            self._previous = signal.signal(signal.SIGINT, self._handle)
-        except ValueError:  # not the main thread: leave SIGINT alone
-            self._previous = None
+        for signum in (signal.SIGINT, signal.SIGTERM) if self.several else (signal.SIGINT,):
+            try:
+                self._previous[signum] = signal.signal(signum, self._handle)
+            except ValueError:  # not the main thread: leave the signals alone
+                pass
         return self
 
     def _handle(self, signum, frame) -> None:
-        if self.raised:  # a second Ctrl-C: stop at once
+        if self.raised and not self.several:  # a second Ctrl-C: stop at once
             raise KeyboardInterrupt
         self.raised = True
 
     def __exit__(self, *exc) -> None:
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
+        for signum, previous in self._previous.items():
+            signal.signal(signum, previous)
 
 
 def _finite(values: dict[str, float]) -> bool:
@@ -228,6 +242,13 @@ def train(task: TrainTask, opts: LoopOptions, *, progress: bool | None = None,
         raise UsageError("training needs a length", "give --epochs or --max-steps")
     if opts.batch_size < 1:
         raise UsageError(f"--batch-size must be at least 1, got {opts.batch_size}", "use e.g. 64")
+    from .distributed import from_env
+
+    dist = from_env(opts.device)
+    if dist is not None and opts.batch_size % dist.world_size:
+        raise UsageError(f"--batch-size {opts.batch_size} does not split evenly over "
+                         f"{dist.world_size} processes",
+                         f"give a multiple of {dist.world_size} (the batch is the global one)")
     if ckpt_path.exists() and not opts.resume:
         raise UsageError(f"{out} already holds a training run",
                          "pass --resume to continue it, or choose another --out")
@@ -235,10 +256,13 @@ def train(task: TrainTask, opts: LoopOptions, *, progress: bool | None = None,
         raise UsageError(f"nothing to resume: {ckpt_path} does not exist",
                          "drop --resume to start a new run")
     # a run that fails before it saves anything (bad settings, missing fonts) leaves no folder
-    created = _missing_parents(out)
-    out.mkdir(parents=True, exist_ok=True)
+    created = _missing_parents(out) if dist is None or dist.main else []
+    if dist is None or dist.main:
+        out.mkdir(parents=True, exist_ok=True)
     try:
-        return _train(task, opts, out, progress=progress, log=log, on_step=on_step)
+        if dist is not None:
+            dist.start()
+        return _train(task, opts, out, progress=progress, log=log, on_step=on_step, dist=dist)
     except BaseException:
         for folder in created:  # innermost first; a folder holding anything stays
             try:
@@ -246,6 +270,9 @@ def train(task: TrainTask, opts: LoopOptions, *, progress: bool | None = None,
             except OSError:
                 break
         raise
+    finally:
+        if dist is not None:
+            dist.close()
 
 
 def _missing_parents(folder: Path) -> list[Path]:
@@ -259,19 +286,27 @@ def _missing_parents(folder: Path) -> list[Path]:
 
 def _train(task: TrainTask, opts: LoopOptions, out: Path, *, progress: bool | None,
            log: Callable[[str], None] | None,
-           on_step: Callable[[int, dict[str, float]], None] | None) -> RunSummary:
+           on_step: Callable[[int, dict[str, float]], None] | None,
+           dist=None) -> RunSummary:
     import torch
 
     ckpt_path = out / CHECKPOINT
     metrics_path = out / METRICS
-    log = log or (lambda message: None)
+    main = dist is None or dist.main
+    log = log if log and main else (lambda message: None)
+    device = dist.device if dist is not None else opts.device
 
     random.seed(opts.seed)
     torch.manual_seed(opts.seed)
-    ctx = RunContext(out=out, device=opts.device, seed=opts.seed, batch_size=opts.batch_size,
-                     data=opts.data, finetune=opts.finetune, name=opts.name, log=log)
+    ctx = RunContext(out=out, device=device, seed=opts.seed, batch_size=opts.batch_size,
+                     data=opts.data, finetune=opts.finetune, name=opts.name, log=log,
+                     rank=dist.rank if dist else 0, world_size=dist.world_size if dist else 1)
     task = task.for_run(ctx)
-    task.setup(ctx)
+    if dist is None:
+        task.setup(ctx)
+    else:
+        with dist.main_first():
+            task.setup(ctx)
     n = task.num_examples()
     steps_per_epoch = max(1, n // opts.batch_size) if n >= opts.batch_size else 1
     total = opts.max_steps if opts.max_steps is not None else \
@@ -301,27 +336,60 @@ def _train(task: TrainTask, opts: LoopOptions, out: Path, *, progress: bool | No
         step, epoch, in_epoch = payload["step"], payload["epoch"], payload["in_epoch"]
         examples, elapsed = payload["examples"], payload["elapsed"]
         _set_rng_state(payload["rng"])
-        _truncate_metrics(metrics_path, step)
+        if main:
+            _truncate_metrics(metrics_path, step)
         log(f"resumed {task.name} at step {step} (epoch {epoch})")
 
+    wrappers: list = []
+    if dist is not None:
+        from .distributed import route_through_ddp
+
+        ranks_rng = payload.get("rng_ranks") if opts.resume else None
+        if ranks_rng is not None and len(ranks_rng) == dist.world_size:
+            _set_rng_state(ranks_rng[dist.rank])
+        elif dist.rank:
+            # the ranks built the same task from one seed; their random draws (noise, dropout,
+            # latents) must differ from here on, or each share of the batch repeats rank 0's
+            torch.manual_seed((opts.seed * 1_000_003 + 7919 * dist.rank + step) & 0x7FFF_FFFF)
+            random.seed(opts.seed * 1_000_003 + 7919 * dist.rank + step)
+        wrappers = route_through_ddp(task, dist, sync_batchnorm=device.startswith("cuda"))
+
+    bf16 = task.cuda_bf16 if opts.bf16 is None else opts.bf16
+    if bf16 and device.startswith("cuda") and torch.cuda.is_bf16_supported():
+        step_context = lambda: torch.autocast("cuda", dtype=torch.bfloat16)  # noqa: E731
+    else:
+        import contextlib
+
+        step_context = contextlib.nullcontext
+
     def checkpoint() -> None:
+        rng = _rng_state()
+        ranks = dist.gather(rng) if dist is not None else None  # every rank takes part
+        if not main:
+            return
         _save_checkpoint(ckpt_path, {
             "format": CHECKPOINT_FORMAT, "run": run_key, "task_state": task.state_dict(),
             "step": step, "epoch": epoch, "in_epoch": in_epoch, "examples": examples,
-            "elapsed": elapsed, "rng": _rng_state(), "phases": phases,
+            "elapsed": elapsed, "rng": rng, "phases": phases,
+            **({"rng_ranks": ranks} if ranks is not None else {}),
         })
 
     samples = out / "samples"
-    show = sys.stderr.isatty() if progress is None else progress
+    show = (sys.stderr.isatty() if progress is None else progress) and main
     bar = _Progress(total, step, task.name) if show else None
     last: dict[str, float] = {}
     started = time.perf_counter() - elapsed
+    metrics_file = metrics_path.open("a", encoding="utf-8") if main else open(os.devnull, "w")
     try:
-        with _StopFlag() as stop, metrics_path.open("a", encoding="utf-8") as metrics:
+        with _StopFlag(several=dist is not None) as stop, metrics_file as metrics:
             while step < total:
                 batches = task.batches(epoch, _epoch_generator(opts.seed, epoch), opts.batch_size)
                 for batch in batches[in_epoch:]:
-                    last = task.train_step(batch, step)
+                    with step_context():
+                        last = task.train_step(batch if dist is None else dist.share(batch), step)
+                    stopping = stop.raised
+                    if dist is not None:
+                        last, stopping = dist.agree(last, stopping)
                     if not _finite(last):
                         bad = ", ".join(k for k, v in last.items() if not math.isfinite(v))
                         raise TrainingDiverged(
@@ -342,9 +410,9 @@ def _train(task: TrainTask, opts: LoopOptions, out: Path, *, progress: bool | No
                         bar.update(step, last)
                     if on_step is not None:
                         on_step(step, last)
-                    if opts.sample_every and step % opts.sample_every == 0:
+                    if opts.sample_every and step % opts.sample_every == 0 and main:
                         _save_grid(task, step, samples / f"step-{step:07d}.png")
-                    if stop.raised:
+                    if stopping or (dist is None and stop.raised):
                         checkpoint()
                         raise TrainingInterrupted(
                             f"training stopped at step {step}; checkpoint saved in {ckpt_path}",
@@ -355,7 +423,8 @@ def _train(task: TrainTask, opts: LoopOptions, out: Path, *, progress: bool | No
                     if step >= total:
                         break
                 else:
-                    _save_grid(task, step, samples / f"epoch-{epoch + 1:03d}.png")
+                    if main:
+                        _save_grid(task, step, samples / f"epoch-{epoch + 1:03d}.png")
                     epoch += 1
                     in_epoch = 0
                     continue
@@ -365,20 +434,30 @@ def _train(task: TrainTask, opts: LoopOptions, out: Path, *, progress: bool | No
         if bar is not None:
             bar.close()
     elapsed = time.perf_counter() - started
+    hardware = hardware_name(device)
+    if dist is not None:
+        from .distributed import unroute
+
+        unroute(wrappers)
+        hardware = f"{dist.world_size} processes ({dist.backend}), each {hardware}"
     summary = RunSummary(
         task=task.name, steps=step, epochs=round(epoch + in_epoch / max(1, steps_per_epoch), 3),
         examples=examples, seconds=round(elapsed, 1),
         examples_per_second=round(examples / elapsed, 1) if elapsed > 0 else 0.0,
-        device=opts.device, hardware=hardware_name(opts.device), out=str(out),
+        device=opts.device, hardware=hardware, out=str(out),
         model=str(out / "model"), last_metrics={k: float(v) for k, v in last.items()},
         phases=phases)
-    _save_grid(task, step, samples / "final.png")
-    task.export(out / "model", summary.to_dict())
+    if main:
+        _save_grid(task, step, samples / "final.png")
+        task.export(out / "model", summary.to_dict())
     return summary
 
 
 def _save_grid(task: TrainTask, step: int, path: Path) -> None:
-    image = task.sample_grid(step)
+    from .distributed import local_calls
+
+    with local_calls():  # rank 0 alone draws it: no module call may wait for the other ranks
+        image = task.sample_grid(step)
     if image is None:
         return
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -36,6 +36,10 @@ class RunContext:
     finetune: str | None = None  # a model folder or store name to start from
     name: str | None = None  # the name the exported model (or style) gets
     log: Callable[[str], None] = field(default=lambda message: None)
+    # under torchrun: this process's rank and the number of processes (``batch_size`` is the
+    # global batch; each train_step gets this rank's share of it)
+    rank: int = 0
+    world_size: int = 1
 
 
 class TrainTask(abc.ABC):
@@ -51,6 +55,13 @@ class TrainTask(abc.ABC):
     # counters), e.g. ("generator", "ema", "optimizer_g", "step_scale"); an instance may set its
     # own in ``setup`` (a fine-tuning mode saves less). The default state_dict() reads it.
     stateful: tuple[str, ...] = ()
+    # under torchrun, the modules DistributedDataParallel wraps; None: each ``stateful`` module
+    # with a parameter that trains (an EMA copy has none). ``find_unused_parameters``: DDP's
+    # setting, for a task whose step leaves some of a wrapped module's parameters without grads
+    distributed_modules: tuple[str, ...] | None = None
+    find_unused_parameters: bool = False
+    # the task's step may run under bf16 autocast on a GPU that has it (``--bf16`` overrides)
+    cuda_bf16: bool = False
 
     def for_run(self, ctx: RunContext) -> "TrainTask":
         """The task that trains this run: ``self``, or another task with the same settings when
