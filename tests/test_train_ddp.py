@@ -164,11 +164,10 @@ def test_torchrun_trains_a_real_model_from_the_command_line(tmp_path):
     writes one run folder; the model is exported and loads."""
     root = _glyph_fonts(tmp_path)
     out = tmp_path / "run"
-    hwrender = Path(sys.executable).with_name("hwrender")
     env = {**os.environ, "OMP_NUM_THREADS": "1", "HWRENDER_DEBUG": "1"}
     result = subprocess.run(
         [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-         str(hwrender), "train", "hangul", "-o", str(out), "--data", str(root / "corpus"),
+         "-m", "hwrender", "train", "hangul", "-o", str(out), "--data", str(root / "corpus"),
          "--device", "cpu", "--batch-size", "8", "--max-steps", "3",
          "--set", "variant=tiny", "--set", f"source_font={root / 'source.ttf'}"],
         capture_output=True, text=True, env=env, timeout=240)
@@ -178,3 +177,24 @@ def test_torchrun_trains_a_real_model_from_the_command_line(tmp_path):
     assert summary["hardware"].startswith("2 processes (gloo)")
     assert _metrics(out, "step") == [3]  # logged every 10 steps and at the end, once
     assert (out / "model" / "model.safetensors").is_file()
+
+
+SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "train_gpu.sh"
+
+
+def test_train_gpu_script_runs_torchrun_for_several_gpus_and_says_when_there_is_none():
+    env = {**os.environ, "PYTHON": sys.executable}
+    shown = subprocess.run(["bash", str(SCRIPT), "glyph-styler", "--gpus", "4", "--dry-run",
+                            "--batch-size", "128"], capture_output=True, text=True, env=env)
+    assert shown.returncode == 0, shown.stderr
+    assert "torch.distributed.run --standalone --nproc_per_node 4 -m hwrender train " \
+           "glyph-styler --out runs/glyph-styler-gpu --device cuda --bf16 --batch-size 128" \
+           in shown.stdout
+    one = subprocess.run(["bash", str(SCRIPT), "hangul", "--gpus", "1", "--dry-run", "--no-bf16"],
+                         capture_output=True, text=True, env=env)
+    assert "-m hwrender train hangul --out runs/hangul-gpu --device cuda --no-bf16" in one.stdout
+    assert "torch.distributed.run" not in one.stdout
+    if not torch.cuda.is_available():
+        none = subprocess.run(["bash", str(SCRIPT), "glyph-styler"], capture_output=True,
+                              text=True, env=env)
+        assert none.returncode == 1 and "sees no CUDA GPU" in none.stderr
