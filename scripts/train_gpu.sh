@@ -40,14 +40,17 @@ cd "$(dirname "$0")/.."
 if [[ -n ${PYTHON:-} ]]; then py=$PYTHON
 elif [[ -x .venv/bin/python ]]; then py=.venv/bin/python
 else py=python3; fi
-if ! "$py" -c "import hwrender, torch" 2>/dev/null; then
-    echo "train_gpu.sh: installing this checkout into $py (offline, no dependencies)" >&2
-    "$py" -m pip install --no-index --no-deps --no-build-isolation -q -e . || {
-        echo "train_gpu.sh: error: $py lacks hwrender or torch (set PYTHON= to a python that has" \
-             "torch with CUDA and this checkout's dependencies)" >&2; exit 1; }
+if ((dry)) && [[ $gpus != all ]]; then
+    found=$gpus  # a dry run with --gpus shows the command on any machine, touching nothing
+else
+    if ! "$py" -c "import hwrender, torch" 2>/dev/null; then
+        echo "train_gpu.sh: installing this checkout into $py (offline, no dependencies)" >&2
+        "$py" -m pip install --no-index --no-deps --no-build-isolation -q -e . || {
+            echo "train_gpu.sh: error: $py lacks hwrender or torch (set PYTHON= to a python that" \
+                 "has torch with CUDA and this checkout's dependencies)" >&2; exit 1; }
+    fi
+    found=$("$py" -c "import torch; print(torch.cuda.device_count() if torch.cuda.is_available() else 0)")
 fi
-found=$("$py" -c "import torch; print(torch.cuda.device_count() if torch.cuda.is_available() else 0)")
-((dry)) && [[ $gpus != all ]] && found=$gpus  # a dry run shows the command on any machine
 if ((found == 0)); then
     echo "train_gpu.sh: error: torch in $py sees no CUDA GPU (check nvidia-smi, and that torch is a CUDA build)" >&2
     exit 1
