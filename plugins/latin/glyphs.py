@@ -29,7 +29,10 @@ from .marks import edges as slot_edges
 from .marks import split as marked
 
 # Context words per class; ``{}`` is the character. Neutral ``n``: a short arch that joins on
-# either side at the baseline and leaves a clean edge to cut at.
+# either side at the baseline and leaves a clean edge to cut at. Every class measured better cut
+# than alone (Tesseract CER of sentences set in the font, summed over the default, neat and bold
+# hands: all cut 0.364; capitals alone 0.428, lowercase alone 0.446, digits alone 0.421, other
+# characters alone 0.442; capitals alone did read better for neat alone, 0.122 vs 0.137).
 CONTEXTS = {
     "lower": ("n{}n", "{}nn", "nn{}"),
     "upper": ("{}nn", "{}an", "{}on"),
@@ -110,8 +113,8 @@ def losses(gen, inks: Sequence[InkImage], ratio: float, device: str = "cpu") -> 
     log_probs = net((batch * 2 - 1).to(device)).cpu()
     text, lengths = W.encode([ink.text for ink in inks])
     frames = torch.full((len(inks),), log_probs.shape[0], dtype=torch.long)
-    out = F.ctc_loss(log_probs, text, frames, lengths, reduction="none", zero_infinity=True).tolist()
-    return out
+    return F.ctc_loss(log_probs, text, frames, lengths, reduction="none",
+                      zero_infinity=True).tolist()
 
 
 def draw(gen, chars: Sequence[str], style, seed: int, device: str = "cpu") -> list[InkImage]:
@@ -138,6 +141,7 @@ def draw(gen, chars: Sequence[str], style, seed: int, device: str = "cpu") -> li
     scores = losses(gen, [alone[i] for i in tried] + cuts, ratio, device)  # type: ignore[operator]
     best = {i: (s, alone[i]) for i, s in zip(tried, scores)}
     for (i, _, _), s, ink in zip(jobs, scores[len(tried):], cuts):
-        if s < best[i][0] and ink is not None and ink.alpha.max() > punctuation.STRONG:  # ties keep the lone drawing
+        # ties keep the lone drawing; a cut that kept no stroke is never taken
+        if s < best[i][0] and ink is not None and ink.alpha.max() > punctuation.STRONG:
             best[i] = (s, ink)
     return [best[i][1] if i in best else ink for i, ink in enumerate(alone)]
