@@ -157,6 +157,21 @@ def test_one_process_without_torchrun_never_starts_a_process_group(tmp_path, mon
     assert not dist.is_initialized()
     assert "forward" not in vars(task.model)  # the module was never routed through DDP
     assert "rng_ranks" not in load_checkpoint(tmp_path / "run" / "checkpoint.pt")
+    # --bf16 is for GPUs: on CPU the run is the same, bit for bit
+    train(ToyTask(), _opts(tmp_path / "bf16", max_steps=2, bf16=True), progress=False)
+    assert torch.equal(_params(tmp_path / "run"), _params(tmp_path / "bf16"))
+
+
+def test_tensors_trained_outside_modules_are_found_before_ddp_would_miss_them():
+    from hwrender.train.distributed import loose_tensors, trainable_modules
+    from tests.test_train_loop import OverridingToyTask
+
+    plain, loose = ToyTask(), OverridingToyTask()
+    plain.setup(None)
+    loose.setup(None)
+    assert list(trainable_modules(plain)) == ["model"]
+    assert loose_tensors(plain, trainable_modules(plain)) == []
+    assert [t is loose.shift for t in loose_tensors(loose, trainable_modules(loose))] == [True]
 
 
 def test_torchrun_trains_a_real_model_from_the_command_line(tmp_path):

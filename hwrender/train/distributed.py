@@ -169,8 +169,14 @@ def route_through_ddp(task: "TrainTask", dist: Distributed, *, sync_batchnorm: b
     parameters = inspect.signature(DDP.__init__).parameters
     no_buffer_sync = {"forward_sync_buffers": False} if "forward_sync_buffers" in parameters \
         else {"broadcast_buffers": False}
+    modules = trainable_modules(task)
+    loose = loose_tensors(task, modules)
+    if loose:
+        raise UsageError(f"{task.name} trains {len(loose)} tensors outside its modules, which "
+                         "DistributedDataParallel cannot average over processes",
+                         "train it in one process (without torchrun)")
     wrappers = []
-    for name, module in trainable_modules(task).items():
+    for name, module in modules.items():
         if sync_batchnorm:
             converted = torch.nn.SyncBatchNorm.convert_sync_batchnorm(module)
             if converted is not module:  # a bare batch norm: a new module, the same parameters
@@ -184,6 +190,17 @@ def route_through_ddp(task: "TrainTask", dist: Distributed, *, sync_batchnorm: b
         module.forward = types.MethodType(_routed_forward, module)
         wrappers.append(ddp)
     return wrappers
+
+
+def loose_tensors(task: "TrainTask", modules: dict) -> list:
+    """Tensors the task's optimisers train that none of ``modules`` holds (a fine-tuned style
+    vector): their gradients would stay each rank's own, and the ranks would drift apart."""
+    import torch
+
+    held = {id(p) for m in modules.values() for p in m.parameters()}
+    optimisers = [v for v in vars(task).values() if isinstance(v, torch.optim.Optimizer)]
+    return [p for opt in optimisers for group in opt.param_groups for p in group["params"]
+            if p.requires_grad and id(p) not in held]
 
 
 def _routed_forward(module, *args, **kwargs):
