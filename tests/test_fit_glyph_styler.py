@@ -235,3 +235,47 @@ def test_a_part_fitted_to_another_model_is_refused(model, fitted, tmp_path):
     (tmp_path / "lost" / "glyph-styler.safetensors").unlink()
     with pytest.raises(WeightsError, match="unreadable"):
         gen.generate(["가"], lost, seed=0)
+
+
+def test_a_photographed_strokes_grey_edge_counts_as_ink(model, tmp_path, writer):
+    """A pen stroke in a photo is black only in its core; levelled, its blurred edges would
+    teach the network grey, thin strokes (the fitted hand came out lighter than the writer's)."""
+    from PIL import Image, ImageFilter
+
+    styler = GlyphStyler.load(model)
+    folder = write_samples(tmp_path / "grey", HANG[:1], writer, side=60)
+    im = Image.new("L", (60, 60), 255)
+    im.paste(0, (20, 10, 28, 50))  # a black bar ...
+    im.filter(ImageFilter.GaussianBlur(2)).save(folder / "s000.png")  # ... blurred as a photo blurs
+    ink = gfit._serving(load_samples(folder), styler, [])[0][2]
+    levelled = gdata.load_ink(folder / "s000.png")
+    assert (ink >= 0.99).sum() > 1.3 * (levelled >= 0.99).sum()
+    assert ink.max() == 1.0 and ink.min() == 0.0
+
+
+def test_the_part_carries_the_cleanup_that_draws_the_writers_strokes_best(model, hangul_sheet,
+                                                                         fitted, monkeypatch):
+    from hwrender_plugins.glyph_styler.styler import Cleanup
+
+    chosen = fitted.config["cleanup"]["Hang"]
+    own = Cleanup.per_script(GlyphStyler.load(model).config.get("cleanup"))["Hang"]
+    assert (chosen["blur"], chosen["lo"], chosen["hi"]) in gfit.CLEANUPS or chosen == own.to_config()
+    held = fitted.figures["held_back"]["Hang"]
+    assert held["fit_l1_fitted"] < held["fit_l1_default"]
+    # the fitted network draws with it; the loaded one keeps the model's own
+    styler = GlyphStyler.load(model)
+    drawn, _ = gfit.apply_part(styler, "mine", fitted.config, fitted.tensors)
+    assert drawn.cleanups["Hang"].to_config() == Cleanup.from_config(chosen).to_config()
+    assert styler.cleanups["Hang"].to_config() == \
+        Cleanup.per_script(styler.config.get("cleanup"))["Hang"].to_config()
+    # of a cleanup that turns every grey pixel into ink (blots) and none, none is chosen
+    monkeypatch.setattr(gfit, "CLEANUPS", [(3.0, 0.0, 0.02), (0.0, 0.0, 1.0)])
+    again = gfit.fit(request(model, hangul_sheet, steps=2))
+    assert again.config["cleanup"]["Hang"] == Cleanup().to_config()
+    monkeypatch.setattr(gfit, "CLEANUPS", [(0.0, 0.0, 1.0), (3.0, 0.0, 0.02)])
+    assert gfit.fit(request(model, hangul_sheet, steps=2)).config["cleanup"]["Hang"] == \
+        Cleanup().to_config()
+    # cleanup settings out of range: a damaged part
+    bad = {**fitted.config, "cleanup": {"Hang": {"median": 0, "blur": 0.0, "lo": 0.9, "hi": 0.1}}}
+    with pytest.raises(WeightsError, match="damaged"):
+        gfit.apply_part(styler, "mine", bad, fitted.tensors)

@@ -12,6 +12,11 @@ steps would not train one. About 15 % of the characters of each script are held 
 the fit on characters it never saw, next to the default style, the nearest shipped style and the
 source font drawn as is.
 
+The writer's ink is levelled so that a stroke's core is full ink (``INK_FULL``), and the part
+keeps, per script, the output cleanup (``CLEANUPS``: blur and smoothstep) that draws the fitted
+characters nearest the writer's, crop-and-fit: the fitted network's strokes come out thinner and
+greyer than the shipped cleanup was chosen for.
+
 The part holds ``style.<script>`` vectors and ``delta.<name>`` float16 differences of the moved
 decoder tensors from the base model (whose weights' sha256 the config records: the part is never
 applied to another model). A script without samples writes in its default style with the
@@ -48,6 +53,22 @@ DECODER_LR = 1e-4
 HOLD_BACK = 0.15  # of each script's characters, to measure the fit on unseen characters
 MIN_HOLD_BACK = 10  # a script with fewer characters keeps all of them for fitting
 BUDGET_SHARE = 0.85  # of request.budget_s: stop early rather than overrun
+# A photographed pen stroke, levelled between paper and its darkest pixel, is full ink only in
+# its core: blur and JPEG leave its edges grey. Ink from this level on counts as full, which
+# brings the writer's glyphs (crop-and-fit) to the ink of the font that filled the sheet:
+# held-out gaegu 0.129 -> 0.158 mean ink (font 0.162), L1 to the font 0.061 -> 0.052;
+# nanum-barunpen 0.129 -> 0.160 (font 0.160), 0.074 -> 0.069.
+INK_FULL = 0.6
+# Cleanups (blur px, smoothstep lo, hi) a fitted style chooses from, besides its script's own:
+# whichever draws the fitted characters nearest the writer's (crop-and-fit L1). The network
+# fitted with L1 to a few hundred glyphs draws thinner, greyer strokes than it was shown (gaegu:
+# 0.088 mean ink vs 0.122), which a lower smoothstep darkens (and OCR reads better: broken
+# strokes join); or its soft grey edges may be nearer the writer's than the shipped smoothstep
+# makes them. Each blurs, as the shipped Hangul cleanup does, to keep the output layer's speckle
+# off the page, and lo stays above the network's haze around the glyph.
+CLEANUPS = [(b, lo, hi) for b in (0.5, 1.0)
+            for lo, hi in ((0.0, 1.0), (0.1, 0.5), (0.05, 0.35), (0.05, 0.25))]
+CLEANUP_CHARS = 64  # fitted characters the choice draws
 
 
 def fit(request: FitRequest) -> FitResult | None:
@@ -110,10 +131,19 @@ def fit(request: FitRequest) -> FitResult | None:
               "scripts": {s: {"start": styler.styles[nearest[s]]} for s in scripts},
               "decoder_from": DECODER_FROM}
 
+    request.progress(0.96, "glyph styler: choosing the cleanup")
+    fitted, vectors = apply_part(styler, "the new style", config, tensors)
+    inks = {s: {ch: ink for sc, ch, ink in picked if sc == s} for s in scripts}
+    config["cleanup"] = {}
+    for s in scripts:
+        back = {sets[s][0][k] for k in held[s][0]}
+        chars = [c for c in dict.fromkeys(sets[s][0]) if c not in back]
+        chars = stable_order(chars, f"fit-cleanup-{request.seed}")[:CLEANUP_CHARS]
+        config["cleanup"][s] = _choose_cleanup(fitted, vectors[s], chars, inks[s], device)
     request.progress(0.97, "glyph styler: measuring held-back characters")
     fitted, vectors = apply_part(styler, "the new style", config, tensors)
     held_figures = {s: _measure(styler, fitted, vectors[s], s, sets[s], held[s][0],
-                                styler.styles[nearest[s]], device) for s in scripts}
+                                styler.styles[nearest[s]], device, inks[s]) for s in scripts}
     seconds = time.perf_counter() - started
     nbytes = sum(t.numel() * t.element_size() for t in tensors.values())
     used = {s: int((groups_t == g).sum()) for g, s in enumerate(scripts)}
@@ -128,7 +158,9 @@ def fit(request: FitRequest) -> FitResult | None:
     for s in scripts:
         h = held_figures[s]
         if h:
-            notes.append(f"{s}: held-back L1 {h['l1_fitted']:.4f} fitted, {h['l1_default']:.4f} "
+            notes.append(f"{s}: held-back crop-and-fit L1 {h['fit_l1_fitted']:.4f} fitted, "
+                         f"{h['fit_l1_default']:.4f} default style; "
+                         f"plain L1 {h['l1_fitted']:.4f} fitted, {h['l1_default']:.4f} "
                          f"default style {h['default_style']}, {h['l1_nearest']:.4f} nearest "
                          f"style {h['nearest_style']}, {h['l1_source']:.4f} source font")
     missing = [s for s in SCRIPTS if s not in sets]
@@ -154,7 +186,7 @@ def _serving(samples, styler: GlyphStyler, notes: list[str]) -> list[tuple[str, 
         except (InputError, OSError):
             blank += 1
             continue
-        out.append((script, ch, _trim(ink)))
+        out.append((script, ch, _trim(np.clip(ink / INK_FULL, 0.0, 1.0))))
     if blank:
         notes.append(f"{blank} glyph samples without readable ink were left out")
     return out
@@ -227,8 +259,13 @@ def _loop(sf, steps: int, request: FitRequest, started: float) -> tuple[int, flo
 
 
 def _measure(styler: GlyphStyler, fitted: GlyphStyler, vector: torch.Tensor, script: str, placed,
-             rows: np.ndarray, nearest: str, device: str) -> dict[str, Any]:
-    """L1 on the held-back characters (deterministic mean glyphs, as ``hwrender eval``)."""
+             rows: np.ndarray, nearest: str, device: str,
+             inks: Mapping[str, np.ndarray]) -> dict[str, Any]:
+    """L1 on the held-back characters: plain (deterministic mean glyphs, as ``hwrender eval``)
+    and crop-and-fit (as written, seed 0, to the writer's ink: shape and stroke weight only, as
+    ``hwrender eval own-hand`` compares)."""
+    from hwrender.styles.evaluate import crop_and_fit
+
     if len(rows) == 0:
         return {}
     chars, src, tgt = placed
@@ -240,7 +277,15 @@ def _measure(styler: GlyphStyler, fitted: GlyphStyler, vector: torch.Tensor, scr
         out = styler_.run(chars, vec.expand(len(chars), -1), None, device)
         return round(float(np.abs(out - truth).mean()), 4)
 
+    ink = np.stack([crop_and_fit(inks[c]) for c in chars])
+
+    def fit_l1(styler_, vec) -> float:
+        out = styler_.run(chars, vec.expand(len(chars), -1), 0, device)
+        return round(float(np.abs(np.stack([crop_and_fit(a) for a in out]) - ink).mean()), 4)
+
     row = {"chars": len(chars),
+           "fit_l1_fitted": fit_l1(fitted, vector),
+           "fit_l1_default": fit_l1(styler, styler.style_vector(default, script)),
            "l1_fitted": l1(fitted, vector),
            "l1_default": l1(styler, styler.style_vector(default, script)),
            "default_style": default,
@@ -248,7 +293,33 @@ def _measure(styler: GlyphStyler, fitted: GlyphStyler, vector: torch.Tensor, scr
            "nearest_style": nearest,
            "l1_source": round(float(np.abs(src[rows].astype(np.float32) / 255 - truth).mean()), 4)}
     row["ratio_to_default"] = round(row["l1_fitted"] / max(row["l1_default"], 1e-9), 3)
+    row["fit_ratio_to_default"] = round(row["fit_l1_fitted"] / max(row["fit_l1_default"], 1e-9), 3)
     return row
+
+
+def _choose_cleanup(fitted: GlyphStyler, vector: torch.Tensor, chars: list[str],
+                    inks: Mapping[str, np.ndarray], device: str) -> dict[str, float]:
+    """The cleanup (of ``CLEANUPS``) whose output of ``chars`` is nearest the writer's inks,
+    crop-and-fit (size and place aside: the shape and the stroke weight), as written (seed 0)."""
+    from hwrender.styles.evaluate import crop_and_fit
+
+    from .styler import Cleanup, drop_haze
+
+    own = fitted.cleanups.get(hangul_or_han(chars[0])) if chars else None
+    if not chars:
+        return (own or Cleanup()).to_config()
+    raw = copy.copy(fitted)
+    raw.cleanups = {}
+    alphas = torch.from_numpy(raw.run(chars, vector.expand(len(chars), -1), 0, device))
+    truth = np.stack([crop_and_fit(inks[c]) for c in chars])
+    best, best_l1 = None, float("inf")
+    candidates = ([own] if own is not None else []) + [Cleanup(0, lo, hi, b) for b, lo, hi in CLEANUPS]
+    for cleanup in candidates:
+        out = drop_haze(cleanup(alphas.clone())).numpy()
+        l1 = float(np.abs(np.stack([crop_and_fit(a) for a in out]) - truth).mean())
+        if l1 < best_l1 - 1e-6:
+            best, best_l1 = cleanup, l1
+    return best.to_config()
 
 
 def apply_part(styler: GlyphStyler, style, config: Mapping[str, Any],
@@ -275,13 +346,23 @@ def apply_part(styler: GlyphStyler, style, config: Mapping[str, Any],
     for key, d in deltas.items():
         if key not in state or tuple(state[key].shape) != tuple(d.shape):
             raise damaged(f"{key} is not a tensor of the model's shape")
-    if not deltas:
+    cleanups = config.get("cleanup") or {}
+    if not deltas and not cleanups:
         return styler, vectors
-    model = copy.deepcopy(styler.model)
-    with torch.no_grad():
-        fitted_state = model.state_dict()
-        for key, d in deltas.items():
-            fitted_state[key].add_(d.to(fitted_state[key].dtype))
     fitted = copy.copy(styler)
-    fitted.model = model.eval()
+    if cleanups:
+        from .styler import Cleanup
+
+        try:
+            chosen = {s: Cleanup.from_config(c) for s, c in cleanups.items() if s in SCRIPTS}
+        except WeightsError:
+            raise damaged("its cleanup settings are out of range") from None
+        fitted.cleanups = {**styler.cleanups, **chosen}
+    if deltas:
+        model = copy.deepcopy(styler.model)
+        with torch.no_grad():
+            fitted_state = model.state_dict()
+            for key, d in deltas.items():
+                fitted_state[key].add_(d.to(fitted_state[key].dtype))
+        fitted.model = model.eval()
     return fitted, vectors
