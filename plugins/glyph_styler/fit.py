@@ -57,8 +57,10 @@ BUDGET_SHARE = 0.85  # of request.budget_s: stop early rather than overrun
 # its core: blur and JPEG leave its edges grey. Ink from this level on counts as full, which
 # brings the writer's glyphs (crop-and-fit) to the ink of the font that filled the sheet:
 # held-out gaegu 0.129 -> 0.158 mean ink (font 0.162), L1 to the font 0.061 -> 0.052;
-# nanum-barunpen 0.129 -> 0.160 (font 0.160), 0.074 -> 0.069.
-INK_FULL = 0.6
+# nanum-barunpen 0.129 -> 0.160 (font 0.160), 0.074 -> 0.069. Han left as levelled: on the
+# brush face long-cang the fit's held-back crop-and-fit L1 to the font was 0.1652 with it, 0.1626
+# without (250 steps each; unseen fitted/default 0.756 with, 0.724 in an earlier run without).
+INK_FULL = {"Hang": 0.6, "Hani": 1.0}
 # Cleanups (blur px, smoothstep lo, hi) a fitted style chooses from, besides its script's own:
 # whichever draws the fitted characters nearest the writer's (crop-and-fit L1). The network
 # fitted with L1 to a few hundred glyphs draws thinner, greyer strokes than it was shown (gaegu:
@@ -186,7 +188,7 @@ def _serving(samples, styler: GlyphStyler, notes: list[str]) -> list[tuple[str, 
         except (InputError, OSError):
             blank += 1
             continue
-        out.append((script, ch, _trim(np.clip(ink / INK_FULL, 0.0, 1.0))))
+        out.append((script, ch, _trim(np.clip(ink / INK_FULL[script], 0.0, 1.0))))
     if blank:
         notes.append(f"{blank} glyph samples without readable ink were left out")
     return out
