@@ -2,11 +2,17 @@
 
     python scripts/make_docs_images.py            # all of them
     python scripts/make_docs_images.py han        # only those whose file name contains "han"
+    python scripts/make_docs_images.py own-hand   # the own-handwriting pictures (minutes: fits)
 
 Each picture is one ``hwrender write`` command, run as the README shows it except that ``-o``
 points at the picture; it must give exactly one page (the picture is the whole output). Seeds are
 fixed, so a rerun changes a picture only when a generator or the layout changed.
 tests/test_docs.py checks that README shows each command and every picture it names is here.
+
+The own-handwriting pictures (OWN_HAND) play README's walkthrough with fonts held out of every
+training set as the writer: Kalam (Latin) and Gaegu (Hangul), from `hwrender fonts install`
+(npm). Both template sheets are filled with them, photographed (simulated), extracted and fitted
+as the style ``my-hand``; the last picture is then the write command README prints.
 """
 
 from __future__ import annotations
@@ -41,6 +47,57 @@ PICTURES: dict[str, str] = {
 }
 
 
+# the own-handwriting walkthrough: a photo of a filled sheet, its overview, a page in the hand
+OWN_HAND_WRITER = {"latin": "kalam", "hangul": "gaegu"}
+OWN_HAND: dict[str, str] = {
+    "docs/own-hand-sheet.jpg": "page 1 of the latin sheet filled in Kalam, as a phone photo",
+    "docs/own-hand-overview.png": "the overview extraction wrote for that page",
+    "docs/own-hand-page.png":
+        "hwrender write 'Dear Ada, thank you for the 12 lemons! 안녕하세요, 오늘 날씨가 좋네요.' "
+        "--style my-hand -o letter.png -p 148x50mm --margins '8mm 10mm' --paper ruled "
+        "--seed 7 --dpi 150",
+}
+PICTURES["docs/own-hand-page.png"] = OWN_HAND["docs/own-hand-page.png"]
+
+
+def own_hand(work: Path) -> dict[str, str]:
+    """Fill, photograph, extract and fit the sheets; write the first two pictures. Returns the
+    environment under which the page picture's command writes with the fitted style."""
+    import os
+
+    from PIL import Image
+
+    from hwrender import fonts, styles
+    from hwrender.sheets import layout, photo, template
+    from hwrender.sheets.extract import extract
+
+    shots = []
+    for kind, font_id in OWN_HAND_WRITER.items():
+        path = fonts.locate(fonts.get(font_id))
+        if path is None:
+            sys.exit(f"the writer's font {font_id} is not installed: `hwrender fonts install`")
+        for page in layout.pages(kind):
+            shot = work / f"{kind}-{page.number}.jpg"
+            sheet = template.render_page(page, 200, fill_font=path, seed=page.number,
+                                         skip_missing=True)
+            photo.simulate_photo(sheet, seed=page.number).save(shot, quality=90)
+            shots.append(shot)
+    with Image.open(shots[0]) as im:
+        im.thumbnail((720, 720))
+        im.save(ROOT / "docs/own-hand-sheet.jpg", quality=80)
+    samples = work / "my-hand"
+    extract(shots, samples)
+    # the overview of the first sheet only: its top rows, as a person checks them
+    with Image.open(samples / "overview.png") as im:
+        im = im.crop((0, 0, im.width, min(im.height, im.width // 2)))
+        im.thumbnail((900, 900))
+        im.save(ROOT / "docs/own-hand-overview.png", optimize=True)
+    env = {**os.environ, "HWRENDER_STYLES_DIR": str(work / "styles")}
+    os.environ["HWRENDER_STYLES_DIR"] = env["HWRENDER_STYLES_DIR"]
+    styles.add("my-hand", samples)
+    return env
+
+
 def output_arg(args: list[str]) -> int:
     """Index of the value of -o/--output in ``args``."""
     for i, a in enumerate(args):
@@ -49,14 +106,14 @@ def output_arg(args: list[str]) -> int:
     raise ValueError(f"no -o in {shlex.join(args)}")
 
 
-def make(picture: str, command: str) -> Path:
+def make(picture: str, command: str, env: dict | None = None) -> Path:
     args = shlex.split(command)
     assert args[:2] == ["hwrender", "write"], command
     exe = shutil.which("hwrender") or sys.exit("hwrender is not on PATH (activate the venv)")
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / Path(picture).name
         args[output_arg(args)] = str(out)
-        if subprocess.run([exe, "-q", *args[1:]], cwd=ROOT).returncode:
+        if subprocess.run([exe, "-q", *args[1:]], cwd=ROOT, env=env).returncode:
             sys.exit(f"{picture}: the command failed (above): {command}")
         pages = sorted(Path(tmp).iterdir())
         if pages != [out]:
@@ -67,11 +124,15 @@ def make(picture: str, command: str) -> Path:
 
 
 def main(argv: list[str]) -> None:
-    for picture, command in PICTURES.items():
-        if argv and not any(a in picture for a in argv):
-            continue
-        target = make(picture, command)
-        print(f"{picture}: {target.stat().st_size // 1024} KB")
+    with tempfile.TemporaryDirectory() as tmp:
+        env = None
+        for picture, command in PICTURES.items():
+            if argv and not any(a in picture for a in argv):
+                continue
+            if picture in OWN_HAND:
+                env = env or own_hand(Path(tmp))
+            target = make(picture, command, env)
+            print(f"{picture}: {target.stat().st_size // 1024} KB")
 
 
 if __name__ == "__main__":

@@ -37,7 +37,8 @@ def _flat(text: str) -> str:
 def test_every_readme_picture_exists_is_small_and_is_drawn_by_the_script():
     shown = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", README)
     assert shown, "README shows no pictures?"
-    pictures = _pictures_script().PICTURES
+    script = _pictures_script()
+    pictures = {**script.PICTURES, **script.OWN_HAND}  # OWN_HAND: drawn by the walkthrough
     for path in shown:
         file = ROOT / path
         assert file.is_file(), f"README shows {path}, which does not exist"
@@ -71,6 +72,12 @@ def _readme_commands() -> list[str]:
 # Commands that need a training run, a download or minutes: only their parsing is checked
 # (`--help` after the arguments still rejects an unknown option or model).
 def _heavy(args: list[str]) -> bool:
+    # the own-handwriting walkthrough needs a photo and a fitted style (scripts/make_docs_images.py
+    # plays it whole, and tests/test_own_hand_e2e.py on tiny models); a font export takes a minute
+    # (tests/test_export_font.py exports small ones)
+    if args[1] in ("extract", "export-font") or (args[1] == "styles" and args[2:3] != ["list"]) \
+            or "my-hand" in args:
+        return True
     return (args[1] in ("train", "eval", "fonts") and len(args) > 2) or \
         any(a.startswith("runs/") for a in args) or args[1:3] in (["weights", "pull"],
                                                                   ["weights", "push"])
