@@ -55,3 +55,17 @@ def write_atomic(path: str | os.PathLike, data: Data, *, encoding: str = "utf-8"
         else:
             data(tmp)
     return path
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` may still run (so its temp files are not stale): only a process
+    known to be gone is dead; one we may not signal, or cannot ask about, counts as alive."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (OSError, OverflowError, ValueError):
+        return True
+    return True

@@ -31,6 +31,7 @@ import threading
 from pathlib import Path
 from typing import BinaryIO, Optional, Union
 
+from ..atomic import pid_alive
 from ..errors import OutputError, Terminated, UsageError
 # save_raster and the PNG/JPEG settings live with the writers; also importable from here.
 from .writers import ALIASES, FORMATS, JPEG_QUALITY, PNG_COMPRESS_LEVEL, SUFFIXES, WRITERS, save_raster  # noqa: F401
@@ -383,7 +384,7 @@ def remove_stale_temp_files(directory: PathArg) -> list[str]:
     removed = []
     for name in names:
         match = _TEMP_NAME.fullmatch(name)
-        if match is None or _pid_alive(int(match.group(1))):
+        if match is None or pid_alive(int(match.group(1))):
             continue
         full = os.path.join(os.fspath(directory), name)
         try:
@@ -399,18 +400,6 @@ def remove_stale_temp_files(directory: PathArg) -> list[str]:
         finally:
             os.close(fd)
     return removed
-
-
-def _pid_alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (OSError, OverflowError, ValueError):
-        return True  # exists but is not ours, or cannot be asked: assume alive
-    return True
 
 
 class StdoutSink:

@@ -526,12 +526,12 @@ def extract(inputs: Sequence[str | os.PathLike], out: str | os.PathLike, *, forc
 def _sweep(out: Path) -> None:
     """Clear what a killed run left beside ``out``: its temporary folder, or the earlier folder
     it had moved aside (put back when ``out`` itself is missing)."""
-    from ..render.output import _pid_alive
+    from ..atomic import pid_alive
 
     for path in sorted(out.parent.glob(f".{out.name}.*-*-*")):
         kind, _, rest = path.name[len(out.name) + 2:].partition("-")
         pid = rest.partition("-")[0]
-        if kind not in ("tmp", "old") or not pid.isdigit() or _pid_alive(int(pid)):
+        if kind not in ("tmp", "old") or not pid.isdigit() or pid_alive(int(pid)):
             continue
         if kind == "old" and not out.exists():
             os.rename(path, out)

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Callable
 
+from ..atomic import pid_alive
 from ..errors import InputError, OutputError, UsageError
 from .types import STYLE_FORMAT, STYLE_VERSION, UserStyle
 
@@ -160,17 +161,6 @@ def _temp_path(prefix: str) -> Path:
     return root() / f"{prefix}{os.getpid()}-{secrets.token_hex(4)}"
 
 
-def _pid_alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OSError):
-        return True  # someone else's, or we cannot tell: keep it
-    return True
-
 
 def sweep() -> list[Path]:
     """Remove the temporary folders that interrupted or killed writes left; returns them."""
@@ -184,7 +174,7 @@ def sweep() -> list[Path]:
             age = time.time() - path.stat().st_mtime
         except OSError:
             continue
-        if (pid.isdigit() and not _pid_alive(int(pid))) or age > STALE_S:
+        if (pid.isdigit() and not pid_alive(int(pid))) or age > STALE_S:
             shutil.rmtree(path, ignore_errors=True)
             swept.append(path)
     return swept
@@ -355,7 +345,7 @@ def import_(source: str | os.PathLike | BinaryIO, name: str | None = None, *,
 
 def _bad(where: str, problem: str) -> InputError:
     return InputError(f"{where}: {problem}",
-                      f"export the style again with `hwrender styles export`; only such files are read")
+                      "export the style again with `hwrender styles export`; only such files are read")
 
 
 def _checked_zip(zf: zipfile.ZipFile, where: str) -> tuple[dict, list[zipfile.ZipInfo]]:
