@@ -26,8 +26,10 @@ def extract_cmd(
     force: Annotated[bool, typer.Option(
         "--force", help="Replace DIR even if it holds something else.")] = False,
 ) -> None:
-    """Find the template's corner marks, flatten each sheet and cut every box into DIR: one image
-    per sample, samples.json, and overview.png to check at a glance (flagged boxes are red)."""
+    """Cut the boxes of photographed or scanned templates into a samples folder.
+
+    Finds each sheet's corner marks, straightens and flattens it, and writes one image per box,
+    samples.json, and overview.png to check at a glance (flagged boxes are red)."""
     from ..sheets.extract import extract
     from .write import _warnings_on_stderr
 

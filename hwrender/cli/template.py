@@ -30,9 +30,9 @@ def template_cmd(
     list_chars: Annotated[bool, typer.Option(
         "--list-chars", help="Print the characters the template holds, one line, and exit.")] = False,
 ) -> None:
-    """Make a sheet to print and fill in by hand: corner marks, a box for each character (and for
-    Latin, ruled lines for words and sentences). Photograph or scan it filled, then run
-    `hwrender extract`."""
+    """Make a handwriting sheet to print, fill in and photograph (then `hwrender extract`).
+
+    Corner marks, a box for each character and, for Latin, ruled lines for words and sentences."""
     from ..errors import UsageError
     from ..sheets import layout
 
