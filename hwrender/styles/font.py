@@ -1,7 +1,8 @@
 """A hand as an installable font (``hwrender styles export-font``, ``hwrender export-font``).
 
-Every character is drawn alone by the generator that ``write`` would give it, with the style routed
-as ``write`` routes it (``styles.route``), traced to outlines with the page tracer
+Every character is drawn by the generator that ``write`` would give it (through its ``glyphs``
+hook when it has one: the Latin word GAN cuts letters from context words; else alone), with the
+style routed as ``write`` routes it (``styles.route``), traced to outlines with the page tracer
 (``render.trace``) and set on a 1000-unit em with the generators' own metrics: the baseline at 0,
 one x-height = ``x_height`` units (a square-em generator's x-height per em puts its em on the
 font's em; else ``LATIN_X_HEIGHT``), advances as the generator spaces its ink, the word space and
@@ -509,8 +510,8 @@ def _build(plan: _Plan, glyphs: dict, variants: int, x_height: float, family: st
         "familyName": family, "styleName": "Regular",
         "uniqueFontIdentifier": f"hwrender:{_ps_name(family)}:{__version__}",
         "fullName": family, "psName": _ps_name(family), "version": f"Version {_font_version()}",
-        "manufacturer": "hwrender", "description": f"{made}: each character drawn alone by the "
-                                                   f"generator hwrender writes it with",
+        "manufacturer": "hwrender", "description": f"{made}: each character drawn by the generator "
+                                                   f"hwrender writes it with",
         "licenseDescription": licence,
     })
     cap = [g for (ch, v), g in glyphs.items() if ch == "H" and v == 0 and g.contours]
