@@ -14,6 +14,18 @@ def _styles_dir(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("HWRENDER_STYLES_DIR", str(tmp_path_factory.mktemp("styles")))
 
 
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Tiny models: thread start-up costs more than the work, and other jobs may share the CPU
+    (a module opts in with ``pytestmark = pytest.mark.usefixtures("one_torch_thread")``)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture
 def test_registry():
     """Test generator serving every script by default (auto), so pipelines run without fonts."""

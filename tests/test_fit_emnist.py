@@ -59,13 +59,7 @@ def write_sheet(folder: Path, chars: str = CHARS, copies: int = 2, *, px_per_mm:
     return folder
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """A tiny network gains nothing from threads, and on a shared CPU they wait on each other."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

@@ -26,13 +26,7 @@ HANG = gdata.ksx1001_hangul()[:14]
 HANI = gdata.gb2312_hanzi(1)[:14]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny models: thread start-up costs more than the work, and other jobs may share the CPU."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def make_font(path: Path, chars, style: int) -> Path:

@@ -31,13 +31,7 @@ NOTO = ROOT / "plugins" / "glyph_styler" / "fonts" / "NotoSansCJKsc-Regular-subs
 SHEAR = (1.3, 0, 0.35, 1, 0, 0)  # wider and leaning right: a hand no tiny model was trained on
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny models: thread start-up costs more than the work, and other jobs share the CPU."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def slanted_font(src: Path, dst: Path, chars: str, matrix=SHEAR) -> Path:
