@@ -22,6 +22,8 @@ Variants = Annotated[int, typer.Option(
 Chars = Annotated[Optional[str], typer.Option(help="The characters to put in the font (default: "
                                                    "every character the style's generators write).")]
 CharsetFile = Annotated[Optional[Path], typer.Option(help="A UTF-8 text file of the characters.")]
+Charset = Annotated[Optional[str], typer.Option(
+    help="A named set: ascii, ksx1001 (2,350 Hangul syllables), gb2312 (6,763 hanzi).")]
 Family = Annotated[Optional[str], typer.Option(help="Font family name (default: from the style).")]
 Seed = Annotated[int, typer.Option(help="Random seed of the drawings.")]
 Weights = Annotated[Optional[str], typer.Option(help="Folder with model weights, before the bundled ones.")]
@@ -30,14 +32,17 @@ Device = Annotated[str, typer.Option(help="auto, cpu or cuda for the neural gene
 
 
 def _export(ctx: typer.Context, style, output, script, variants, chars, charset_file, family,
-            seed, weights, offline, device) -> None:
+            seed, weights, offline, device, charset=None) -> None:
     from ..errors import UsageError
-    from ..styles.font import charset_file as read_charset, export_font
+    from ..styles.font import charset_file as read_charset, export_font, named_charset
 
-    if chars is not None and charset_file is not None:
-        raise UsageError("give --chars or --charset-file, not both", "put all the characters in one")
+    if sum(x is not None for x in (chars, charset_file, charset)) > 1:
+        raise UsageError("give one of --chars, --charset-file and --charset",
+                         "put all the characters in one")
     if charset_file is not None:
         chars = read_charset(charset_file)
+    if charset is not None:
+        chars = named_charset(charset)
     quiet = _quiet(ctx)
     notes: list[str] = []
     state: dict = {}
@@ -118,6 +123,7 @@ def styles_export_font_cmd(
     variants: Variants = 1,
     chars: Chars = None,
     charset_file: CharsetFile = None,
+    charset: Charset = None,
     family: Family = None,
     seed: Seed = 0,
     weights: Weights = None,
@@ -127,7 +133,7 @@ def styles_export_font_cmd(
     """Write a style as an installable font: every character drawn by the generator that writes
     it, traced to outlines; --variants N drawings each, taken in turn (calt)."""
     _export(ctx, name, output, script, variants, chars, charset_file, family, seed, weights,
-            offline, device)
+            offline, device, charset)
 
 
 @app.command("export-font")
@@ -140,6 +146,7 @@ def export_font_cmd(
     variants: Variants = 1,
     chars: Chars = None,
     charset_file: CharsetFile = None,
+    charset: Charset = None,
     family: Family = None,
     seed: Seed = 0,
     weights: Weights = None,
@@ -148,4 +155,4 @@ def export_font_cmd(
 ) -> None:
     """Write a hand as an installable font (.otf, .ttf, .woff2); see `hwrender styles export-font`."""
     _export(ctx, style, output, script, variants, chars, charset_file, family, seed, weights,
-            offline, device)
+            offline, device, charset)

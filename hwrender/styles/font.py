@@ -703,6 +703,35 @@ def _classes(profiles: dict) -> list:
     return sorted(groups.items(), key=lambda kv: kv[1][0])
 
 
+# Named character sets (``--charset``), enumerated from Python's codecs (no data files): the
+# encoding's rows of one script, every double-byte cell that decodes.
+CHARSETS = {
+    "ascii": "printable ASCII (94 characters)",
+    "ksx1001": "the 2,350 Hangul syllables of KS X 1001 (EUC-KR rows 0xB0-0xC8)",
+    "gb2312": "the 6,763 hanzi of GB 2312 (rows 0xB0-0xF7)",
+}
+_ROWS = {"ksx1001": ("euc-kr", 0xB0, 0xC8), "gb2312": ("gb2312", 0xB0, 0xF7)}
+
+
+def named_charset(name: str) -> str:
+    """The characters of the named set ``name`` (a key of ``CHARSETS``), in code order."""
+    key = name.strip().lower().replace("-", "").replace("_", "").replace(" ", "")
+    if key == "ascii":
+        return "".join(chr(c) for c in range(0x21, 0x7F))
+    if key not in _ROWS:
+        raise UsageError(f"unknown character set {name!r}",
+                         f"use one of {', '.join(CHARSETS)}, or give --chars or --charset-file")
+    codec, first, last = _ROWS[key]
+    out = []
+    for lead in range(first, last + 1):
+        for trail in range(0xA1, 0xFF):
+            try:
+                out.append(bytes([lead, trail]).decode(codec))
+            except UnicodeDecodeError:  # the cells a row leaves empty
+                pass
+    return "".join(sorted(out))
+
+
 def charset_file(path) -> str:
     """The characters of a text file (UTF-8), for ``--charset-file``."""
     try:
