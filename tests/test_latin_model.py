@@ -471,7 +471,7 @@ def test_eval_reports_finite_figures_and_reads_the_models_own_words(tiny_data, t
 
     monkeypatch.setattr(dataset, "training_set", built_words)
     small = ["words=12", "styles=2", "diversity_words=4", "ocr_lines=2", "judge_steps=3",
-             "judge_batch=4", "judge_width=4"]
+             "judge_batch=4", "judge_width=4", "tokens=off"]  # tokens: test_latin_tokens.py
     report = E.evaluate(folder, options=small)
     assert asked == ["light"]  # the model's own (LatinConfig.augment)
     E.evaluate(folder, options=small + ["augment=full"])
