@@ -35,6 +35,7 @@ from hwrender.fonts import NotInstalled
 from hwrender.train.cache import data_cache
 
 from .render import Augment, WordFont, layout_engine, render
+from . import vocabulary as V
 from .vocabulary import fits, vocabulary
 from .words import WordData, canonical
 
@@ -181,6 +182,8 @@ def training_set(data_dir: str | os.PathLike | None, per_font: int = 1000, seed:
              skips]
     if augment != "full":  # "full" keeps the key the word sets had before augment was a choice
         parts.append(dataclasses.asdict(augmentation))
+    if V.TOKEN_SHARE:  # none keeps the key the word sets had before token words
+        parts.append({"token_share": V.TOKEN_SHARE})
     key = hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:12]
     folder = data_cache() / f"latin-words-{key}"
     if (folder / "train.npz").is_file() and (folder / "eval.npz").is_file():

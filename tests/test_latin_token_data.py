@@ -1,0 +1,63 @@
+"""Token words in the Latin training vocabulary (``vocabulary.TOKEN_SHARE``, ``_token``): e-mail
+addresses, numbers, dates, times, prices, symbols and apostrophes inside and around words."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+
+from hwrender_plugins.latin import dataset
+from hwrender_plugins.latin import vocabulary as V
+from hwrender_plugins.latin.words import MAX_CHARS, writable
+
+CAVEAT = Path(__file__).resolve().parents[1] / "plugins" / "font" / "fonts" / "Caveat-Regular.ttf"
+BASE = [f"{a}{b}{c}{d}" for a in "bcdfgkm" for b in "aeiou" for c in "lmnrst" for d in "aeoy"]
+SYMBOLS = "&@#*+=<>~^_|\\/%`"
+
+
+def test_no_token_share_keeps_todays_vocabulary():
+    assert V.TOKEN_SHARE == 0.0  # the switch: flipped by the lead with the retrained model
+    assert V.vocabulary(0, size=600, words=BASE) == V.vocabulary(0, size=600, words=BASE,
+                                                                 token_share=0.0)
+
+
+def test_token_words_hold_numbers_symbols_and_addresses():
+    plain = V.vocabulary(0, size=20000, words=BASE, token_share=0.0)["train"]
+    vocab = V.vocabulary(0, size=20000, words=BASE, token_share=0.1)
+    train = vocab["train"]
+    assert vocab["heldout"] == V.vocabulary(0, size=20000, words=BASE)["heldout"]
+    heldout = {w.casefold() for w in vocab["heldout"]}
+    for word in train:
+        assert writable(word) and len(word) <= MAX_CHARS, word
+        assert not any(run.casefold() in heldout for run in re.findall(r"[^\W\d_]+", word)), word
+
+    def share(words, test):
+        return sum(map(test, words)) / len(words)
+
+    def digits(w):
+        return any(c.isdigit() for c in w)
+
+    assert share(train, digits) > 1.5 * share(plain, digits)
+    counts = Counter(ch for w in train for ch in set(w))
+    before = Counter(ch for w in plain for ch in set(w))
+    for sym in SYMBOLS:  # every symbol in many more words than the top-up's minimum
+        assert counts[sym] > before[sym] and counts[sym] >= 1.5 * V.MIN_CHAR_WORDS, (sym, counts[sym])
+    assert any(re.fullmatch(r"[a-z._0-9]+@[a-z]+\.[a-z.]+", w) for w in train)  # e-mail
+    assert any(re.fullmatch(r"\d{1,2}:\d\d(am|pm)?", w) for w in train)  # time
+    assert any(re.fullmatch(r"\$?\d{1,3}(,\d{3})+(\.\d\d)?", w) for w in train)  # price
+    assert any(re.fullmatch(r"[a-z]+n't", w) for w in train)  # apostrophe inside
+
+
+def test_a_token_share_builds_its_own_cached_word_sets(tmp_path, monkeypatch):
+    from hwrender import fonts
+
+    monkeypatch.setenv("HWRENDER_DATA_DIR", str(tmp_path))
+    monkeypatch.setattr(fonts, "available", lambda script, role, split: (
+        {"caveat-a": CAVEAT} if split == "train" else {}))
+    vocabulary = V.vocabulary
+    monkeypatch.setattr(dataset, "vocabulary", lambda seed: vocabulary(seed, size=100, words=BASE))
+    dataset.training_set(None, per_font=5, log=lambda m: None, min_fonts=1)
+    monkeypatch.setattr(V, "TOKEN_SHARE", 0.1)
+    dataset.training_set(None, per_font=5, log=lambda m: None, min_fonts=1)
+    assert len(list(tmp_path.iterdir())) == 2  # not the sets without token words
