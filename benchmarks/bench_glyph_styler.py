@@ -5,6 +5,7 @@ measured in the same run).
     python benchmarks/bench_glyph_styler.py                 # the shipped model if present, else untrained
     python benchmarks/bench_glyph_styler.py --weights runs/glyph-styler/model --json
     python benchmarks/bench_glyph_styler.py --threads 1 --set ngf=24   # compare settings
+    python benchmarks/bench_glyph_styler.py --throughput     # training img/s before/after, one run
 
 Targets on the project's 2-core CPU: a page of 500 glyphs in <= 1 s warm. Speed does not depend on
 the weights, so an untrained model of the default configuration gives the same figures. Timings on
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
@@ -90,14 +92,12 @@ def bench_inference(styler, repeat: int, peak: dict) -> dict:
             "inference_fraction_of_peak": round(achieved / top, 3)}
 
 
-def bench_training(options: list[str], batch: int, steps: int, peak: dict) -> dict:
-    """The real training step (G, D, losses, EMA) on synthetic glyph pairs."""
-    import tempfile
+def _synthetic_task(options: list[str], batch: int, tmp: str):
+    """A training task of ``options`` on 4 batches of random glyph pairs (speed does not depend
+    on the images)."""
     from pathlib import Path
 
     import numpy as np
-    import torch
-    from torch.utils.flop_counter import FlopCounterMode
 
     from hwrender.train import RunContext
     from hwrender_plugins.glyph_styler.data import PairSet
@@ -113,8 +113,85 @@ def bench_training(options: list[str], batch: int, steps: int, peak: dict) -> di
                     char_index=np.arange(n, dtype=np.int32),
                     style_index=(np.arange(n) % 20).astype(np.int32),
                     styles=[f"s{i}" for i in range(20)], style_scripts=["Hang"] * 20)
+    task.use_pairs(RunContext(out=Path(tmp), device="cpu", seed=0, batch_size=batch), pairs)
+    return task, n
+
+
+# --throughput: what the step ran like before each change, and with each one added. A variant is
+# (label, --set options, the model's DENSE_GRADS, torch threads or 0 for the run's).
+# One thread is there because a shared machine's other processes stall torch's second thread at
+# every parallel region (OMP_NUM_THREADS=1 sets it for a run).
+THROUGHPUT_VARIANTS = (
+    ("before (fp32, torch.cat)", [], False, 0),
+    ("dense cat gradients", [], True, 0),
+    ("dense cat gradients + cpu_bf16", ["cpu_bf16=true"], True, 0),
+    ("before, 1 thread", [], False, 1),
+    ("dense cat gradients, 1 thread", [], True, 1),
+    ("dense cat gradients + cpu_bf16, 1 thread", ["cpu_bf16=true"], True, 1),
+)
+
+
+def bench_throughput(options: list[str], batch: int, steps: int, warmup: int, rounds: int = 4) -> dict:
+    """Training images/s of each variant, side by side in one run: every variant gets ``warmup``
+    untimed steps, then its ``steps`` timed ones in ``rounds`` interleaved turns, so that a change
+    in the machine's load falls on all of them alike. Each figure is batch / median step time."""
+    import tempfile
+
+    import torch
+
+    from hwrender_plugins.glyph_styler import model
+
+    threads = torch.get_num_threads()
+    per_turn = max(1, steps // rounds)
+    out: dict = {"throughput_batch": batch, "throughput_steps": per_turn * rounds,
+                 "throughput_warmup": warmup, "threads": threads}
     with tempfile.TemporaryDirectory() as tmp:
-        task.use_pairs(RunContext(out=Path(tmp), device="cpu", seed=0, batch_size=batch), pairs)
+        runs = []
+        for k, (label, extra, dense, nthreads) in enumerate(THROUGHPUT_VARIANTS):
+            task, n = _synthetic_task([*options, *extra], batch, f"{tmp}/{k}")
+            runs.append({"label": label, "task": task, "n": n, "dense": dense,
+                         "threads": nthreads or threads, "times": [], "step": 0})
+
+        def turn(run, count, timed):
+            model.DENSE_GRADS = run["dense"]
+            torch.set_num_threads(run["threads"])
+            try:
+                for _ in range(count):
+                    k = run["step"]
+                    b = torch.arange(k * batch, (k + 1) * batch) % run["n"]
+                    t0 = time.perf_counter()
+                    run["task"].train_step(b, k)
+                    if timed:
+                        run["times"].append(time.perf_counter() - t0)
+                    run["step"] += 1
+            finally:
+                model.DENSE_GRADS = True
+                torch.set_num_threads(threads)
+
+        for run in runs:
+            turn(run, warmup, False)
+        for _ in range(rounds):
+            for run in runs:
+                turn(run, per_turn, True)
+    base = batch / statistics.median(runs[0]["times"])
+    for run in runs:
+        ips = batch / statistics.median(run["times"])
+        out[run["label"]] = {"images_per_s": round(ips, 1), "x_before": round(ips / base, 2),
+                             "threads": run["threads"],
+                             "step_s_min_median_max": [round(f(run["times"]), 3) for f in
+                                                       (min, statistics.median, max)]}
+    return out
+
+
+def bench_training(options: list[str], batch: int, steps: int, peak: dict) -> dict:
+    """The real training step (G, D, losses, EMA) on synthetic glyph pairs."""
+    import tempfile
+
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with tempfile.TemporaryDirectory() as tmp:
+        task, n = _synthetic_task(options, batch, tmp)
         batches = [torch.arange(i * batch, (i + 1) * batch) % n for i in range(steps + 2)]
         task.train_step(batches[0], 0)
         with FlopCounterMode(display=False) as counter:
@@ -141,8 +218,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--weights", help="model folder (default: shipped, else untrained)")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (default: torch's)")
     parser.add_argument("--batch", type=int, default=64, help="training batch size")
-    parser.add_argument("--steps", type=int, default=6, help="timed training steps")
+    parser.add_argument("--steps", type=int, default=0, help="timed training steps (default 6; 20 "
+                        "with --throughput)")
     parser.add_argument("--repeat", type=int, default=5, help="timed inference pages")
+    parser.add_argument("--throughput", action="store_true",
+                        help="training images/s before and after each speed change, in one run "
+                             "(--steps timed steps each, default 20, after --warmup)")
+    parser.add_argument("--warmup", type=int, default=3, help="untimed steps per variant (--throughput)")
     parser.add_argument("--set", dest="options", action="append", default=[], metavar="KEY=VALUE",
                         help="training setting, as for `hwrender train glyph-styler --set`")
     args = parser.parse_args(argv)
@@ -150,20 +232,31 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.threads:
         torch.set_num_threads(args.threads)
+    if args.throughput:
+        out = {"load_average_1_5_15": [round(x, 2) for x in os.getloadavg()],
+               "cpus": os.cpu_count()}
+        out.update(bench_throughput(args.options, args.batch, args.steps or 20, args.warmup))
+        out["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
+        _print(out, args.json)
+        return 0
     out = {"threads": torch.get_num_threads()}
     out.update(matmul_peak(args.repeat))
     styler, kind = _styler(args.weights, args.options)
     out["model"] = kind
     out.update(bench_inference(styler, args.repeat, out))
-    out.update(bench_training(args.options, args.batch, args.steps, out))
+    out.update(bench_training(args.options, args.batch, args.steps or 6, out))
     out.update({f"{k}_after": v for k, v in matmul_peak(args.repeat).items()})  # did the load change?
-    if args.json:
+    _print(out, args.json)
+    return 0
+
+
+def _print(out: dict, as_json: bool) -> None:
+    if as_json:
         print(json.dumps(out, indent=2))
     else:
         width = max(map(len, out))
         for k, v in out.items():
             print(f"{k:<{width}}  {v}")
-    return 0
 
 
 if __name__ == "__main__":

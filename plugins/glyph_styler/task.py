@@ -46,7 +46,7 @@ from .data import (
 )
 from .finetune import FinetuneTask
 from .model import Discriminator, GlyphUNet
-from .styler import FAMILY, GlyphStyler
+from .styler import FAMILY, GlyphStyler, bf16_fast
 
 PAIRS_FILE = "pairs.npz"
 CONFIG_FORMAT = 1
@@ -192,24 +192,27 @@ class GlyphStylerTask(GlyphTask):
         l1_w = cfg.late_l1_weight if late else cfg.l1_weight
         const_w = cfg.late_const_weight if late else cfg.const_weight
 
-        fake, enc_src = self.G(src, y)
-        # discriminator: real pairs vs generated pairs, and the style of both
-        real_patch, real_cat = self.D(src, tgt)
-        fake_patch, fake_cat = self.D(src, fake.detach())
-        d_adv = _bce(real_patch, True) + _bce(fake_patch, False)
-        d_cat = 0.5 * (F.cross_entropy(real_cat, y) + F.cross_entropy(fake_cat, y))
+        with self._mixed():
+            fake, enc_src = self.G(src, y)
+            # discriminator: real pairs vs generated pairs, and the style of both
+            real_patch, real_cat = self.D(src, tgt)
+            fake_patch, fake_cat = self.D(src, fake.detach())
+            d_adv = _bce(real_patch.float(), True) + _bce(fake_patch.float(), False)
+            d_cat = 0.5 * (F.cross_entropy(real_cat.float(), y) + F.cross_entropy(fake_cat.float(), y))
         d_loss = d_adv + cfg.category_weight * d_cat
         self.opt_d.zero_grad(set_to_none=True)
         d_loss.backward()
         self.opt_d.step()
         # generator: fool D, keep the style, match the target, keep the source's embedding
         self.D.requires_grad_(False)
-        fake_patch, fake_cat = self.D(src, fake)
+        with self._mixed():
+            fake_patch, fake_cat = self.D(src, fake)
+            enc_fake = self.G.encode(fake)
         self.D.requires_grad_(True)
-        g_adv = _bce(fake_patch, True)
-        g_cat = F.cross_entropy(fake_cat, y)
-        l1 = (fake - tgt).abs().mean()
-        const = F.mse_loss(self.G.encode(fake), enc_src.detach())
+        g_adv = _bce(fake_patch.float(), True)
+        g_cat = F.cross_entropy(fake_cat.float(), y)
+        l1 = (fake.float() - tgt).abs().mean()
+        const = F.mse_loss(enc_fake.float(), enc_src.detach().float())
         g_loss = cfg.adv_weight * g_adv + cfg.category_weight * g_cat + l1_w * l1 + const_w * const
         self.opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
@@ -218,6 +221,12 @@ class GlyphStylerTask(GlyphTask):
         return {"l1": l1.item() / 2, "const": const.item(), "g_adv": g_adv.item(),
                 "d_adv": d_adv.item(), "g_cat": g_cat.item(), "d_cat": d_cat.item(),
                 "g": g_loss.item(), "d": d_loss.item(), "lr": lr}
+
+    def _mixed(self):
+        """bf16 autocast of the forward passes where ``cpu_bf16`` asks for it (the losses are
+        taken in float32 either way; ``.float()`` of a float32 tensor is the tensor itself)."""
+        on = self.cpu and self.config.cpu_bf16 and bf16_fast()
+        return torch.autocast("cpu", dtype=torch.bfloat16, enabled=on)
 
     # ------------------------------------------------------------------------------ grids
     def sample_grid(self, step: int):
