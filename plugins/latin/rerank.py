@@ -1,6 +1,6 @@
 """Recognizer-guided sampling: a rare word drawn several times, the most legible draw kept.
 
-The word GAN draws digits, punctuation, symbols and accented letters (``tokens.rare``) less
+The word GAN draws digits, symbols and accented letters (``needs``) less
 reliably than letters: a ``4`` can come out like ``ʒ`` in one word variation and right in the
 next. So for a word holding such a character, ``choose`` draws ``K - 1`` more word-variation
 latents (the document's style part kept), and keeps the latent whose image the model's own CTC
@@ -30,7 +30,15 @@ import torch
 import torch.nn.functional as F
 
 from . import words as W
-from .tokens import rare as _rare
+
+# Prose punctuation is drawn well attached to a word (``punctuation``'s measures), and a page of
+# prose has it on about one word in six: those words are not drawn again
+PROSE = frozenset(".,;:!?'\"()-")
+
+
+def needs(word: str) -> bool:
+    """Whether ``word`` (as the GAN writes it) holds a digit, a symbol or a non-ASCII letter."""
+    return any(not (ch.isascii() and ch.isalpha()) and ch not in PROSE for ch in word)
 
 
 def _candidates(word_dim: int, k: int, seed: int, index: int, word: str,
@@ -58,7 +66,7 @@ def losses(net, recognizer, words: Sequence[str], z: torch.Tensor,
 
 
 def choose(net, recognizer, words: Sequence[str], latents: torch.Tensor, k: int, seed: int,
-           rare: Callable[[str], bool] = _rare, device: str = "cpu",
+           rare: Callable[[str], bool] = needs, device: str = "cpu",
            spread: float | None = None) -> torch.Tensor:
     """``latents`` [len(words), z_dim] with each ``rare`` word's word part replaced by the best of
     ``k`` draws (its own among them): the one ``recognizer`` reads as the word with the lowest
