@@ -22,6 +22,11 @@ variation drawn from the page's seed in word order. Same style, seed and text: t
 are batched by width, up to ``BATCH`` at a time. A user style may also hold fine-tuned generator
 tensors and its writer's width per letter (``width_ratio``); the net built from them is cached
 per style, and a style fitted to another base model (``base_sha256``) is refused.
+
+Hand profiles (``hands.py``): a named style with a ``profile`` in the config, and (when the
+config's ``hand_profiles`` switch is on) every seeded hand, has its words steered to a real
+writer's slant, width per letter, stroke, word space and size, measured on the training fonts
+(``font_profiles``). The default hand and styles without a profile are drawn as before.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ from hwrender.neural import load_module
 from hwrender.registry import Generator
 from hwrender.styles.types import Blend, UserStyle
 
+from . import hands
 from . import words as W
 from .model import NetConfig, WordGenerator
 
@@ -141,6 +147,36 @@ def _named_styles(styles, folder) -> dict[str, tuple[int, float]]:
     return out
 
 
+def _profile(value, folder, what) -> hands.Profile:
+    try:
+        if not isinstance(value, dict) or set(value) - set(hands.KEYS):
+            raise TypeError
+        profile = hands.Profile.from_dict(value)
+        if not all(np.isfinite(getattr(profile, k)) for k in hands.KEYS):
+            raise ValueError
+        return profile
+    except (KeyError, TypeError, ValueError):
+        raise GeneratorError(f"model {folder} has a malformed profile for {what}",
+                             f"give it as {{{', '.join(hands.KEYS)}}} numbers in config.json") from None
+
+
+def _named_profiles(styles, folder) -> dict[str, hands.Profile]:
+    """name -> profile of the named styles that have one (``{"seed": S, "profile": {...}}``)."""
+    return {str(name): _profile(value["profile"], folder, f"style {name!r}")
+            for name, value in dict(styles).items()
+            if isinstance(value, dict) and "profile" in value}
+
+
+def _font_profiles(profiles, folder) -> dict[str, dict]:
+    """font id -> profile dict (checked): what seeded hands' profiles are mixed from."""
+    for fid, value in dict(profiles).items():
+        _profile(value, folder, f"font {fid!r}")
+    if len(profiles) == 1:
+        raise GeneratorError(f"model {folder} has one font profile",
+                             "seeded hands mix two: give none or several")
+    return dict(profiles)
+
+
 def config_schema() -> dict:
     """config.json of a latin model, checked before the network is built. The size bounds are far
     above the shipped model (g_ch 16, embed_dim 64) and far below what would exhaust memory; the
@@ -164,6 +200,8 @@ def config_schema() -> dict:
         "ink_curve": Setting(list, 2, 1024, optional=True),
         "ink_cap": Setting(dict, optional=True),
         "styles": Setting(dict, optional=True),
+        "hand_profiles": Setting(bool, optional=True),
+        "font_profiles": Setting(dict, optional=True),
     }
 
 
@@ -192,6 +230,11 @@ class LatinGenerator(Generator):
                                f"not {len(W.CHARSET) + 1} (the character set and the padding)", CONFIG_FIX)
         self.width_ratio = float(config.get("width_ratio", 1.0))
         self.styles = _named_styles(config.get("styles") or {}, files.folder)
+        self.profiles = _named_profiles(config.get("styles") or {}, files.folder)
+        self.hand_profiles = bool(config.get("hand_profiles", False))
+        self.font_profiles = _font_profiles(config.get("font_profiles") or {}, files.folder)
+        self._steers: dict[object, hands.Steer | None] = {}
+        self._probed: tuple | None = None
         self.default_style_seed = int(config.get("default_style_seed", DEFAULT_STYLE_SEED))
         curve = config.get("ink_curve")
         self.ink_curve = None if curve is None else torch.tensor(curve, dtype=torch.float32)
@@ -303,15 +346,96 @@ class LatinGenerator(Generator):
         """The style's ink-cap level (``hand_ink_level`` on the model's probe words), cached."""
         if self.ink_cap is None:
             return None
-        key = style if isinstance(style, (UserStyle, Blend)) else self.hand(style)
+        key = self._hand_key(style)
         if key not in self._hand_levels:
-            words = [w for w in self.ink_cap["words"] if W.writable(w)]
-            z = self.latents(len(words), style, INK_CAP_SEED)
-            pixels = [apply_ink_curve(alpha, self.ink_curve).numpy().ravel()
-                      for _, alpha in draw(self._net(style, device), words, z, device)]
+            pixels = [alpha.numpy().ravel() for _, alpha in self._probe(style, device)[1]]
             self._hand_levels[key] = hand_ink_level(np.concatenate(pixels),
                                                     float(self.ink_cap["share"]))
         return self._hand_levels[key]
+
+    def _probe(self, style, device: str):
+        """(words, [(indices, alpha through the ink curve)]): the ink cap's probe words in the
+        style's hand, kept for the last hand asked (its ink level and its features both read them)."""
+        key = self._hand_key(style)
+        if self._probed is None or self._probed[0] != key:
+            words = [w for w in self.ink_cap["words"] if W.writable(w)]
+            z = self.latents(len(words), style, INK_CAP_SEED)
+            batches = [(idx, apply_ink_curve(alpha, self.ink_curve))
+                       for idx, alpha in draw(self._net(style, device), words, z, device)]
+            self._probed = (key, words, batches)
+        return self._probed[1:]
+
+    def _hand_key(self, style):
+        """What a style's drawn hand depends on: a numbered and a named hand of the same seed
+        and spread draw the same words."""
+        return style if isinstance(style, (UserStyle, Blend)) else self.hand(style)
+
+    def profile(self, style) -> hands.Profile | None:
+        """The real writer's statistics a style's words are steered to, or None (drawn as the
+        GAN draws them): a named style's own, a seeded hand's mixed from the training fonts
+        (when ``hand_profiles`` is on), a blend's mixed from its parts' (a part without one
+        counts as its hand as drawn). No style and user styles: None."""
+        if style is None or isinstance(style, UserStyle):
+            return None
+        if isinstance(style, Blend):
+            parts = [(self.profile(name), weight) for name, weight in style.parts]
+            if all(p is None for p, _ in parts):
+                return None
+            return hands.Profile.mix([(p or hands.Profile.from_dict(self.hand_features(name)), w)
+                                      for (p, w), (name, _) in zip(parts, style.parts)])
+        if str(style).isdigit():
+            if not (self.hand_profiles and self.font_profiles):
+                return None
+            return hands.sampled(self.font_profiles, int(style))
+        self.hand(style)  # an unknown name is refused here
+        return self.profiles.get(style)
+
+    def hand_features(self, style, device: str = "cpu") -> dict[str, float]:
+        """The style's hand as the GAN draws it (no profile): ``hands.word_features`` of the
+        probe words at their natural width, measured once per hand."""
+        key = ("features", self._hand_key(style))
+        if key not in self._hand_levels:
+            self._hand_levels[key] = self._probe_features(style, None, device)  # type: ignore
+        return self._hand_levels[key]  # type: ignore[return-value]
+
+    @torch.no_grad()
+    def _probe_features(self, style, steer: hands.Steer | None, device: str) -> dict[str, float]:
+        """``hands.word_features`` of the probe words (letters only, as the fonts' profiles
+        were measured) in the style's hand, steered by ``steer``."""
+        if self.ink_cap is None:
+            raise GeneratorError(f"model {self.folder} has no probe words to measure a hand on",
+                                 "re-export it with `hwrender train latin` (config ink_cap)")
+        level = self.hand_level(style, device)
+        words, batches = self._probe(style, device)
+        ratio = self.style_width_ratio(style) * (steer.width_factor if steer else 1.0)
+        alphas, texts = [], []
+        for idx, alpha in batches:
+            width = max(1, round(alpha.shape[2] * ratio))
+            squeezed = F.interpolate(apply_hand_level(alpha, level)[:, None],
+                                     size=(alpha.shape[1], width), mode="bilinear",
+                                     align_corners=False, antialias=True)[:, 0].clamp_(0, 1)
+            if steer is not None:
+                squeezed = hands.apply(squeezed, steer, W.BASELINE)
+            for k, i in enumerate(idx):
+                if words[i].isalpha():
+                    alphas.append(squeezed[k].numpy())
+                    texts.append(words[i])
+        return hands.word_features(alphas, texts, W.X_HEIGHT)
+
+    def steer(self, style, device: str = "cpu") -> hands.Steer | None:
+        """What ``generate`` does to the style's words to reach its profile (None: nothing):
+        ``hands.steer`` from the hand's features, then once more from what that steer gives
+        (the slant a shear reaches depends on the hand's letters)."""
+        profile = self.profile(style)
+        if profile is None:
+            return None
+        key = (self._hand_key(style), profile)
+        if key not in self._steers:
+            first = hands.steer(profile, self.hand_features(style, device), W.X_HEIGHT)
+            self._steers[key] = hands.refine(first, profile,
+                                             self._probe_features(style, first, device),
+                                             W.X_HEIGHT)
+        return self._steers[key]
 
     @torch.no_grad()
     def _batches(self, words: Sequence[str], style: str | None, seed: int, device: str):
@@ -353,23 +477,37 @@ class LatinGenerator(Generator):
         # naïve -> naive, its marks drawn after; a lone "!" -> "60!", the "60" cut off after
         written = [punctuation.written(marks.base_word(u)) for u in units]
         out: list[InkImage | None] = [None] * len(units)
-        ratio = self.style_width_ratio(style)
+        steer = self.steer(style, device)
+        ratio = self.style_width_ratio(style) * (steer.width_factor if steer else 1.0)
         for idx, alpha in self._batches(written, style, seed, device):
             # one squeeze to the natural width for the whole batch (all one width)
             width = max(1, round(alpha.shape[2] * ratio))
             squeezed = F.interpolate(alpha[:, None], size=(alpha.shape[1], width), mode="bilinear",
                                      align_corners=False, antialias=True)[:, 0].clamp_(0, 1)
+            steered = hands.apply(squeezed, steer, W.BASELINE).numpy() if steer else None
             squeezed = squeezed.numpy()
             for k, i in enumerate(idx):
-                word = squeezed[k]
-                if punctuation.alone(units[i]):
-                    edge = self.net_config.width(punctuation.CONTEXT) * width / alpha.shape[2]
-                    word = punctuation.cut(word, edge, INK_FLOOR)
-                elif written[i] != units[i]:
-                    edges = marks.edges(units[i], self.net_config.width, width / alpha.shape[2])
-                    word = marks.draw(word, units[i], edges, seed)
-                out[i] = self._ink(units[i], word)
+                word = squeezed[k] if steered is None else steered[k]
+                if punctuation.alone(units[i]) or written[i] != units[i]:
+                    # cut and marks work on the unsheared columns; then the word is steered
+                    word = squeezed[k]
+                    if punctuation.alone(units[i]):
+                        edge = self.net_config.width(punctuation.CONTEXT) * width / alpha.shape[2]
+                        word = punctuation.cut(word, edge, INK_FLOOR)
+                    else:
+                        edges = marks.edges(units[i], self.net_config.width, width / alpha.shape[2])
+                        word = marks.draw(word, units[i], edges, seed)
+                    if steer is not None:
+                        word = hands.apply(torch.from_numpy(word)[None], steer, W.BASELINE)[0].numpy()
+                out[i] = self._ink(units[i], word, steer)
         return out  # type: ignore[return-value]
+
+    def interpolate(self, units: Sequence[str], style_a: str, style_b: str, t: float, seed: int,
+                    device: str = "cpu") -> list[InkImage]:
+        """``units`` in the hand ``(1 - t) * A + t * B``: style vectors and profiles blended
+        (``hwrender interpolate``; A and B are numbers or named styles)."""
+        return self.generate(units, Blend(((str(style_a), 1.0 - t), (str(style_b), t))), seed,
+                             device)
 
     def glyphs(self, chars: Sequence[str], style, seed: int, device: str = "cpu") -> list[InkImage]:
         """One ink per character for a font: drawn alone, or cut from context words where the
@@ -378,7 +516,7 @@ class LatinGenerator(Generator):
 
         return glyphs.draw(self, chars, style, seed, device)
 
-    def _ink(self, word: str, alpha: np.ndarray) -> InkImage:
+    def _ink(self, word: str, alpha: np.ndarray, steer: hands.Steer | None = None) -> InkImage:
         """Trim a squeezed word to its ink (1 px margin) on the training frame's baseline, rows
         as well as columns: layout reads ascent and descent as the ink's extent (it keeps each
         word inside its line's band by turning or shrinking it), and the 32 px frame reaches
@@ -392,5 +530,10 @@ class LatinGenerator(Generator):
         if len(rows):
             top = min(max(0, int(rows[0]) - 1), W.BASELINE)
             alpha = alpha[top:max(int(rows[-1]) + 2, W.BASELINE)]
-        return InkImage(alpha, baseline=float(W.BASELINE - top), x_height=float(W.X_HEIGHT),
-                        advance=float(alpha.shape[1]), text=word)
+        advance = float(alpha.shape[1])
+        x_height = float(W.X_HEIGHT)
+        if steer is not None:  # the writer's word space and size
+            advance = max(0.5 * advance, advance + steer.space)
+            x_height /= steer.x_height_factor
+        return InkImage(alpha, baseline=float(W.BASELINE - top), x_height=x_height,
+                        advance=advance, text=word)
