@@ -2,8 +2,9 @@
 
 Writes a strip (one row per step, A at the top) as PNG/JPEG, or an animation as GIF (A → B and
 back). Works with any generator whose objects offer ``interpolate(units, style_a, style_b, t,
-seed, device)`` (the glyph styler does); the generator of each character is found through the
-registry like ``write`` finds it, among the generators that can interpolate.
+seed, device)`` (the glyph styler and the latin word GAN do); the generator of each character is
+found through the registry like ``write`` finds it, among the generators that can interpolate.
+A word generator gets whole words (the characters of a word it writes, side by side).
 """
 
 from __future__ import annotations
@@ -126,17 +127,18 @@ def interpolate_rows(text: str, style_a: str, style_b: str, steps: int, *, gener
                                  "the glyph styler does this for Hangul and Han: "
                                  "`hwrender generators` shows whether its weights are here")
         names.append(found)
+    units, unit_names, layout = _units(text, names, registry)
     ts = [k / (steps - 1) for k in range(steps)]
     rows = []
     for t in ts:
-        inks = [None] * len(chars)
-        for name in dict.fromkeys(names):
-            idx = [i for i, n in enumerate(names) if n == name]
+        inks = [None] * len(units)
+        for name in dict.fromkeys(unit_names):
+            idx = [i for i, n in enumerate(unit_names) if n == name]
             gen = registry.instance(name, weights, offline_flag)
-            out = gen.interpolate([chars[i] for i in idx], style_a, style_b, t, seed, device)
+            out = gen.interpolate([units[i] for i in idx], style_a, style_b, t, seed, device)
             for i, ink in zip(idx, out):
                 inks[i] = ink
-        rows.append(_line(text, inks))
+        rows.append(_line(layout, inks))
     height = max(r.shape[0] for r in rows)
     width = max(r.shape[1] for r in rows)
     padded = []
@@ -147,8 +149,35 @@ def interpolate_rows(text: str, style_a: str, style_b: str, steps: int, *, gener
     return padded
 
 
-def _line(text: str, inks):
-    """The ink images side by side on one baseline, scaled to the first one's x-height."""
+def _units(text: str, names: list[str], registry):
+    """(units, their generators, layout) for the characters of ``text`` (``names``: each
+    non-space character's generator): a run of characters one word generator writes is one
+    unit, any other character is one; ``layout`` is the text with each unit an index into
+    ``units`` and each space None."""
+    units: list[str] = []
+    unit_names: list[str] = []
+    layout: list[int | None] = []
+    k = 0
+    for ch in text:
+        if ch.isspace():
+            layout.append(None)
+            continue
+        name = names[k]
+        k += 1
+        joined = (layout and layout[-1] is not None and unit_names[layout[-1]] == name
+                  and registry.get(name).unit == "word")
+        if joined:
+            units[layout[-1]] += ch
+        else:
+            units.append(ch)
+            unit_names.append(name)
+            layout.append(len(units) - 1)
+    return units, unit_names, layout
+
+
+def _line(layout, inks):
+    """The ink images side by side on one baseline, scaled to the first one's x-height
+    (``layout``: ink indices, None for a space)."""
     import numpy as np
     from PIL import Image
 
@@ -157,13 +186,11 @@ def _line(text: str, inks):
     placed = []
     ascent = descent = 0.0
     x = float(pad)
-    k = 0
-    for ch in text:
-        if ch.isspace():
+    for k in layout:
+        if k is None:
             x += 0.9 * ref
             continue
         ink = inks[k]
-        k += 1
         s = ref / ink.x_height
         a = ink.alpha
         if abs(s - 1.0) > 1e-3:
