@@ -328,3 +328,17 @@ def test_fit_tolerance_follows_the_size_an_ink_px_is_drawn():
     fine = sum(len(c) for c in trace(a, 0.5, fit_tolerance(2.0)))
     coarse = sum(len(c) for c in trace(a, 0.5, fit_tolerance(0.1)))
     assert len(trace(a, 0.5, fit_tolerance(0.1))) == 2 and coarse < fine
+
+
+def test_fine_ink_is_traced_without_the_2x_interpolant():
+    # a font's ink px is a fraction of a page px: tracing its 2x interpolant costs 4x for nothing
+    from hwrender.ink import InkImage
+    from hwrender.render.trace import INK_LEVEL, UPSAMPLE_ABOVE_PT, fit_tolerance, ink_outlines, trace
+
+    a = e_shape()
+    fine, coarse = ink_outlines([InkImage(a, 30, 10, 40, "e"), InkImage(a, 30, 10, 40, "e")],
+                                [0.25, UPSAMPLE_ABOVE_PT])
+    plain = trace(a, INK_LEVEL, fit_tolerance(0.25))
+    assert len(fine) == len(plain) and all(np.array_equal(f, p) for f, p in zip(fine, plain))
+    up = trace(a, INK_LEVEL, fit_tolerance(UPSAMPLE_ABOVE_PT), upsample=2)
+    assert all(np.array_equal(c, u) for c, u in zip(coarse, up))

@@ -40,6 +40,10 @@ Contour = np.ndarray  # (n, 4, 2) float64 cubic segments, closed
 # INK_UPSAMPLE 1 give the old outlines.
 INK_LEVEL = 0.25
 INK_UPSAMPLE = 2
+# ...for inks whose px is larger than this on the page (GAN words ~0.8 pt, EMNIST ~0.5 pt); a
+# font's or glyph's fine ink (~0.25 pt) is already finer than the page and traces as it is
+# (2x would cost a 250-word font page ~3 s for nothing a reader sees)
+UPSAMPLE_ABOVE_PT = 0.35
 FIT_TOLERANCE = 0.08  # ink px: how far the fitted curve may stray from the traced points
 FIT_TOLERANCE_PT = 0.06  # page points (0.25 px at 300 dpi): the fit's error where an ink px is small
 MAX_TOLERANCE = 0.5  # ink px
@@ -390,10 +394,12 @@ def ink_outlines(inks: Sequence["InkImage"], scales: Sequence[float] | None = No
     todo: dict[tuple[int, float], "InkImage"] = {k: ink for k, ink, hit in zip(keys, inks, found) if hit is None}
     if todo:
         traced = {}
+        coarse = fit_tolerance(UPSAMPLE_ABOVE_PT)  # the tolerance says how large an ink px is
         for tol in sorted({k[1] for k in todo}):
             group = [k for k in todo if k[1] == tol]
             traced.update(zip(group, trace_many([todo[k].alpha for k in group], INK_LEVEL, tol,
-                                                local_floor=LOCAL_FLOOR, upsample=INK_UPSAMPLE)))
+                                                local_floor=LOCAL_FLOOR,
+                                                upsample=INK_UPSAMPLE if tol <= coarse else 1)))
         with _outline_lock:
             for key, ink in todo.items():
                 if key not in _outline_cache:
