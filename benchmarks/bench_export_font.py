@@ -264,8 +264,6 @@ def main(argv=None) -> None:
     ap.add_argument("--keep-cache", action="store_true")
     ap.add_argument("--latin-rounds", type=int, default=None,
                     help="context words per Latin candidate (hwrender_plugins.latin.glyphs.ROUNDS)")
-    ap.add_argument("--latin-in-context", action="store_true",
-                    help="score Latin candidates between n's (hwrender_plugins.latin.glyphs.IN_CONTEXT)")
     ap.add_argument("--no-l1", action="store_true", help="skip the HarfBuzz-vs-write L1")
     args = ap.parse_args(argv)
     subset = args.subset or SUBSETS[args.kind][0]
@@ -278,10 +276,6 @@ def main(argv=None) -> None:
         from hwrender_plugins.latin import glyphs
 
         glyphs.ROUNDS = args.latin_rounds
-    if args.latin_in_context:
-        from hwrender_plugins.latin import glyphs
-
-        glyphs.IN_CONTEXT = True
     args.out.mkdir(parents=True, exist_ok=True)
     cache = args.out / "cache"
     if not args.keep_cache and cache.exists():
@@ -306,8 +300,6 @@ def main(argv=None) -> None:
                **checks(path)}
         if args.latin_rounds is not None:
             row["latin_rounds"] = args.latin_rounds
-        if args.latin_in_context:
-            row["latin_in_context"] = True
         row["tesseract_cer"] = round(tesseract_cer(path, args.kind, args.out), 3)
         if not args.no_l1:
             t = time.monotonic()

@@ -64,26 +64,3 @@ def test_a_later_rounds_cut_is_taken_where_it_reads_best(gen, monkeypatch):
     assert np.array_equal(two[last].alpha, second.alpha)
     assert two[last].alpha.shape != one[last].alpha.shape or \
         not np.array_equal(two[last].alpha, one[last].alpha)
-
-
-def test_between_sets_the_ink_on_its_neighbours_baseline_at_their_advances():
-    from hwrender.ink import InkImage
-
-    n = InkImage(np.ones((6, 4), np.float32), baseline=6.0, x_height=6.0, advance=5.0, text="n")
-    j = np.zeros((9, 3), np.float32)
-    j[0, 2] = 1.0  # a dot 6 px above the baseline's row ... the tail 3 px below it
-    j[8, 0] = 1.0
-    word = G.between(InkImage(j, baseline=6.0, x_height=6.0, advance=3.0, text="j"), n, n)
-    assert word.text == "njn" and word.baseline == 6.0 and word.alpha.shape == (9, 5 + 3 + 4)
-    assert word.alpha[0:6, 0:4].min() == 1.0 and word.alpha[0:6, 8:12].min() == 1.0
-    assert word.alpha[0, 7] == 1.0 and word.alpha[8, 5] == 1.0  # the j between, its tail below
-    assert word.alpha[6:, :5].sum() == 0 and word.alpha[:, 4].sum() == 0
-
-
-def test_in_context_the_recognizer_reads_each_candidate_between_ns(gen, monkeypatch):
-    texts = []
-    monkeypatch.setattr(G, "losses", lambda g, inks, ratio, device="cpu":
-                        texts.append([i.text for i in inks]) or [1.0] * len(inks))
-    G.draw(gen, "aB", None, 3, in_context=True)
-    G.draw(gen, "aB", None, 3)
-    assert set(texts[0]) == {"nan", "nBn"} and set(texts[1]) == {"a", "B"}

@@ -14,7 +14,6 @@ Same style, seed and characters: the same ink.
 
 from __future__ import annotations
 
-import math
 import weakref
 from typing import Sequence
 
@@ -46,9 +45,6 @@ SEED_STEP = 7919  # context words take other word variations than the lone drawi
 # recognizer picks among 1 + ROUNDS * 3 candidates. 1 keeps today's fonts; see the issue 29 note
 # for what 2 and 3 measured. Changing it changes the drawings: bump font.CACHE_FORMAT with it.
 ROUNDS = 1
-# Score each candidate set between two lone-drawn ``n``s (read as ``n?n``, as a reader meets a
-# letter in text) instead of alone. False keeps today's fonts; see the issue 29 note.
-IN_CONTEXT = False
 _readers: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
@@ -141,30 +137,12 @@ def _cuts(gen, chars, jobs, words, style, seed: int, ratio: float, device: str) 
     return cuts
 
 
-def between(ink: InkImage, left: InkImage, right: InkImage) -> InkImage:
-    """``ink`` set between ``left`` and ``right`` on one baseline, each at its advance (as the
-    font sets them), its text theirs joined."""
-    parts = (left, ink, right)
-    above = math.ceil(max(p.baseline for p in parts))
-    below = math.ceil(max(p.height - p.baseline for p in parts))
-    xs = [0, round(left.advance), round(left.advance) + round(ink.advance)]
-    canvas = np.zeros((above + below, max(x + p.width for x, p in zip(xs, parts))), np.float32)
-    for x, p in zip(xs, parts):
-        top = round(above - p.baseline)
-        region = canvas[top:top + p.height, x:x + p.width]
-        np.maximum(region, p.alpha[:region.shape[0], :region.shape[1]], out=region)
-    return InkImage(canvas, baseline=float(above), x_height=ink.x_height,
-                    advance=float(canvas.shape[1]), text=left.text + ink.text + right.text)
-
-
 def draw(gen, chars: Sequence[str], style, seed: int, device: str = "cpu",
-         rounds: int | None = None, in_context: bool | None = None) -> list[InkImage]:
+         rounds: int | None = None) -> list[InkImage]:
     """One ink per character of ``chars`` (``gen``: a ``LatinGenerator``): the lone drawing, or
     where the recognizer reads it better, the character cut from a context word (each drawn
-    ``rounds`` times, default ``ROUNDS``; read between ``n``s if ``in_context``, default
-    ``IN_CONTEXT``)."""
+    ``rounds`` times, default ``ROUNDS``)."""
     rounds = ROUNDS if rounds is None else rounds
-    in_context = IN_CONTEXT if in_context is None else in_context
     alone = gen.generate(list(chars), style, seed, device)
     jobs = [(i, word, k) for i, ch in enumerate(chars) if cuttable(ch) for word, k in contexts(ch)]
     if not jobs:
@@ -176,11 +154,7 @@ def draw(gen, chars: Sequence[str], style, seed: int, device: str = "cpu",
         cuts += _cuts(gen, chars, jobs, words, style, seed + (r + 1) * SEED_STEP, ratio, device)
     jobs = jobs * rounds
     tried = [i for i in range(len(chars)) if cuttable(chars[i])]
-    scored = [alone[i] for i in tried] + cuts
-    if in_context:
-        n = gen.generate(["n"], style, seed, device)[0]
-        scored = [between(ink, n, n) for ink in scored]  # type: ignore[arg-type]
-    scores = losses(gen, scored, ratio, device)  # type: ignore[arg-type]
+    scores = losses(gen, [alone[i] for i in tried] + cuts, ratio, device)  # type: ignore[operator]
     best = {i: (s, alone[i]) for i, s in zip(tried, scores)}
     for (i, _, _), s, ink in zip(jobs, scores[len(tried):], cuts):
         # ties keep the lone drawing; a cut that kept no stroke is never taken
