@@ -60,13 +60,19 @@ def test_steer_reaches_the_profile_from_the_hand():
     assert H.steer(H.Profile(**hand), hand, 10.0).identity
 
 
-def test_seeded_profiles_are_mixes_of_two_fonts_and_differ_by_number():
-    fonts = {f"f{i}": H.Profile(slant=0.1 * i, stroke=0.2, width=0.7 + 0.1 * i, coverage=0.2,
-                                space=1.0, size=1.0).to_dict() for i in range(6)}
-    drawn = [H.sampled(fonts, n) for n in range(20)]
+def test_seeded_profiles_spread_like_the_fonts_and_stay_in_their_range():
+    rng = np.random.default_rng(0)
+    fonts = {f"f{i}": H.Profile(slant=float(rng.uniform(0, 0.5)), stroke=0.2,
+                                width=float(rng.uniform(0.7, 1.2)), coverage=0.2,
+                                space=float(rng.uniform(0.6, 1.6)), size=1.0).to_dict()
+             for i in range(12)}
+    drawn = [H.sampled(fonts, n) for n in range(200)]
     assert H.sampled(fonts, 3) == drawn[3]
-    assert len({p.width for p in drawn}) == 20
-    assert all(0.0 <= p.slant <= 0.5 + 1e-9 and 0.7 <= p.width <= 1.2 + 1e-9 for p in drawn)
+    widths = np.array([p.width for p in drawn])
+    real = np.array([f["width"] for f in fonts.values()])
+    assert 0.7 * real.std() < widths.std() < 1.2 * real.std()
+    assert widths.min() >= real.min() - 1e-4 and widths.max() <= real.max() + 1e-4
+    assert all(p.stroke == pytest.approx(0.2) for p in drawn)  # a constant stays constant
 
 
 def test_the_check_line_is_training_words():
