@@ -6,6 +6,7 @@ measured in the same run).
     python benchmarks/bench_glyph_styler.py --weights runs/glyph-styler/model --json
     python benchmarks/bench_glyph_styler.py --threads 1 --set ngf=24   # compare settings
     python benchmarks/bench_glyph_styler.py --throughput     # training img/s before/after, one run
+    python benchmarks/bench_glyph_styler.py --speckle --figure speckle.png   # speckle per style
 
 Targets on the project's 2-core CPU: a page of 500 glyphs in <= 1 s warm. Speed does not depend on
 the weights, so an untrained model of the default configuration gives the same figures. Timings on
@@ -212,6 +213,108 @@ def bench_training(options: list[str], batch: int, steps: int, peak: dict) -> di
             "epoch_minutes_54k_pairs": round(54_000 / (batch / t) / 60, 1)}
 
 
+# --speckle: the output cleanups compared, per script: today's (config.json), today's after a
+# 2 px grey opening (styler.OPEN_PX), and the Hangul one (blur and smoothstep) for every script.
+SPECKLE_CANDIDATES = {
+    "today": {},
+    "open2": {"open": 2},
+    "blur": {"median": 0, "blur": 0.5, "lo": 0.1, "hi": 0.5},
+}
+
+
+def edge_roughness(alpha) -> float:
+    """Boundary length of the glyphs' ink (alpha >= 0.5) per ink pixel: a ripple or a speck on
+    an edge lengthens it, a font's smooth outline does not."""
+    import numpy as np
+
+    ink = np.asarray(alpha) >= 0.5
+    edges = (ink[:, 1:] != ink[:, :-1]).sum() + (ink[:, :, 1:] != ink[:, :, :-1]).sum()
+    return float(edges) / max(1, int(ink.sum()))
+
+
+def _speckle_outputs(styler, style: str, script: str, chars: list[str]) -> dict:
+    """The glyphs of ``chars`` in ``style`` under each candidate cleanup (seed 0)."""
+    import torch
+
+    from hwrender_plugins.glyph_styler.styler import Cleanup
+
+    today = styler.cleanups
+    out = {}
+    vec = styler.style_vector(style, script).expand(len(chars), -1)
+    try:
+        for name, change in SPECKLE_CANDIDATES.items():
+            base = today[script].to_config() if name != "blur" else {}
+            styler.cleanups = {**today, script: Cleanup.from_config({**base, **change})}
+            out[name] = torch.from_numpy(styler.run(chars, vec, seed=0))
+    finally:
+        styler.cleanups = today
+    return out
+
+
+def bench_speckle(weights: str | None, figure: str | None, per_script: int = 60) -> dict:
+    """Speckle of every style under each candidate cleanup, next to its font's anti-aliasing:
+    isolated grey pixels per ink pixel (``styler.speckle_share``), the ink's edge length per ink
+    pixel (``edge_roughness``) and the L1 to the font's glyphs, on the characters of the
+    evaluation's OCR lines. ``figure``: a PNG of the default styles, font over each candidate."""
+    import numpy as np
+
+    from hwrender_plugins.glyph_styler.data import Frame, GlyphRenderer, corpus_fonts
+    from hwrender_plugins.glyph_styler.evaluate import LINES
+    from hwrender_plugins.glyph_styler.styler import GlyphStyler, speckle_share
+
+    styler = GlyphStyler.load(weights)
+    fonts = {f.id: f for f in corpus_fonts()}
+    chars = {sc: list(dict.fromkeys(c for line in LINES[sc] for c in line if not c.isspace()))[:per_script]
+             for sc in LINES}
+    rows, strips = {}, []
+    for style, script in zip(styler.styles, styler.style_scripts):
+        outs = _speckle_outputs(styler, style, script, chars[script])
+        row = {}
+        font = fonts.get(style)
+        real = None
+        if font is not None:
+            r = GlyphRenderer(font.path, font.index, Frame.from_list(styler.config["frames"][style]),
+                              styler.size)
+            real = r.render(chars[script])[0].astype(np.float32) / 255
+            row["font"] = {"isolated": round(speckle_share(real), 4),
+                           "roughness": round(edge_roughness(real), 3)}
+        for name, a in outs.items():
+            row[name] = {"isolated": round(speckle_share(a), 4),
+                         "roughness": round(edge_roughness(a), 3)}
+            if real is not None:
+                row[name]["l1_font"] = round(float(np.abs(a.numpy() - real).mean()), 4)
+        rows[style] = row
+        if figure and style == styler.default_styles.get(script):
+            shown = [real] if real is not None else []
+            strips.append((style, shown + [outs[n].numpy() for n in SPECKLE_CANDIDATES]))
+    summary = {}
+    for script in sorted(set(styler.style_scripts)):
+        own = [rows[s] for s, sc in zip(styler.styles, styler.style_scripts) if sc == script]
+        for name in ["font", *SPECKLE_CANDIDATES]:
+            have = [r[name] for r in own if name in r]
+            if have:
+                summary[f"{script} {name}"] = {k: round(float(np.mean([h[k] for h in have if k in h])), 4)
+                                               for k in have[0]}
+    if figure:
+        _speckle_figure(strips, figure)
+    return {"speckle_per_script": summary, "speckle_per_style": rows}
+
+
+def _speckle_figure(strips, path: str, glyphs: int = 12, zoom: int = 3) -> None:
+    """Rows of ``glyphs`` glyphs per default style: the font (when installed), then each candidate."""
+    import numpy as np
+    from PIL import Image
+
+    rows = []
+    for _, images in strips:
+        for a in images:
+            rows.append(np.concatenate(list(a[:glyphs]), 1))
+            rows.append(np.zeros((4, rows[-1].shape[1]), np.float32))
+    img = np.concatenate(rows, 0)
+    Image.fromarray(np.rint((1 - img) * 255).astype(np.uint8)).resize(
+        (img.shape[1] * zoom, img.shape[0] * zoom), Image.NEAREST).save(path)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", action="store_true", help="print JSON")
@@ -224,6 +327,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--throughput", action="store_true",
                         help="training images/s before and after each speed change, in one run "
                              "(--steps timed steps each, default 20, after --warmup)")
+    parser.add_argument("--speckle", action="store_true",
+                        help="isolated grey pixels and edge roughness per style and cleanup, next to "
+                             "the fonts")
+    parser.add_argument("--figure", help="PNG of the default styles under each cleanup (--speckle)")
     parser.add_argument("--warmup", type=int, default=3, help="untimed steps per variant (--throughput)")
     parser.add_argument("--set", dest="options", action="append", default=[], metavar="KEY=VALUE",
                         help="training setting, as for `hwrender train glyph-styler --set`")
@@ -238,6 +345,13 @@ def main(argv: list[str] | None = None) -> int:
         out.update(bench_throughput(args.options, args.batch, args.steps or 20, args.warmup))
         out["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
         _print(out, args.json)
+        return 0
+    if args.speckle:
+        out = bench_speckle(args.weights, args.figure)
+        if args.json:
+            print(json.dumps(out, indent=2))
+        else:
+            _print(out["speckle_per_script"], False)
         return 0
     out = {"threads": torch.get_num_threads()}
     out.update(matmul_peak(args.repeat))
