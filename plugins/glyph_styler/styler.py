@@ -46,12 +46,6 @@ HAZE_LINK = INK_FLOOR + 0.1 * (1.0 - INK_FLOOR)  # ink this dark joins pixels in
 HAZE_PX = 8  # ... if it is this small (px at the network's size); a stroke is more
 SPECK_PX = 2  # a blot this small is speckle however dark: a pen's dot at 64 px is 9 px or more
 GAP = 0.12  # of an em, between the ink of neighbouring syllables or ideographs
-# The transpose-convolution layers leave a period-2/4 ripple: grey dots beside strokes and 1 px
-# bumps on their edges, which the page's tracer draws as hairy edges. A grey opening of this many
-# px (erode, then dilate: anything narrower goes, anything this wide keeps its exact values)
-# removes them for every script whose config.json cleanup does not say otherwise. 0 keeps the
-# output as it was; 2 measured better (benchmarks/bench_glyph_styler.py --speckle).
-OPEN_PX = 0
 
 
 def source_font_path(config: Mapping[str, Any], folder: str | os.PathLike | None = None) -> Path:
@@ -148,41 +142,34 @@ def bf16_fast() -> bool:
 
 
 class Cleanup:
-    """What the styler does to the network's output before anyone sees it: a grey ``open``ing
-    (``grey_open``; default ``OPEN_PX``) takes the dots and edge bumps narrower than a pen, a 3x3 median filter
+    """What the styler does to the network's output before anyone sees it: a 3x3 median filter
     (or a Gaussian ``blur``, which keeps 1 px strokes) removes the pixel-shuffle speckle the
     output layer leaves around strokes, and a smoothstep
     from ``lo`` to ``hi`` turns the soft grey edges into ink or paper. Fitted on training
     characters by ``scripts/choose_glyph_styles.py --fit-cleanup`` and kept in config.json
     ``cleanup``; a model without that key is used as the network draws it."""
 
-    def __init__(self, median: int = 0, lo: float = 0.0, hi: float = 1.0, blur: float = 0.0,
-                 open: int | None = None):
-        open = OPEN_PX if open is None else open
-        if median not in (0, 1, 3, 5) or not 0.0 <= lo < hi <= 1.0 or not 0.0 <= blur <= 3.0 \
-                or open not in (0, 2, 3):
+    def __init__(self, median: int = 0, lo: float = 0.0, hi: float = 1.0, blur: float = 0.0):
+        if median not in (0, 1, 3, 5) or not 0.0 <= lo < hi <= 1.0 or not 0.0 <= blur <= 3.0:
             raise WeightsError(f"bad cleanup settings in config.json: median {median}, lo {lo}, hi {hi}, "
-                               f"blur {blur}, open {open}",
-                               "use median 0, 3 or 5, blur 0 to 3 (px), open 0, 2 or 3 (px) and "
-                               "0 <= lo < hi <= 1, or drop the key")
-        self.median, self.lo, self.hi, self.blur, self.open = median, lo, hi, blur, open
+                               f"blur {blur}",
+                               "use median 0, 3 or 5, blur 0 to 3 (px) and 0 <= lo < hi <= 1, "
+                               "or drop the key")
+        self.median, self.lo, self.hi, self.blur = median, lo, hi, blur
 
     @classmethod
     def from_config(cls, data: Mapping[str, Any] | None) -> "Cleanup":
         if not data:
             return cls()
         try:
-            opened = data.get("open")
             return cls(int(data.get("median", 0)), float(data.get("lo", 0.0)), float(data.get("hi", 1.0)),
-                       float(data.get("blur", 0.0)), None if opened is None else int(opened))
+                       float(data.get("blur", 0.0)))
         except (TypeError, ValueError, AttributeError) as exc:
             raise WeightsError(f"bad cleanup settings in config.json: {data!r}",
                                "give {\"median\": 3, \"lo\": 0.3, \"hi\": 0.7}, or drop the key") from exc
 
     def to_config(self) -> dict[str, Any]:
-        # no "open" key unless set: such a part follows OPEN_PX, as the model's own scripts do
-        extra = {"open": self.open} if self.open else {}
-        return {"median": self.median, "blur": self.blur, "lo": self.lo, "hi": self.hi, **extra}
+        return {"median": self.median, "blur": self.blur, "lo": self.lo, "hi": self.hi}
 
     @staticmethod
     def per_script(data: Mapping[str, Any] | None) -> dict[str, "Cleanup"]:
@@ -195,7 +182,7 @@ class Cleanup:
 
     @property
     def active(self) -> bool:
-        return self.median > 1 or self.blur > 0.0 or self.lo > 0.0 or self.hi < 1.0 or self.open > 0
+        return self.median > 1 or self.blur > 0.0 or self.lo > 0.0 or self.hi < 1.0
 
     def __call__(self, alpha: torch.Tensor) -> torch.Tensor:
         """Float alpha (N, S, S) in [0, 1] → the cleaned alpha, same shape."""
@@ -203,10 +190,6 @@ class Cleanup:
             return alpha
         import torch.nn.functional as F
 
-        if self.open:
-            alpha = grey_open(alpha, self.open)
-            if not (self.median > 1 or self.blur > 0.0 or self.lo > 0.0 or self.hi < 1.0):
-                return alpha  # an opening alone: no smoothstep from 0 to 1 either
         if self.median > 1:
             k = self.median
             n, h, w = alpha.shape
@@ -464,19 +447,6 @@ class GlyphStyler:
             rows.append(vecs[sc])
         alphas = self.run(chars, torch.stack(rows), seed, device)
         return self.ink_images(chars, alphas, style)
-
-
-def grey_open(alpha: torch.Tensor, px: int) -> torch.Tensor:
-    """The grey opening of float alpha (N, S, S) by a ``px`` square: each pixel lowered to the
-    brightest ``px`` x ``px`` square of ink that covers it. A stroke or dot at least ``px`` wide
-    keeps every value; a narrower dot or a bump on an edge sinks to its surroundings."""
-    import torch.nn.functional as F
-
-    lo, hi = (px - 1) // 2, px // 2  # an even square sits one px off centre; the dilation mirrors it
-    x = F.pad(alpha[:, None], (lo, hi, lo, hi), value=1.0)  # beyond the edge is no reason to erode
-    eroded = -F.max_pool2d(-x, px, stride=1)
-    x = F.pad(eroded, (hi, lo, hi, lo), value=0.0)
-    return torch.minimum(F.max_pool2d(x, px, stride=1)[:, 0], alpha)
 
 
 def speckle_share(alpha: torch.Tensor | np.ndarray) -> float:
