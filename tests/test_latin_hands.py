@@ -192,3 +192,15 @@ def test_refine_corrects_what_the_first_steer_missed():
     assert st.width_factor == pytest.approx(0.68)
     assert st.shear == pytest.approx(0.3 - 0.1 * 0.68 / 0.8)
     assert st.dilate == pytest.approx(0.25)
+
+
+def test_the_shipped_model_names_at_least_twelve_hands_that_differ(gen):
+    from hwrender_plugins.latin import style_names
+
+    names = style_names(gen.config)
+    assert len(names) >= 12 and {"neat", "fine", "bold"} <= set(names)
+    profiled = [n for n in names if gen.profile(n) is not None]
+    assert len(profiled) >= 9
+    steers = {gen.steer(n) for n in profiled}
+    assert len(steers) == len(profiled)  # no two profiled hands steered alike
+    assert not gen.hand_profiles  # seeded hands stay as they were until the switch is flipped
