@@ -122,6 +122,8 @@ f" (chosen by {config['default_styles_chosen_by']})" if config.get('default_styl
 Variation (decoder dropout scale at inference, 0 gives every copy of a character the same
 glyph): {config.get('variation', 1.0)}.
 Output cleanup (fitted by `scripts/choose_glyph_styles.py --fit-cleanup`): {_cleanup_text(config)}.
+Every style on one sentence, next to the font it learnt from: [styles.png](styles.png) (drawn
+by `python scripts/glyph_styler_styles.py --weights THIS_FOLDER` in the hwrender repository).
 
 ## Training
 - {run.get('pairs')} (source, target) glyph pairs; {len(held.get('Hang', ''))} Hangul and
