@@ -85,3 +85,10 @@ def test_cpu_bf16_step_runs_in_bf16_and_takes_float32_losses(tmp_path):
     assert all(np.isfinite(v) for v in bf16.values())
     assert bf16["l1"] == pytest.approx(fp32["l1"], rel=0.05)
     assert all(p.dtype == torch.float32 for p in task.G.parameters())
+
+
+def test_cpu_bf16_off_keeps_the_run_key_of_earlier_runs():
+    """A checkpoint written before the setting existed has no cpu_bf16 in its run key; off, the
+    key is left out, so `--resume` still finds the same run."""
+    assert "cpu_bf16" not in build_task([]).config_dict()
+    assert build_task(["cpu_bf16=true"]).config_dict()["cpu_bf16"] is True

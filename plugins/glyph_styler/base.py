@@ -33,6 +33,14 @@ class GlyphTask(TrainTask):
     def __init__(self, config: GlyphStylerConfig | None = None):
         self.config = config or GlyphStylerConfig()
 
+    def config_dict(self) -> dict:
+        # cpu_bf16 off leaves the run key (and an export's "train") as before the setting existed,
+        # so the checkpoints of earlier runs still resume
+        config = super().config_dict()
+        if not config.get("cpu_bf16"):
+            config.pop("cpu_bf16", None)
+        return config
+
     def _on_device(self, ctx) -> None:
         self.ctx, self.device = ctx, ctx.device
         self.cpu = str(ctx.device).startswith("cpu")
