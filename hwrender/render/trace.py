@@ -51,7 +51,6 @@ LOCAL_FLOOR = 0.25  # ink_outline's lowest local level (a faint join between fai
 LOCAL_RADIUS = 3  # ink px: the neighbourhood whose peak sets the local level
 CORNER_DEGREES = 65.0  # a turn sharper than this over +-2 points is kept as a corner
 FLATTEN_TOLERANCE = 0.15  # output px: chord error when filling
-SUBROWS = 5  # samples per output pixel row when filling (edges are exact along x)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -99,16 +98,20 @@ def _march(alpha: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
     coordinates of ``alpha`` without that border."""
     a = alpha  # blank on every side (trace_many pads), NaN already 0
     hp, wp = a.shape
-    ins = a >= level
-    case = (ins[:-1, :-1] * 1 + ins[:-1, 1:] * 2 + ins[1:, 1:] * 4 + ins[1:, :-1] * 8)
-    ci, cj = np.nonzero((case != 0) & (case != 15))
+    ins = (a >= level).view(np.uint8)
+    case = ins[:-1, :-1] | (ins[:-1, 1:] << 1)
+    case |= ins[1:, 1:] << 2
+    case |= ins[1:, :-1] << 3
+    ci, cj = np.nonzero((case - np.uint8(1)) < 14)  # neither 0 (blank) nor 15 (solid)
     if len(ci) == 0:
         return np.zeros((0, 2)), np.zeros(0, dtype=np.int64)
     c = case[ci, cj]
     saddle = (c == 5) | (c == 10)
     if saddle.any():
-        centre = (a[ci, cj] + a[ci, cj + 1] + a[ci + 1, cj] + a[ci + 1, cj + 1]) / 4 >= level
-        c = np.where(saddle & centre, np.where(c == 5, 16, 17), c)
+        k = np.flatnonzero(saddle)
+        si, sj = ci[k], cj[k]
+        centre = (a[si, sj] + a[si, sj + 1] + a[si + 1, sj] + a[si + 1, sj + 1]) / 4 >= level
+        c[k[centre]] = np.where(c[k[centre]] == 5, 16, 17)
     segs = _TABLE[c]  # (k, 2, 2)
     two = segs[:, 1, 0] >= 0
     ci = np.concatenate([ci, ci[two]])
@@ -126,8 +129,9 @@ def _march(alpha: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
 
     start, si, sj, sh = edge_id(ends[:, 0])
     stop = edge_id(ends[:, 1])[0]
-    order = np.argsort(start, kind="stable")
-    nxt = order[np.searchsorted(start[order], stop)]
+    owner = np.empty(hp * (wp - 1) + (hp - 1) * wp, dtype=np.int64)  # crossing -> its segment
+    owner[start] = np.arange(len(start))
+    nxt = owner[stop]
     # the point of each segment is its start crossing, linearly interpolated
     v0 = a[si, sj]
     v1 = np.where(sh, a[si, np.minimum(sj + 1, wp - 1)], a[np.minimum(si + 1, hp - 1), sj])
@@ -148,21 +152,25 @@ def _order(nxt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _labels_and_ranks(nxt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     n = len(nxt)
     idx = np.arange(n)
-    passes = max(1, math.ceil(math.log2(max(n, 2)))) + 1
     label = idx.copy()
     jump = nxt.copy()
-    for _ in range(passes):
+    # pointer jumping: after k passes each label is the least over 2^k successors; done when every
+    # cycle agrees (its least then), after log2 of the longest contour's length passes
+    while True:
         label = np.minimum(label, label[jump])
+        if np.array_equal(label, label[nxt]):
+            break
         jump = jump[jump]
     # List ranking on each cycle opened just before its label: the element whose successor is
     # the label becomes the end. rank = steps from the label = length - 1 - steps to the end.
+    size = np.bincount(label, minlength=n)
+    length = size[label]
     end = nxt == label
     succ = np.where(end, idx, nxt)
     to_end = (~end).astype(np.int64)
-    for _ in range(passes):
+    for _ in range(max(1, math.ceil(math.log2(max(int(size.max()), 2))))):
         to_end = to_end + to_end[succ]  # the end's own count is 0, so adding it past the end is harmless
         succ = succ[succ]
-    length = np.bincount(label, minlength=n)[label]
     return label, length - 1 - to_end
 
 
@@ -238,8 +246,8 @@ def _bicubic2(a: np.ndarray) -> np.ndarray:
 def trace_many(alphas: Sequence[np.ndarray], level: float = 0.5,
                tolerance: float = FIT_TOLERANCE,
                local_floor: float | None = None, upsample: int = 1) -> list[list[Contour]]:
-    """``[trace(a) for a in alphas]``, done at once: the images are stacked (with blank rows
-    between, so no contour joins two of them) and traced as one."""
+    """``[trace(a) for a in alphas]``, done at once: the images are packed side by side in rows
+    of one sheet (with blank samples between, so no contour joins two of them) and traced as one."""
     if upsample not in (1, 2):
         raise ValueError(f"upsample must be 1 or 2, got {upsample!r}")
     alphas = [np.asarray(a) for a in alphas]
@@ -250,12 +258,11 @@ def trace_many(alphas: Sequence[np.ndarray], level: float = 0.5,
     # blank margin around each image: one sample for marching squares, three more for the
     # bicubic's reach (its 2-tap tail stays under any level above 0.23 across three blank rows)
     gap = 1 if upsample == 1 else 4
-    width = max(alphas[i].shape[1] for i in live)
-    rows = np.cumsum([gap] + [alphas[i].shape[0] + gap for i in live])  # each image's first row
-    stack = np.zeros((int(rows[-1]), width + 2 * gap), dtype=np.float32)
-    for i, top in zip(live, rows):
+    x, y, sheet_w, sheet_h = _pack([alphas[i].shape for i in live], gap)
+    stack = np.zeros((sheet_h, sheet_w), dtype=np.float32)
+    for i, xi, yi in zip(live, x, y):
         a = alphas[i]
-        stack[top:top + a.shape[0], gap:gap + a.shape[1]] = a
+        stack[yi:yi + a.shape[0], xi:xi + a.shape[1]] = a
     np.fmax(stack, 0.0, out=stack)  # NaN -> 0
     if local_floor is not None and local_floor < level:
         stack = _local_stretch(stack, level, local_floor)
@@ -267,24 +274,48 @@ def trace_many(alphas: Sequence[np.ndarray], level: float = 0.5,
         pts = pts + 0.5
     if len(pts) == 0:
         return result
-    # pts are now positions in the stack's samples (sample s at s): ink coordinates are
-    # (x - gap + 1/2, y - first row + 1/2)
-    pts[:, 0] += 0.5 - gap
+    # pts are now positions in the sheet's samples (sample s at s): ink coordinates are the
+    # position less the image's corner, plus 1/2
     order, starts = _order(nxt)
     ring = np.zeros(len(pts), dtype=np.int64)
     ring[starts[1:]] = 1
     rings = _Rings(pts[order], np.cumsum(ring), np.zeros(len(pts), dtype=bool))
     segs, seg_ring = _fit(rings, tolerance)
-    # each ring to its image, by the row its first point lies in (an image's ink stays within
-    # half the gap of its rows); back to that image's rows
-    first = segs[np.r_[0, np.flatnonzero(np.diff(seg_ring)) + 1], 0]
-    owner = np.searchsorted(rows - gap / 2, first[:, 1], side="right") - 1
+    # each ring to its image, by where its first point lies: an image's contours stay on its side
+    # of the middle of the blank samples before it (at (gap + 1) / 2 before its first sample).
+    # Images are numbered along each row, row after row.
     bounds = np.r_[0, np.flatnonzero(np.diff(seg_ring)) + 1, len(segs)]
+    first = segs[bounds[:-1], 0]
+    mid = (gap + 1) / 2
+    row_tops = np.unique(y)
+    row_of = np.searchsorted(row_tops - mid, first[:, 1], side="right") - 1
+    key = np.searchsorted(row_tops, y) * (sheet_w + gap) + x  # increasing along the packing
+    owner = np.searchsorted(key - mid, row_of * (sheet_w + gap) + first[:, 0], side="right") - 1
     for k, image in enumerate(owner):
         contour = segs[bounds[k]:bounds[k + 1]].copy()
-        contour[..., 1] -= rows[image] - 0.5
+        contour[..., 0] -= x[image] - 0.5
+        contour[..., 1] -= y[image] - 0.5
         result[live[image]].append(contour)
     return result
+
+
+def _pack(shapes: Sequence[tuple[int, int]], gap: int) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """Top-left corners (x, y) of images of ``shapes`` (h, w) laid in rows left to right, ``gap``
+    blank samples around each, in a sheet about square (a page of words in one long column would
+    march several times the blank area); and the sheet's width and height."""
+    h = np.array([sh[0] for sh in shapes], dtype=np.int64) + gap
+    w = np.array([sh[1] for sh in shapes], dtype=np.int64) + gap
+    width = int(max(w.max(), math.sqrt(float((h * w).sum())) * 1.5)) + gap
+    x = np.zeros(len(shapes), dtype=np.int64)
+    y = np.zeros(len(shapes), dtype=np.int64)
+    cx, cy, row_h = gap, gap, 0
+    for k in range(len(shapes)):
+        if cx + w[k] > width:
+            cx, cy, row_h = gap, cy + row_h, 0
+        x[k], y[k] = cx, cy
+        cx += int(w[k])
+        row_h = max(row_h, int(h[k]))
+    return x, y, width, cy + row_h
 
 
 def _corners(r: _Rings) -> np.ndarray:
@@ -457,10 +488,9 @@ def _flat(segs: np.ndarray, seg_owner: np.ndarray, tolerance: float) -> tuple[np
     return _bezier(segs[seg], t), seg_owner[seg]
 
 
-def coverage(polygons: Sequence[np.ndarray], width: int, height: int,
-             subrows: int = SUBROWS) -> np.ndarray:
+def coverage(polygons: Sequence[np.ndarray], width: int, height: int) -> np.ndarray:
     """Even-odd area coverage (float32 (height, width), 0..1) of ``polygons`` in pixel
-    coordinates: exact along x, ``subrows`` samples per pixel row along y."""
+    coordinates, exact (see ``_coverage``)."""
     polys = [np.asarray(p, dtype=np.float64) for p in polygons if len(p) >= 3]
     out = np.zeros((max(height, 0), max(width, 0)), dtype=np.float32)
     if not polys or width <= 0 or height <= 0:
@@ -468,50 +498,75 @@ def coverage(polygons: Sequence[np.ndarray], width: int, height: int,
     pts = np.concatenate(polys)
     ring = np.repeat(np.arange(len(polys)), [len(p) for p in polys])
     box = np.array([[0, 0, width, height]])
-    cov = _coverage(pts, ring, np.zeros(len(polys), dtype=np.int64), box, subrows)
-    return cov[0]
+    cov = _coverage(pts, ring, np.zeros(len(polys), dtype=np.int64), box)[0]
+    cov[cov < 1e-9] = 0.0  # what rounding leaves of a row's sum (a page's fill rounds it to 0)
+    return cov.astype(np.float32)
 
 
-def _coverage(pts, ring, group, boxes, subrows=SUBROWS) -> list[np.ndarray]:
+def _split(ax, ay, bx, by, lo, hi):
+    """Edges a -> b cut where ``y`` crosses a whole number within [lo, hi] (swap the axes to cut
+    at whole ``x``): (x0, y0, x1, y1) of the pieces, in order along each edge, and each one's edge."""
+    top, bottom = np.minimum(ay, by), np.maximum(ay, by)
+    first = np.maximum(np.floor(top) + 1, lo)  # the whole numbers strictly between top and bottom
+    last = np.minimum(np.ceil(bottom) - 1, hi)
+    n = np.maximum(last - first + 1, 0).astype(np.int64)
+    e = np.repeat(np.arange(len(ay)), n + 1)
+    j = np.arange(len(e)) - np.repeat(np.cumsum(n + 1) - (n + 1), n + 1)  # piece j of its edge
+    up = (by < ay)[e]
+
+    def cut(i):  # the i-th crossing (1-based) walking from a to b
+        return np.where(up, last[e] - (i - 1), first[e] + (i - 1))
+
+    ea, eb = ay[e], by[e]
+    y0 = np.where(j == 0, ea, cut(j))
+    y1 = np.where(j == n[e], eb, cut(j + 1))
+    slope = ((bx - ax) / np.where(by != ay, by - ay, 1.0))[e]
+    x0 = np.where(j == 0, ax[e], ax[e] + (y0 - ea) * slope)
+    x1 = np.where(j == n[e], bx[e], ax[e] + (y1 - ea) * slope)
+    return x0, y0, x1, y1, e
+
+
+def _coverage(pts, ring, group, boxes) -> list[np.ndarray]:
     """Even-odd coverage of polygons (points ring after ring, ``group`` per ring) in each group's
-    box (x0, y0, x1, y1) of whole pixels: one float array per group."""
+    box (x0, y0, x1, y1) of whole pixels: one float array per group.
+
+    Exact area coverage, as font rasterisers do it: every edge is cut at the pixel rows and columns
+    it crosses, each piece adds its signed height to its pixel (the share right of it) and to the
+    next (the rest), and a running sum along each row gives the winding number, folded even-odd."""
     size = np.bincount(ring)
     start = np.cumsum(size) - size
     rank = np.arange(len(pts)) - start[ring]
     nxt = np.where(rank == size[ring] - 1, start[ring], np.arange(len(pts)) + 1)
     g = group[ring]
-    x0, y0 = boxes[g, 0].astype(np.float64), boxes[g, 1].astype(np.float64)
     w = (boxes[:, 2] - boxes[:, 0]).astype(np.int64)
     h = (boxes[:, 3] - boxes[:, 1]).astype(np.int64)
-    ax, ay = pts[:, 0] - x0, (pts[:, 1] - y0) * subrows - 0.5  # sub-row q's centre is at q
+    ax, ay = pts[:, 0] - boxes[g, 0], pts[:, 1] - boxes[g, 1]
     bx, by = ax[nxt], ay[nxt]
-    lo = np.maximum(np.ceil(np.minimum(ay, by)), 0)
-    hi = np.minimum(np.ceil(np.maximum(ay, by)), h[g] * subrows)  # half-open [lo, hi)
-    count = np.maximum(hi - lo, 0).astype(np.int64)
-    e = np.flatnonzero(count)
+    # rows first (a piece above or below the box adds nothing), then columns (left of the box a
+    # piece adds all its height to column 0, right of it to the spare column w)
+    keep = np.flatnonzero((np.maximum(ay, by) > 0) & (np.minimum(ay, by) < h[g]) & (ay != by))
+    x0, y0, x1, y1, e = _split(ax[keep], ay[keep], bx[keep], by[keep], 0, h[g[keep]])
+    eg = g[keep][e]
+    y0, x0, y1, x1, e = _split(y0, x0, y1, x1, 0, w[eg])
+    eg = eg[e]
+    x0 = np.clip(x0, 0.0, w[eg])
+    x1 = np.clip(x1, 0.0, w[eg])
+    y0 = np.clip(y0, 0.0, h[eg])
+    y1 = np.clip(y1, 0.0, h[eg])
+    dy = y1 - y0
+    row = np.minimum(np.floor((y0 + y1) / 2), h[eg] - 1).astype(np.int64)
+    xm = (x0 + x1) / 2
+    col = np.minimum(np.floor(xm), w[eg]).astype(np.int64)
+    frac = xm - col
     out_size = h * (w + 2)
     offset = np.cumsum(out_size) - out_size
-    acc = np.zeros(int(out_size.sum()))
-    if len(e):
-        count = count[e]
-        edge = np.repeat(e, count)
-        q = lo[edge] + (np.arange(len(edge)) - np.repeat(np.cumsum(count) - count, count))
-        x = ax[edge] + (q - ay[edge]) * ((bx - ax)[edge] / (by - ay)[edge])
-        eg = g[edge]
-        x = np.clip(x, 0.0, w[eg].astype(np.float64))  # ink left or right of the box adds nothing in it
-        # even-odd: along each sub-row of each group, ink lies between crossings 1-2, 3-4, ...
-        # one float key sorts by group, sub-row, then x (x < 2^20 keeps 2^-30 px resolution)
-        o = np.argsort((eg * (h.max() * subrows + 1) + q) * float(w.max() + 2) + x, kind="stable")
-        q, eg, x = q[o].astype(np.int64), eg[o], x[o]
-        sign = np.where(np.arange(len(x)) % 2 == 0, 1.0, -1.0) / subrows
-        col = np.floor(x).astype(np.int64)
-        frac = x - col
-        base = offset[eg] + (q // subrows) * (w[eg] + 2) + col
-        acc += np.bincount(np.concatenate([base, base + 1]),
-                           weights=np.concatenate([sign * (1 - frac), sign * frac]), minlength=len(acc))
-    # every row's crossings come in pairs within the row, so one running sum serves all the rows
-    run = np.cumsum(acc)
-    run[run < 1e-9] = 0.0  # what rounding leaves of a row's sum
+    base = offset[eg] + row * (w[eg] + 2) + col
+    acc = np.bincount(np.concatenate([base, base + 1]),
+                      weights=np.concatenate([dy * (1 - frac), dy * frac]), minlength=int(out_size.sum()))
+    # every row's pieces close within the row, so one running sum serves all the rows
+    run = np.abs(np.cumsum(acc, out=acc), out=acc)
+    over = np.flatnonzero(run > 1.0)  # rare: where outlines overlap; even-odd, winding 2 is paper again
+    run[over] = np.abs(run[over] - 2 * np.round(run[over] / 2))
     return [np.clip(run[o:o + n].reshape(hh, ww + 2)[:, :ww], 0.0, 1.0)
             for o, n, hh, ww in zip(offset, out_size, h, w)]
 
