@@ -366,12 +366,8 @@ def _fit(r: _Rings, tolerance: float) -> tuple[np.ndarray, np.ndarray]:
     while busy.any():
         size = r.size[r.ring]
         odd = (r.rank % 2 == 1) & (r.rank < size - size % 2) & busy[r.ring]  # never two neighbours
-        kept = r.keep(~odd)
-        curve = _cubics(kept)
-        where = np.cumsum(~odd) - 1  # a point's index among the kept
         j = np.flatnonzero(odd)
-        mid = _bezier(curve[where[j - 1]], 0.5)
-        ok = (np.hypot(*(mid - r.pts[j]).T) <= tolerance) & ~r.corner[j]
+        ok = (_mid_error(r, odd, j) <= tolerance) & ~r.corner[j]
         drop = np.zeros(len(r.pts), dtype=bool)
         drop[j[ok]] = True
         dropped = np.bincount(r.ring[drop], minlength=len(r.size))
@@ -382,6 +378,24 @@ def _fit(r: _Rings, tolerance: float) -> tuple[np.ndarray, np.ndarray]:
             break
         r = r.keep(~drop)
     return _cubics(r), r.ring
+
+
+def _mid_error(r: _Rings, odd: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """How far each point ``j`` (marked ``odd``, its neighbours not) lies from the middle of the
+    curve ``_cubics`` would draw between its neighbours were the ``odd`` points dropped: that
+    curve's B(1/2) = (p0 + p3) / 2 + (t0 - t3) / 8, t0 and t3 the tangents there."""
+    pts, nxt, prv, corner = r.pts, r.nxt, r.prv, r.corner
+    a, b = prv[j], nxt[j]
+    before = prv[a]
+    before = np.where(odd[before], prv[before], before)  # a's neighbour once the odd ones go
+    after = nxt[b]
+    after = np.where(odd[after], nxt[after], after)
+    p0, p3 = pts[a], pts[b]
+    chord = p3 - p0
+    t0 = np.where(corner[a][:, None], chord, (p3 - pts[before]) / 2)
+    t3 = np.where(corner[b][:, None], chord, (pts[after] - p0) / 2)
+    mid = (p0 + p3) / 2 + (t0 - t3) / 8
+    return np.hypot(*(mid - pts[j]).T)
 
 
 def _bezier(seg: np.ndarray, t) -> np.ndarray:
@@ -498,31 +512,30 @@ def coverage(polygons: Sequence[np.ndarray], width: int, height: int) -> np.ndar
     pts = np.concatenate(polys)
     ring = np.repeat(np.arange(len(polys)), [len(p) for p in polys])
     box = np.array([[0, 0, width, height]])
-    cov = _coverage(pts, ring, np.zeros(len(polys), dtype=np.int64), box)[0]
+    cov = _coverage(pts, ring, np.zeros(len(polys), dtype=np.int64), box)[0].astype(np.float32)
     cov[cov < 1e-9] = 0.0  # what rounding leaves of a row's sum (a page's fill rounds it to 0)
-    return cov.astype(np.float32)
+    return cov
 
 
 def _split(ax, ay, bx, by, lo, hi):
     """Edges a -> b cut where ``y`` crosses a whole number within [lo, hi] (swap the axes to cut
     at whole ``x``): (x0, y0, x1, y1) of the pieces, in order along each edge, and each one's edge."""
-    top, bottom = np.minimum(ay, by), np.maximum(ay, by)
-    first = np.maximum(np.floor(top) + 1, lo)  # the whole numbers strictly between top and bottom
-    last = np.minimum(np.ceil(bottom) - 1, hi)
-    n = np.maximum(last - first + 1, 0).astype(np.int64)
-    e = np.repeat(np.arange(len(ay)), n + 1)
-    j = np.arange(len(e)) - np.repeat(np.cumsum(n + 1) - (n + 1), n + 1)  # piece j of its edge
-    up = (by < ay)[e]
-
-    def cut(i):  # the i-th crossing (1-based) walking from a to b
-        return np.where(up, last[e] - (i - 1), first[e] + (i - 1))
-
-    ea, eb = ay[e], by[e]
-    y0 = np.where(j == 0, ea, cut(j))
-    y1 = np.where(j == n[e], eb, cut(j + 1))
-    slope = ((bx - ax) / np.where(by != ay, by - ay, 1.0))[e]
-    x0 = np.where(j == 0, ax[e], ax[e] + (y0 - ea) * slope)
-    x1 = np.where(j == n[e], bx[e], ax[e] + (y1 - ea) * slope)
+    first = np.maximum(np.floor(np.minimum(ay, by)) + 1, lo)  # whole numbers strictly between
+    last = np.minimum(np.ceil(np.maximum(ay, by)) - 1, hi)
+    count = np.maximum(last - first + 2, 1).astype(np.int64)  # pieces: one more than the cuts
+    at = np.cumsum(count) - count  # each edge's first piece
+    up = by < ay
+    step = np.where(up, -1.0, 1.0)
+    # piece p of edge e starts at its (p - at)-th cut, k0 + step * (p - at); piece 0 at a
+    e = np.repeat(np.arange(len(ay)), count)
+    y0 = np.repeat(np.where(up, last + 1, first - 1) - step * at, count) + step[e] * np.arange(len(e))
+    y0[at] = ay
+    slope = (bx - ax) / np.where(by != ay, by - ay, 1.0)
+    x0 = ax[e] + (y0 - ay[e]) * slope[e]
+    # each piece ends where the next one starts, the last of an edge at b
+    x1, y1 = np.empty_like(x0), np.empty_like(y0)
+    x1[:-1], y1[:-1] = x0[1:], y0[1:]
+    x1[at + count - 1], y1[at + count - 1] = bx, by
     return x0, y0, x1, y1, e
 
 
@@ -567,8 +580,7 @@ def _coverage(pts, ring, group, boxes) -> list[np.ndarray]:
     run = np.abs(np.cumsum(acc, out=acc), out=acc)
     over = np.flatnonzero(run > 1.0)  # rare: where outlines overlap; even-odd, winding 2 is paper again
     run[over] = np.abs(run[over] - 2 * np.round(run[over] / 2))
-    return [np.clip(run[o:o + n].reshape(hh, ww + 2)[:, :ww], 0.0, 1.0)
-            for o, n, hh, ww in zip(offset, out_size, h, w)]
+    return [run[o:o + n].reshape(hh, ww + 2)[:, :ww] for o, n, hh, ww in zip(offset, out_size, h, w)]
 
 
 def fill(out: np.ndarray, contours: Sequence[Contour], matrix: Sequence[float],
@@ -602,12 +614,14 @@ def fill_many(out: np.ndarray, items: Sequence[tuple[Sequence[Contour], Sequence
     mapped[..., 1] = m[:, None, 1] * s[..., 0] + m[:, None, 3] * s[..., 1] + m[:, None, 5]
     pts, ring = _flat(mapped, owner, tolerance)
     # each item's box: the whole pixels its points touch, within the page
-    g = group[ring]
+    g = group[ring]  # non-decreasing: items' points come in order
     count = len(items)
     lo = np.full((count, 2), np.inf)
     hi = np.full((count, 2), -np.inf)
-    np.minimum.at(lo, g, pts)
-    np.maximum.at(hi, g, pts)
+    has = np.unique(g)
+    at = np.searchsorted(g, has)
+    lo[has] = np.minimum.reduceat(pts, at)
+    hi[has] = np.maximum.reduceat(pts, at)
     page_h, page_w = out.shape
     with np.errstate(invalid="ignore"):
         boxes = np.stack([np.clip(np.floor(lo[:, 0]), 0, page_w), np.clip(np.floor(lo[:, 1]), 0, page_h),
