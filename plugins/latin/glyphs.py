@@ -41,10 +41,6 @@ CONTEXTS = {
 }
 CUT = frozenset(CONTEXTS)  # the classes cut from words (the others: drawn alone)
 SEED_STEP = 7919  # context words take other word variations than the lone drawings
-# Each context word is drawn ROUNDS times (round r with seed + (r + 1) * SEED_STEP), so the
-# recognizer picks among 1 + ROUNDS * 3 candidates. 1 keeps today's fonts; see the issue 29 note
-# for what 2 and 3 measured. Changing it changes the drawings: bump font.CACHE_FORMAT with it.
-ROUNDS = 1
 _readers: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
@@ -121,12 +117,19 @@ def losses(gen, inks: Sequence[InkImage], ratio: float, device: str = "cpu") -> 
                       zero_infinity=True).tolist()
 
 
-def _cuts(gen, chars, jobs, words, style, seed: int, ratio: float, device: str) -> list:
-    """The character of each job cut from its context word, the words drawn with ``seed``."""
+def draw(gen, chars: Sequence[str], style, seed: int, device: str = "cpu") -> list[InkImage]:
+    """One ink per character of ``chars`` (``gen``: a ``LatinGenerator``): the lone drawing, or
+    where the recognizer reads it better, the character cut from a context word."""
     from .generator import INK_FLOOR
 
+    alone = gen.generate(list(chars), style, seed, device)
+    jobs = [(i, word, k) for i, ch in enumerate(chars) if cuttable(ch) for word, k in contexts(ch)]
+    if not jobs:
+        return alone
+    ratio = gen.style_width_ratio(style)
+    words = [word for _, word, _ in jobs]
     cuts: list[InkImage | None] = [None] * len(jobs)
-    for idx, alpha in gen._batches(words, style, seed, device):
+    for idx, alpha in gen._batches(words, style, seed + SEED_STEP, device):
         width = max(1, round(alpha.shape[2] * ratio))
         squeezed = F.interpolate(alpha[:, None], size=(alpha.shape[1], width), mode="bilinear",
                                  align_corners=False, antialias=True)[:, 0].clamp_(0, 1).numpy()
@@ -134,25 +137,6 @@ def _cuts(gen, chars, jobs, words, style, seed: int, ratio: float, device: str) 
             i, word, k = jobs[j]
             e = slot_edges(word, gen.net_config.width, width / alpha.shape[2])
             cuts[j] = gen._ink(chars[i], cut_slot(squeezed[b], e[k], e[k + 1], INK_FLOOR))
-    return cuts
-
-
-def draw(gen, chars: Sequence[str], style, seed: int, device: str = "cpu",
-         rounds: int | None = None) -> list[InkImage]:
-    """One ink per character of ``chars`` (``gen``: a ``LatinGenerator``): the lone drawing, or
-    where the recognizer reads it better, the character cut from a context word (each drawn
-    ``rounds`` times, default ``ROUNDS``)."""
-    rounds = ROUNDS if rounds is None else rounds
-    alone = gen.generate(list(chars), style, seed, device)
-    jobs = [(i, word, k) for i, ch in enumerate(chars) if cuttable(ch) for word, k in contexts(ch)]
-    if not jobs:
-        return alone
-    ratio = gen.style_width_ratio(style)
-    words = [word for _, word, _ in jobs]
-    cuts: list[InkImage | None] = []
-    for r in range(rounds):
-        cuts += _cuts(gen, chars, jobs, words, style, seed + (r + 1) * SEED_STEP, ratio, device)
-    jobs = jobs * rounds
     tried = [i for i in range(len(chars)) if cuttable(chars[i])]
     scores = losses(gen, [alone[i] for i in tried] + cuts, ratio, device)  # type: ignore[operator]
     best = {i: (s, alone[i]) for i, s in zip(tried, scores)}
