@@ -244,10 +244,11 @@ def _bicubic2(a: np.ndarray) -> np.ndarray:
 
 
 def trace_many(alphas: Sequence[np.ndarray], level: float = 0.5,
-               tolerance: float = FIT_TOLERANCE,
+               tolerance: float | Sequence[float] = FIT_TOLERANCE,
                local_floor: float | None = None, upsample: int = 1) -> list[list[Contour]]:
     """``[trace(a) for a in alphas]``, done at once: the images are packed side by side in rows
-    of one sheet (with blank samples between, so no contour joins two of them) and traced as one."""
+    of one sheet (with blank samples between, so no contour joins two of them) and traced as one.
+    ``tolerance`` is one for all, or one per image."""
     if upsample not in (1, 2):
         raise ValueError(f"upsample must be 1 or 2, got {upsample!r}")
     alphas = [np.asarray(a) for a in alphas]
@@ -277,24 +278,26 @@ def trace_many(alphas: Sequence[np.ndarray], level: float = 0.5,
     # pts are now positions in the sheet's samples (sample s at s): ink coordinates are the
     # position less the image's corner, plus 1/2
     order, starts = _order(nxt)
-    ring = np.zeros(len(pts), dtype=np.int64)
-    ring[starts[1:]] = 1
-    rings = _Rings(pts[order], np.cumsum(ring), np.zeros(len(pts), dtype=bool))
-    segs, seg_ring = _fit(rings, tolerance)
+    pts = pts[order]
     # each ring to its image, by where its first point lies: an image's contours stay on its side
     # of the middle of the blank samples before it (at (gap + 1) / 2 before its first sample).
     # Images are numbered along each row, row after row.
-    bounds = np.r_[0, np.flatnonzero(np.diff(seg_ring)) + 1, len(segs)]
-    first = segs[bounds[:-1], 0]
     mid = (gap + 1) / 2
     row_tops = np.unique(y)
+    first = pts[starts]
     row_of = np.searchsorted(row_tops - mid, first[:, 1], side="right") - 1
     key = np.searchsorted(row_tops, y) * (sheet_w + gap) + x  # increasing along the packing
     owner = np.searchsorted(key - mid, row_of * (sheet_w + gap) + first[:, 0], side="right") - 1
-    for k, image in enumerate(owner):
-        contour = segs[bounds[k]:bounds[k + 1]].copy()
-        contour[..., 0] -= x[image] - 0.5
-        contour[..., 1] -= y[image] - 0.5
+    ring = np.zeros(len(pts), dtype=np.int64)
+    ring[starts[1:]] = 1
+    rings = _Rings(pts, np.cumsum(ring), np.zeros(len(pts), dtype=bool))
+    tol = np.broadcast_to(np.asarray(tolerance, dtype=np.float64), (len(alphas),))[live]
+    segs, seg_ring = _fit(rings, tol[owner])
+    seg_owner = owner[seg_ring]
+    segs[..., 0] -= (x[seg_owner] - 0.5)[:, None]
+    segs[..., 1] -= (y[seg_owner] - 0.5)[:, None]
+    segs.flags.writeable = False  # the contours are views of it, cached and shared by the writers
+    for image, contour in zip(owner, np.split(segs, np.flatnonzero(np.diff(seg_ring)) + 1)):
         result[live[image]].append(contour)
     return result
 
@@ -357,7 +360,8 @@ def _cubics(r: _Rings) -> np.ndarray:
     return seg
 
 
-def _fit(r: _Rings, tolerance: float) -> tuple[np.ndarray, np.ndarray]:
+def _fit(r: _Rings, tolerance: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Cubics through the rings' points (``tolerance`` per ring), and each one's ring."""
     r.corner = _corners(r)
     r.pts = _smooth(r)
     # Halving passes: drop every other point where the curve through its neighbours passes
@@ -367,7 +371,7 @@ def _fit(r: _Rings, tolerance: float) -> tuple[np.ndarray, np.ndarray]:
         size = r.size[r.ring]
         odd = (r.rank % 2 == 1) & (r.rank < size - size % 2) & busy[r.ring]  # never two neighbours
         j = np.flatnonzero(odd)
-        ok = (_mid_error(r, odd, j) <= tolerance) & ~r.corner[j]
+        ok = (_mid_error(r, odd, j) <= tolerance[r.ring[j]]) & ~r.corner[j]
         drop = np.zeros(len(r.pts), dtype=bool)
         drop[j[ok]] = True
         dropped = np.bincount(r.ring[drop], minlength=len(r.size))
@@ -440,11 +444,12 @@ def ink_outlines(inks: Sequence["InkImage"], scales: Sequence[float] | None = No
     if todo:
         traced = {}
         coarse = fit_tolerance(UPSAMPLE_ABOVE_PT)  # the tolerance says how large an ink px is
-        for tol in sorted({k[1] for k in todo}):
-            group = [k for k in todo if k[1] == tol]
-            traced.update(zip(group, trace_many([todo[k].alpha for k in group], INK_LEVEL, tol,
-                                                local_floor=LOCAL_FLOOR,
-                                                upsample=INK_UPSAMPLE if tol <= coarse else 1)))
+        for upsample in (INK_UPSAMPLE, 1):
+            group = [k for k in todo if (k[1] <= coarse) == (upsample == INK_UPSAMPLE)]
+            if group:
+                traced.update(zip(group, trace_many([todo[k].alpha for k in group], INK_LEVEL,
+                                                    [k[1] for k in group], local_floor=LOCAL_FLOOR,
+                                                    upsample=upsample)))
         with _outline_lock:
             for key, ink in todo.items():
                 if key not in _outline_cache:
