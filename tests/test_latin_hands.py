@@ -153,7 +153,7 @@ def test_interpolate_blends_hands_and_its_ends_are_the_hands(gen, monkeypatch):
 
     mid = gen.profile(Blend((("3", 0.5), ("4", 0.5))))
     assert mid.width == pytest.approx((a.width + b.width) / 2)
-    inks = gen.interpolate(WORDS, "3", "4", 0.5, 1)
+    inks = gen.interpolate(WORDS, "3", "4", 0.5, 1, device="auto")  # as the CLI passes it
     assert len(inks) == len(WORDS) and all(i.width > 0 for i in inks)
 
 

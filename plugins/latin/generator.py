@@ -506,8 +506,10 @@ class LatinGenerator(Generator):
                     device: str = "cpu") -> list[InkImage]:
         """``units`` in the hand ``(1 - t) * A + t * B``: style vectors and profiles blended
         (``hwrender interpolate``; A and B are numbers or named styles)."""
+        from hwrender.device import resolve_device
+
         return self.generate(units, Blend(((str(style_a), 1.0 - t), (str(style_b), t))), seed,
-                             device)
+                             resolve_device(str(device)))  # "auto" comes straight from the CLI
 
     def glyphs(self, chars: Sequence[str], style, seed: int, device: str = "cpu") -> list[InkImage]:
         """One ink per character for a font: drawn alone, or cut from context words where the
