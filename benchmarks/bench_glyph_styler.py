@@ -132,7 +132,17 @@ THROUGHPUT_VARIANTS = (
 )
 
 
-def bench_throughput(options: list[str], batch: int, steps: int, warmup: int, rounds: int = 4) -> dict:
+def throughput_variants(picks: str | None, also: list[str]) -> list[tuple]:
+    """THROUGHPUT_VARIANTS, or those numbered in ``picks`` ("0,5": the first is the baseline),
+    then the last one again with each ``--also KEY=VALUE`` (a network change: its img/s only)."""
+    chosen = list(THROUGHPUT_VARIANTS) if not picks else \
+        [THROUGHPUT_VARIANTS[int(k)] for k in picks.split(",")]
+    label, extra, dense, threads = THROUGHPUT_VARIANTS[-1]
+    return chosen + [(f"{label}, {a}", [*extra, a], dense, threads) for a in also]
+
+
+def bench_throughput(options: list[str], batch: int, steps: int, warmup: int, rounds: int = 4,
+                     variants: list[tuple] | None = None) -> dict:
     """Training images/s of each variant, side by side in one run: every variant gets ``warmup``
     untimed steps, then its ``steps`` timed ones in ``rounds`` interleaved turns, so that a change
     in the machine's load falls on all of them alike. Each figure is batch / median step time."""
@@ -148,7 +158,7 @@ def bench_throughput(options: list[str], batch: int, steps: int, warmup: int, ro
                  "throughput_warmup": warmup, "threads": threads}
     with tempfile.TemporaryDirectory() as tmp:
         runs = []
-        for k, (label, extra, dense, nthreads) in enumerate(THROUGHPUT_VARIANTS):
+        for k, (label, extra, dense, nthreads) in enumerate(variants or THROUGHPUT_VARIANTS):
             task, n = _synthetic_task([*options, *extra], batch, f"{tmp}/{k}")
             runs.append({"label": label, "task": task, "n": n, "dense": dense,
                          "threads": nthreads or threads, "times": [], "step": 0})
@@ -363,6 +373,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ocr", action="store_true",
                         help="also Tesseract CER of the default styles under each cleanup (--speckle)")
     parser.add_argument("--figure", help="PNG of the default styles under each cleanup (--speckle)")
+    parser.add_argument("--variants", help="--throughput: only these variants, by number "
+                        "(0-5; the first is the baseline)")
+    parser.add_argument("--also", action="append", default=[], metavar="KEY=VALUE",
+                        help="--throughput: the last variant again with this setting (e.g. ndf=16)")
     parser.add_argument("--warmup", type=int, default=3, help="untimed steps per variant (--throughput)")
     parser.add_argument("--set", dest="options", action="append", default=[], metavar="KEY=VALUE",
                         help="training setting, as for `hwrender train glyph-styler --set`")
@@ -374,7 +388,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.throughput:
         out = {"load_average_1_5_15": [round(x, 2) for x in os.getloadavg()],
                "cpus": os.cpu_count()}
-        out.update(bench_throughput(args.options, args.batch, args.steps or 20, args.warmup))
+        out.update(bench_throughput(args.options, args.batch, args.steps or 20, args.warmup,
+                                    variants=throughput_variants(args.variants, args.also)))
         out["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
         _print(out, args.json)
         return 0

@@ -18,13 +18,14 @@ from pathlib import Path
 import numpy as np
 
 SENTENCES = {"Hang": "한글은 아름다운 글자입니다", "Hani": "我们一起学习中文"}
-LABEL_W = 190  # px for the style's name
+LABEL_W = 260  # px for the style's name
+LABEL_PX = 22  # its type size
 GAP = 16  # px between the two columns
 
 
 def styles_picture(weights: str | None = None, seed: int = 0):
     """A PIL image of every style (rows) written by the model and set in its font (columns)."""
-    from PIL import Image, ImageDraw
+    from PIL import Image, ImageDraw, ImageFont
 
     from hwrender_plugins.glyph_styler.data import corpus_fonts, font_cmap
     from hwrender_plugins.glyph_styler.evaluate import _advances, _line_image, _Truth
@@ -54,16 +55,18 @@ def styles_picture(weights: str | None = None, seed: int = 0):
     height = rows[0][1].shape[0]
     page = Image.new("L", (LABEL_W + width + GAP + font_w, height * (len(rows) + 1)), 255)
     draw = ImageDraw.Draw(page)
-    draw.text((LABEL_W, height // 2), "written by the model (seed 0)", fill=0)
-    draw.text((LABEL_W + width + GAP, height // 2), "the font it learnt from", fill=0)
+    label = ImageFont.load_default(size=LABEL_PX)
+    draw.text((LABEL_W, height // 2), "written by the model (seed 0)", fill=0, font=label)
+    draw.text((LABEL_W + width + GAP, height // 2), "the font it learnt from", fill=0, font=label)
     for k, (style, made, font) in enumerate(rows, 1):
         y = k * height
-        draw.text((8, y + height // 2 - 6), style, fill=0)
+        draw.text((8, y + (height - LABEL_PX) // 2), style, fill=0, font=label)
         page.paste(Image.fromarray(made), (LABEL_W, y))
         if font is not None:
             page.paste(Image.fromarray(font), (LABEL_W + width + GAP, y))
         else:
-            draw.text((LABEL_W + width + GAP, y + height // 2 - 6), "(font not installed)", fill=96)
+            draw.text((LABEL_W + width + GAP, y + (height - LABEL_PX) // 2), "(font not installed)",
+                      fill=96, font=label)
     return page
 
 
