@@ -106,7 +106,7 @@ def test_a_speck_is_dropped_but_a_dot_of_pen_size_kept():
     assert not any(near(pl, (32.5, 20.5), 2.0) for pl in polys)
 
 
-@pytest.mark.parametrize("alpha", [np.zeros((12, 10)), np.zeros((0, 0)), np.full((5, 5), 0.3)])
+@pytest.mark.parametrize("alpha", [np.zeros((12, 10)), np.zeros((0, 0)), np.full((5, 5), 0.8 * S.LEVEL)])
 def test_blank_ink_has_no_strokes(alpha):
     ink = InkImage(alpha=alpha, baseline=4, x_height=3)
     assert S.ink_polylines(ink) == []
@@ -123,7 +123,9 @@ def test_a_single_pixel_is_a_dot():
 @pytest.mark.parametrize("width", [2.0, 3.0, 5.0])
 def test_median_stroke_width_measures_a_line(width):
     ink = shape(line((8, 10), (32, 30)), width=width)
-    assert S.median_stroke_width(ink) == pytest.approx(width, rel=0.1)
+    # measured on the LEVEL outline: a box-filtered edge ramps over one pixel, so that outline
+    # lies 0.5 - LEVEL outside the drawn edge on each side
+    assert S.median_stroke_width(ink) == pytest.approx(width + 2 * (0.5 - S.LEVEL), rel=0.1)
 
 
 def test_polylines_are_cached_per_ink_and_read_only():
@@ -234,10 +236,10 @@ def test_drawn_back_strokes_cover_the_latin_generators_words(latin):
     words = "the quick brown fox jumps over lazy dogs while seven wizards hex an old ledger".split()
     inks = latin.generate(words, None, seed=0)
     scores = [S.stroke_iou(ink) for ink in inks]
-    # Measured 0.74 mean: the generator's strokes vary in width (the local width's spread is 35 %
-    # of its mean), which a pen of one width cannot follow; the centre lines drawn with each
-    # pixel's own width give 0.88.
-    assert np.mean(scores) >= 0.70 and min(scores) >= 0.6, scores
+    # Measured 0.81 mean, worst 0.76, against the filled ink (0.73 against the 0.5 outline before
+    # the strokes followed the filled ink's level, were centred and drawn with an exact pen): the
+    # generator's strokes vary in width, which a pen of one width cannot follow.
+    assert np.mean(scores) >= 0.8 and min(scores) >= 0.7, scores
 
 
 def test_drawn_back_strokes_cover_a_hangul_glyph():

@@ -62,14 +62,16 @@ def thin(binary: np.ndarray) -> np.ndarray:
             return padded[1:-1, 1:-1].astype(bool)
 
 
-def widths_at(level: np.ndarray, skel: np.ndarray) -> np.ndarray:
+def widths_at(level: np.ndarray, skel: np.ndarray, centre: bool = False):
     """Stroke width at each skeleton pixel, sub-pixel: the chord across the outline (where
-    ``level`` = alpha - 0.5 changes sign) through the pixel, along the line to its nearest paper
+    ``level`` = alpha - level changes sign) through the pixel, along the line to its nearest paper
     pixel (a separable distance transform, looking ``_REACH`` pixels sideways). A chord both ways
-    does not mind the skeleton sitting a little off the middle, as a doubled distance would."""
+    does not mind the skeleton sitting a little off the middle, as a doubled distance would.
+    With ``centre``, also the (row, col) step from each pixel to its chord's middle: thinning
+    leaves an even-width stroke's skeleton half a pixel to one side."""
     ys, xs = np.nonzero(skel)
     if ys.size == 0:
-        return np.zeros(0)
+        return (np.zeros(0), np.zeros((0, 2))) if centre else np.zeros(0)
     ink = level >= 0
     h, w = ink.shape
     far = np.float32(1e6)
@@ -96,6 +98,7 @@ def widths_at(level: np.ndarray, skel: np.ndarray) -> np.ndarray:
     # Far enough for the strokes (the median's business), not for every blob and crossing.
     steps = np.arange(0.0, 3.0 * float(np.median(np.sqrt(d2))) + 2.0, 0.5)
     chord = np.zeros(len(ys))
+    reach = []
     rows = np.arange(len(ys))
     for sign in (1.0, -1.0):
         py = ys[:, None] + sign * uy[:, None] * steps
@@ -107,8 +110,13 @@ def widths_at(level: np.ndarray, skel: np.ndarray) -> np.ndarray:
         a = _bilinear(level, py[rows, k - 1], px[rows, k - 1])
         b = _bilinear(level, py[rows, k], px[rows, k])
         frac = np.clip(a / np.where(a - b > 0, a - b, 1.0), 0.0, 1.0)
-        chord += np.where(inside.all(1), steps[-1], steps[k - 1] + (steps[1] - steps[0]) * frac)
-    return np.maximum(chord, 1.0)
+        reach.append(np.where(inside.all(1), steps[-1], steps[k - 1] + (steps[1] - steps[0]) * frac))
+        chord += reach[-1]
+    if not centre:
+        return np.maximum(chord, 1.0)
+    # a chord that ran out of samples one way says nothing of where the middle is
+    half = np.where((reach[0] < steps[-1]) & (reach[1] < steps[-1]), (reach[0] - reach[1]) / 2, 0.0)
+    return np.maximum(chord, 1.0), np.stack([uy * half, ux * half], 1)
 
 
 def _bilinear(img: np.ndarray, y: np.ndarray, x: np.ndarray) -> np.ndarray:
