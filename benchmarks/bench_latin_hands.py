@@ -54,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cer", action="store_true", help="each named hand's Tesseract CER")
     parser.add_argument("--lines", type=int, default=8, help="--cer: lines of 4 training words")
     parser.add_argument("--no-time", action="store_true")
+    parser.add_argument("--time-only", action="store_true", help="page times alone")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     import numpy as np
@@ -62,6 +63,10 @@ def main(argv: list[str] | None = None) -> int:
 
     gen = LatinGenerator(weights_dir=args.weights)
     result: dict = {}
+    if args.time_only:
+        result["page_s"] = page_times(gen, args.windows)
+        print(json.dumps(result, indent=1))
+        return 0
     t0 = time.perf_counter()
     for label, on in (("seeded hands, profiles off", False), ("seeded hands, profiles on", True)):
         gen.hand_profiles = on
