@@ -62,3 +62,25 @@ def test_batch_traces_as_each_alone():
             key = lambda c: (round(float(c[:, 0, 0].min()), 6), round(float(c[:, 0, 1].min()), 6))
             for g, s in zip(sorted(got, key=key), sorted(alone, key=key)):
                 assert g.shape == s.shape and np.allclose(g, s, atol=1e-9)
+
+
+def test_a_generator_may_ask_for_its_own_ink_level():
+    from hwrender.ink import InkImage
+    from hwrender.render import strokes
+    from hwrender.render.trace import INK_LEVEL, MIN_LEVEL, flatten, ink_level, ink_outline
+
+    yy, xx = np.mgrid[:30, :40]
+    alpha = np.clip(1.0 - np.abs(yy + 0.5 - 15.0) / 4.0, 0, 1).astype(np.float32) * ((xx > 4) & (xx < 35))
+
+    def area(ink):
+        return sum(abs(0.5 * float((p[:, 0] * np.roll(p[:, 1], -1) - np.roll(p[:, 0], -1) * p[:, 1]).sum()))
+                   for p in flatten(ink_outline(ink)))
+
+    plain = InkImage(alpha=alpha, baseline=20, x_height=10)
+    heavy = InkImage(alpha=alpha, baseline=20, x_height=10, meta={"ink_level": 0.1})
+    assert ink_level(plain) == INK_LEVEL and ink_level(heavy) == 0.1
+    # the stroke's 0.1 outline is 2 * 4 * (1 - 0.1) px wide, its INK_LEVEL outline 2 * 4 * (1 - INK_LEVEL)
+    assert area(heavy) / area(plain) == pytest.approx((1 - 0.1) / (1 - INK_LEVEL), rel=0.05)
+    assert strokes.median_stroke_width(heavy) == pytest.approx(8 * (1 - 0.1), rel=0.1)
+    for bad, want in (({"ink_level": "x"}, INK_LEVEL), ({"ink_level": 0.0}, MIN_LEVEL), ({"ink_level": 0.9}, 0.5)):
+        assert ink_level(InkImage(alpha=alpha, baseline=20, x_height=10, meta=bad)) == want

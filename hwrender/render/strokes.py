@@ -33,7 +33,7 @@ from PIL import Image
 from ..ink import InkImage
 from ..layout.types import PageLayout, Placement
 from .skeleton import line_length, skeleton_strokes, thin, widths_at
-from .trace import INK_LEVEL
+from .trace import INK_LEVEL, ink_level
 
 # The skeleton is taken at a resolution where strokes are about this many pixels wide: thinner
 # strokes skeletonise into staircases and stubs, wider ones only cost time.
@@ -45,10 +45,10 @@ _BLOB = 1.5  # a dot this many pen widths wide is drawn as a small circle, not o
 _SIMPLIFY = 0.08  # Ramer-Douglas-Peucker tolerance in ink pixels (about 0.1 px at 300 dpi for Latin words)
 _ROUNDING = 2  # rounds of Chaikin corner cutting after simplifying: a small 'o' is a curve, not a hexagon
 _TWO_OPT_WINDOW = 80  # 2-opt looks this many strokes ahead: greedy order is already local
-# The strokes follow the outline the vector ink fills (trace.INK_LEVEL of the alpha, the weight a
-# reader sees in the raster page too): drawn back they cover that ink, IoU 0.80 for latin words
+# The strokes follow the outline the vector ink fills (trace.ink_level: INK_LEVEL of the alpha, the
+# weight a reader sees in the raster page too, or the generator's own): drawn back they cover that ink, IoU 0.80 for latin words
 # against 0.60 when they followed the thinner 0.5 outline.
-LEVEL = INK_LEVEL
+LEVEL = INK_LEVEL  # unless the generator asks for its own
 
 _lock = threading.Lock()
 _cache: dict[int, tuple] = {}
@@ -194,7 +194,7 @@ def _analyse(ink: InkImage) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
         hit = _cache.get(key)
     if hit is not None and hit[0]() is ink:
         return hit[1]
-    result = _strokes_of(ink.alpha)
+    result = _strokes_of(ink.alpha, ink_level(ink))
     with _lock:
         _cache[key] = (weakref.ref(ink), result)
     weakref.finalize(ink, _forget, key)
@@ -208,16 +208,16 @@ def _forget(key: int) -> None:
             del _cache[key]
 
 
-def _strokes_of(alpha: np.ndarray) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
+def _strokes_of(alpha: np.ndarray, cut: float = LEVEL) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
     a = np.nan_to_num(np.asarray(alpha, dtype=np.float32), nan=0.0)
-    if a.size == 0 or not (a >= LEVEL).any():
+    if a.size == 0 or not (a >= cut).any():
         return (), np.zeros(0)
-    factor = _upsample_factor(a >= LEVEL)
+    factor = _upsample_factor(a >= cut)
     pad = 2
-    level = _upsample(a, factor, pad) - np.float32(LEVEL)
+    level = _upsample(a, factor, pad) - np.float32(cut)
     big = level >= 0
     if not big.any():  # a lone faint pixel can vanish when resampled; keep it as a dot
-        spot = tuple((np.argwhere(a >= LEVEL)[0] + pad) * factor + factor // 2)
+        spot = tuple((np.argwhere(a >= cut)[0] + pad) * factor + factor // 2)
         level[spot] = 0.5
         big[spot] = True
     skel = thin(big)

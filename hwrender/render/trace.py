@@ -44,6 +44,7 @@ INK_UPSAMPLE = 2
 # font's or glyph's fine ink (~0.25 pt) is already finer than the page and traces as it is
 # (2x would cost a 250-word font page ~3 s for nothing a reader sees)
 UPSAMPLE_ABOVE_PT = 0.35
+MIN_LEVEL = 0.05  # the lowest level a generator may ask for (ink_level): below it, blur is ink
 FIT_TOLERANCE = 0.08  # ink px: how far the fitted curve may stray from the traced points
 FIT_TOLERANCE_PT = 0.06  # page points (0.25 px at 300 dpi): the fit's error where an ink px is small
 MAX_TOLERANCE = 0.5  # ink px
@@ -243,12 +244,13 @@ def _bicubic2(a: np.ndarray) -> np.ndarray:
     return a
 
 
-def trace_many(alphas: Sequence[np.ndarray], level: float = 0.5,
+def trace_many(alphas: Sequence[np.ndarray], level: float | Sequence[float] = 0.5,
                tolerance: float | Sequence[float] = FIT_TOLERANCE,
                local_floor: float | None = None, upsample: int = 1) -> list[list[Contour]]:
     """``[trace(a) for a in alphas]``, done at once: the images are packed side by side in rows
     of one sheet (with blank samples between, so no contour joins two of them) and traced as one.
-    ``tolerance`` is one for all, or one per image."""
+    ``level`` and ``tolerance`` are one for all, or one per image (images of unlike levels are
+    scaled to one; ``local_floor`` then applies below the lowest)."""
     if upsample not in (1, 2):
         raise ValueError(f"upsample must be 1 or 2, got {upsample!r}")
     alphas = [np.asarray(a) for a in alphas]
@@ -256,14 +258,17 @@ def trace_many(alphas: Sequence[np.ndarray], level: float = 0.5,
     live = [i for i, a in enumerate(alphas) if a.ndim == 2 and a.size > 0]
     if not live:
         return result
+    levels = np.broadcast_to(np.asarray(level, dtype=np.float64), (len(alphas),))[live]
+    level = float(levels.min())
+    gain = level / levels  # an image's own level lands on the common one (the interpolant is linear)
     # blank margin around each image: one sample for marching squares, three more for the
     # bicubic's reach (its 2-tap tail stays under any level above 0.23 across three blank rows)
     gap = 1 if upsample == 1 else 4
     x, y, sheet_w, sheet_h = _pack([alphas[i].shape for i in live], gap)
     stack = np.zeros((sheet_h, sheet_w), dtype=np.float32)
-    for i, xi, yi in zip(live, x, y):
+    for i, xi, yi, g in zip(live, x, y, gain):
         a = alphas[i]
-        stack[yi:yi + a.shape[0], xi:xi + a.shape[1]] = a
+        stack[yi:yi + a.shape[0], xi:xi + a.shape[1]] = a if g == 1.0 else a * np.float32(g)
     np.fmax(stack, 0.0, out=stack)  # NaN -> 0
     if local_floor is not None and local_floor < level:
         stack = _local_stretch(stack, level, local_floor)
@@ -426,6 +431,24 @@ def fit_tolerance(scale: float | None) -> float:
     return float(min(max(tol, FIT_TOLERANCE), MAX_TOLERANCE))
 
 
+def ink_level(ink: "InkImage") -> float:
+    """The alpha level ``ink``'s outline is traced at: INK_LEVEL, or the generator's own
+    ``ink.meta["ink_level"]`` (MIN_LEVEL..0.5).
+
+    Why a generator may ask: where the outline cuts its alpha depends on what lies just under
+    INK_LEVEL, which differs by generator, not by the size an ink px is drawn (measured with
+    Tesseract on lines that are not bench_ink's: the Latin GAN's faint webbing between strokes
+    closes counters below 0.25, CER 0.02 -> 0.14 at 0.20 and 0.41 at 0.15 even drawn as small as
+    EMNIST; EMNIST's strokes have faint breaks that 0.25 cuts into specks Tesseract reads as
+    punctuation, and it reads best at 0.10 even drawn as large as Latin words)."""
+    level = getattr(ink, "meta", None) and ink.meta.get("ink_level")
+    try:
+        level = float(level) if level is not None else INK_LEVEL
+    except (TypeError, ValueError):
+        return INK_LEVEL
+    return min(max(level, MIN_LEVEL), 0.5) if math.isfinite(level) else INK_LEVEL
+
+
 def ink_outline(ink: "InkImage", scale: float | None = None) -> list[Contour]:
     """``trace(ink.alpha)`` at the level the generators' ink reads at (the local level, see
     ``_local_stretch``), fitted for ``scale`` points per ink px (``fit_tolerance``; None: the
@@ -447,7 +470,8 @@ def ink_outlines(inks: Sequence["InkImage"], scales: Sequence[float] | None = No
         for upsample in (INK_UPSAMPLE, 1):
             group = [k for k in todo if (k[1] <= coarse) == (upsample == INK_UPSAMPLE)]
             if group:
-                traced.update(zip(group, trace_many([todo[k].alpha for k in group], INK_LEVEL,
+                traced.update(zip(group, trace_many([todo[k].alpha for k in group],
+                                                    [ink_level(todo[k]) for k in group],
                                                     [k[1] for k in group], local_floor=LOCAL_FLOOR,
                                                     upsample=upsample)))
         with _outline_lock:
