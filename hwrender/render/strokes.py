@@ -367,18 +367,13 @@ def _simplify(lines: list[np.ndarray], tolerance: float) -> list[np.ndarray]:
 def _greedy(heads: np.ndarray, tails: np.ndarray, start: np.ndarray) -> tuple[list[int], list[bool]]:
     """Nearest neighbour: from the pen's place, the unvisited polyline with the nearest end next."""
     n = len(heads)
-    left = np.ones(n, dtype=bool)
+    ends = np.concatenate([heads, tails])  # end k < n: a head, drawn forwards; k >= n: a tail
     seq, rev = [], []
     here = start
     for _ in range(n):
-        dh = np.where(left, np.hypot(*(heads - here).T), np.inf)
-        dt = np.where(left, np.hypot(*(tails - here).T), np.inf)
-        ih, it = int(np.argmin(dh)), int(np.argmin(dt))
-        if dt[it] < dh[ih]:
-            i, r = it, True
-        else:
-            i, r = ih, False
-        left[i] = False
+        k = int(np.argmin(((ends - here) ** 2).sum(1)))  # a visited polyline's ends are at infinity
+        i, r = k % n, k >= n
+        ends[i] = ends[i + n] = np.inf
         seq.append(i)
         rev.append(r)
         here = heads[i] if r else tails[i]
