@@ -10,15 +10,16 @@ Figures per generator and render:
 - haze: share of inked pixels (> 10 %) in blobs whose darkest pixel is under 50 % (the glyph
   styler's speckle and haze around strokes; a font has none).
 - time: ink_coverage of the page (raster: resample; vector: trace + fill), median of runs;
-  "added" is vector minus raster for the same page.
+  "added" is vector minus raster for the same page; "cpu" the same in process CPU time (least
+  of the runs), which a loaded machine disturbs less than the wall clock.
 - Tesseract CER of the page's lines (each line cut out at 300 dpi, read with --psm 7), when
   `tesseract` and the script's language are installed.
 - PDF (the latin and mixed pages): file size and PdfWriter time, raster ink (soft-masked image)
   against vector ink (traced paths); "+trace" also traces every ink afresh.
 - plotter (--strokes): centre-line strokes of the page, pen-up travel in metres as found
   (word by word, strokes in scan order) and ordered (nearest neighbour + 2-opt), pen-down length,
-  the pen (median stroke width, mm), IoU of the strokes drawn back with that pen against the ink
-  binarised at 0.5 (mean and worst word), and the time to make the page's strokes afresh.
+  the pen (median stroke width, mm), IoU of the strokes drawn back with that pen against the
+  filled ink (mean and worst word), and the time to make the page's strokes afresh.
 
 Targets (issue 28): edge band <= 1.6 px for every generator; CER no worse than raster; trace +
 fill <= 0.2 s added to a 250-word page on 2 cores.
@@ -87,14 +88,15 @@ def timed_coverage(page, inks, dpi, render: str, repeat: int):
     from hwrender.ink import InkImage
     from hwrender.render import ink_coverage
 
-    times, cov = [], None
+    times, cpu, cov = [], [], None
     for _ in range(repeat):
         # fresh ink objects: the trace is cached per ink, and a page traces each ink once
-        fresh = {k: InkImage(v.alpha, v.baseline, v.x_height, v.advance, v.text) for k, v in inks.items()}
-        t0 = time.perf_counter()
+        fresh = {k: InkImage(v.alpha, v.baseline, v.x_height, v.advance, v.text, meta=v.meta) for k, v in inks.items()}
+        t0, c0 = time.perf_counter(), time.process_time()
         cov = ink_coverage(page, fresh, dpi, ink_render=render)
         times.append(time.perf_counter() - t0)
-    return cov, statistics.median(times)
+        cpu.append(time.process_time() - c0)
+    return cov, statistics.median(times), min(cpu)
 
 
 def line_crops(page, cov: np.ndarray, dpi: float):
@@ -139,7 +141,7 @@ def pdf_figures(page, inks, dpi, repeat: int) -> dict:
         return len(buf.getvalue())
 
     def fresh():
-        return {k: InkImage(v.alpha, v.baseline, v.x_height, v.advance, v.text) for k, v in inks.items()}
+        return {k: InkImage(v.alpha, v.baseline, v.x_height, v.advance, v.text, meta=v.meta) for k, v in inks.items()}
 
     out = {"raster_bytes": write(coverage=cov), "vector_bytes": write(inks=inks)}
     out["raster_s"] = statistics.median(_time(lambda: write(coverage=cov)) for _ in range(repeat))
@@ -160,7 +162,7 @@ def plotter_figures(page, inks, repeat: int) -> dict:
     from hwrender.render import strokes
 
     def make():
-        fresh = {k: InkImage(v.alpha, v.baseline, v.x_height, v.advance, v.text) for k, v in inks.items()}
+        fresh = {k: InkImage(v.alpha, v.baseline, v.x_height, v.advance, v.text, meta=v.meta) for k, v in inks.items()}
         return strokes.page_polylines(page, fresh, order=False)
 
     mm = 25.4 / 72
@@ -185,25 +187,33 @@ def main() -> None:
     ap.add_argument("--only", default=",".join(CASES))
     ap.add_argument("--no-ocr", action="store_true")
     ap.add_argument("--save", default=None, help="folder for 300-dpi crops of each page's first line")
+    ap.add_argument("--ink-level", default="", metavar="NAME=LEVEL,...",
+                    help="trace a case's inks at this level (the ink_level a generator may ask for in its "
+                         "ink's meta), e.g. emnist=0.1")
     args = ap.parse_args()
     from hwrender.train.metrics import tesseract_langs
 
     langs = set() if args.no_ocr or shutil.which("tesseract") is None else tesseract_langs()
     print(f"{'generator':9} {'render':7} {'words':>5} {'edge px':>8} {'haze':>7} {'time s':>7} "
-          f"{'added s':>8} {'CER':>6}")
+          f"{'added s':>8} {'cpu s':>6} {'added':>7} {'CER':>6}")
     pdf_rows = []
     plotter_rows = []
+    ink_levels = {k: float(v) for k, v in (kv.split("=") for kv in args.ink_level.split(",") if kv)}
     for name in args.only.split(","):
         gens, text, lang = CASES[name]
         page, inks, dpi = page_of(gens, text, args.dpi)
-        base = None
+        if name in ink_levels:
+            for ink in inks.values():
+                ink.meta["ink_level"] = ink_levels[name]
+        base = base_cpu = None
         for render in ("raster", "vector"):
-            cov, t = timed_coverage(page, inks, dpi, render, args.repeat)
-            base = t if render == "raster" else base
+            cov, t, cpu = timed_coverage(page, inks, dpi, render, args.repeat)
+            base, base_cpu = (t, cpu) if render == "raster" else (base, base_cpu)
             c = f"{ocr_cer(page, cov, dpi, lang):.3f}" if lang in langs else "-"
             added = f"{t - base:+.3f}" if render == "vector" else ""
+            added_cpu = f"{cpu - base_cpu:+.3f}" if render == "vector" else ""
             print(f"{name:9} {render:7} {len(page.placements):5d} {edge_band(cov):8.2f} "
-                  f"{haze(cov):7.4f} {t:7.3f} {added:>8} {c:>6}", flush=True)
+                  f"{haze(cov):7.4f} {t:7.3f} {added:>8} {cpu:6.3f} {added_cpu:>7} {c:>6}", flush=True)
             if render == "vector" and name in PDF_CASES:
                 pdf_rows.append((name, pdf_figures(page, inks, dpi, args.repeat)))
             if render == "vector" and name in PLOTTER_CASES:
