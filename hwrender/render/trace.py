@@ -1,20 +1,22 @@
 """Trace a generator's alpha into smooth outlines, and fill outlines at page resolution.
 
 A generator draws its ink small (a Latin word is 32 px high) and soft-edged; resampled to 300 dpi
-its edges become a grey band several pixels wide. Tracing the alpha's 0.5 level into curves and
-filling those at the page's resolution gives edges as sharp as a font's, at any dpi, and the same
-curves serve the vector writers (SVG paths, PDF paths).
+its edges become a grey band several pixels wide. Tracing a level of the alpha (``ink_level``)
+into curves and filling those at the page's resolution gives edges as sharp as a font's, at any
+dpi, and the same curves serve the vector writers (SVG paths, PDF paths).
 
 Coordinates are the ink's pixels: x right, y down, pixel (row i, column j) covers [j, j+1] x
 [i, i+1], so its centre is (j + 0.5, i + 0.5). A ``Contour`` is an (n, 4, 2) float64 array of n
 cubic Bezier segments [p0, c1, c2, p3], closed (each segment's p3 is the next one's p0, the last
 joins the first). Outlines fill by the even-odd rule: a contour inside another is a hole.
 
-The method is potrace's idea done with array operations so that a page's 250 words trace in a few
-tens of milliseconds: marching squares with linear interpolation (sub-pixel contour points),
-corners found from the turn over a few points, a light shrink-free (Taubin) smoothing of the rest,
-Catmull-Rom cubics through the points (straight into and out of corners), and points dropped in
-halving passes while the curve through the remaining ones stays within ``tolerance`` of them.
+The method is potrace's idea done with array operations so that a page's 250 words trace in about
+a tenth of a second: the page's images packed in rows of one sheet, marching squares with linear
+interpolation (sub-pixel contour points), corners found from the turn over a few points, a light
+shrink-free (Taubin) smoothing of the rest, Catmull-Rom cubics through the points (straight into
+and out of corners), and points dropped in halving passes while the curve through the remaining
+ones stays within ``tolerance`` of them. Filling is exact area coverage (``_coverage``), all of a
+page's outlines at once.
 """
 
 from __future__ import annotations
@@ -450,9 +452,9 @@ def ink_level(ink: "InkImage") -> float:
 
 
 def ink_outline(ink: "InkImage", scale: float | None = None) -> list[Contour]:
-    """``trace(ink.alpha)`` at the level the generators' ink reads at (the local level, see
-    ``_local_stretch``), fitted for ``scale`` points per ink px (``fit_tolerance``; None: the
-    finest), kept while ``ink`` lives (the PDF, SVG and page fill share it)."""
+    """``trace(ink.alpha)`` at the level the generator's ink reads at (``ink_level``), fitted for
+    ``scale`` points per ink px (``fit_tolerance``; None: the finest), kept while ``ink`` lives
+    (the PDF, SVG and page fill share it)."""
     return ink_outlines([ink], None if scale is None else [scale])[0]
 
 
