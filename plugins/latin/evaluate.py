@@ -144,6 +144,7 @@ def evaluate(weights: Path | None = None, data: Path | None = None, device: str 
     # 3. diversity across hands
     div_words = words[:cfg.diversity_words]
     figures += _diversity(gen, judge, div_words, cfg, device, log)
+    figures += _hand_figures(gen, notes, log)
 
     # 4. Tesseract on lines
     figures += _ocr_figures(gen, words, cfg, device, notes, log)
@@ -337,6 +338,23 @@ def font_line(font, words: Sequence[str]) -> np.ndarray | None:
     if not all(c in font.chars for w in words for c in w):
         return None
     return _line([render_word(font, w)[0] for w in words])
+
+
+def _hand_figures(gen, notes: list, log) -> list[dict]:
+    """The spread of seeded and named hands against held-out fonts, and each named hand's
+    Tesseract CER (``hands.eval_figures``); a note where the fonts or Tesseract are missing."""
+    from hwrender.fonts import NotInstalled
+
+    from . import hands
+
+    if shutil.which("tesseract") is None or "eng" not in tesseract_langs():
+        notes.append("hand spread skipped: Tesseract is not installed")
+        return []
+    try:
+        return hands.eval_figures(gen, log=log)
+    except NotInstalled as exc:
+        notes.append(f"hand spread skipped: {exc} (`hwrender fonts install --model latin`)")
+        return []
 
 
 def _ocr_figures(gen, words: Sequence[str], cfg: EvalConfig, device: str, notes: list,
