@@ -8,6 +8,7 @@ Each picture is one ``hwrender write`` command, run as the README shows it excep
 points at the picture; it must give exactly one page (the picture is the whole output). Seeds are
 fixed, so a rerun changes a picture only when a generator or the layout changed.
 tests/test_docs.py checks that README shows each command and every picture it names is here.
+A few pictures (SCRIPTED) are drawn by another script; their command is that script's.
 
 The own-handwriting pictures (OWN_HAND) play README's walkthrough with fonts held out of every
 training set as the writer: Kalam (Latin) and Gaegu (Hangul), from `hwrender fonts install`
@@ -58,6 +59,11 @@ OWN_HAND: dict[str, str] = {
         "--seed 7 --dpi 150",
 }
 PICTURES["docs/own-hand-page.png"] = OWN_HAND["docs/own-hand-page.png"]
+
+# pictures another script draws (README prints the command): picture -> command
+SCRIPTED: dict[str, str] = {
+    "docs/latin-hands.png": "python scripts/choose_latin_styles.py --picture docs/latin-hands.png",
+}
 
 
 def own_hand(work: Path) -> dict[str, str]:
@@ -124,6 +130,11 @@ def make(picture: str, command: str, env: dict | None = None) -> Path:
 
 
 def main(argv: list[str]) -> None:
+    for picture, command in SCRIPTED.items():
+        if argv and not any(a in picture for a in argv):
+            continue
+        subprocess.run([sys.executable, *shlex.split(command)[1:]], cwd=ROOT, check=True)
+        print(f"{picture}: {(ROOT / picture).stat().st_size // 1024} KB")
     with tempfile.TemporaryDirectory() as tmp:
         env = None
         for picture, command in PICTURES.items():
