@@ -10,6 +10,7 @@ import pytest
 import torch
 from hwrender_plugins.latin import fit as latin_fit
 from hwrender_plugins.latin import words as W
+from latin_tiny import save_tiny_latin
 from PIL import Image, ImageDraw, ImageFont
 
 from hwrender.errors import WeightsError
@@ -77,23 +78,7 @@ def write_sheet(folder: Path, font_path: Path = CAVEAT, words=SHEET_WORDS, lines
 def tiny_model(tmp_path_factory):
     """A tiny latin model (untrained: the fit needs no good hand to move towards the writer's),
     exported as ``hwrender train latin`` exports one: generator and recognizer, config, manifest."""
-    from hwrender_plugins.latin.model import Recognizer, WordGenerator
-    from hwrender_plugins.latin.task import net_config
-    from hwrender_plugins.latin.config import LatinConfig
-
-    from hwrender.weights import save_model
-
-    torch.manual_seed(0)
-    cfg = net_config(LatinConfig(variant="tiny"), len(W.CHARSET) + 1)
-    state = {f"generator.{k}": v for k, v in WordGenerator(cfg).state_dict().items()}
-    state.update({f"recognizer.{k}": v for k, v in Recognizer(cfg).state_dict().items()})
-    from dataclasses import asdict
-
-    config = {"model": "latin", "charset": W.CHARSET, "net": asdict(cfg), "width_ratio": 0.6,
-              "ink_curve": [0.0, 0.3, 0.6, 1.0]}
-    folder = tmp_path_factory.mktemp("latin-tiny") / "latin"
-    save_model(folder, state, config, "tiny latin model for tests\n", name="latin")
-    return folder
+    return save_tiny_latin(tmp_path_factory.mktemp("latin-tiny") / "latin")
 
 
 @pytest.fixture(scope="module")

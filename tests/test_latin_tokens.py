@@ -3,7 +3,6 @@ sampling of rare words (``plugins/latin/rerank.py``) and the evaluation's token 
 
 from __future__ import annotations
 
-import dataclasses
 
 import numpy as np
 import pytest
@@ -11,6 +10,7 @@ import torch
 from hwrender_plugins.latin import rerank as R
 from hwrender_plugins.latin import tokens as T
 from hwrender_plugins.latin import words as W
+from latin_tiny import save_tiny_latin
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -79,20 +79,7 @@ def test_touches_frame_and_frame_classes():
 
 # ------------------------------------------------------------------------------ rerank
 def _tiny(folder):
-    from hwrender_plugins.latin.config import LatinConfig
-    from hwrender_plugins.latin.model import Recognizer, WordGenerator
-    from hwrender_plugins.latin.task import net_config
-
-    from hwrender.weights import save_model
-
-    torch.manual_seed(0)
-    cfg = net_config(LatinConfig(variant="tiny"), len(W.CHARSET) + 1)
-    state = {f"generator.{k}": v for k, v in WordGenerator(cfg).state_dict().items()}
-    state.update({f"recognizer.{k}": v for k, v in Recognizer(cfg).state_dict().items()})
-    config = {"model": "latin", "charset": W.CHARSET, "net": dataclasses.asdict(cfg),
-              "width_ratio": 0.6, "ink_curve": [0.0, 0.3, 0.6, 1.0]}
-    save_model(folder / "latin", state, config, "tiny latin model for tests\n", name="latin")
-    return folder / "latin"
+    return save_tiny_latin(folder / "latin")
 
 
 @pytest.fixture(scope="module")

@@ -209,12 +209,9 @@ def train_judge(train, cfg: EvalConfig, device: str, log) -> Recognizer:
     return model
 
 
-@torch.no_grad()
-def read(judge: Recognizer, images: Sequence[np.ndarray], texts: Sequence[str],
-         device: str) -> tuple[float, torch.Tensor]:
-    """(CER of the judge's best-path readings, pooled features [N, C]) of canonical-width words."""
-    errors = total = 0
-    feats = [None] * len(images)
+def _judged(judge: Recognizer, images: Sequence[np.ndarray], device: str):
+    """(indices, log_probs, pooled features) of canonical-width word images (alpha 0..1), read
+    by ``judge`` in batches of one width."""
     by_width: dict[int, list[int]] = {}
     for i, img in enumerate(images):
         by_width.setdefault(img.shape[1], []).append(i)
@@ -222,15 +219,24 @@ def read(judge: Recognizer, images: Sequence[np.ndarray], texts: Sequence[str],
         for start in range(0, len(idx), 128):
             part = idx[start:start + 128]
             x = torch.from_numpy(np.stack([images[i] for i in part])).float()
-            x = (x * 2 - 1).unsqueeze(1).to(device)
-            log_probs, pooled = judge.read(x)
-            for k, seq in zip(part, greedy_decode(log_probs)):
-                truth = [W.char_index()[c] for c in texts[k]]
-                errors += levenshtein(seq, truth)
-                total += len(truth)
-            pooled = pooled.cpu()
-            for j, k in enumerate(part):
-                feats[k] = pooled[j]
+            log_probs, pooled = judge.read((x * 2 - 1).unsqueeze(1).to(device))
+            yield part, log_probs, pooled
+
+
+@torch.no_grad()
+def read(judge: Recognizer, images: Sequence[np.ndarray], texts: Sequence[str],
+         device: str) -> tuple[float, torch.Tensor]:
+    """(CER of the judge's best-path readings, pooled features [N, C]) of canonical-width words."""
+    errors = total = 0
+    feats = [None] * len(images)
+    for part, log_probs, pooled in _judged(judge, images, device):
+        for k, seq in zip(part, greedy_decode(log_probs)):
+            truth = [W.char_index()[c] for c in texts[k]]
+            errors += levenshtein(seq, truth)
+            total += len(truth)
+        pooled = pooled.cpu()
+        for j, k in enumerate(part):
+            feats[k] = pooled[j]
     return errors / max(1, total), torch.stack(feats)
 
 
@@ -238,16 +244,9 @@ def read(judge: Recognizer, images: Sequence[np.ndarray], texts: Sequence[str],
 def readings(judge: Recognizer, images: Sequence[np.ndarray], device: str) -> list[str]:
     """The judge's best-path text of each canonical-width word image (alpha 0..1)."""
     out = [""] * len(images)
-    by_width: dict[int, list[int]] = {}
-    for i, img in enumerate(images):
-        by_width.setdefault(img.shape[1], []).append(i)
-    for idx in by_width.values():
-        for start in range(0, len(idx), 128):
-            part = idx[start:start + 128]
-            x = torch.from_numpy(np.stack([images[i] for i in part])).float()
-            log_probs, _ = judge.read((x * 2 - 1).unsqueeze(1).to(device))
-            for k, seq in zip(part, greedy_decode(log_probs)):
-                out[k] = W.decode(seq)
+    for part, log_probs, _ in _judged(judge, images, device):
+        for k, seq in zip(part, greedy_decode(log_probs)):
+            out[k] = W.decode(seq)
     return out
 
 
