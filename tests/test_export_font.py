@@ -208,3 +208,25 @@ def test_cli_export_font_and_its_errors(tmp_path, reg, monkeypatch):
     res = runner.invoke(app, ["export-font", "-o", str(out), "--charset-file", str(chars)])
     assert res.exit_code == 0, res.output
     assert set(map(chr, TTFont(out).getBestCmap())) == set("xyz ")
+
+
+def test_glyphs_keep_the_hands_weight_not_the_bolder_page_vector_level():
+    """A font's outline sits where the alpha crosses FONT_LEVEL (the hand's weight on a raster
+    page), not at the page tracer's lower INK_LEVEL, which would embolden every glyph."""
+    import numpy as np
+
+    from hwrender.ink import InkImage
+    from hwrender.render import trace
+    from hwrender.styles import font as F
+
+    assert trace.INK_LEVEL < F.FONT_LEVEL  # else this test proves nothing
+    xs = np.arange(40, dtype=np.float32)
+    # a vertical bar: alpha 1 for 11 px, edges falling linearly to 0 over 3 px
+    ramp = np.clip(1.0 - (np.abs(xs - 20.0) - 5.0) / 3.0, 0, 1)
+    alpha = np.tile(ramp, (30, 1))
+    ink = InkImage(alpha, baseline=30.0, x_height=30.0, advance=40.0, text="|")
+    glyph = F._glyph(ink, 300.0)  # 10 font units per ink px
+    pts = np.concatenate([c.reshape(-1, 2) for c in glyph.contours])
+    width_px = (pts[:, 0].max() - pts[:, 0].min()) / 10.0
+    expected = 2 * (5.0 + 3.0 * (1 - F.FONT_LEVEL))  # where the edges cross the level
+    assert abs(width_px - expected) < 0.4, (width_px, expected)  # 0.25 would give 1.5 px more

@@ -37,6 +37,11 @@ MAX_VARIANTS = 8
 CHUNK = 64  # characters drawn per generate() call and cached per file
 CACHE_FORMAT = 2  # 2: generators' own glyph hooks (latin cuts from words)
 FORMATS = (".otf", ".ttf", ".woff2")
+# The glyphs' outline level: the alpha at a stroke's edge (with the tracer's local level for
+# faint joins), the weight the hand has on a raster page. The page's vector ink traces bolder
+# (trace.INK_LEVEL, what Tesseract reads from the raster); a font keeps the hand's weight, and
+# its figures (CER, HarfBuzz L1) were measured at this level.
+FONT_LEVEL = 0.5
 FIT_UNITS = 4.0  # how far a traced outline may stray from the ink's edge: 0.4 % of the em
 KERN_STEP = 0.2  # x-heights: profiles are grouped into kerning classes at this step
 KERN_MIN = 0.1  # x-heights: smaller kerns are left out
@@ -391,11 +396,13 @@ def _x_height(registry, plan: _Plan, weights, offline) -> float:
 
 
 def _glyph(ink, x_height: float) -> _Glyph:
-    from ..render.trace import FIT_TOLERANCE_PT, ink_outline, transform
+    from ..render.trace import FIT_TOLERANCE_PT, LOCAL_FLOOR, fit_tolerance, trace_many, transform
 
     s = x_height / ink.x_height
     # the tracer's tolerance is set in page points per ink px: ask for FIT_UNITS font units
-    contours = transform(ink_outline(ink, FIT_TOLERANCE_PT * s / FIT_UNITS), (s, 0.0, 0.0, -s, 0.0, ink.baseline * s))
+    tolerance = fit_tolerance(FIT_TOLERANCE_PT * s / FIT_UNITS)
+    outline = trace_many([ink.alpha], FONT_LEVEL, tolerance, local_floor=LOCAL_FLOOR)[0]
+    contours = transform(outline, (s, 0.0, 0.0, -s, 0.0, ink.baseline * s))
     contours = [c for c in contours if len(c) >= 2]
     return _Glyph(contours, max(0, round(ink.advance * s)), _bands(contours, x_height))
 
