@@ -204,3 +204,78 @@ def test_the_shipped_model_names_at_least_twelve_hands_that_differ(gen):
     steers = {gen.steer(n) for n in profiled}
     assert len(steers) == len(profiled)  # no two profiled hands steered alike
     assert not gen.hand_profiles  # seeded hands stay as they were until the switch is flipped
+
+
+# --------------------------------------------------------------------- the OCR guard (round 2)
+
+
+def ring(halo=0.0, size=32):
+    """An 'o' 2 px thick around a 2 px counter on the baseline, ``halo`` grey one px around
+    every stroke (in the counter too), as a partial grey dilation leaves it."""
+    a = np.zeros((size, 40), np.float32)
+    top, left = 13, 10
+    a[top:top + 6, left:left + 6] = 1.0
+    a[top + 2:top + 4, left + 2:left + 4] = 0.0
+    if halo:
+        grown = np.zeros_like(a)
+        grown[top - 1:top + 7, left - 1:left + 7] = halo
+        grown[top + 2:top + 4, left + 2:left + 4] = halo
+        a = np.maximum(a, grown)
+    return a
+
+
+def test_sharpen_pulls_the_halo_down_and_keeps_the_strokes_at_half():
+    a = np.array([[0.0, 0.2, 0.4, 0.5, 0.8, 1.0]], np.float32)
+    out = H.sharpen(a, 2.0)
+    assert np.allclose(out, [[0.0, 0.08, 0.32, 0.5, 0.8, 1.0]])
+    assert H.sharpen(a, 1.0) is a
+    assert torch.allclose(H.sharpen(torch.from_numpy(a), 2.0), torch.from_numpy(out))
+    st = H.Steer(sharpen=2.0)
+    assert not st.identity
+    assert np.allclose(H.apply(torch.from_numpy(a)[None], st, BASELINE)[0].numpy(), out)
+
+
+def test_otsu_splits_paper_from_ink():
+    a = np.zeros((10, 10), np.float32)
+    a[:, 6:] = 0.8
+    a[:, 5] = 0.1  # a faint edge goes with the paper
+    level = H.otsu([a, a])
+    assert 0.1 <= level < 0.8 and np.array_equal(a > level, a > 0.5)
+
+
+def test_the_guard_sharpens_a_halo_that_closes_the_counters_and_leaves_a_clean_one():
+    words = ["o"] * 3
+    clean, halo = [ring()] * 3, [ring(halo=0.45)] * 3
+    # the halo leaves the stroke at 0.5 as it was, but the OCR's binarization fills the counter
+    assert H.word_features(halo, words, 6)["stroke"] == H.word_features(clean, words, 6)["stroke"]
+    assert H.ocr_stroke(halo, words, 6) > H.ocr_stroke(clean, words, 6)
+    assert H.guard(clean, clean, words, 6) == 1.0
+    gamma = H.guard(halo, clean, words, 6)
+    assert gamma > 1.0
+    assert H.ocr_stroke([H.sharpen(a, gamma) for a in halo], words, 6) <= H.ocr_stroke(clean, words, 6)
+
+
+def test_the_guard_keeps_a_heavy_seeded_hand_legible_to_a_page_ocr_and_its_profile(gen, monkeypatch):
+    # seeded hand 0's profile (thick stroke) made Tesseract read most lines as empty
+    from hwrender_plugins.latin import words as W
+
+    monkeypatch.setattr(gen, "hand_profiles", True)
+    hand, texts = gen._probe_alphas("0", None, "cpu")
+    views = {}
+    for on in (False, True):
+        monkeypatch.setattr(H, "GUARD", on)
+        st = gen.steer("0")
+        assert (st.sharpen > 1.0) == on
+        steered, _ = gen._probe_alphas("0", st, "cpu")
+        views[on] = (H.word_features(steered, texts, W.X_HEIGHT),
+                     H.ocr_stroke(steered, texts, W.X_HEIGHT))
+    grown = views[True][0]["stroke"] / gen.hand_features("0")["stroke"]
+    ocr = H.ocr_stroke(hand, texts, W.X_HEIGHT)
+    assert views[False][1] > 1.2 * grown * ocr  # unguarded: the OCR sees strokes merge
+    assert views[True][1] <= grown * ocr
+    # the profile's features as steered: the stroke (at 0.5) and the slant (within a step of
+    # its search, 0.025, as faint pixels weigh less)
+    assert views[True][0]["stroke"] == pytest.approx(views[False][0]["stroke"], abs=0.005)
+    assert views[True][0]["slant"] == pytest.approx(views[False][0]["slant"], abs=0.03)
+    # the width is the box of the ink over 0.2: the faintest edge columns may drop out
+    assert views[True][0]["width"] == pytest.approx(views[False][0]["width"], rel=0.03)

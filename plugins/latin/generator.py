@@ -31,6 +31,7 @@ writer's slant, width per letter, stroke, word space and size, measured on the t
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Sequence
 
 import numpy as np
@@ -398,10 +399,15 @@ class LatinGenerator(Generator):
             self._hand_levels[key] = self._probe_features(style, None, device)  # type: ignore
         return self._hand_levels[key]  # type: ignore[return-value]
 
-    @torch.no_grad()
     def _probe_features(self, style, steer: hands.Steer | None, device: str) -> dict[str, float]:
         """``hands.word_features`` of the probe words (letters only, as the fonts' profiles
         were measured) in the style's hand, steered by ``steer``."""
+        return hands.word_features(*self._probe_alphas(style, steer, device), W.X_HEIGHT)
+
+    @torch.no_grad()
+    def _probe_alphas(self, style, steer: hands.Steer | None,
+                      device: str) -> tuple[list[np.ndarray], list[str]]:
+        """The probe words of letters only in the style's hand, steered by ``steer``, and their texts."""
         if self.ink_cap is None:
             raise GeneratorError(f"model {self.folder} has no probe words to measure a hand on",
                                  "re-export it with `hwrender train latin` (config ink_cap)")
@@ -420,21 +426,26 @@ class LatinGenerator(Generator):
                 if words[i].isalpha():
                     alphas.append(squeezed[k].numpy())
                     texts.append(words[i])
-        return hands.word_features(alphas, texts, W.X_HEIGHT)
+        return alphas, texts
 
     def steer(self, style, device: str = "cpu") -> hands.Steer | None:
         """What ``generate`` does to the style's words to reach its profile (None: nothing):
         ``hands.steer`` from the hand's features, then once more from what that steer gives
-        (the slant a shear reaches depends on the hand's letters)."""
+        (the slant a shear reaches depends on the hand's letters); with ``hands.GUARD`` on, its
+        halo sharpened as ``hands.guard`` finds on the probe words."""
         profile = self.profile(style)
         if profile is None:
             return None
-        key = (self._hand_key(style), profile)
+        key = (self._hand_key(style), profile, hands.GUARD)
         if key not in self._steers:
             first = hands.steer(profile, self.hand_features(style, device), W.X_HEIGHT)
-            self._steers[key] = hands.refine(first, profile,
-                                             self._probe_features(style, first, device),
-                                             W.X_HEIGHT)
+            st = hands.refine(first, profile, self._probe_features(style, first, device),
+                              W.X_HEIGHT)
+            if hands.GUARD:
+                steered, texts = self._probe_alphas(style, st, device)
+                hand, _ = self._probe_alphas(style, None, device)
+                st = replace(st, sharpen=hands.guard(steered, hand, texts, W.X_HEIGHT))
+            self._steers[key] = st
         return self._steers[key]
 
     @torch.no_grad()

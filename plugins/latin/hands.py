@@ -43,6 +43,10 @@ CHECK_FONTS = ("kalam", "gochi-hand", "schoolbell", "the-girl-next-door", "reeni
 CHECK_HANDS = 8  # seeded hands 0..7
 WORD_SPACE = 0.9  # the layout's word space in x-heights (geometry.WORD_SPACE_PER_X_HEIGHT)
 PROFILE_SEED = 30  # mixes a seeded hand's profile: rng([PROFILE_SEED, N])
+# The OCR guard (``guard``): a steered hand's grey halo sharpened until a page OCR's binarization
+# sees its strokes grow no more than the profile asked. Off keeps today's output.
+GUARD = False
+GAMMAS = (1.0, 1.25, 1.5, 2.0, 2.5, 3.0)  # the halo sharpenings the guard tries, mildest first
 
 
 @dataclass(frozen=True)
@@ -162,6 +166,7 @@ class Steer:
     dilate: float = 0.0  # > 0: share of a 3x3 grey dilation; < 0: of an erosion
     space: float = 0.0  # extra advance, px
     x_height_factor: float = 1.0  # the ink's x-height is reported / this (a larger hand)
+    sharpen: float = 1.0  # levels under 0.5 go to 0.5 * (2 a) ** sharpen (``guard``)
 
     @property
     def identity(self) -> bool:
@@ -239,9 +244,64 @@ def stroke(alpha, amount: float):
     return (alpha + abs(amount) * (grown - alpha)).clamp_(0, 1)
 
 
+def sharpen(alpha, gamma: float):
+    """Alpha (a tensor or an array) with its halo, the levels under 0.5, pulled down to
+    ``0.5 * (2 a) ** gamma``; 0.5 and above stay, so the strokes as ``shape_features`` measures
+    them (at 0.5) stay too."""
+    if abs(gamma - 1.0) < 1e-6:
+        return alpha
+    low = 0.5 * (2 * alpha) ** gamma
+    if isinstance(alpha, np.ndarray):
+        return np.where(alpha < 0.5, low, alpha).astype(alpha.dtype)
+    import torch
+
+    return torch.where(alpha < 0.5, low, alpha)
+
+
 def apply(alpha, st: Steer, baseline: float):
-    """[B, H, W] alpha at the natural width (the squeeze done) through ``st``'s shear and stroke."""
-    return stroke(shear(alpha, st.shear, baseline), st.dilate)
+    """[B, H, W] alpha at the natural width (the squeeze done) through ``st``'s shear, stroke
+    and halo."""
+    return sharpen(stroke(shear(alpha, st.shear, baseline), st.dilate), st.sharpen)
+
+
+def otsu(alphas: Sequence[np.ndarray]) -> float:
+    """Otsu's threshold (0..1) over all the images' pixels, as a page OCR binarizes a page:
+    the level that best splits them into paper and ink."""
+    hist = sum(np.histogram(a, bins=256, range=(0.0, 1.0))[0] for a in alphas).astype(np.float64)
+    p = hist / max(hist.sum(), 1.0)
+    w = np.cumsum(p)
+    m = np.cumsum(p * np.arange(256))
+    between = np.square(m[-1] * w - m) / np.maximum(w * (1 - w), 1e-12)
+    return float(np.argmax(between[:-1]) + 1) / 256
+
+
+def ocr_stroke(alphas: Sequence[np.ndarray], words: Sequence[str], x_height: float) -> float:
+    """The words' median stroke width (x-heights) as a page OCR sees them: binarized at one
+    ``otsu`` threshold over all of them. Where strokes merge and counters close, the ink's area
+    grows and its edge shrinks, and this stroke jumps."""
+    level = otsu(alphas)
+    return word_features([(a > level).astype(np.float32) for a in alphas], words,
+                         x_height)["stroke"]
+
+
+def guard(steered: Sequence[np.ndarray], hand: Sequence[np.ndarray], words: Sequence[str],
+          x_height: float) -> float:
+    """The mildest ``GAMMAS`` sharpening of ``steered`` (the probe words through a steer) whose
+    ``ocr_stroke`` grows over the unsteered ``hand``'s by no more than its stroke at 0.5 does.
+
+    A font's edges are sharp: its stroke at a page OCR's threshold is its stroke at 0.5, which
+    is what a profile holds. The GAN's edges are soft grey; thickened to a heavy font's stroke
+    at 0.5, their halo reaches over the letters' counters at the lower level Tesseract
+    binarizes at (Otsu's, near 0.3 on these words), the letters become blobs and it reads whole
+    lines as empty (seeded hands 0 and 5 with their profiles). Sharpening leaves the stroke at
+    0.5, and so the profile's features, as steered."""
+    stroke_hand = word_features(hand, words, x_height)["stroke"]
+    stroke_steered = word_features(steered, words, x_height)["stroke"]
+    goal = ocr_stroke(hand, words, x_height) * stroke_steered / max(stroke_hand, 1e-6)
+    for gamma in GAMMAS:
+        if ocr_stroke([sharpen(a, gamma) for a in steered], words, x_height) <= goal:
+            return gamma
+    return GAMMAS[-1]
 
 
 # ----------------------------------------------------------------------------- the check
