@@ -400,13 +400,24 @@ def fit(request: FitRequest) -> FitResult | None:
     }
     progress(1.0, "fitted the Latin hand")
     config = {"base_sha256": gen.identity(), "width_ratio": round(ratio, 4),
-              "method": figures["method"], "tuned": sorted(tensors) if keep_tuned else []}
+              "method": figures["method"], "tuned": sorted(tensors) if keep_tuned else [],
+              "profile": writer_profile(words)}
     used = len(fitted)
     text_notes = [f"{len(words)} words and {len(chars)} characters in the writer's frame "
                   f"(x-height {figures['x_height_px']} px on the sheet); {len(held)} words held back",
                   f"kept {figures['method']}: held-back L1 default {default['l1']:.4f}, "
                   f"inversion {inverted['l1']:.4f}, fine-tuned {tuned['l1']:.4f}"]
     return FitResult(tensors=tensors, config=config, used=used, figures=figures, notes=text_notes)
+
+
+def writer_profile(words: list[Word]) -> dict:
+    """The writer's hand profile (``hands.Profile``: slant, stroke, width per letter, coverage)
+    measured as the training fonts' were (``hands.word_features``) on their words in the frame;
+    word space and size stay the model's (1.0)."""
+    from . import hands
+
+    feats = hands.word_features([w.image for w in words], [w.text for w in words], W.X_HEIGHT)
+    return hands.Profile(**{k: feats[k] for k in hands.FEATURES}).to_dict()
 
 
 def _width_ratio(net_config, words: list[Word]) -> float:

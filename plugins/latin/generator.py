@@ -375,9 +375,15 @@ class LatinGenerator(Generator):
         """The real writer's statistics a style's words are steered to, or None (drawn as the
         GAN draws them): a named style's own, a seeded hand's mixed from the training fonts
         (when ``hand_profiles`` is on), a blend's mixed from its parts' (a part without one
-        counts as its hand as drawn). No style and user styles: None."""
-        if style is None or isinstance(style, UserStyle):
+        counts as its hand as drawn), a user style's the one its fit measured on the writer's
+        words (with ``hands.OWN_PROFILE`` on). No style: None."""
+        if style is None:
             return None
+        if isinstance(style, UserStyle):
+            value = style.part(MODEL_NAME).config.get("profile") if hands.OWN_PROFILE else None
+            if value is None or self.ink_cap is None:  # no probe words to steer it by
+                return None
+            return _profile(value, self.folder, f"style {style}")
         if isinstance(style, Blend):
             parts = [(self.profile(name), weight) for name, weight in style.parts]
             if all(p is None for p, _ in parts):
@@ -438,9 +444,15 @@ class LatinGenerator(Generator):
             return None
         key = (self._hand_key(style), profile, hands.GUARD)
         if key not in self._steers:
-            first = hands.steer(profile, self.hand_features(style, device), W.X_HEIGHT)
+            hand = self.hand_features(style, device)
+            own = isinstance(style, UserStyle)
+            if own:  # its width per letter is the style's width ratio already
+                profile = replace(profile, width=hand["width"])
+            first = hands.steer(profile, hand, W.X_HEIGHT)
             st = hands.refine(first, profile, self._probe_features(style, first, device),
                               W.X_HEIGHT)
+            if own:
+                st = replace(st, width_factor=1.0)
             if hands.GUARD:
                 steered, texts = self._probe_alphas(style, st, device)
                 hand, _ = self._probe_alphas(style, None, device)

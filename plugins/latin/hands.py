@@ -47,6 +47,10 @@ PROFILE_SEED = 30  # mixes a seeded hand's profile: rng([PROFILE_SEED, N])
 # sees its strokes grow no more than the profile asked. Off keeps today's output.
 GUARD = False
 GAMMAS = (1.0, 1.25, 1.5, 2.0, 2.5, 3.0)  # the halo sharpenings the guard tries, mildest first
+# A fitted own hand (``UserStyle``) steered to the profile its fit measured on the writer's
+# words (its config's ``profile``; slant, stroke and coverage: its width per letter is already
+# the style's ``width_ratio``). Off keeps today's output.
+OWN_PROFILE = False
 
 
 @dataclass(frozen=True)
