@@ -3,6 +3,7 @@
     python benchmarks/bench_latin_hands.py                 # spread + page time
     python benchmarks/bench_latin_hands.py --cer --lines 8 # + each named hand's Tesseract CER
     python benchmarks/bench_latin_hands.py --json
+    python benchmarks/bench_latin_hands.py --guard --seeded 30 --no-time  # + hands 0-29's CER
 
 **Spread** (``hands.check``): the same line of training words (``hands.CHECK_LINE``) written in
 8 seeded hands (0-7) and in 5 held-out handwriting fonts (``hands.CHECK_FONTS``, never trained
@@ -14,6 +15,10 @@ hands' profiles off (today's output) and on, and for the named hands.
 **Page time**: a 250-word page (``bench_latin.page_words``) generated warm, best of a few
 windows, in the default hand, seeded hand 3 with its profile off and on, and each profiled named
 hand's first: the profile's squeeze, shear and stroke are batched per width like the network.
+
+**Seeded hands' CER** (``--seeded N``): Tesseract's CER (``hands.line_cer``) of seeded hands
+0..N-1 on ``--lines`` lines of training words, profiles off and on. ``--guard`` runs everything
+with ``hands.GUARD`` on (a steered hand's halo sharpened for a page OCR: ``hands.guard``).
 """
 
 from __future__ import annotations
@@ -55,14 +60,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lines", type=int, default=8, help="--cer: lines of 4 training words")
     parser.add_argument("--no-time", action="store_true")
     parser.add_argument("--time-only", action="store_true", help="page times alone")
+    parser.add_argument("--seeded", type=int, default=0, metavar="N",
+                        help="seeded hands 0..N-1's Tesseract CER, profiles off and on")
+    parser.add_argument("--guard", action="store_true", help="with hands.GUARD on")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     import numpy as np
     from hwrender_plugins.latin import hands as H
     from hwrender_plugins.latin.generator import LatinGenerator
 
+    H.GUARD = args.guard
     gen = LatinGenerator(weights_dir=args.weights)
-    result: dict = {}
+    result: dict = {"guard": H.GUARD}
     if args.time_only:
         result["page_s"] = page_times(gen, args.windows)
         print(json.dumps(result, indent=1))
@@ -81,6 +90,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.cer:
         lines = H.training_lines(args.lines)
         result["cer"] = {name: round(H.line_cer(gen, name, lines), 4) for name in gen.styles}
+    if args.seeded:
+        lines = H.training_lines(args.lines)
+        for label, on in (("profiles off", False), ("profiles on", True)):
+            gen.hand_profiles = on
+            result[f"seeded CER, {label}"] = [round(H.line_cer(gen, str(n), lines), 3)
+                                              for n in range(args.seeded)]
+        gen.hand_profiles = False
     if not args.no_time:
         result["page_s"] = page_times(gen, args.windows)
     if args.json:
@@ -96,6 +112,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"spread measured in {result['spread_s']} s")
     for name, value in result.get("cer", {}).items():
         print(f"named hand {name:10s} Tesseract CER {value:.4f}")
+    for label in ("seeded CER, profiles off", "seeded CER, profiles on"):
+        if label in result:
+            v = result[label]
+            print(f"{label}: mean {np.mean(v):.4f}, max {max(v):.3f}, "
+                  f"{sum(x > 0.08 for x in v)} over 0.08: {v}")
     for label, value in result.get("page_s", {}).items():
         print(f"page of 250 words, {label:24s} {value:.3f} s")
     return 0

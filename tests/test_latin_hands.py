@@ -248,11 +248,12 @@ def test_the_guard_sharpens_a_halo_that_closes_the_counters_and_leaves_a_clean_o
     clean, halo = [ring()] * 3, [ring(halo=0.45)] * 3
     # the halo leaves the stroke at 0.5 as it was, but the OCR's binarization fills the counter
     assert H.word_features(halo, words, 6)["stroke"] == H.word_features(clean, words, 6)["stroke"]
-    assert H.ocr_stroke(halo, words, 6) > H.ocr_stroke(clean, words, 6)
-    assert H.guard(clean, clean, words, 6) == 1.0
-    gamma = H.guard(halo, clean, words, 6)
+    assert H.stroke_width(halo, 6) == pytest.approx(H.word_features(halo, words, 6)["stroke"])
+    assert H.ocr_stroke(halo, 6) > H.ocr_stroke(clean, 6)
+    assert H.guard(clean, clean, 6) == 1.0
+    gamma = H.guard(halo, clean, 6)
     assert gamma > 1.0
-    assert H.ocr_stroke([H.sharpen(a, gamma) for a in halo], words, 6) <= H.ocr_stroke(clean, words, 6)
+    assert H.ocr_stroke([H.sharpen(a, gamma) for a in halo], 6) <= H.ocr_stroke(clean, 6)
 
 
 def test_the_guard_keeps_a_heavy_seeded_hand_legible_to_a_page_ocr_and_its_profile(gen, monkeypatch):
@@ -268,9 +269,9 @@ def test_the_guard_keeps_a_heavy_seeded_hand_legible_to_a_page_ocr_and_its_profi
         assert (st.sharpen > 1.0) == on
         steered, _ = gen._probe_alphas("0", st, "cpu")
         views[on] = (H.word_features(steered, texts, W.X_HEIGHT),
-                     H.ocr_stroke(steered, texts, W.X_HEIGHT))
+                     H.ocr_stroke(steered, W.X_HEIGHT))
     grown = views[True][0]["stroke"] / gen.hand_features("0")["stroke"]
-    ocr = H.ocr_stroke(hand, texts, W.X_HEIGHT)
+    ocr = H.ocr_stroke(hand, W.X_HEIGHT)
     assert views[False][1] > 1.2 * grown * ocr  # unguarded: the OCR sees strokes merge
     assert views[True][1] <= grown * ocr
     # the profile's features as steered: the stroke (at 0.5) and the slant (within a step of

@@ -454,9 +454,9 @@ class LatinGenerator(Generator):
             if own:
                 st = replace(st, width_factor=1.0)
             if hands.GUARD:
-                steered, texts = self._probe_alphas(style, st, device)
+                steered, _ = self._probe_alphas(style, st, device)
                 hand, _ = self._probe_alphas(style, None, device)
-                st = replace(st, sharpen=hands.guard(steered, hand, texts, W.X_HEIGHT))
+                st = replace(st, sharpen=hands.guard(steered, hand, W.X_HEIGHT))
             self._steers[key] = st
         return self._steers[key]
 

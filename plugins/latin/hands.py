@@ -279,17 +279,28 @@ def otsu(alphas: Sequence[np.ndarray]) -> float:
     return float(np.argmax(between[:-1]) + 1) / 256
 
 
-def ocr_stroke(alphas: Sequence[np.ndarray], words: Sequence[str], x_height: float) -> float:
-    """The words' median stroke width (x-heights) as a page OCR sees them: binarized at one
+def stroke_width(alphas: Sequence[np.ndarray], x_height: float) -> float:
+    """The images' median stroke width at 0.5 (x-heights), as ``shape_features`` measures it
+    (2 x area / edge pixels of the ink in its box), without its slant search."""
+    rows = []
+    for a in alphas:
+        ink = a > 0.5
+        if ink.sum() >= 4:
+            edge = ink.sum() - (ink[1:-1, 1:-1] & ink[:-2, 1:-1] & ink[2:, 1:-1]
+                                & ink[1:-1, :-2] & ink[1:-1, 2:]).sum()
+            rows.append(2.0 * ink.sum() / max(1, edge) / x_height)
+    return float(np.median(rows)) if rows else 0.0
+
+
+def ocr_stroke(alphas: Sequence[np.ndarray], x_height: float) -> float:
+    """The images' median stroke width (x-heights) as a page OCR sees them: binarized at one
     ``otsu`` threshold over all of them. Where strokes merge and counters close, the ink's area
     grows and its edge shrinks, and this stroke jumps."""
     level = otsu(alphas)
-    return word_features([(a > level).astype(np.float32) for a in alphas], words,
-                         x_height)["stroke"]
+    return stroke_width([(a > level).astype(np.float32) for a in alphas], x_height)
 
 
-def guard(steered: Sequence[np.ndarray], hand: Sequence[np.ndarray], words: Sequence[str],
-          x_height: float) -> float:
+def guard(steered: Sequence[np.ndarray], hand: Sequence[np.ndarray], x_height: float) -> float:
     """The mildest ``GAMMAS`` sharpening of ``steered`` (the probe words through a steer) whose
     ``ocr_stroke`` grows over the unsteered ``hand``'s by no more than its stroke at 0.5 does.
 
@@ -299,11 +310,10 @@ def guard(steered: Sequence[np.ndarray], hand: Sequence[np.ndarray], words: Sequ
     binarizes at (Otsu's, near 0.3 on these words), the letters become blobs and it reads whole
     lines as empty (seeded hands 0 and 5 with their profiles). Sharpening leaves the stroke at
     0.5, and so the profile's features, as steered."""
-    stroke_hand = word_features(hand, words, x_height)["stroke"]
-    stroke_steered = word_features(steered, words, x_height)["stroke"]
-    goal = ocr_stroke(hand, words, x_height) * stroke_steered / max(stroke_hand, 1e-6)
+    grown = stroke_width(steered, x_height) / max(stroke_width(hand, x_height), 1e-6)
+    goal = ocr_stroke(hand, x_height) * grown
     for gamma in GAMMAS:
-        if ocr_stroke([sharpen(a, gamma) for a in steered], words, x_height) <= goal:
+        if ocr_stroke([sharpen(a, gamma) for a in steered], x_height) <= goal:
             return gamma
     return GAMMAS[-1]
 
