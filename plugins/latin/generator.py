@@ -26,7 +26,8 @@ per style, and a style fitted to another base model (``base_sha256``) is refused
 Hand profiles (``hands.py``): a named style with a ``profile`` in the config, and (when the
 config's ``hand_profiles`` switch is on) every seeded hand, has its words steered to a real
 writer's slant, width per letter, stroke, word space and size, measured on the training fonts
-(``font_profiles``). The default hand and styles without a profile are drawn as before.
+(``font_profiles``); a user style (with ``hands.OWN_PROFILE`` on) to the profile its fit
+measured on the writer's words. The default hand and styles without a profile are drawn as before.
 """
 
 from __future__ import annotations

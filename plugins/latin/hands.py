@@ -18,6 +18,12 @@ measured against what the GAN's hand draws on the probe words (``hand_features``
 reads the profile's features whatever the style vector. A seeded hand's profile (``sampled``) is
 drawn from a Gaussian fitted to the training fonts' profiles, seeded by the hand's number.
 
+A page OCR binarizes at one global (Otsu) threshold, lower than 0.5 on the GAN's soft words, so
+a stroke thickened to a heavy font's closes the letters' counters there; with ``GUARD`` on,
+``guard`` sharpens each steered hand's halo (levels under 0.5) just enough that the OCR's view of
+its strokes grows no more than the profile asked. With ``OWN_PROFILE`` on, a fitted own hand is
+steered to the profile its fit measured on the writer's words.
+
 ``spread`` is the issue 30 check: one line of training words in several hands and in held-out
 fonts, per feature the std across hands over the std across fonts, averaged.
 """
