@@ -203,7 +203,10 @@ def test_the_shipped_model_names_at_least_twelve_hands_that_differ(gen):
     assert len(profiled) >= 9
     steers = {gen.steer(n) for n in profiled}
     assert len(steers) == len(profiled)  # no two profiled hands steered alike
-    assert not gen.hand_profiles  # seeded hands stay as they were until the switch is flipped
+    # seeded hands take a profile too, one of their own each
+    assert gen.hand_profiles
+    seeded = [gen.profile(str(n)) for n in range(4)]
+    assert all(p is not None for p in seeded) and len({gen.steer(str(n)) for n in range(4)}) == 4
 
 
 # --------------------------------------------------------------------- the OCR guard (round 2)
