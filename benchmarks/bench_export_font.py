@@ -195,14 +195,11 @@ def plain_font(kind: str) -> Path:
 
 
 def cer(ref: str, hyp: str) -> float:
+    """Character error rate with spaces left out (Tesseract's spacing in CJK lines is noise)."""
+    from hwrender.train.metrics import levenshtein
+
     ref, hyp = ref.replace(" ", ""), hyp.replace(" ", "")
-    prev = list(range(len(hyp) + 1))
-    for i, a in enumerate(ref, 1):
-        cur = [i]
-        for j, b in enumerate(hyp, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a != b)))
-        prev = cur
-    return prev[-1] / max(1, len(ref))
+    return levenshtein(ref, hyp) / max(1, len(ref))
 
 
 def tesseract_cer(font_path: Path, kind: str, out: Path, sentences=None) -> float:
