@@ -216,16 +216,49 @@ def _finite(values: dict[str, float]) -> bool:
     return all(math.isfinite(v) for v in values.values())
 
 
-def _changed_settings(saved: dict, fresh: dict, may_change: frozenset[str]) -> list[str] | None:
+def _config_defaults(task: TrainTask) -> dict[str, Any]:
+    """The defaults of the task's config (a dataclass), JSON-normalised as a run key is."""
+    import dataclasses
+
+    config = getattr(task, "config", None)
+    defaults: dict[str, Any] = {}
+    for f in dataclasses.fields(config) if dataclasses.is_dataclass(config) else ():
+        if f.default is not dataclasses.MISSING:
+            value = f.default
+        elif f.default_factory is not dataclasses.MISSING:
+            value = f.default_factory()
+        else:
+            continue
+        try:
+            defaults[f.name] = json.loads(json.dumps(value))
+        except (TypeError, ValueError):  # cannot be in a run key either
+            pass
+    return defaults
+
+
+def _changed_settings(saved: dict, fresh: dict, may_change: frozenset[str],
+                      defaults: dict[str, Any] | None = None) -> dict[str, tuple] | None:
     """The settings in ``may_change`` that differ between a checkpoint's run key and this run's,
-    or None when anything else differs (another task, setting, seed or batch size)."""
-    config_saved, config_fresh = saved.get("config", {}), fresh.get("config", {})
+    as {setting: (old, new)}, or None when anything else differs (another task, setting, seed or
+    batch size).
+
+    A setting only one side has (added to the task's config after the checkpoint was written, or
+    left out of a run key at its default) counts as its ``defaults`` value on the other side: the
+    old run behaved as the default does, so resuming with the default is no change, and a setting
+    in ``may_change`` can be switched on for the rest of the run."""
+    defaults = defaults or {}
+    config_saved, config_fresh = dict(saved.get("config", {})), dict(fresh.get("config", {}))
+    for mine, other in ((config_saved, config_fresh), (config_fresh, config_saved)):
+        for k in other.keys() - mine.keys():
+            if k in defaults:
+                mine[k] = defaults[k]
     allowed = may_change & config_saved.keys() & config_fresh.keys()
     def strip(key: dict, config: dict) -> dict:
         return {**key, "config": {k: v for k, v in config.items() if k not in allowed}}
     if strip(saved, config_saved) != strip(fresh, config_fresh):
         return None
-    return sorted(k for k in allowed if config_saved[k] != config_fresh[k])
+    return {k: (config_saved[k], config_fresh[k]) for k in sorted(allowed)
+            if config_saved[k] != config_fresh[k]}
 
 
 def train(task: TrainTask, opts: LoopOptions, *, progress: bool | None = None,
@@ -320,18 +353,18 @@ def _train(task: TrainTask, opts: LoopOptions, out: Path, *, progress: bool | No
                                      "seed": opts.seed, "batch_size": opts.batch_size}))
     if opts.resume:
         payload = load_checkpoint(ckpt_path)
-        changed = _changed_settings(payload["run"], run_key, task.resume_may_change)
+        changed = _changed_settings(payload["run"], run_key, task.resume_may_change,
+                                    _config_defaults(task))
         if changed is None:
             raise UsageError(f"{out} holds a different run (task, settings, seed or batch size)",
                              "resume with the settings it was started with, or choose another --out")
         phases = list(payload.get("phases", []))
         if changed:
             log("resumed with changed settings: " + ", ".join(
-                f"{k} {payload['run']['config'].get(k)!r} -> {run_key['config'][k]!r}"
-                for k in changed))
+                f"{k} {old!r} -> {new!r}" for k, (old, new) in changed.items()))
             phases.append({"step": payload["step"],
-                           "set": {k: run_key["config"][k] for k in changed},
-                           "was": {k: payload["run"]["config"][k] for k in changed}})
+                           "set": {k: new for k, (_, new) in changed.items()},
+                           "was": {k: old for k, (old, _) in changed.items()}})
         task.load_state_dict(payload["task_state"])
         step, epoch, in_epoch = payload["step"], payload["epoch"], payload["in_epoch"]
         examples, elapsed = payload["examples"], payload["elapsed"]

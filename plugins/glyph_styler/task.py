@@ -76,6 +76,8 @@ class GlyphStylerTask(GlyphTask):
     """Pre-training on font pairs: the generator, its EMA, the discriminator and their optimisers."""
 
     stateful = ("G", "D", "ema", "opt_g", "opt_d")
+    # bf16 autocast may start at a resume, e.g. of a run from before the setting existed
+    resume_may_change = GlyphTask.resume_may_change | {"cpu_bf16"}
 
     def __init__(self, config: GlyphStylerConfig | None = None):
         super().__init__(config)
