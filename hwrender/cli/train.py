@@ -113,6 +113,11 @@ def train_cmd(
     bf16: Annotated[Optional[bool], typer.Option(
         "--bf16/--no-bf16", help="bf16 autocast on a GPU that has it (default: the model's "
                                  "choice; never changes CPU training).")] = None,
+    threads: Annotated[str, typer.Option(
+        "--threads", metavar="N", help=(
+            "CPU threads of torch (intra- and inter-op). auto: the free CPUs (the CPUs less the "
+            "1-minute load average, at least 1; OMP_NUM_THREADS when set). On a shared machine "
+            "1 thread can train faster than 2; the model card's hardware line records it."))] = "auto",
     settings: SetOpt = None,
 ) -> None:
     """Train a model (reproduces a shipped one by default). Ctrl-C saves; --resume continues.
@@ -128,9 +133,13 @@ def train_cmd(
             raise UsageError(f"{flag} must be positive, got {value}", f"give {flag} a value above 0")
     if data is not None and not data.exists():
         raise UsageError(f"--data {data} does not exist", "give a folder or file that holds the data")
+    n_threads = _threads(threads)
 
     from ..device import resolve_device
-    from ..train.loop import LoopOptions, TrainingInterrupted, train
+    from ..train.loop import LoopOptions, TrainingInterrupted, auto_threads, train
+
+    if n_threads is None:
+        n_threads = auto_threads()
 
     opts = LoopOptions(
         out=out or Path("runs") / spec.name, device=resolve_device(device), seed=seed,
@@ -138,7 +147,7 @@ def train_cmd(
         max_steps=max_steps, resume=resume, data=data, finetune=finetune, name=name,
         checkpoint_every=checkpoint_every or defaults.get("checkpoint_every", 500),
         sample_every=defaults.get("sample_every", 0) if sample_every is None else sample_every,
-        bf16=bf16)
+        bf16=bf16, threads=n_threads)
     # under torchrun, rank 0 speaks for the run (the others would repeat each line)
     speaks = os.environ.get("RANK", "0") == "0"
     quiet = bool(ctx.obj and ctx.obj.get("quiet")) or not speaks
@@ -158,6 +167,8 @@ def train_cmd(
                 again += [flag, str(value)]
         if seed:
             again += ["--seed", str(seed)]
+        if threads != "auto":
+            again += ["--threads", threads]
         for item in settings or []:
             again += ["--set", item]
         if speaks:
@@ -169,6 +180,20 @@ def train_cmd(
     note(f"trained {summary.steps} steps in {summary.seconds:.0f} s "
          f"({summary.examples_per_second:.0f} examples/s); model in {summary.model}")
     typer.echo(json.dumps(summary.to_dict(), indent=2))
+
+
+def _threads(value: str) -> int | None:
+    """``--threads``: a count, or None for auto."""
+    if value.strip().lower() == "auto":
+        return None
+    try:
+        n = int(value)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise UsageError(f"--threads must be a count of 1 or more, or auto, got {value!r}",
+                         "e.g. --threads 1 on a machine others share")
+    return n
 
 
 def _install_hint(exc: NotInstalled, model: str) -> NotInstalled:
