@@ -7,6 +7,8 @@ measured in the same run).
     python benchmarks/bench_glyph_styler.py --threads 1 --set ngf=24   # compare settings
     python benchmarks/bench_glyph_styler.py --throughput     # training img/s before/after, one run
     python benchmarks/bench_glyph_styler.py --speckle --figure speckle.png   # speckle per style
+    python benchmarks/bench_glyph_styler.py --compare-runs RUN_A RUN_B   # two real runs, e.g. fp32
+        # and cpu_bf16 from one seed: img/s, training L1 step for step, held-out L1 of each model
 
 Targets on the project's 2-core CPU: a page of 500 glyphs in <= 1 s warm. Speed does not depend on
 the weights, so an untrained model of the default configuration gives the same figures. Timings on
@@ -355,6 +357,49 @@ def _speckle_figure(strips, path: str, glyphs: int = 12, zoom: int = 3) -> None:
         (img.shape[1] * zoom, img.shape[0] * zoom), Image.NEAREST).save(path)
 
 
+def _metrics(run: str) -> list[dict]:
+    with open(os.path.join(run, "metrics.jsonl"), encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def compare_runs(a: str, b: str, eval_chars: int) -> dict:
+    """Two runs of the same steps, seed and data (e.g. fp32 and ``--set cpu_bf16=true``): each
+    one's images/s (after its first logged step, so start-up is left out), their training L1 at
+    the same logged steps (the same batches: a paired difference), and each exported model's
+    held-out L1 / identity per script (``hwrender eval glyph-styler`` without OCR, the style
+    classifier or the held-out fonts)."""
+    from hwrender_plugins.glyph_styler.evaluate import evaluate
+
+    runs = {name: _metrics(name) for name in (a, b)}
+    out: dict = {}
+    for name, rows in runs.items():
+        first, last = rows[0], rows[-1]
+        out[f"{name}: steps"] = last["step"]
+        out[f"{name}: img/s"] = round((last["examples"] - first["examples"])
+                                      / (last["seconds"] - first["seconds"]), 2)
+    by_step = [{r["step"]: r for r in rows} for rows in runs.values()]
+    steps = sorted(by_step[0].keys() & by_step[1].keys())
+    diffs = [by_step[1][s]["l1"] - by_step[0][s]["l1"] for s in steps]
+    out["training L1 at the same steps, b - a: mean"] = round(statistics.mean(diffs), 5)
+    out["training L1 at the same steps, b - a: std"] = round(statistics.pstdev(diffs), 5)
+    half = steps[len(steps) // 2:]
+    for name, rows in zip(runs, by_step):
+        out[f"{name}: training L1, last half mean"] = round(
+            statistics.mean(rows[s]["l1"] for s in half), 5)
+        # step-to-step noise of one run's L1 in the same window, the yardstick for the difference
+        out[f"{name}: training L1, last half std"] = round(
+            statistics.pstdev(rows[s]["l1"] for s in half), 5)
+    if eval_chars:
+        options = [f"max_chars={eval_chars}", "ocr=false", "holdout_fonts=false",
+                   "classifier_steps=0"]
+        for name in runs:
+            report = evaluate(weights=os.path.join(name, "model"), options=options)
+            for fig in report["figures"]:
+                if "L1" in fig["name"] or "SSIM" in fig["name"]:
+                    out[f"{name}: {fig['name']}"] = fig["value"]
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", action="store_true", help="print JSON")
@@ -377,6 +422,11 @@ def main(argv: list[str] | None = None) -> int:
                         "(0-5; the first is the baseline)")
     parser.add_argument("--also", action="append", default=[], metavar="KEY=VALUE",
                         help="--throughput: the last variant again with this setting (e.g. ndf=16)")
+    parser.add_argument("--compare-runs", nargs=2, metavar="RUN",
+                        help="two run folders of the same steps and seed: img/s, training L1 step "
+                             "for step, held-out L1 of each model")
+    parser.add_argument("--eval-chars", type=int, default=100,
+                        help="--compare-runs: held-out characters per script (0: no eval)")
     parser.add_argument("--warmup", type=int, default=3, help="untimed steps per variant (--throughput)")
     parser.add_argument("--set", dest="options", action="append", default=[], metavar="KEY=VALUE",
                         help="training setting, as for `hwrender train glyph-styler --set`")
@@ -385,6 +435,9 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.threads:
         torch.set_num_threads(args.threads)
+    if args.compare_runs:
+        _print(compare_runs(*args.compare_runs, args.eval_chars), args.json)
+        return 0
     if args.throughput:
         out = {"load_average_1_5_15": [round(x, 2) for x in os.getloadavg()],
                "cpus": os.cpu_count()}
