@@ -14,6 +14,12 @@ Figures per generator and render:
   of the runs), which a loaded machine disturbs less than the wall clock.
 - Tesseract CER of the page's lines (each line cut out at 300 dpi, read with --psm 7), when
   `tesseract` and the script's language are installed.
+- mass: the page's ink mass (sum of coverage) over the raster page's; FWHM: the median stroke
+  width in px where the ink crosses half of its local peak, and "ratio" that over the raster's
+  (``stroke_width``: why these two are the width a reader sees).
+- --variants: vector tracing rules side by side (the first one also gives the SVG, PDF and
+  plotter figures).
+- SVG: the page's SVG size (``-o page.svg``, vector ink) and write time; "+trace" traces afresh.
 - PDF (the latin and mixed pages): file size and PdfWriter time, raster ink (soft-masked image)
   against vector ink (traced paths); "+trace" also traces every ink afresh.
 - plotter (--strokes): centre-line strokes of the page, pen-up travel in metres as found
@@ -28,6 +34,7 @@ fill <= 0.2 s added to a 250-word page on 2 cores.
 from __future__ import annotations
 
 import argparse
+import functools
 import math
 import shutil
 import statistics
@@ -84,14 +91,77 @@ def haze(cov: np.ndarray) -> float:
     return float(faint[labels].sum() / inked.sum())
 
 
-def timed_coverage(page, inks, dpi, render: str, repeat: int):
+def stroke_width(cov: np.ndarray, dpi: float) -> tuple[float, float]:
+    """(ink mass, FWHM): the page's ink in pixels of full ink (the sum of its coverage), and the
+    median stroke width in px where the ink crosses half of its local peak (the largest coverage
+    within dpi/50 px, about a stroke's width). FWHM is the width a reader sees of a soft stroke
+    (the edge of a blurred line sits where it is half as dark as its middle) and needs no global
+    level, so a faint stroke is measured at its own half; the mass is what the eye integrates
+    (one stroke twice as wide, or twice as dark, looks twice as heavy). Both pages hold the same
+    strokes, so the vector/raster mass ratio is their width ratio at equal darkness."""
+    from scipy import ndimage
+
+    from hwrender.render.skeleton import thin, widths_at
+
+    a = cov.astype(np.float32) / 255
+    rows, cols = np.flatnonzero(a.any(1)), np.flatnonzero(a.any(0))
+    if rows.size == 0:
+        return 0.0, 0.0
+    a = a[max(rows[0] - 4, 0):rows[-1] + 5, max(cols[0] - 4, 0):cols[-1] + 5]
+    peak = ndimage.maximum_filter(a, size=2 * max(2, round(dpi / 50)) + 1)
+    # haze under a quarter of full ink has no stroke a reader would measure
+    half = np.where(peak >= 0.25, a - 0.5 * peak, -1.0)
+    w = widths_at(half, thin(half >= 0))
+    return float(a.sum()), float(np.median(w)) if w.size else 0.0
+
+
+def fresh_inks(inks, level: float | None = None):
+    """New ink objects (the trace is cached per ink, and a page traces each ink once), traced at
+    ``level`` when given (the ink_level a generator may ask for)."""
     from hwrender.ink import InkImage
+
+    def meta(m):
+        return m if level is None else {**(m or {}), "ink_level": level}
+
+    return {k: InkImage(v.alpha, v.baseline, v.x_height, v.advance, v.text, meta=meta(v.meta)) for k, v in inks.items()}
+
+
+class Variant:
+    """A vector tracing rule to measure beside the shipped one: ``LEVEL[/FLOOR[/RADIUS]]`` traces
+    every ink at LEVEL (its ink_level) with trace.LOCAL_FLOOR at FLOOR and trace.LOCAL_RADIUS at
+    RADIUS; "rule" is the shipped one, "width" the shipped one with trace.KEEP_WIDTH on."""
+
+    def __init__(self, spec: str):
+        self.spec = spec
+        level, floor, radius = (spec.split("/") + ["", ""])[:3]
+        self.keep_width = level == "width"
+        self.level = None if level in ("rule", "width") else float(level)
+        self.floor = float(floor) if floor else None
+        self.radius = int(radius) if radius else None
+
+    def __enter__(self):
+        from hwrender.render import trace
+
+        self._saved = trace.LOCAL_FLOOR, trace.LOCAL_RADIUS, trace.KEEP_WIDTH
+        if self.floor is not None:
+            trace.LOCAL_FLOOR = self.floor
+        if self.radius is not None:
+            trace.LOCAL_RADIUS = self.radius
+        trace.KEEP_WIDTH = trace.KEEP_WIDTH or self.keep_width
+        return self
+
+    def __exit__(self, *exc):
+        from hwrender.render import trace
+
+        trace.LOCAL_FLOOR, trace.LOCAL_RADIUS, trace.KEEP_WIDTH = self._saved
+
+
+def timed_coverage(page, inks, dpi, render: str, repeat: int, level: float | None = None):
     from hwrender.render import ink_coverage
 
     times, cpu, cov = [], [], None
     for _ in range(repeat):
-        # fresh ink objects: the trace is cached per ink, and a page traces each ink once
-        fresh = {k: InkImage(v.alpha, v.baseline, v.x_height, v.advance, v.text, meta=v.meta) for k, v in inks.items()}
+        fresh = fresh_inks(inks, level)
         t0, c0 = time.perf_counter(), time.process_time()
         cov = ink_coverage(page, fresh, dpi, ink_render=render)
         times.append(time.perf_counter() - t0)
@@ -129,7 +199,6 @@ def pdf_figures(page, inks, dpi, repeat: int) -> dict:
     the pipeline has them); "+trace" adds tracing every ink afresh to the vector write."""
     import io
 
-    from hwrender.ink import InkImage
     from hwrender.render import PdfWriter, ink_coverage
 
     cov = ink_coverage(page, inks, dpi)
@@ -140,13 +209,26 @@ def pdf_figures(page, inks, dpi, repeat: int) -> dict:
             pdf.add_page(page, **ink)
         return len(buf.getvalue())
 
-    def fresh():
-        return {k: InkImage(v.alpha, v.baseline, v.x_height, v.advance, v.text, meta=v.meta) for k, v in inks.items()}
+    fresh = functools.partial(fresh_inks, inks)
 
     out = {"raster_bytes": write(coverage=cov), "vector_bytes": write(inks=inks)}
     out["raster_s"] = statistics.median(_time(lambda: write(coverage=cov)) for _ in range(repeat))
     out["vector_s"] = statistics.median(_time(lambda: write(inks=inks)) for _ in range(repeat))
     out["vector_trace_s"] = statistics.median(_time(lambda i=fresh(): write(inks=i)) for _ in range(repeat))
+    return out
+
+
+def svg_figures(page, inks, dpi, repeat: int) -> dict:
+    """SVG size and write time of the page (vector ink, as ``-o page.svg`` writes it); "+trace"
+    also traces every ink afresh."""
+    from hwrender.render.svg import page_svg
+    from hwrender.render.writers import WriteContext
+
+    ctx = WriteContext(dpi=dpi, ink_render="vector")
+    out = {"bytes": len(page_svg(page, inks, ctx))}
+    out["s"] = statistics.median(_time(lambda: page_svg(page, inks, ctx)) for _ in range(repeat))
+    out["trace_s"] = statistics.median(_time(lambda i=fresh_inks(inks): page_svg(page, i, ctx))
+                                       for _ in range(repeat))
     return out
 
 
@@ -158,12 +240,10 @@ def _time(fn) -> float:
 
 def plotter_figures(page, inks, repeat: int) -> dict:
     """Pen-plotter strokes of the page: travel as found against ordered, coverage, time."""
-    from hwrender.ink import InkImage
     from hwrender.render import strokes
 
     def make():
-        fresh = {k: InkImage(v.alpha, v.baseline, v.x_height, v.advance, v.text, meta=v.meta) for k, v in inks.items()}
-        return strokes.page_polylines(page, fresh, order=False)
+        return strokes.page_polylines(page, fresh_inks(inks), order=False)
 
     mm = 25.4 / 72
     found = make()
@@ -190,34 +270,48 @@ def main() -> None:
     ap.add_argument("--ink-level", default="", metavar="NAME=LEVEL,...",
                     help="trace a case's inks at this level (the ink_level a generator may ask for in its "
                          "ink's meta), e.g. emnist=0.1")
+    ap.add_argument("--variants", default="rule", metavar="RULE,...",
+                    help="vector tracing rules side by side: 'rule' (the shipped one) or LEVEL[/FLOOR] "
+                         "(every ink at LEVEL, trace.LOCAL_FLOOR at FLOOR), 'width' (trace.KEEP_WIDTH), e.g. rule,width,0.35")
     args = ap.parse_args()
     from hwrender.train.metrics import tesseract_langs
 
     langs = set() if args.no_ocr or shutil.which("tesseract") is None else tesseract_langs()
-    print(f"{'generator':9} {'render':7} {'words':>5} {'edge px':>8} {'haze':>7} {'time s':>7} "
-          f"{'added s':>8} {'cpu s':>6} {'added':>7} {'CER':>6}")
+    print(f"{'generator':9} {'render':10} {'words':>5} {'edge px':>8} {'haze':>7} {'time s':>7} "
+          f"{'added s':>8} {'cpu s':>6} {'added':>7} {'mass':>5} {'FWHM':>5} {'ratio':>5} {'CER':>6}")
     pdf_rows = []
     plotter_rows = []
+    svg_rows = []
     ink_levels = {k: float(v) for k, v in (kv.split("=") for kv in args.ink_level.split(",") if kv)}
+    variants = [Variant(v) for v in args.variants.split(",") if v]
     for name in args.only.split(","):
         gens, text, lang = CASES[name]
         page, inks, dpi = page_of(gens, text, args.dpi)
         if name in ink_levels:
             for ink in inks.values():
                 ink.meta["ink_level"] = ink_levels[name]
-        base = base_cpu = None
-        for render in ("raster", "vector"):
-            cov, t, cpu = timed_coverage(page, inks, dpi, render, args.repeat)
-            base, base_cpu = (t, cpu) if render == "raster" else (base, base_cpu)
+        base = base_cpu = base_mass = base_fwhm = None
+        for render, variant in [("raster", None)] + [("vector", v) for v in variants]:
+            with variant or Variant("rule"):
+                level = variant.level if variant else None
+                cov, t, cpu = timed_coverage(page, inks, dpi, render, args.repeat, level)
+                if render == "vector" and variant is variants[0]:
+                    svg_rows.append((name, svg_figures(page, fresh_inks(inks, level), dpi, args.repeat)))
+            mass, fwhm = stroke_width(cov, dpi)
+            if render == "raster":
+                base, base_cpu, base_mass, base_fwhm = t, cpu, mass, fwhm
+            label = render if variant is None or variant.spec == "rule" else f"v{variant.spec}"
             c = f"{ocr_cer(page, cov, dpi, lang):.3f}" if lang in langs else "-"
             added = f"{t - base:+.3f}" if render == "vector" else ""
             added_cpu = f"{cpu - base_cpu:+.3f}" if render == "vector" else ""
-            print(f"{name:9} {render:7} {len(page.placements):5d} {edge_band(cov):8.2f} "
-                  f"{haze(cov):7.4f} {t:7.3f} {added:>8} {cpu:6.3f} {added_cpu:>7} {c:>6}", flush=True)
-            if render == "vector" and name in PDF_CASES:
-                pdf_rows.append((name, pdf_figures(page, inks, dpi, args.repeat)))
-            if render == "vector" and name in PLOTTER_CASES:
-                plotter_rows.append((name, plotter_figures(page, inks, args.repeat)))
+            print(f"{name:9} {label:10} {len(page.placements):5d} {edge_band(cov):8.2f} "
+                  f"{haze(cov):7.4f} {t:7.3f} {added:>8} {cpu:6.3f} {added_cpu:>7} "
+                  f"{mass / max(base_mass, 1e-9):5.2f} {fwhm:5.2f} {fwhm / max(base_fwhm, 1e-9):5.2f} {c:>6}",
+                  flush=True)
+            if render == "vector" and variant is variants[0] and name in PDF_CASES:
+                pdf_rows.append((name, pdf_figures(page, fresh_inks(inks, level), dpi, args.repeat)))
+            if render == "vector" and variant is variants[0] and name in PLOTTER_CASES:
+                plotter_rows.append((name, plotter_figures(page, fresh_inks(inks, level), args.repeat)))
             if args.save:
                 from pathlib import Path
 
@@ -225,8 +319,12 @@ def main() -> None:
 
                 _, img = next(line_crops(page, cov, dpi))
                 Path(args.save).mkdir(parents=True, exist_ok=True)
-                Image.fromarray(np.ascontiguousarray(img[:, :600])).save(f"{args.save}/{name}-{render}.png")
+                Image.fromarray(np.ascontiguousarray(img[:, :600])).save(f"{args.save}/{name}-{label.replace('/', '_')}.png")
 
+    if svg_rows:
+        print(f"\n{'SVG page':9} {'KB':>7} {'write s':>8} {'+trace s':>8}")
+        for name, f in svg_rows:
+            print(f"{name:9} {f['bytes'] / 1000:7.0f} {f['s']:8.3f} {f['trace_s']:8.3f}")
     if pdf_rows:
         print(f"\n{'PDF page':9} {'raster KB':>9} {'write s':>8} {'vector KB':>9} {'write s':>8} {'+trace s':>8}")
         for name, f in pdf_rows:

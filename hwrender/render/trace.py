@@ -47,6 +47,15 @@ INK_UPSAMPLE = 2
 # (2x would cost a 250-word font page ~3 s for nothing a reader sees)
 UPSAMPLE_ABOVE_PT = 0.35
 MIN_LEVEL = 0.05  # the lowest level a generator may ask for (ink_level): below it, blur is ink
+# KEEP_WIDTH (off: the lead turns it on with ink_render "vector" by default): every ink is traced
+# where it crosses half of its own local peak (WIDTH_LEVEL with LOCAL_FLOOR's local level, on the
+# bicubic interpolant), the edge a reader sees on a soft stroke (its FWHM), so a faint stroke keeps
+# its width instead of vanishing at a global 0.5. bench_ink, 300 dpi: the vector page's FWHM is
+# 1.00-1.02x the raster's and its ink mass 0.99-1.09x for every generator, where INK_LEVEL draws
+# 1.18-1.57x (mass 1.14-1.66x). A generator's own ink_level (EMNIST's 0.1) is not used then: it
+# was chosen to read well at the bold level, and the width is the point of this one.
+KEEP_WIDTH = False
+WIDTH_LEVEL = 0.5
 FIT_TOLERANCE = 0.08  # ink px: how far the fitted curve may stray from the traced points
 FIT_TOLERANCE_PT = 0.06  # page points (0.25 px at 300 dpi): the fit's error where an ink px is small
 MAX_TOLERANCE = 0.5  # ink px
@@ -442,7 +451,11 @@ def ink_level(ink: "InkImage") -> float:
     Tesseract on lines that are not bench_ink's: the Latin GAN's faint webbing between strokes
     closes counters below 0.25, CER 0.02 -> 0.14 at 0.20 and 0.41 at 0.15 even drawn as small as
     EMNIST; EMNIST's strokes have faint breaks that 0.25 cuts into specks Tesseract reads as
-    punctuation, and it reads best at 0.10 even drawn as large as Latin words)."""
+    punctuation, and it reads best at 0.10 even drawn as large as Latin words).
+
+    With KEEP_WIDTH, WIDTH_LEVEL for every ink (half of its local peak)."""
+    if KEEP_WIDTH:
+        return WIDTH_LEVEL
     level = getattr(ink, "meta", None) and ink.meta.get("ink_level")
     try:
         level = float(level) if level is not None else INK_LEVEL
