@@ -80,10 +80,14 @@ def _worker(rank: int, port: int, root: Path) -> None:
             if step == 7 and rank == 1:  # one rank only: both must stop, at the same step
                 os.kill(os.getpid(), signal.SIGINT)
 
+        broken = ToyTask()
         try:
-            train(ToyTask(), _opts(root / "broken", max_steps=12), progress=False, on_step=ctrl_c)
+            train(broken, _opts(root / "broken", max_steps=12), progress=False, on_step=ctrl_c)
         except TrainingInterrupted as exc:
             (root / f"stopped-rank{rank}").write_text(str(exc.step))
+        # a stopped run hands its modules back unwrapped, as a finished one does (a module still
+        # routed through DDP outlives the process group and can abort the process at exit)
+        (root / f"routed-rank{rank}").write_text(str("forward" in vars(broken.model)))
         train(ToyTask(), _opts(root / "broken", max_steps=12, resume=True), progress=False)
     finally:
         dist.destroy_process_group()
@@ -133,6 +137,7 @@ def test_two_processes_train_what_one_process_trains_on_the_same_global_batch(tm
     # one, bit for bit (each rank's random state came back from the checkpoint)
     stopped = {(root / f"stopped-rank{r}").read_text() for r in (0, 1)}
     assert len(stopped) == 1 and int(stopped.pop()) in (7, 8)
+    assert [(root / f"routed-rank{r}").read_text() for r in (0, 1)] == ["False", "False"]
     assert torch.equal(_params(root / "straight"), _params(root / "broken"))
     assert _metrics(root / "straight", "loss") == _metrics(root / "broken", "loss")
     assert len(load_checkpoint(root / "broken" / "checkpoint.pt")["rng_ranks"]) == 2

@@ -510,12 +510,16 @@ def _train(task: TrainTask, opts: LoopOptions, out: Path, *, progress: bool | No
     finally:
         if bar is not None:
             bar.close()
+        if wrappers:
+            from .distributed import unroute
+
+            # also when the run stops or fails: a routed module refers to itself (its forward),
+            # so it and its DDP wrapper would live until a garbage collection, which may come
+            # after the process group is gone
+            unroute(wrappers)
     elapsed = time.perf_counter() - started
     hardware = hardware_name(device)
     if dist is not None:
-        from .distributed import unroute
-
-        unroute(wrappers)
         hardware = f"{dist.world_size} processes ({dist.backend}), each {hardware}"
     summary = RunSummary(
         task=task.name, steps=step, epochs=round(epoch + in_epoch / max(1, steps_per_epoch), 3),
