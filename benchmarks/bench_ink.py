@@ -297,6 +297,10 @@ def main() -> None:
                 cov, t, cpu = timed_coverage(page, inks, dpi, render, args.repeat, level)
                 if render == "vector" and variant is variants[0]:
                     svg_rows.append((name, svg_figures(page, fresh_inks(inks, level), dpi, args.repeat)))
+                    if name in PDF_CASES:
+                        pdf_rows.append((name, pdf_figures(page, fresh_inks(inks, level), dpi, args.repeat)))
+                    if name in PLOTTER_CASES:
+                        plotter_rows.append((name, plotter_figures(page, fresh_inks(inks, level), args.repeat)))
             mass, fwhm = stroke_width(cov, dpi)
             if render == "raster":
                 base, base_cpu, base_mass, base_fwhm = t, cpu, mass, fwhm
@@ -308,10 +312,6 @@ def main() -> None:
                   f"{haze(cov):7.4f} {t:7.3f} {added:>8} {cpu:6.3f} {added_cpu:>7} "
                   f"{mass / max(base_mass, 1e-9):5.2f} {fwhm:5.2f} {fwhm / max(base_fwhm, 1e-9):5.2f} {c:>6}",
                   flush=True)
-            if render == "vector" and variant is variants[0] and name in PDF_CASES:
-                pdf_rows.append((name, pdf_figures(page, fresh_inks(inks, level), dpi, args.repeat)))
-            if render == "vector" and variant is variants[0] and name in PLOTTER_CASES:
-                plotter_rows.append((name, plotter_figures(page, fresh_inks(inks, level), args.repeat)))
             if args.save:
                 from pathlib import Path
 
