@@ -90,3 +90,15 @@ def test_help_documents_threads():
 
     result = CliRunner().invoke(app, ["train", "--help"], env={"COLUMNS": "200"})
     assert "--threads" in result.stdout and "free CPUs" in result.stdout
+
+
+def test_ctrl_c_says_to_continue_with_the_same_threads(toy_cli, tmp_path):  # noqa: F811
+    from typer.testing import CliRunner
+
+    from hwrender.cli import app
+
+    out = tmp_path / "run"
+    result = CliRunner().invoke(app, ["train", "ctrl-c", "-o", str(out), "--batch-size", "8",
+                                      "--threads", "1", "--device", "cpu"])
+    assert result.exit_code == 130, result.output
+    assert f"`hwrender train ctrl-c -o {out} --resume --batch-size 8 --threads 1`" in result.stderr
