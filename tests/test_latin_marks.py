@@ -98,10 +98,12 @@ def mark_shape(zone: np.ndarray, kind: str) -> bool:
 
 def mark_zone(ink: InkImage, kind: str) -> np.ndarray:
     """In a word of x-height letters (``n?n``), the rows that hold only the middle letter's mark:
-    above the x-height (a row of margin) or below the baseline (a row of margin)."""
+    above the x-height (a row of margin) or below the baseline (a row of margin). The x-height in
+    pixels is the training frame's: a profiled hand's larger ``size`` is the smaller x-height it
+    reports (layout scales the ink up), not fewer pixels, and its zone would cut into the letters."""
     if kind in ("\u0327", "\u0328"):
         return ink.alpha[int(round(ink.baseline)) + 1:]
-    return ink.alpha[:int(round(ink.baseline - ink.x_height)) - 1]
+    return ink.alpha[:int(round(ink.baseline - W.X_HEIGHT)) - 1]
 
 
 def x_height_letters():

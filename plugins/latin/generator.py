@@ -133,6 +133,23 @@ def framed(ink: InkImage) -> np.ndarray:
     return out
 
 
+def _marked(word: np.ndarray, steered: np.ndarray, text: str, edges, seed: int,
+            steer: "hands.Steer | None") -> np.ndarray:
+    """``word`` (the GAN's base word, squeezed, unsteered) with ``text``'s marks drawn
+    (``marks.SURE``): placed on the unsheared columns, in a pen as wide as ``steered``'s strokes
+    (the word as its hand's steer leaves it), on a layer of their own that the steer only shears,
+    so no erosion or halo sharpening thins them."""
+    from . import marks
+
+    layer = np.zeros_like(word)
+    word = marks.draw(word, text, edges, seed, marks.sure_pen([steered]), layer)
+    if steer is None:
+        return np.maximum(word, layer)
+    word = hands.apply(torch.from_numpy(word)[None], steer, W.BASELINE)[0]
+    layer = hands.shear(torch.from_numpy(layer)[None], steer.shear, W.BASELINE)[0]
+    return torch.maximum(word, layer).numpy()
+
+
 def _named_styles(styles, folder) -> dict[str, tuple[int, float]]:
     """The config's ``styles``: name -> seed, or name -> {"seed": S, "spread": X} (a hand drawn at
     its own spread), as (seed, spread)."""
@@ -520,6 +537,11 @@ class LatinGenerator(Generator):
                         word = punctuation.cut(word, edge, INK_FLOOR)
                     else:
                         edges = marks.edges(units[i], self.net_config.width, width / alpha.shape[2])
+                        if marks.SURE:
+                            plain = squeezed[k] if steered is None else steered[k]
+                            out[i] = self._ink(units[i], _marked(word, plain, units[i], edges,
+                                                                 seed, steer), steer)
+                            continue
                         word = marks.draw(word, units[i], edges, seed)
                     if steer is not None:
                         word = hands.apply(torch.from_numpy(word)[None], steer, W.BASELINE)[0].numpy()

@@ -57,6 +57,16 @@ COMMA_BELOW = (((0.06, -0.12), (-0.08, -0.5)),)  # Latvian ķ ļ ņ ŗ: a cedill
 # Also left to it: letters whose mark it drew legibly in all four hands measured (0, 3, 7, 11:
 # ``mark_shape`` in tests/test_latin_marks.py on ``n?n``): its acutes, è and ā.
 KEPT = set("\u010f\u013e\u0165\u013d\u0123" "áéíúýćńśźèā")
+# Marks that hold in every hand (issue 30). A steered hand (``hands.apply``) thinned and sharpened
+# the marks drawn under it, and a faint hand's marks came out thinner than its strokes: at a
+# reader's threshold (0.4-0.5) their 1 px anti-aliased lines broke up (é, å, ő lost in 17 of 43
+# hands). With SURE on, marks are drawn on a layer of their own after the hand's steer, sheared
+# with it but never eroded (``layer``), with a pen as wide at 0.5 as the steered word's strokes
+# (``sure_pen``), and the GAN's own faint acutes, graves and macron (the KEPT letters that have a
+# drawn shape) are drawn too. False: today's output.
+SURE = False
+KEPT_SURE = set("\u010f\u013e\u0165\u013d\u0123")  # apostrophe-like carons and ģ: no shape here
+MIN_WIDTH = 1.5  # px at 0.5: a line 8-connected at a reader's threshold in every direction (> √2)
 ASCENDERS = set("bdfhklt")
 DOTTED = set("ij")  # their own dot is erased before a mark is drawn over them
 
@@ -64,7 +74,7 @@ DOTTED = set("ij")  # their own dot is erased before a mark is drawn over them
 def split(ch: str) -> tuple[str, str] | None:
     """(base letter the GAN writes, combining marks drawn here) of a letter whose marks are
     drawn in code, else None (the GAN writes it whole)."""
-    if ch in KEPT:
+    if ch in (KEPT_SURE if SURE else KEPT):
         return None
     nfd = unicodedata.normalize("NFD", ch)
     base, marks = nfd[0], nfd[1:]
@@ -94,6 +104,14 @@ def pen(alphas: Sequence[np.ndarray]) -> tuple[float, float]:
     strokes = np.concatenate([a.ravel() for a in alphas]) if len(alphas) else np.empty(0)
     dark = strokes[strokes > 0.2]
     return thickness, float(np.quantile(dark, 0.9)) if len(dark) else LEVEL
+
+
+def sure_pen(alphas: Sequence[np.ndarray]) -> tuple[float, float]:
+    """``pen`` with a thickness that gives the drawn line the strokes' own width at 0.5 (at
+    least ``MIN_WIDTH``): ``stroke`` fades over a pixel, so a line of thickness t at level L is
+    t + 1 - 1/L wide at 0.5, under the strokes' width for a faint pen."""
+    thickness, level = pen(alphas)
+    return max(thickness, MIN_WIDTH) - 1.0 + 1.0 / max(level, 0.5), level
 
 
 def stroke(alpha: np.ndarray, points: np.ndarray, thickness: float, level: float) -> None:
@@ -131,12 +149,16 @@ def _column(alpha: np.ndarray, x0: float, x1: float, base: str) -> tuple[float, 
     return centre, float(rows[0]) if len(rows) else W.BASELINE - 1.45 * W.X_HEIGHT
 
 
-def draw(alpha: np.ndarray, word: str, edges: Sequence[float], seed: int) -> np.ndarray:
+def draw(alpha: np.ndarray, word: str, edges: Sequence[float], seed: int,
+         pen_: tuple[float, float] | None = None, layer: np.ndarray | None = None) -> np.ndarray:
     """``alpha`` (the GAN's ``base_word(word)`` in the training frame's rows, any width) with the
     marks of ``word``'s letters drawn over their columns: character k spans ``edges[k]`` ..
-    ``edges[k + 1]`` px."""
+    ``edges[k + 1]`` px. ``pen_``: (thickness, level) instead of the word's own ``pen``;
+    ``layer`` (an array of ``alpha``'s shape): the marks go there instead, and the returned
+    word has only the dots of i and j they replace erased."""
     alpha = np.array(alpha, np.float32)
-    thickness, level = pen([alpha])
+    thickness, level = pen_ or pen([alpha])
+    target = alpha if layer is None else layer
     xh = float(W.X_HEIGHT)
     rng = np.random.default_rng(zlib.crc32(f"{seed}:{word}".encode()))
     for k, ch in enumerate(word):
@@ -160,6 +182,8 @@ def draw(alpha: np.ndarray, word: str, edges: Sequence[float], seed: int) -> np.
             if where == _BELOW and base.lower() in "klnr" and m == "\u0327":
                 shapes = COMMA_BELOW
             scale = xh * rng.uniform(0.9, 1.1)
+            if SURE:  # a wide pen closes a small caret's or tilde's shape: the mark grows with it
+                scale *= max(1.0, thickness / THICKNESS)
             slant = rng.uniform(-0.08, 0.12)  # a hand's marks lean a little, mostly forwards
             dx, dy = rng.uniform(-0.05, 0.05, 2) * xh
             if where == _ABOVE:
@@ -173,7 +197,7 @@ def draw(alpha: np.ndarray, word: str, edges: Sequence[float], seed: int) -> np.
             for s in shapes:
                 pts = np.array([(centre + dx + (u + slant * v) * scale, foot - v * scale)
                                 for u, v in s], np.float64)
-                stroke(alpha, pts, thickness, level)
+                stroke(target, pts, thickness, level)
     return alpha
 
 
