@@ -9,6 +9,7 @@ one rank stops both at the same step with a checkpoint, and the resumed run is t
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import signal
@@ -89,6 +90,12 @@ def _worker(rank: int, port: int, root: Path) -> None:
         # routed through DDP outlives the process group and can abort the process at exit)
         (root / f"routed-rank{rank}").write_text(str("forward" in vars(broken.model)))
         train(ToyTask(), _opts(root / "broken", max_steps=12, resume=True), progress=False)
+        # no DDP wrapper is left for a garbage collection after the process group is gone (at
+        # interpreter exit, where freeing its gloo work can abort the process)
+        from torch.nn.parallel import DistributedDataParallel
+
+        left = sum(isinstance(o, DistributedDataParallel) for o in gc.get_objects())
+        (root / f"wrappers-rank{rank}").write_text(str(left))
     finally:
         dist.destroy_process_group()
 
@@ -138,6 +145,7 @@ def test_two_processes_train_what_one_process_trains_on_the_same_global_batch(tm
     stopped = {(root / f"stopped-rank{r}").read_text() for r in (0, 1)}
     assert len(stopped) == 1 and int(stopped.pop()) in (7, 8)
     assert [(root / f"routed-rank{r}").read_text() for r in (0, 1)] == ["False", "False"]
+    assert [(root / f"wrappers-rank{r}").read_text() for r in (0, 1)] == ["0", "0"]
     assert torch.equal(_params(root / "straight"), _params(root / "broken"))
     assert _metrics(root / "straight", "loss") == _metrics(root / "broken", "loss")
     assert len(load_checkpoint(root / "broken" / "checkpoint.pt")["rng_ranks"]) == 2

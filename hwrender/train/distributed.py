@@ -215,10 +215,17 @@ def _routed_forward(module, *args, **kwargs):
 
 
 def unroute(wrappers: list) -> None:
+    """Undo ``route_through_ddp`` and free the wrappers (the list is emptied) while the process
+    group is still there: a DDP wrapper holds reference cycles, so without a collection it and
+    its reducer outlive the group, and gloo work freed at interpreter exit can abort the process."""
+    import gc
+
     for ddp in wrappers:
         module = ddp.module
         _ROUTES.pop(module, None)
         module.__dict__.pop("forward", None)
+    wrappers.clear()
+    gc.collect()
 
 
 @contextmanager
