@@ -137,17 +137,18 @@ def _marked(word: np.ndarray, steered: np.ndarray, text: str, edges, seed: int,
             steer: "hands.Steer | None") -> np.ndarray:
     """``word`` (the GAN's base word, squeezed, unsteered) with ``text``'s marks drawn
     (``marks.SURE``): placed on the unsheared columns, in a pen as wide as ``steered``'s strokes
-    (the word as its hand's steer leaves it), on a layer of their own that the steer only shears,
-    so no erosion or halo sharpening thins them."""
+    (the word as its hand's steer leaves it), on a layer of their own, where the steer's shear
+    moved their letters: no erosion or halo sharpening thins them, no shear bends their shape."""
     from . import marks
 
-    layer = np.zeros_like(word)
-    word = marks.draw(word, text, edges, seed, marks.sure_pen([steered]), layer)
-    if steer is None:
-        return np.maximum(word, layer)
-    word = hands.apply(torch.from_numpy(word)[None], steer, W.BASELINE)[0]
-    layer = hands.shear(torch.from_numpy(layer)[None], steer.shear, W.BASELINE)[0]
-    return torch.maximum(word, layer).numpy()
+    s = steer.shear if steer is not None else 0.0
+    pad = hands.shear_pad(word.shape[0], s, W.BASELINE)
+    layer = np.zeros((word.shape[0], word.shape[1] + 2 * pad), np.float32)
+    word = marks.draw(word, text, edges, seed, marks.sure_pen([steered]), layer,
+                      place=lambda x, y: x + pad + s * (W.BASELINE - y))
+    if steer is not None:
+        word = hands.apply(torch.from_numpy(word)[None], steer, W.BASELINE)[0].numpy()
+    return np.maximum(word, layer)
 
 
 def _named_styles(styles, folder) -> dict[str, tuple[int, float]]:

@@ -223,7 +223,7 @@ def shear(alpha, s: float, baseline: float):
         return alpha
     b, h, w = alpha.shape
     shift = s * (baseline - (torch.arange(h, dtype=torch.float32) + 0.5))  # row centres
-    pad = int(math.ceil(float(shift.abs().max()))) + 1
+    pad = shear_pad(h, s, baseline)
     padded = F.pad(alpha, (pad, pad))
     width = w + 2 * pad
     src = torch.arange(width, dtype=torch.float32)[None, :] - shift[:, None]  # [H, W']
@@ -233,6 +233,13 @@ def shear(alpha, s: float, baseline: float):
     hi = (lo + 1).clamp_(max=width - 1)
     return torch.lerp(padded.gather(2, lo.expand(b, -1, -1)),
                       padded.gather(2, hi.expand(b, -1, -1)), frac)
+
+
+def shear_pad(height: int, s: float, baseline: float) -> int:
+    """The columns ``shear`` adds on each side of an image ``height`` rows tall."""
+    if abs(s) < 1e-3:
+        return 0
+    return int(math.ceil(float(abs(s) * max(baseline - 0.5, height - 0.5 - baseline)))) + 1
 
 
 def _max3(alpha):

@@ -59,9 +59,9 @@ COMMA_BELOW = (((0.06, -0.12), (-0.08, -0.5)),)  # Latvian ķ ļ ņ ŗ: a cedill
 KEPT = set("\u010f\u013e\u0165\u013d\u0123" "áéíúýćńśźèā")
 # Marks that hold in every hand (issue 30). A steered hand (``hands.apply``) thinned and sharpened
 # the marks drawn under it, and a faint hand's marks came out thinner than its strokes: at a
-# reader's threshold (0.4-0.5) their 1 px anti-aliased lines broke up (é, å, ő lost in 17 of 43
-# hands). With SURE on, marks are drawn on a layer of their own after the hand's steer, sheared
-# with it but never eroded (``layer``), with a pen as wide at 0.5 as the steered word's strokes
+# reader's threshold (0.4-0.5) their 1 px anti-aliased lines broke up (é, å, ő lost in 37 of 44
+# hands). With SURE on, marks are drawn on a layer of their own after the hand's steer, where the
+# shear moved their letter, neither eroded nor sheared (a caret stays a caret), with a pen as wide at 0.5 as the steered word's strokes
 # (``sure_pen``), and the GAN's own faint acutes, graves and macron (the KEPT letters that have a
 # drawn shape) are drawn too. False: today's output.
 SURE = False
@@ -150,12 +150,14 @@ def _column(alpha: np.ndarray, x0: float, x1: float, base: str) -> tuple[float, 
 
 
 def draw(alpha: np.ndarray, word: str, edges: Sequence[float], seed: int,
-         pen_: tuple[float, float] | None = None, layer: np.ndarray | None = None) -> np.ndarray:
+         pen_: tuple[float, float] | None = None, layer: np.ndarray | None = None,
+         place=None) -> np.ndarray:
     """``alpha`` (the GAN's ``base_word(word)`` in the training frame's rows, any width) with the
     marks of ``word``'s letters drawn over their columns: character k spans ``edges[k]`` ..
     ``edges[k + 1]`` px. ``pen_``: (thickness, level) instead of the word's own ``pen``;
     ``layer`` (an array of ``alpha``'s shape): the marks go there instead, and the returned
-    word has only the dots of i and j they replace erased."""
+    word has only the dots of i and j they replace erased; ``place(x, y) -> x``: where a mark's
+    origin goes on ``layer`` (its letter moved by the hand's shear), the mark's shape unsheared."""
     alpha = np.array(alpha, np.float32)
     thickness, level = pen_ or pen([alpha])
     target = alpha if layer is None else layer
@@ -194,8 +196,9 @@ def draw(alpha: np.ndarray, word: str, edges: Sequence[float], seed: int,
                 above += height + GAP * xh
             else:
                 foot = W.BASELINE + dy
+            origin = centre + dx if place is None else place(centre + dx, foot)
             for s in shapes:
-                pts = np.array([(centre + dx + (u + slant * v) * scale, foot - v * scale)
+                pts = np.array([(origin + (u + slant * v) * scale, foot - v * scale)
                                 for u, v in s], np.float64)
                 stroke(target, pts, thickness, level)
     return alpha
