@@ -71,9 +71,9 @@ def test_a_thinning_steer_does_not_erode_the_marks(latin, sure, monkeypatch):
     assert not bad, bad
 
 
-@pytest.mark.parametrize("style", ["10", "narrow", "fine", "slanted"])
+@pytest.mark.parametrize("style", ["3", "10", "narrow", "fine", "slanted"])
 def test_every_kind_of_mark_holds_in_the_hands_that_lost_most(latin, sure, monkeypatch, style):
-    # seeded 10 (11 of 19 lost with its profile), narrow (9), fine (5, a faint hand, no profile),
+    # seeded 3 (é, è: why hand_profiles went back off), seeded 10 (11 of 19 lost with its profile), narrow (9), fine (5, a faint hand, no profile),
     # slanted (its shear of 0.45 bent a sheared caret's arm upright: â read as no caret)
     monkeypatch.setattr(latin, "hand_profiles", True)
     words = ["n" + c + "n" for c in LETTERS]
