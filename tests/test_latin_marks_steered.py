@@ -81,3 +81,20 @@ def test_every_kind_of_mark_holds_in_the_hands_that_lost_most(latin, sure, monke
     bad = [w[1] for w, ink in zip(words, latin.generate(words, style, seed=2))
            if not mark_shape(mark_zone(ink, k := unicodedata.normalize("NFD", w[1])[1]), k)]
     assert not bad, (style, bad)
+
+
+@pytest.mark.parametrize("last_edge", [20.0, 20.6, 21.4])
+def test_a_last_letter_whose_edge_passes_the_word_still_gets_its_mark(sure, last_edge):
+    # edges are scaled to the squeezed word's width and may pass its last column by rounding;
+    # with SURE every acute goes through here (a crash on pages of held-out words before)
+    word = flat_word("nn")[:, :20]
+    out = marks.draw(word, "né", [0.0, 10.0, last_edge], seed=3)
+    assert out.shape == word.shape
+    zone = mark_zone_of(out)
+    assert (zone > INK).any()
+
+
+def mark_zone_of(alpha: np.ndarray) -> np.ndarray:
+    from hwrender_plugins.latin import words as W
+
+    return alpha[:W.BASELINE - W.X_HEIGHT - 1]

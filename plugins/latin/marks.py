@@ -137,12 +137,14 @@ def stroke(alpha: np.ndarray, points: np.ndarray, thickness: float, level: float
 def _column(alpha: np.ndarray, x0: float, x1: float, base: str) -> tuple[float, float]:
     """(centre x, top y) of the base letter in the columns x0..x1: the ink centroid of its upper
     x-height half (where a mark's foot is, on a slanted hand) and the x-height or its own top."""
-    a, b = int(np.floor(x0)), max(int(np.ceil(x1)), int(np.floor(x0)) + 1)
+    # a last letter's edge may pass the squeezed word's last column (rounding): clip to the word
+    a = min(max(int(np.floor(x0)), 0), alpha.shape[1] - 1)
+    b = min(max(int(np.ceil(x1)), a + 1), alpha.shape[1])
     xh_top = W.BASELINE - W.X_HEIGHT
     band = alpha[xh_top:W.BASELINE - W.X_HEIGHT // 2, a:b]
     centre = (x0 + x1) / 2
     if band.sum() > 0.5:
-        centre = a + float((band.sum(0) * (np.arange(b - a) + 0.5)).sum() / band.sum())
+        centre = a + float((band.sum(0) * (np.arange(band.shape[1]) + 0.5)).sum() / band.sum())
     if base.islower() and base not in ASCENDERS:
         return centre, float(xh_top)
     inner = alpha[:W.BASELINE, max(a, int(centre) - 2):int(centre) + 3]  # away from neighbours
