@@ -9,6 +9,8 @@ measured in the same run).
     python benchmarks/bench_glyph_styler.py --speckle --figure speckle.png   # speckle per style
     python benchmarks/bench_glyph_styler.py --compare-runs RUN_A RUN_B   # two real runs, e.g. fp32
         # and cpu_bf16 from one seed: img/s, training L1 step for step, held-out L1 of each model
+    python benchmarks/bench_glyph_styler.py --compare-runs RUN_A RUN_B --style   # and style accuracy
+        # (e.g. a control and --set feature_match_weight=20 fine-tuned from one init; issue 31)
 
 Targets on the project's 2-core CPU: a page of 500 glyphs in <= 1 s warm. Speed does not depend on
 the weights, so an untrained model of the default configuration gives the same figures. Timings on
@@ -362,12 +364,13 @@ def _metrics(run: str) -> list[dict]:
         return [json.loads(line) for line in f if line.strip()]
 
 
-def compare_runs(a: str, b: str, eval_chars: int) -> dict:
+def compare_runs(a: str, b: str, eval_chars: int, style: bool = False) -> dict:
     """Two runs of the same steps, seed and data (e.g. fp32 and ``--set cpu_bf16=true``): each
     one's images/s (after its first logged step, so start-up is left out), their training L1 at
     the same logged steps (the same batches: a paired difference), and each exported model's
     held-out L1 / identity per script (``hwrender eval glyph-styler`` without OCR, the style
-    classifier or the held-out fonts)."""
+    classifier or the held-out fonts; ``style``: with the style classifier, trained the same way
+    for both, and its accuracy on each model's generated held-out glyphs)."""
     from hwrender_plugins.glyph_styler.evaluate import evaluate
 
     runs = {name: _metrics(name) for name in (a, b)}
@@ -391,11 +394,13 @@ def compare_runs(a: str, b: str, eval_chars: int) -> dict:
             statistics.pstdev(rows[s]["l1"] for s in half), 5)
     if eval_chars:
         options = [f"max_chars={eval_chars}", "ocr=false", "holdout_fonts=false",
-                   "classifier_steps=0"]
+                   *([] if style else ["classifier_steps=0"])]
         for name in runs:
+            start = time.perf_counter()
             report = evaluate(weights=os.path.join(name, "model"), options=options)
+            out[f"{name}: eval seconds"] = round(time.perf_counter() - start, 1)
             for fig in report["figures"]:
-                if "L1" in fig["name"] or "SSIM" in fig["name"]:
+                if any(k in fig["name"] for k in ("L1", "SSIM", "style accuracy")):
                     out[f"{name}: {fig['name']}"] = fig["value"]
     return out
 
@@ -427,6 +432,9 @@ def main(argv: list[str] | None = None) -> int:
                              "for step, held-out L1 of each model")
     parser.add_argument("--eval-chars", type=int, default=100,
                         help="--compare-runs: held-out characters per script (0: no eval)")
+    parser.add_argument("--style", action="store_true",
+                        help="--compare-runs: also style accuracy on generated held-out glyphs "
+                             "(trains the eval's font classifier once per run)")
     parser.add_argument("--warmup", type=int, default=3, help="untimed steps per variant (--throughput)")
     parser.add_argument("--set", dest="options", action="append", default=[], metavar="KEY=VALUE",
                         help="training setting, as for `hwrender train glyph-styler --set`")
@@ -436,7 +444,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     if args.compare_runs:
-        _print(compare_runs(*args.compare_runs, args.eval_chars), args.json)
+        _print(compare_runs(*args.compare_runs, args.eval_chars, args.style), args.json)
         return 0
     if args.throughput:
         out = {"load_average_1_5_15": [round(x, 2) for x in os.getloadavg()],

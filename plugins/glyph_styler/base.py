@@ -28,17 +28,19 @@ class GlyphTask(TrainTask):
     # a resume may restart the learning-rate schedule, switch to the late phase or re-weight the
     # losses (a later phase of training; the card gives each phase's command)
     resume_may_change = frozenset({"lr", "lr_decay_epoch", "lr_halve_epochs", "late_epoch",
-                                   "adv_weight", "const_weight", "l1_weight", "category_weight"})
+                                   "adv_weight", "const_weight", "l1_weight", "category_weight",
+                                   "feature_match_weight"})
 
     def __init__(self, config: GlyphStylerConfig | None = None):
         self.config = config or GlyphStylerConfig()
 
     def config_dict(self) -> dict:
-        # cpu_bf16 off leaves the run key (and an export's "train") as before the setting existed,
-        # so the checkpoints of earlier runs still resume
+        # a later setting off leaves the run key (and an export's "train") as before the setting
+        # existed, so the checkpoints of earlier runs still resume
         config = super().config_dict()
-        if not config.get("cpu_bf16"):
-            config.pop("cpu_bf16", None)
+        for key in ("cpu_bf16", "feature_match_weight"):
+            if not config.get(key):
+                config.pop(key, None)
         return config
 
     def _on_device(self, ctx) -> None:

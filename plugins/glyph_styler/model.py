@@ -220,9 +220,17 @@ class Discriminator(nn.Module):
         self.patch = nn.Conv2d(8 * d, 1, 3, 1, 1)
         self.category = nn.Linear(8 * d, cfg.n_styles)
 
-    def forward(self, source: torch.Tensor, glyph: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        h = self.body(cat_channels([source, glyph]))
-        return self.patch(h), self.category(h.mean((2, 3)))
+    def forward(self, source: torch.Tensor, glyph: torch.Tensor, features: bool = False):
+        """(patch logits, style logits); with ``features``, also each level's activations
+        (what the feature-matching loss compares; the last one feeds the style head)."""
+        h = cat_channels([source, glyph])
+        feats = []
+        for layer in self.body:
+            h = layer(h)
+            if features and isinstance(layer, nn.LeakyReLU):
+                feats.append(h)
+        out = self.patch(h), self.category(h.mean((2, 3)))
+        return (*out, feats) if features else out
 
 
 class FontClassifier(nn.Module):

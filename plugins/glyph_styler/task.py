@@ -194,10 +194,11 @@ class GlyphStylerTask(GlyphTask):
         l1_w = cfg.late_l1_weight if late else cfg.l1_weight
         const_w = cfg.late_const_weight if late else cfg.const_weight
 
+        match = cfg.feature_match_weight > 0
         with self._mixed():
             fake, enc_src = self.G(src, y)
             # discriminator: real pairs vs generated pairs, and the style of both
-            real_patch, real_cat = self.D(src, tgt)
+            real_patch, real_cat, *real_feats = self.D(src, tgt, features=match)
             fake_patch, fake_cat = self.D(src, fake.detach())
             d_adv = _bce(real_patch.float(), True) + _bce(fake_patch.float(), False)
             d_cat = 0.5 * (F.cross_entropy(real_cat.float(), y) + F.cross_entropy(fake_cat.float(), y))
@@ -208,7 +209,7 @@ class GlyphStylerTask(GlyphTask):
         # generator: fool D, keep the style, match the target, keep the source's embedding
         self.D.requires_grad_(False)
         with self._mixed():
-            fake_patch, fake_cat = self.D(src, fake)
+            fake_patch, fake_cat, *fake_feats = self.D(src, fake, features=match)
             enc_fake = self.G.encode(fake)
         self.D.requires_grad_(True)
         g_adv = _bce(fake_patch.float(), True)
@@ -216,13 +217,21 @@ class GlyphStylerTask(GlyphTask):
         l1 = (fake.float() - tgt).abs().mean()
         const = F.mse_loss(enc_fake.float(), enc_src.detach().float())
         g_loss = cfg.adv_weight * g_adv + cfg.category_weight * g_cat + l1_w * l1 + const_w * const
+        extra = {}
+        if match:
+            # the true glyph's activations come from the discriminator step's forward (one
+            # update older): no third pass over the discriminator
+            fm = sum((f.float() - r.detach().float()).abs().mean()
+                     for f, r in zip(fake_feats[0], real_feats[0])) / len(real_feats[0])
+            g_loss = g_loss + cfg.feature_match_weight * fm
+            extra["fm"] = fm.item()
         self.opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
         self.opt_g.step()
         update_ema(self.ema, self.G, step, self.config.ema_decay)
         return {"l1": l1.item() / 2, "const": const.item(), "g_adv": g_adv.item(),
                 "d_adv": d_adv.item(), "g_cat": g_cat.item(), "d_cat": d_cat.item(),
-                "g": g_loss.item(), "d": d_loss.item(), "lr": lr}
+                "g": g_loss.item(), "d": d_loss.item(), "lr": lr, **extra}
 
     def _mixed(self):
         """bf16 autocast of the forward passes where ``cpu_bf16`` asks for it (the losses are
