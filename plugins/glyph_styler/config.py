@@ -51,7 +51,7 @@ class GlyphStylerConfig:
     # pix2pixHD's per-sample L1 between the discriminator's activations of the generated and the
     # true glyph: a style loss that, unlike category_weight's head (trained on generated glyphs
     # too), always points at the real font. Off: 360-step fine-tunes from the shipped weights, one
-    # seed, measured it worse (style accuracy 0.216 -> 0.193 at 20; card "Short runs", issue 31)
+    # seed, measured it worse (style accuracy 0.216 -> 0.193 at 20, held-out L1 up; issue 31)
     feature_match_weight: float = 0.0  # discriminator feature-matching loss (0: off)
     # at 1 the discriminator wins and training L1 rises
     adv_weight: float = 0.1  # adversarial loss
