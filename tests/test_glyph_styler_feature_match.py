@@ -4,31 +4,14 @@ towards the discriminator's activations of the true glyph."""
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 import torch
-from hwrender_plugins.glyph_styler.data import PairSet
 from hwrender_plugins.glyph_styler.model import Discriminator, ModelConfig
 from hwrender_plugins.glyph_styler.task import build_task
 
-from hwrender.train import RunContext
+from test_glyph_styler_speed import _task  # the tiny task on random pairs
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
-
-
-def _task(tmp_path, *options):
-    task = build_task(["variant=tiny", *options])
-    n, s = 16, task.config.image_size
-    rng = np.random.default_rng(0)
-    pairs = PairSet(chars=[chr(0xAC00 + i) for i in range(n)],
-                    sources=rng.integers(0, 256, (n, s, s), dtype=np.uint8),
-                    targets=rng.integers(0, 256, (n, s, s), dtype=np.uint8),
-                    char_index=np.arange(n, dtype=np.int32),
-                    style_index=(np.arange(n) % 2).astype(np.int32),
-                    styles=["a", "b"], style_scripts=["Hang", "Hang"])
-    torch.manual_seed(0)
-    task.use_pairs(RunContext(out=tmp_path, device="cpu", seed=0, batch_size=8), pairs)
-    return task
 
 
 def _step(task):
