@@ -480,6 +480,8 @@ def test_eval_reports_finite_figures_and_reads_the_models_own_words(tiny_data, t
     assert 0 <= values["recognizer CER, generated out-of-vocabulary words"] <= 2
     assert np.isfinite(values["FID, generated vs real held-out words (recognizer features)"])
     assert any(name.startswith("diversity") for name in values)
+    numbers = [v for v in values.values() if isinstance(v, float)]
+    assert all(np.isfinite(v) for v in numbers), values  # no figure of nothing (NaN)
     assert list((tmp_path / "cache").glob("latin-judge-*.safetensors"))  # cached for next time
 
 
