@@ -158,7 +158,7 @@ def draw(alpha: np.ndarray, word: str, edges: Sequence[float], seed: int,
     """``alpha`` (the GAN's ``base_word(word)`` in the training frame's rows, any width) with the
     marks of ``word``'s letters drawn over their columns: character k spans ``edges[k]`` ..
     ``edges[k + 1]`` px. ``pen_``: (thickness, level) instead of the word's own ``pen``;
-    ``layer`` (an array of ``alpha``'s shape): the marks go there instead, and the returned
+    ``layer`` (as tall as ``alpha``, wider by the shear's padding): the marks go there instead, and the returned
     word has only the dots of i and j they replace erased; ``place(x, y) -> x``: where a mark's
     origin goes on ``layer`` (its letter moved by the hand's shear), the mark's shape unsheared."""
     alpha = np.array(alpha, np.float32)
