@@ -136,7 +136,8 @@ def main(argv: list[str] | None = None) -> int:
 
         return choose_named(gen, training_lines(args.lines), range(first, last + 1), args)
     train, _ = training_set(None, int(trained.get("per_font", 1000)),
-                            int(trained.get("data_seed", 0)), augment=trained.get("augment", "full"))
+                            int(trained.get("data_seed", 0)), augment=trained.get("augment", "full"),
+                            token_share=float(trained.get("token_share", 0.0)))
     vocab = sorted({t for t in train.texts if W.writable(t) and t.isalpha()})
     rng = np.random.default_rng(123)
     words = [vocab[i] for i in rng.choice(len(vocab), size=4 * args.lines, replace=False)]

@@ -1,4 +1,4 @@
-"""Token words in the Latin training vocabulary (``vocabulary.TOKEN_SHARE``, ``_token``): e-mail
+"""Token words in the Latin training vocabulary (``LatinConfig.token_share``, ``_token``): e-mail
 addresses, numbers, dates, times, prices, symbols and apostrophes inside and around words."""
 
 from __future__ import annotations
@@ -56,8 +56,64 @@ def test_a_token_share_builds_its_own_cached_word_sets(tmp_path, monkeypatch):
     monkeypatch.setattr(fonts, "available", lambda script, role, split: (
         {"caveat-a": CAVEAT} if split == "train" else {}))
     vocabulary = V.vocabulary
-    monkeypatch.setattr(dataset, "vocabulary", lambda seed: vocabulary(seed, size=100, words=BASE))
-    dataset.training_set(None, per_font=5, log=lambda m: None, min_fonts=1)
+    monkeypatch.setattr(dataset, "vocabulary", lambda seed, token_share=None: vocabulary(
+        seed, size=100, words=BASE, token_share=token_share))
+    plain, _ = dataset.training_set(None, per_font=5, log=lambda m: None, min_fonts=1)
     monkeypatch.setattr(V, "TOKEN_SHARE", 0.1)
-    dataset.training_set(None, per_font=5, log=lambda m: None, min_fonts=1)
+    switched, _ = dataset.training_set(None, per_font=5, log=lambda m: None, min_fonts=1)
     assert len(list(tmp_path.iterdir())) == 2  # not the sets without token words
+    monkeypatch.setattr(V, "TOKEN_SHARE", 0.0)
+    # a model's own setting (LatinConfig.token_share) gives the same sets as the module's switch
+    given, _ = dataset.training_set(None, per_font=5, log=lambda m: None, min_fonts=1,
+                                    token_share=0.1)
+    assert len(list(tmp_path.iterdir())) == 2 and given.texts == switched.texts
+    assert given.texts != plain.texts
+    again, _ = dataset.training_set(None, per_font=5, log=lambda m: None, min_fonts=1,
+                                    token_share=0.0)
+    assert again.texts == plain.texts
+
+
+def test_the_training_run_and_the_eval_build_the_models_token_share(monkeypatch):
+    """``hwrender train latin --set token_share=X`` trains on token words, and ``hwrender eval
+    latin`` builds the words (and its judge) with the share the model was trained with, or the
+    one ``--set token_share=`` gives."""
+    import pytest
+
+    from hwrender_plugins.latin import evaluate as E
+    from hwrender_plugins.latin.config import LatinConfig
+    from hwrender_plugins.latin.task import LatinTask
+
+    asked = []
+
+    class Stop(Exception):
+        pass
+
+    def fake(data, per_font=1000, seed=0, log=print, min_fonts=1, augment="full",
+             token_share=None):
+        asked.append(token_share)
+        raise Stop
+
+    monkeypatch.setattr(dataset, "training_set", fake)
+
+    class Ctx:
+        device, data, finetune = "cpu", None, None
+
+        @staticmethod
+        def log(message):
+            pass
+
+    with pytest.raises(Stop):
+        LatinTask(LatinConfig(variant="tiny", token_share=0.08)).setup(Ctx())
+    assert asked == [0.08]
+
+    class Gen:
+        def __init__(self, weights_dir=None):
+            self.config = {"train": {"token_share": 0.05, "per_font": 10}}
+
+    from hwrender_plugins.latin import generator
+
+    monkeypatch.setattr(generator, "LatinGenerator", Gen)
+    for options, share in (([], 0.05), (["token_share=0.08"], 0.08), (["token_share=0"], 0.0)):
+        with pytest.raises(Stop):
+            E.evaluate(options=options)
+        assert asked[-1] == share

@@ -54,6 +54,10 @@ class LatinConfig:
     # "classes" gives narrow and wide characters half and one and a half slots
     # (``words.width_classes``), so m and w are not drawn like n; "uniform" 16 px each
     widths: str = "classes"
+    # the share of token words in the built training vocabulary (``vocabulary._token``: e-mail
+    # addresses, invoice and phone numbers, dates, times, prices, symbol words); 0 is the
+    # vocabulary the models before it were trained on
+    token_share: float = 0.0
 
 
 # the values a setting may take, where only some make sense (``task.build_task`` checks them)

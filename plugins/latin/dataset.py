@@ -157,13 +157,15 @@ EVAL_PER_MILLE = 50  # share of IAM writers (or of a .npz's words) held out for 
 
 def training_set(data_dir: str | os.PathLike | None, per_font: int = 1000, seed: int = 0,
                  log: Callable[[str], None] = print,
-                 min_fonts: int = MIN_FONTS, augment: str = "full") -> tuple[WordData, WordData]:
+                 min_fonts: int = MIN_FONTS, augment: str = "full",
+                 token_share: float | None = None) -> tuple[WordData, WordData]:
     """(train, held-out evaluation) word sets.
 
     ``data_dir``: a folder with IAM's ``words.txt`` (``iam.load_iam``; about 5 % of the writers
     held out), a folder with ``train.npz`` (and ``eval.npz``) or with one ``.npz``, or a ``.npz``
     file (about 5 % of its words held out by text). None: built from the installed font corpus (at
-    least ``min_fonts`` usable training fonts) and cached; see the module doc.
+    least ``min_fonts`` usable training fonts) and cached; see the module doc. ``token_share``:
+    the vocabulary's share of token words (``vocabulary.TOKEN_SHARE`` when None).
     """
     if data_dir is not None:
         return _load_data(Path(data_dir), log)
@@ -182,8 +184,9 @@ def training_set(data_dir: str | os.PathLike | None, per_font: int = 1000, seed:
              skips]
     if augment != "full":  # "full" keeps the key the word sets had before augment was a choice
         parts.append(dataclasses.asdict(augmentation))
-    if V.TOKEN_SHARE:  # none keeps the key the word sets had before token words
-        parts.append({"token_share": V.TOKEN_SHARE})
+    tokens = V.TOKEN_SHARE if token_share is None else float(token_share)
+    if tokens:  # none keeps the key the word sets had before token words
+        parts.append({"token_share": tokens})
     key = hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:12]
     folder = data_cache() / f"latin-words-{key}"
     if (folder / "train.npz").is_file() and (folder / "eval.npz").is_file():
@@ -192,7 +195,7 @@ def training_set(data_dir: str | os.PathLike | None, per_font: int = 1000, seed:
 
     log(f"building the Latin word sets from {len(train_fonts)} + {len(holdout_fonts)} fonts "
         f"into {folder}")
-    vocab = vocabulary(seed)
+    vocab = vocabulary(seed, token_share=tokens)
     train = build_words(train_fonts, vocab["train"], per_font, seed, augmentation, log)
     eval_fonts = {**train_fonts, **holdout_fonts}
     eval_per_font = math.ceil(EVAL_WORDS / max(1, sum(not skip_reason(k) for k in eval_fonts)))

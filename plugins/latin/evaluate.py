@@ -74,6 +74,9 @@ class EvalConfig:
     seed: int = 0
     per_font: int = 0  # 0: the value the model was trained with
     augment: str = ""  # training words' augmentation ("": the model's; chooses the recognizer)
+    # training words' token share (< 0: the model's); the judge learns from these words, so two
+    # models are compared with one judge by giving both the same share
+    token_share: float = -1.0
     tokens: str = "on"  # the token section: on, off, or only (that section alone, quickly)
     token_hands: int = 4  # seeded hands writing the tokens, beside the default and named ones
     token_words: int = 140  # template token words a hand (with every rare character alone)
@@ -102,8 +105,9 @@ def evaluate(weights: Path | None = None, data: Path | None = None, device: str 
     trained = gen.config.get("train", {})
     per_font = cfg.per_font or int(trained.get("per_font", 1000))
     augment = cfg.augment or str(trained.get("augment", "full"))
+    tokens = cfg.token_share if cfg.token_share >= 0 else float(trained.get("token_share", 0.0))
     train, heldout = training_set(data, per_font, int(trained.get("data_seed", 0)), log=log,
-                                  augment=augment)
+                                  augment=augment, token_share=tokens)
     judge = judge_for(train, cfg, device, log)
     rng = np.random.default_rng(cfg.seed)
     figures, notes = [], []

@@ -94,7 +94,7 @@ class LatinTask(TrainTask):
             from .dataset import training_set
 
             self.data, _ = training_set(ctx.data, cfg.per_font, cfg.data_seed, log=ctx.log,
-                                        augment=cfg.augment)
+                                        augment=cfg.augment, token_share=cfg.token_share)
         if not len(self.data):
             raise UsageError("the training data holds no words", "check --data")
         self.lengths = torch.from_numpy(self.data.lengths().astype(np.int64))
