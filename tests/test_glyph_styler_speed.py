@@ -89,6 +89,7 @@ def test_cpu_bf16_step_runs_in_bf16_and_takes_float32_losses(tmp_path):
 
 def test_cpu_bf16_off_keeps_the_run_key_of_earlier_runs():
     """A checkpoint written before the setting existed has no cpu_bf16 in its run key; off, the
-    key is left out, so `--resume` still finds the same run."""
-    assert "cpu_bf16" not in build_task([]).config_dict()
+    key is left out, so `--resume` still finds the same run. On is the default now."""
+    assert "cpu_bf16" not in build_task(["cpu_bf16=false"]).config_dict()
+    assert build_task([]).config_dict()["cpu_bf16"] is True
     assert build_task(["cpu_bf16=true"]).config_dict()["cpu_bf16"] is True

@@ -92,9 +92,40 @@ def test_a_setting_left_out_of_the_run_key_at_its_default_can_be_switched_off(tm
     assert summary.phases == [{"step": 4, "set": {"boost": False}, "was": {"boost": True}}]
 
 
+@dataclass
+class BoostedConfig(NewerConfig):
+    boost: bool = True  # the default changed since the setting was added
+
+
+class BoostedTask(NewerTask):
+    settings_before = {"boost": False}
+
+
+def test_a_setting_whose_default_changed_reads_old_run_keys_as_its_old_value(tmp_path):
+    """A checkpoint from before a setting existed ran as the setting's old value
+    (``settings_before``), not as today's default: resuming at the new default is a change,
+    recorded as a phase; at the old value it is none."""
+    _old_run(tmp_path)
+    summary = train(BoostedTask(BoostedConfig(boost=False)),
+                    _opts(tmp_path, max_steps=6, resume=True), progress=False)
+    assert summary.phases == []
+    summary = train(BoostedTask(BoostedConfig()), _opts(tmp_path, max_steps=8, resume=True),
+                    progress=False)
+    assert summary.phases == [{"step": 6, "set": {"boost": True}, "was": {"boost": False}}]
+
+    class Strict(BoostedTask):  # a setting no resume may change cannot be switched either
+        resume_may_change = frozenset({"lr"})
+
+    _old_run(tmp_path / "again")
+    with pytest.raises(UsageError, match="different run"):
+        train(Strict(BoostedConfig()), _opts(tmp_path / "again", max_steps=8, resume=True),
+              progress=False)
+
+
 def test_glyph_styler_resume_switches_cpu_bf16_on(tmp_path):
     """A glyph styler checkpoint from before cpu_bf16 (or with it off: the run key leaves it out)
-    goes on with bf16 autocast, and the card's phases say so."""
+    goes on with bf16 autocast when resumed with the default (on since), and the card's phases
+    say so; resumed with it off, it is the same run."""
     from test_glyph_styler import HANG, HANI, make_font
     from hwrender_plugins.glyph_styler.task import build_task
 
@@ -104,9 +135,12 @@ def test_glyph_styler_resume_switches_cpu_bf16_on(tmp_path):
     source = make_font(tmp_path / "source.ttf", HANG + HANI, 0)
     options = ["variant=tiny", f"source_font={source}"]
     opts = _opts(tmp_path, data=corpus, max_steps=2, checkpoint_every=100)
-    train(build_task(options), opts, progress=False)
+    train(build_task([*options, "cpu_bf16=false"]), opts, progress=False)
     assert "cpu_bf16" not in load_checkpoint(opts.out / "checkpoint.pt")["run"]["config"]
-    task = build_task([*options, "cpu_bf16=true"])
+    summary = train(build_task([*options, "cpu_bf16=false"]),
+                    dataclasses.replace(opts, max_steps=3, resume=True), progress=False)
+    assert summary.phases == []
+    task = build_task(options)  # the default
     summary = train(task, dataclasses.replace(opts, max_steps=4, resume=True), progress=False)
-    assert summary.phases == [{"step": 2, "set": {"cpu_bf16": True}, "was": {"cpu_bf16": False}}]
+    assert summary.phases == [{"step": 3, "set": {"cpu_bf16": True}, "was": {"cpu_bf16": False}}]
     assert all(torch.isfinite(torch.tensor(v)) for v in summary.last_metrics.values())

@@ -250,7 +250,9 @@ def _finite(values: dict[str, float]) -> bool:
 
 
 def _config_defaults(task: TrainTask) -> dict[str, Any]:
-    """The defaults of the task's config (a dataclass), JSON-normalised as a run key is."""
+    """What a run key without a setting means: the value the setting had before it existed
+    (``task.settings_before``), else the default of the task's config (a dataclass),
+    JSON-normalised as a run key is."""
     import dataclasses
 
     config = getattr(task, "config", None)
@@ -266,6 +268,7 @@ def _config_defaults(task: TrainTask) -> dict[str, Any]:
             defaults[f.name] = json.loads(json.dumps(value))
         except (TypeError, ValueError):  # cannot be in a run key either
             pass
+    defaults.update(json.loads(json.dumps(dict(getattr(task, "settings_before", {})))))
     return defaults
 
 

@@ -51,6 +51,11 @@ class TrainTask(abc.ABC):
     # settings a ``--resume`` may change to start a new phase (a learning-rate schedule, loss
     # weights); every other setting must match the run's, so a resumed run stays the run it was
     resume_may_change: frozenset[str] = frozenset()
+    # the value a setting had in runs from before it existed, where that is not its default today
+    # (a setting whose default changed): a checkpoint without the setting is read as this value,
+    # so a resume with today's default is a change (allowed, and recorded as a phase, only when
+    # ``resume_may_change`` holds it)
+    settings_before: Mapping[str, Any] = {}
     # the attributes a checkpoint saves and a resume restores (modules, optimisers, EMA copies,
     # counters), e.g. ("generator", "ema", "optimizer_g", "step_scale"); an instance may set its
     # own in ``setup`` (a fine-tuning mode saves less). The default state_dict() reads it.

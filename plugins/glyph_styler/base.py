@@ -34,12 +34,17 @@ class GlyphTask(TrainTask):
     def __init__(self, config: GlyphStylerConfig | None = None):
         self.config = config or GlyphStylerConfig()
 
+    # settings added later, and what runs from before them did: a run key without one is read
+    # as this value (cpu_bf16 is on by default since; an older fp32 run resumed with the default
+    # switches to bf16 as a recorded phase)
+    settings_before = {"cpu_bf16": False, "feature_match_weight": 0.0}
+
     def config_dict(self) -> dict:
-        # a later setting off leaves the run key (and an export's "train") as before the setting
-        # existed, so the checkpoints of earlier runs still resume
+        # a later setting at its old value leaves the run key (and an export's "train") as before
+        # the setting existed, so the checkpoints of earlier runs still resume
         config = super().config_dict()
-        for key in ("cpu_bf16", "feature_match_weight"):
-            if not config.get(key):
+        for key, before in self.settings_before.items():
+            if config.get(key) == before:
                 config.pop(key, None)
         return config
 

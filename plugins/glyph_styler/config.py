@@ -58,9 +58,10 @@ class GlyphStylerConfig:
     ema_decay: float = 0.999  # decay of the generator's moving average (what is exported)
     # 1.6x the images/s on a CPU with AVX512-BF16 or AMX (benchmarks/bench_glyph_styler.py
     # --throughput; 1.5x per CPU second in real runs) with the same held-out L1 and SSIM at 150
-    # steps within the seed spread (2 seeds each, --compare-runs; issue 31). Off: a run from
-    # before the setting existed resumes as fp32 only while the default is False (loop.py)
-    cpu_bf16: bool = False  # bf16 autocast of the training step on a CPU that has bf16
+    # steps within the seed spread (2 seeds each, --compare-runs; issue 31). A CPU without
+    # native bf16 (or HWRENDER_BF16=0) trains in fp32 whatever this says; a run key without it
+    # is an fp32 run from before (``settings_before``)
+    cpu_bf16: bool = True  # bf16 autocast of the training step on a CPU that has bf16
     # float16 halves the file; the loader reads it back as float32
     export_dtype: str = "float16"  # float16 or float32 weights in the exported model
     # the data

@@ -151,6 +151,9 @@ class GlyphStylerTask(GlyphTask):
         self._on_device(ctx)
         self.pairs = pairs
         ctx.log(f"{len(pairs)} pairs, {len(pairs.chars)} characters, {len(pairs.styles)} styles")
+        if self.cpu and self.config.cpu_bf16:
+            ctx.log("bf16 autocast on (cpu_bf16; this CPU has native bfloat16)" if bf16_fast() else
+                    "training in float32: this CPU has no native bfloat16 (cpu_bf16 is for those)")
         self.mcfg = cfg.model_config(len(pairs.styles))
         self.G = self._place(GlyphUNet(self.mcfg))
         self.D = self._place(Discriminator(self.mcfg))
