@@ -56,16 +56,6 @@ BATCH = 64
 # extreme ones, each keeping its weight and size from word to word (the spreads tried: the model
 # card and CHANGELOG)
 STYLE_SPREAD = 0.5
-
-
-class _Seed(tuple):
-    """A raw (seed, spread) hand, for measuring the candidates of a paired seeded hand."""
-
-    def __new__(cls, seed: int, spread: float):
-        return super().__new__(cls, (int(seed), float(spread)))
-
-    seed = property(lambda self: self[0])
-    spread = property(lambda self: self[1])
 WORD_SPREAD = 0.5
 INK_FLOOR = 0.06  # alpha below this is paper (the generator's faint background noise)
 DEFAULT_STYLE_SEED = 0
@@ -356,30 +346,13 @@ class LatinGenerator(Generator):
         spread: further from the average hand than the numbered ones)."""
         if style is None:
             return self.default_style_seed, STYLE_SPREAD
-        if isinstance(style, _Seed):
-            return style.seed, style.spread
         if str(style).isdigit():
-            return self._paired(int(style)), STYLE_SPREAD
+            return int(style), STYLE_SPREAD
         if style in self.styles:
             return self.styles[style]
         named = ", ".join(sorted(self.styles)) or "none"
         raise UsageError(f"generator 'latin' has no style {style!r} (named styles: {named})",
                          "give a number (a seeded hand), a named style, or no --style")
-
-    def _paired(self, n: int) -> int:
-        """Seeded hand ``n``'s style seed: ``n``, or with ``hands.PAIR_LEAN`` (and profiles on)
-        the candidate whose own lean leaves its profile the smallest shear (measured once)."""
-        if not (hands.PAIR_LEAN and self.hand_profiles and self.font_profiles
-                and self.ink_cap is not None):
-            return n
-        key = ("paired", n)
-        if key not in self._hand_levels:
-            profile = hands.sampled(self.font_profiles, n)
-            seeds = [n + j * hands.PAIR_STRIDE for j in range(hands.PAIR_CANDIDATES)]
-            drawn = [self.hand_features(_Seed(s, STYLE_SPREAD), self._device) for s in seeds]
-            shears = [abs(hands.steer(profile, hand, W.X_HEIGHT).shear) for hand in drawn]
-            self._hand_levels[key] = seeds[int(np.argmin(shears))]  # type: ignore[assignment]
-        return int(self._hand_levels[key])  # type: ignore[arg-type]
 
     def latents(self, n: int, style: str | None, seed: int) -> torch.Tensor:
         """[n, z_dim]: the document's style vector joined with each word's own variation."""

@@ -58,14 +58,6 @@ GAMMAS = (1.0, 1.25, 1.5, 2.0, 2.5, 3.0)  # the halo sharpenings the guard tries
 # words (its config's ``profile``; slant, stroke and coverage: its width per letter is already
 # the style's ``width_ratio``). Off keeps today's output.
 OWN_PROFILE = False
-# A seeded hand's style vector paired with its profile's slant (``PAIR_LEAN``): of ``PAIR_CANDIDATES``
-# style vectors drawn for hand N (the first is today's), the one whose own lean leaves the
-# smallest shear to the profile's slant, measured on the probe words. Shearing the GAN's
-# letters far against their own lean is what Tesseract misreads (hand 24: +0.125 sheared to
-# -0.025, CER 0.092; 0.054 unsheared). Off: hand N's vector is seed N's.
-PAIR_LEAN = False
-PAIR_CANDIDATES = 4
-PAIR_STRIDE = 1_000_003  # candidate j of hand N draws its vector from seed N + j * PAIR_STRIDE
 
 
 @dataclass(frozen=True)
