@@ -181,6 +181,27 @@ def test_a_uniform_model_fine_tunes_into_width_classes(tiny_data, tmp_path):
     assert task.net_config.classes and 2 * task.G.base.weight.shape[0] == 3 * old.base.weight.shape[0]
 
 
+def test_fresh_recognizer_fine_tunes_the_generator_but_not_the_old_recognizer(tiny_data, tmp_path):
+    """``--finetune`` loads the model's generator and recognizer; ``fresh_recognizer=true`` the
+    generator alone (the recognizer starts as a new run's)."""
+    summary = train(tiny(tiny_data), _opts(tmp_path / "a"), progress=False)
+    kept, fresh = (tiny(tiny_data, *opts) for opts in ((), ("fresh_recognizer=true",)))
+    for task, out in ((kept, "k"), (fresh, "f")):
+        torch.manual_seed(0)
+        task.setup(RunContext(out=tmp_path / out, device="cpu", seed=0, batch_size=4,
+                              finetune=str(summary.model)))
+    for (k, a), b in zip(kept.G.state_dict().items(), fresh.G.state_dict().values()):
+        assert torch.equal(a, b), k
+    torch.manual_seed(0)
+    new = tiny(tiny_data)
+    new.setup(RunContext(out=tmp_path / "n", device="cpu", seed=0, batch_size=4))
+    trained = {k: v for k, v in kept.R.state_dict().items() if v.is_floating_point()}
+    started = {k: v for k, v in fresh.R.state_dict().items() if v.is_floating_point()}
+    assert any(not torch.equal(v, started[k]) for k, v in trained.items())
+    assert all(torch.equal(v, started[k]) for k, v in new.R.state_dict().items()
+               if v.is_floating_point())
+
+
 def test_training_steps_move_the_losses_and_the_weights(tiny_data, tmp_path):
     task = tiny(tiny_data)
     task.setup(RunContext(out=tmp_path, device="cpu", seed=0, batch_size=4))

@@ -58,6 +58,9 @@ class LatinConfig:
     # addresses, invoice and phone numbers, dates, times, prices, symbol words); 0 is the
     # vocabulary the models before it were trained on
     token_share: float = 0.0
+    # --finetune without the model's recognizer: a fresh one learns the real words first
+    # (r_steps), so the generator is no longer read by the recognizer it grew up with
+    fresh_recognizer: bool = False
 
 
 # the values a setting may take, where only some make sense (``task.build_task`` checks them)

@@ -133,8 +133,10 @@ class LatinTask(TrainTask):
 
         files = load_model_files(source)
         state = files.load_state_dict()
-        for prefix, module in (("generator.", self.G), ("discriminator.", self.D),
-                               ("recognizer.", self.R)):
+        parts = [("generator.", self.G), ("discriminator.", self.D)]
+        if not self.config.fresh_recognizer:
+            parts.append(("recognizer.", self.R))
+        for prefix, module in parts:
             part = {k[len(prefix):]: v.float() for k, v in state.items() if k.startswith(prefix)}
             if prefix == "generator." and part and self.net_config.classes \
                     and part["base.weight"].shape != module.base.weight.shape:
