@@ -41,7 +41,7 @@ def test_cat_channels_hands_its_inputs_dense_channels_last_gradients(monkeypatch
 
 
 def _task(tmp_path, *options):
-    task = build_task(["variant=tiny", *options])
+    task = build_task(["variant=tiny", "cpu_bf16=false", *options])  # fp32 unless asked
     n, s = 16, task.config.image_size
     rng = np.random.default_rng(0)
     pairs = PairSet(chars=[chr(0xAC00 + i) for i in range(n)],
