@@ -275,7 +275,7 @@ def test_training_set_builds_and_caches(tmp_path, monkeypatch):
         {"caveat-train": CAVEAT} if split == "train" else {"caveat-holdout": CAVEAT}))
     base = [f"{a}{b}{c}{d}" for a in "bcdfg" for b in "aeiou" for c in "lmnrst" for d in "aeo"]
     vocabulary = V.vocabulary
-    monkeypatch.setattr(dataset, "vocabulary", lambda seed, token_share=None: vocabulary(
+    monkeypatch.setattr(dataset, "vocabulary", lambda seed, token_share=0.0: vocabulary(
         seed, size=300, words=base, token_share=token_share))
     with pytest.raises(UsageError, match="fonts install"):
         dataset.training_set(None, per_font=20, log=lambda m: None)
@@ -303,7 +303,7 @@ def test_ocr_hard_fonts_are_skipped_and_rebuild_the_cache(tmp_path, monkeypatch)
         {"caveat-a": CAVEAT, "caveat-b": CAVEAT} if split == "train" else {}))
     base = [f"{a}{b}{c}" for a in "bcdfg" for b in "aeiou" for c in "lmnrst"]
     vocabulary = V.vocabulary
-    monkeypatch.setattr(dataset, "vocabulary", lambda seed, token_share=None: vocabulary(
+    monkeypatch.setattr(dataset, "vocabulary", lambda seed, token_share=0.0: vocabulary(
         seed, size=100, words=base, token_share=token_share))
     train, _ = dataset.training_set(None, per_font=5, log=lambda m: None, min_fonts=1)
     assert train.fonts == ["caveat-a", "caveat-b"]
@@ -324,7 +324,7 @@ def test_the_training_augmentation_is_a_choice_with_its_own_cache(tmp_path, monk
         {"caveat-a": CAVEAT} if split == "train" else {}))
     base = [f"{a}{b}{c}" for a in "bcdfg" for b in "aeiou" for c in "lmnrst"]
     vocabulary = V.vocabulary
-    monkeypatch.setattr(dataset, "vocabulary", lambda seed, token_share=None: vocabulary(
+    monkeypatch.setattr(dataset, "vocabulary", lambda seed, token_share=0.0: vocabulary(
         seed, size=100, words=base, token_share=token_share))
     full, held_full = dataset.training_set(None, per_font=5, log=lambda m: None, min_fonts=1)
     light, held_light = dataset.training_set(None, per_font=5, log=lambda m: None, min_fonts=1,

@@ -17,9 +17,12 @@ SYMBOLS = "&@#*+=<>~^_|\\/%`"
 
 
 def test_no_token_share_keeps_todays_vocabulary():
-    assert V.TOKEN_SHARE == 0.0  # the switch: flipped by the lead with the retrained model
-    assert V.vocabulary(0, size=600, words=BASE) == V.vocabulary(0, size=600, words=BASE,
-                                                                 token_share=0.0)
+    from hwrender_plugins.latin.config import LatinConfig
+
+    assert LatinConfig().token_share == 0.0  # the shipped model's words
+    plain = V.vocabulary(0, size=600, words=BASE, token_share=0.0)
+    assert V.vocabulary(0, size=600, words=BASE) == plain
+    assert V.vocabulary(0, size=600, words=BASE, token_share=0.1) != plain
 
 
 def test_token_words_hold_numbers_symbols_and_addresses():
@@ -56,21 +59,19 @@ def test_a_token_share_builds_its_own_cached_word_sets(tmp_path, monkeypatch):
     monkeypatch.setattr(fonts, "available", lambda script, role, split: (
         {"caveat-a": CAVEAT} if split == "train" else {}))
     vocabulary = V.vocabulary
-    monkeypatch.setattr(dataset, "vocabulary", lambda seed, token_share=None: vocabulary(
+    monkeypatch.setattr(dataset, "vocabulary", lambda seed, token_share=0.0: vocabulary(
         seed, size=100, words=BASE, token_share=token_share))
     plain, _ = dataset.training_set(None, per_font=5, log=lambda m: None, min_fonts=1)
-    monkeypatch.setattr(V, "TOKEN_SHARE", 0.1)
-    switched, _ = dataset.training_set(None, per_font=5, log=lambda m: None, min_fonts=1)
-    assert len(list(tmp_path.iterdir())) == 2  # not the sets without token words
-    monkeypatch.setattr(V, "TOKEN_SHARE", 0.0)
-    # a model's own setting (LatinConfig.token_share) gives the same sets as the module's switch
     given, _ = dataset.training_set(None, per_font=5, log=lambda m: None, min_fonts=1,
                                     token_share=0.1)
-    assert len(list(tmp_path.iterdir())) == 2 and given.texts == switched.texts
+    assert len(list(tmp_path.iterdir())) == 2  # not the sets without token words
     assert given.texts != plain.texts
     again, _ = dataset.training_set(None, per_font=5, log=lambda m: None, min_fonts=1,
-                                    token_share=0.0)
-    assert again.texts == plain.texts
+                                    token_share=0.1)
+    assert len(list(tmp_path.iterdir())) == 2 and again.texts == given.texts  # cached
+    plain_again, _ = dataset.training_set(None, per_font=5, log=lambda m: None, min_fonts=1,
+                                          token_share=0.0)
+    assert plain_again.texts == plain.texts
 
 
 def test_the_training_run_and_the_eval_build_the_models_token_share(monkeypatch):
@@ -89,7 +90,7 @@ def test_the_training_run_and_the_eval_build_the_models_token_share(monkeypatch)
         pass
 
     def fake(data, per_font=1000, seed=0, log=print, min_fonts=1, augment="full",
-             token_share=None):
+             token_share=0.0):
         asked.append(token_share)
         raise Stop
 

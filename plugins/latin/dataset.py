@@ -35,7 +35,6 @@ from hwrender.fonts import NotInstalled
 from hwrender.train.cache import data_cache
 
 from .render import Augment, WordFont, layout_engine, render
-from . import vocabulary as V
 from .vocabulary import fits, vocabulary
 from .words import WordData, canonical
 
@@ -158,14 +157,14 @@ EVAL_PER_MILLE = 50  # share of IAM writers (or of a .npz's words) held out for 
 def training_set(data_dir: str | os.PathLike | None, per_font: int = 1000, seed: int = 0,
                  log: Callable[[str], None] = print,
                  min_fonts: int = MIN_FONTS, augment: str = "full",
-                 token_share: float | None = None) -> tuple[WordData, WordData]:
+                 token_share: float = 0.0) -> tuple[WordData, WordData]:
     """(train, held-out evaluation) word sets.
 
     ``data_dir``: a folder with IAM's ``words.txt`` (``iam.load_iam``; about 5 % of the writers
     held out), a folder with ``train.npz`` (and ``eval.npz``) or with one ``.npz``, or a ``.npz``
     file (about 5 % of its words held out by text). None: built from the installed font corpus (at
     least ``min_fonts`` usable training fonts) and cached; see the module doc. ``token_share``:
-    the vocabulary's share of token words (``vocabulary.TOKEN_SHARE`` when None).
+    the vocabulary's share of token words (``vocabulary.vocabulary``).
     """
     if data_dir is not None:
         return _load_data(Path(data_dir), log)
@@ -184,7 +183,7 @@ def training_set(data_dir: str | os.PathLike | None, per_font: int = 1000, seed:
              skips]
     if augment != "full":  # "full" keeps the key the word sets had before augment was a choice
         parts.append(dataclasses.asdict(augmentation))
-    tokens = V.TOKEN_SHARE if token_share is None else float(token_share)
+    tokens = float(token_share)
     if tokens:  # none keeps the key the word sets had before token words
         parts.append({"token_share": tokens})
     key = hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:12]

@@ -42,10 +42,10 @@ HELDOUT_MIN_CHARS = 4
 # accented words (in place, not added).
 SHARES = {"base": 0.68, "accented": 0.22, "numbers": 0.06, "hyphenated": 0.04}
 # Token words (``_token``: e-mail addresses, invoice and phone numbers, addresses, dates, times,
-# prices with thousands, symbol words, apostrophes inside words), taken from the base share. The
-# switch: 0.0 keeps today's vocabulary (and cached word sets); 0.08 puts digits in 9 % of the
-# training words (3.9 % today) and each ASCII symbol in 100-500 of them (12 today: & @ * + = ~ ^ _ | \ `)
-TOKEN_SHARE = 0.0
+# prices with thousands, symbol words, apostrophes inside words), taken from the base share by
+# ``vocabulary(token_share=...)`` (the Latin model's ``token_share`` setting; 0 keeps the
+# vocabulary and cached word sets of the models before it). 0.08 puts digits in 9 % of the
+# training words (3.9 % without) and each ASCII symbol in 100-500 of them (12 without: & @ * + = ~ ^ _ | \ `)
 TLDS = ("com", "net", "org", "de", "fr", "io", "co.uk", "eu", "es", "it")
 CAPITALISED, ALL_CAPS, PUNCTUATED = 0.15, 0.03, 0.15
 TRAILING = (",", ",", ".", ".", ";", ":", "!", "?", "'s")
@@ -97,14 +97,14 @@ def _word_list(dict_dir: Path, name: str) -> tuple[str, ...]:
 
 def vocabulary(seed: int = 0, size: int = 100_000, dict_dir: str | os.PathLike = DICT_DIR,
                words: Sequence[str] | None = None,
-               token_share: float | None = None) -> dict[str, list[str]]:
+               token_share: float = 0.0) -> dict[str, list[str]]:
     """``{"train": [...], "heldout": [...]}``: training words (about ``size``, unique, shuffled) and
     held-out base words (deterministic, the same for every seed).
 
     ``words`` replaces the word lists (all of it is the base; nothing accented is added).
-    ``token_share``: the share of token words (``TOKEN_SHARE`` when None), taken from the base.
+    ``token_share``: the share of token words, taken from the base.
     """
-    tokens = TOKEN_SHARE if token_share is None else token_share
+    tokens = float(token_share)
     rng = random.Random(seed)
     if words is not None:
         base, accented = list(dict.fromkeys(w for w in words if _usable(w))), {}
