@@ -551,10 +551,11 @@ def test_glyphs_are_spaced_by_their_ink():
 def test_card_reproduces_each_training_phase():
     from hwrender_plugins.glyph_styler.card import _in_all, _reproduce
 
+    # a "train" without cpu_bf16 is a run from before it: fp32, which the command must ask for
     one = {"train": {"lr": 0.001, "lr_decay_epoch": 4.0}, "run": {"steps": 7500}}
     assert _reproduce(one) == ("- Reproduce: `hwrender train glyph-styler --max-steps 7500`; "
-                               "settings other than the defaults: `--set lr_decay_epoch=4.0` "
-                               "(all of them: config.json \"train\").")
+                               "settings other than the defaults: `--set cpu_bf16=false`, "
+                               "`--set lr_decay_epoch=4.0` (all of them: config.json \"train\").")
     # a resumed second phase: the first command gets the first phase's settings back
     two = {"train": {"lr": 0.0001, "lr_decay_epoch": 4.0, "const_weight": 1.0},
            "run": {"steps": 13000, "phases": [{"step": 7500,

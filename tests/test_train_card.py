@@ -93,3 +93,19 @@ def test_run_phases_undo_the_later_changes_for_the_first_phase():
     assert run_phases(train, {"steps": 5}) == [type(first)(0, 5, train, {})]
     assert train_command("cjk", "--resume", max_steps=600) == \
         "hwrender train cjk --resume --max-steps 600"
+
+
+def test_changed_settings_write_values_as_set_takes_them_back():
+    """A bool setting prints as ``--set`` parses it (``false``, not ``False``), and a glyph-styler
+    run from before ``cpu_bf16`` (no key in its "train") reproduces as the fp32 run it was."""
+    from hwrender_plugins.glyph_styler.card import _changed
+    from hwrender_plugins.glyph_styler.task import build_task
+
+    assert changed_settings({"on": True, "off": False}, {"on": False, "off": True}) == \
+        "`on=true`, `off=false`"
+    text = _changed({"lr": 0.001})
+    assert "`--set cpu_bf16=false`" in text
+    options = [part.strip("` ").removeprefix("--set ") for part in text.split(",")]
+    config = build_task(options).config
+    assert config.cpu_bf16 is False
+    assert "cpu_bf16" not in _changed({"lr": 0.001, "cpu_bf16": True})  # today's default

@@ -75,9 +75,14 @@ def changed_settings(settings: Mapping[str, Any], defaults: Any, *,
     '`steps=5`'
     """
     base, skipped = defaults_of(defaults), set(skip)
-    changed = [template.format(key=k, value=v) for k, v in settings.items()
+    changed = [template.format(key=k, value=_as_set(v)) for k, v in settings.items()
                if k in base and base[k] != v and k not in skipped]
     return ", ".join(changed) or none
+
+
+def _as_set(value: Any) -> Any:
+    """A setting's value as ``--set`` takes it back (``true``, not Python's ``True``)."""
+    return str(value).lower() if isinstance(value, bool) else value
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from hwrender.errors import UsageError
 from hwrender.train import TrainTask
 
 from . import SOURCE_FONT, TRAINER_NAME
-from .config import GlyphStylerConfig
+from .config import SETTINGS_BEFORE, GlyphStylerConfig
 from .model import GlyphUNet, to_alpha, to_model
 
 
@@ -34,10 +34,7 @@ class GlyphTask(TrainTask):
     def __init__(self, config: GlyphStylerConfig | None = None):
         self.config = config or GlyphStylerConfig()
 
-    # settings added later, and what runs from before them did: a run key without one is read
-    # as this value (cpu_bf16 is on by default since; an older fp32 run resumed with the default
-    # switches to bf16 as a recorded phase)
-    settings_before = {"cpu_bf16": False, "feature_match_weight": 0.0}
+    settings_before = SETTINGS_BEFORE  # a run key without one of these ran at this value
 
     def config_dict(self) -> dict:
         # a later setting at its old value leaves the run key (and an export's "train") as before

@@ -13,7 +13,7 @@ from typing import Any, Mapping
 from hwrender.train.card import changed_settings, figures_table, run_phases, train_command
 
 from . import GENERATORS, TRAINER_NAME, WEIGHTS_NAME
-from .config import GlyphStylerConfig
+from .config import SETTINGS_BEFORE, GlyphStylerConfig
 from .data import SCRIPTS
 
 
@@ -28,8 +28,9 @@ def _changed(train: Mapping[str, Any]) -> str:
     """The training settings that differ from the defaults, as ``--set`` takes them (less the
     scripts that ``hangul`` / ``cjk`` set)."""
     implied = {"scripts"} if trainer_name(train) != TRAINER_NAME else set()
-    return changed_settings(train, GlyphStylerConfig(), template="`--set {key}={value}`",
-                            skip=implied)
+    # a setting the run predates ran at its old value (an fp32 run's card says cpu_bf16=False)
+    return changed_settings({**SETTINGS_BEFORE, **train}, GlyphStylerConfig(),
+                            template="`--set {key}={value}`", skip=implied)
 
 
 def _cleanup_text(config: Mapping[str, Any]) -> str:

@@ -20,6 +20,13 @@ if TYPE_CHECKING:  # pragma: no cover
     from .model import ModelConfig
 
 
+# settings added later, and what runs from before them did: a run key or an exported config's
+# "train" without one is read as this value (cpu_bf16 is on by default since: an older fp32 run
+# resumed with the default switches to bf16 as a recorded phase, and its card's command says
+# cpu_bf16=False)
+SETTINGS_BEFORE = {"cpu_bf16": False, "feature_match_weight": 0.0}
+
+
 @dataclass
 class GlyphStylerConfig:
     """Every setting of a run (``--set KEY=VALUE``). A field's comment is its line in
