@@ -98,12 +98,22 @@ def mark_shape(zone: np.ndarray, kind: str) -> bool:
 
 def mark_zone(ink: InkImage, kind: str) -> np.ndarray:
     """In a word of x-height letters (``n?n``), the rows that hold only the middle letter's mark:
-    above the x-height (a row of margin) or below the baseline (a row of margin). The x-height in
+    above the x-height (a row of margin) or below the baseline (a row of margin), above it less the
+    ink of letters that rise into its last two rows (connected to the letters below). The x-height in
     pixels is the training frame's: a profiled hand's larger ``size`` is the smaller x-height it
     reports (layout scales the ink up), not fewer pixels, and its zone would cut into the letters."""
     if kind in ("\u0327", "\u0328"):
         return ink.alpha[int(round(ink.baseline)) + 1:]
-    return ink.alpha[:int(round(ink.baseline - W.X_HEIGHT)) - 1]
+    end = int(round(ink.baseline - W.X_HEIGHT)) - 1
+    zone = ink.alpha[:end].copy()
+    # a letter whose top rises a row or two over the x-height (the last n of n?n in some hands)
+    # reaches into the zone's last rows, its ink running on into the letters below; a mark
+    # drawn onto its letter rises further and stays
+    for part in blobs(ink.alpha > INK):
+        if end - 2 <= part[:, 0].min() < end <= part[:, 0].max():
+            top = part[part[:, 0] < end]
+            zone[top[:, 0], top[:, 1]] = 0.0
+    return zone
 
 
 def x_height_letters():
