@@ -12,7 +12,7 @@ from hwrender_plugins.latin import punctuation
 from hwrender_plugins.latin import words as W
 from latin_tiny import save_tiny_latin
 
-CHARS = "aqB3!(x"
+CHARS = "aqB3;(x"
 
 
 def _tiny(folder, recognizer=True):
@@ -84,8 +84,9 @@ def test_contexts_put_each_class_where_it_is_written():
     assert ("n" + "q" + "n", 1) in G.contexts("q")
     assert all(k == 0 for _, k in G.contexts("B"))  # capitals at a word's start
     assert all(w.replace("7", "").isdigit() for w, _ in G.contexts("7"))  # digits among digits
-    assert (punctuation.CONTEXT + "!", len(punctuation.CONTEXT)) in G.contexts("!")
+    assert (punctuation.CONTEXT + ";", len(punctuation.CONTEXT)) in G.contexts(";")
     assert not G.cuttable("-") and not G.cuttable("ö")  # drawn in code by generate
+    assert not G.cuttable("#") and not G.cuttable("!") and not G.cuttable("4") and G.cuttable("5")  # symbols.DRAWN
 
 
 def test_a_model_without_a_recognizer_draws_alone(tmp_path):

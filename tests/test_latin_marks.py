@@ -39,20 +39,31 @@ def blobs(mask: np.ndarray) -> list[np.ndarray]:
     return out
 
 
+def holes(mask: np.ndarray) -> int:
+    """Regions of paper (4-connected) that paper from outside the mark cannot reach (a ring's
+    eye, the two of ``%``)."""
+    paper = ~np.pad(mask, 1)
+    seen = np.zeros_like(paper)
+    count = 0
+    for start in zip(*np.nonzero(paper)):
+        if seen[start]:
+            continue
+        count += 1
+        stack = [start]
+        seen[start] = True
+        while stack:
+            y, x = stack.pop()
+            for q in ((y + 1, x), (y - 1, x), (y, x + 1), (y, x - 1)):
+                if 0 <= q[0] < paper.shape[0] and 0 <= q[1] < paper.shape[1] and paper[q] \
+                        and not seen[q]:
+                    seen[q] = True
+                    stack.append(q)
+    return count - 1  # the first region found is the outside (the padding's corner)
+
+
 def has_hole(mask: np.ndarray) -> bool:
     """Paper that paper from outside the mark cannot reach (a ring's eye)."""
-    outside = np.zeros((mask.shape[0] + 2, mask.shape[1] + 2), bool)
-    paper = ~np.pad(mask, 1)
-    stack = [(0, 0)]
-    outside[0, 0] = True
-    while stack:
-        y, x = stack.pop()
-        for q in ((y + 1, x), (y - 1, x), (y, x + 1), (y, x - 1)):
-            if 0 <= q[0] < paper.shape[0] and 0 <= q[1] < paper.shape[1] and paper[q] \
-                    and not outside[q]:
-                outside[q] = True
-                stack.append(q)
-    return bool((paper & ~outside).any())
+    return holes(mask) > 0
 
 
 def mark_shape(zone: np.ndarray, kind: str) -> bool:

@@ -514,8 +514,10 @@ class LatinGenerator(Generator):
         # the GAN's '-', most diacritics and lone punctuation are made good in code
         from . import hyphens, marks, punctuation
 
-        if any(map(hyphens.has_hyphen, units)):
-            return hyphens.generate(lambda w: self.generate(w, style, seed, device), units, seed)
+        if any(map(hyphens.has_drawn, units)):  # '-' and the symbols the GAN cannot draw
+            steer = self.steer(style, device)
+            return hyphens.generate(lambda w: self.generate(w, style, seed, device), units, seed,
+                                    steer.shear if steer is not None else 0.0)
         # naïve -> naive, its marks drawn after; a lone "!" -> "60!", the "60" cut off after
         written = [punctuation.written(marks.base_word(u)) for u in units]
         out: list[InkImage | None] = [None] * len(units)

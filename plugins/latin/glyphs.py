@@ -54,10 +54,12 @@ def kind(ch: str) -> str:
 
 def cuttable(ch: str) -> bool:
     """Whether ``ch`` is tried in context: its class is in ``CUT`` and the GAN writes it whole
-    (not a hyphen, whose stroke is drawn in code, nor a letter whose marks are)."""
+    (not a hyphen or a ``symbols.DRAWN`` symbol, whose strokes are drawn in code, nor a letter
+    whose marks are)."""
     from .hyphens import HYPHEN
+    from .symbols import DRAWN
 
-    return kind(ch) in CUT and ch != HYPHEN and marked(ch) is None
+    return kind(ch) in CUT and ch != HYPHEN and ch not in DRAWN and marked(ch) is None
 
 
 def contexts(ch: str) -> list[tuple[str, int]]:

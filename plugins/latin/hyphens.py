@@ -5,7 +5,9 @@ the baseline (measured on its raw 32 px output: ink in rows 8-12 and 20-26 of ``
 x-height band being rows 13-22), which reads as a bracket. So a word with hyphens is written as its
 parts (``mother-in-law`` → ``mother``, ``in``, ``law``, one batch) and each hyphen is drawn here:
 a short, slightly sloped stroke centred half an x-height above the baseline, as thick and as dark as
-the strokes of the word around it, then the pieces are set side by side on one baseline.
+the strokes of the word around it, then the pieces are set side by side on one baseline. The
+symbols the GAN cannot draw (``symbols.DRAWN``: ``# + = < > * ^ _ | \\ [ ] ~ @``, the backtick and
+``4``) are split off and drawn the same way, by ``symbols.draw_symbol``.
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ import numpy as np
 
 from hwrender.ink import InkImage
 
+from . import symbols
 from . import words as W
-from .marks import pen, stroke_thickness  # noqa: F401 (the pen is shared with diacritics)
+from .marks import pen, stroke_thickness, sure_pen  # noqa: F401 (the pen is shared with diacritics)
 
 HYPHEN = "-"
 LENGTH = 0.75      # x-heights
@@ -27,17 +30,26 @@ GAP = 0.12         # x-heights of paper on each side of a hyphen
 CENTRE = 0.5       # x-heights above the baseline (the middle of the x-height band)
 
 
+_SPLIT = re.compile("([" + re.escape(HYPHEN + "".join(sorted(symbols.DRAWN))) + "])")
+
+
 def has_hyphen(word: str) -> bool:
     return HYPHEN in word
 
 
+def has_drawn(word: str) -> bool:
+    """Whether ``word`` holds a character drawn here (a hyphen or one of ``symbols.DRAWN``)."""
+    return has_hyphen(word) or symbols.has_drawn(word)
+
+
+def drawn(part: str) -> bool:
+    return part == HYPHEN or part in symbols.DRAWN
+
+
 def split(word: str) -> list[str]:
-    """``"x-ray"`` → ``["x", "-", "ray"]``; each run of hyphens is one item per hyphen."""
-    out: list[str] = []
-    for part in re.split(r"(-)", word):
-        if part:
-            out.append(part)
-    return out
+    """``"x-ray"`` → ``["x", "-", "ray"]``, ``"#42"`` → ``["#", "4", "2"]``: each drawn character is
+    an item of its own."""
+    return [part for part in _SPLIT.split(word) if part]
 
 
 def draw_hyphen(thickness: float, level: float, rng: np.random.Generator,
@@ -61,37 +73,92 @@ def draw_hyphen(thickness: float, level: float, rng: np.random.Generator,
                     text=HYPHEN)
 
 
-def join(parts: Sequence[InkImage], text: str) -> InkImage:
-    """Set ink images side by side on one baseline."""
+def join(parts: Sequence[InkImage], text: str, x_height: float | None = None,
+         kern: Sequence[bool] = ()) -> InkImage:
+    """Set ink images side by side on one baseline; the last part's word space (its advance past
+    its ink) is kept, and ``x_height`` (default: the first part's) is reported. Where
+    ``kern[i]`` is true, part ``i + 1`` moves left until its ink comes within ``KERN`` x-heights
+    of the ink before it, row by row, by ``KERN_MAX`` at most (a sheared or slanted part beside
+    another does not leave the gap their boxes would)."""
     above = max(p.baseline for p in parts)
     below = max(p.height - p.baseline for p in parts)
     top = int(np.ceil(above))
     height = top + int(np.ceil(below))
-    width = sum(p.width for p in parts)
-    alpha = np.zeros((height, width), np.float32)
+    rows = [int(round(top - p.baseline)) for p in parts]
+    xs, right = [], np.full(height, -np.inf)  # the ink's rightmost column so far, per row
     x = 0
-    for p in parts:
-        y = int(round(top - p.baseline))
-        region = alpha[y:y + p.height, x:x + p.width]
-        np.maximum(region, p.alpha[:region.shape[0]], out=region)
+    for i, (p, y) in enumerate(zip(parts, rows)):
+        if i and i - 1 < len(kern) and kern[i - 1]:
+            xh = x_height or p.x_height
+            x = max(0, x - min(_slack(right, p, x, y, KERN * xh), int(KERN_MAX * xh)))
+        xs.append(x)
+        ink = p.alpha > KERN_INK
+        has = ink.any(1)
+        last = np.where(has, ink.shape[1] - 1 - np.argmax(ink[:, ::-1], 1), -1)
+        span = right[y:y + p.height]
+        right[y:y + p.height] = np.where(has, np.maximum(span, x + last[:len(span)]), span)
         x += p.width
-    return InkImage(alpha, baseline=float(top), x_height=parts[0].x_height, advance=float(width),
-                    text=text)
+    width = max(x0 + p.width for x0, p in zip(xs, parts))
+    alpha = np.zeros((height, width), np.float32)
+    for p, x0, y in zip(parts, xs, rows):
+        region = alpha[y:y + p.height, x0:x0 + p.width]
+        np.maximum(region, p.alpha[:region.shape[0]], out=region)
+    space = parts[-1].advance - parts[-1].width
+    return InkImage(alpha, baseline=float(top),
+                    x_height=parts[0].x_height if x_height is None else x_height,
+                    advance=float(width + space), text=text)
 
 
-def generate(write, units: Sequence[str], seed: int) -> list[InkImage]:
-    """Ink for ``units`` where some have hyphens: ``write(words)`` (the GAN, one batch) writes
-    every part that is not a hyphen; hyphens are drawn to match the strokes of their word."""
+KERN = 0.2       # x-heights of paper kept between a drawn symbol's ink and its neighbours'
+KERN_INK = 0.3   # alpha counted as ink when kerning
+KERN_MAX = 0.3   # x-heights a part moves at most (a ^ after a _ would slide over it)
+
+
+def _slack(right: np.ndarray, part: InkImage, x: int, y: int, gap: float) -> int:
+    """Whole pixels ``part`` (its box at column ``x``, its top at canvas row ``y``) can move left
+    and keep ``gap`` px of paper to the ink so far (``right``: its last column per row) in every
+    row and the rows beside it."""
+    ink = part.alpha > KERN_INK
+    has = ink.any(1)
+    near = right.copy()
+    near[1:] = np.maximum(near[1:], right[:-1])  # a diagonal neighbour counts
+    near[:-1] = np.maximum(near[:-1], right[1:])
+    span = near[y:y + part.height]
+    both = has[:len(span)] & np.isfinite(span)
+    if not both.any():
+        return 0
+    first = np.argmax(ink, 1)[:len(span)]
+    room = np.min(x + first[both] - span[both] - 1)  # paper between them, px
+    return max(0, int(np.floor(room - gap)))
+
+
+def generate(write, units: Sequence[str], seed: int, shear: float = 0.0) -> list[InkImage]:
+    """Ink for ``units`` where some have drawn characters: ``write(words)`` (the GAN, one batch)
+    writes every part that is not drawn; hyphens and symbols are drawn to match the strokes of
+    their word (a word of drawn characters alone: of all the words written with it), symbols
+    leaning with the hand's ``shear``."""
     split_units = [split(u) for u in units]
-    texts = [p for parts in split_units for p in parts if p != HYPHEN]
-    inks = iter(write(texts) if texts else [])
+    texts = [p for parts in split_units for p in parts if not drawn(p)]
+    all_inks = write(texts) if texts else []
+    inks = iter(all_inks)
     out = []
     for unit, parts in zip(units, split_units):
-        written = {i: next(inks) for i, p in enumerate(parts) if p != HYPHEN}
-        thickness, level = pen([ink.alpha for ink in written.values()])
+        written = {i: next(inks) for i, p in enumerate(parts) if not drawn(p)}
+        alphas = [ink.alpha for ink in written.values()]
+        thickness, level = pen(alphas)
         rng = np.random.default_rng(zlib.crc32(f"{seed}:{unit}".encode()))
-        pieces = [written[i] if i in written else draw_hyphen(thickness, level, rng)
+        if symbols.has_drawn(unit):
+            ref = alphas or [ink.alpha for ink in all_inks]
+            sym_pen = sure_pen(ref) if ref else (max(thickness, 1.5), level)
+        pieces = [written[i] if i in written
+                  else draw_hyphen(thickness, level, rng) if parts[i] == HYPHEN
+                  else symbols.draw_symbol(parts[i], *sym_pen, rng, shear)
                   for i in range(len(parts))]
-        out.append(pieces[0] if len(pieces) == 1 and pieces[0].text == unit
-                   else join(pieces, unit))
+        if len(pieces) == 1 and 0 in written:  # nothing drawn
+            out.append(pieces[0])
+            continue
+        x_height = next((ink.x_height for ink in (*written.values(), *all_inks)), None)
+        kern = [parts[i] in symbols.DRAWN or parts[i + 1] in symbols.DRAWN
+                for i in range(len(parts) - 1)]
+        out.append(join(pieces, unit, x_height, kern))
     return out

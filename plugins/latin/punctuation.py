@@ -1,5 +1,8 @@
 """Words of punctuation alone (``!`` after Hangul, French ``oui !``), written after context digits.
 
+(``!`` and ``?`` are drawn in code since issue 30, ``symbols``: a word holding them never reaches
+this module; ``. , : ;`` still do.)
+
 The shipped word GAN draws ``. , ! ? : ;`` well inside a word and badly alone: a lone ``!`` is a
 faint short stroke with no dot (its darkest pixel 0.42-0.46 on the page where the hand's words
 reach 0.97-1.0), ``?`` lacks its dot, ``:`` is one dot (default hand and hands 3 and 7; see the issue

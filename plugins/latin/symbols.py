@@ -1,0 +1,108 @@
+"""Symbols the Latin word GAN cannot draw, drawn as pen strokes instead (issue 30).
+
+The evaluation's token section (``hwrender eval latin --set tokens=only``) reads the GAN's own
+symbols with the independent recognizer: stage 10 draws ``# * < > \\ ] ~`` so that none is read
+in any of 18 hands, the backtick, ``+``, ``|``, ``_`` and ``[`` under 0.3, ``^`` 0.33, ``@`` 0.47 and
+the digit ``4`` 0.66 (the held-out fonts: 0.53-1.0, ``|`` 0.2); on the page ``#`` comes out like
+``ƒ``, ``+`` like ``x``, ``4`` like ``y``. These characters are simple pen figures, so, as
+``hyphens`` does for ``-``, a word holding them is written by the GAN in the parts between them
+(``lee@sample.net`` → ``lee``, ``sample.net``; one batch) and each of them is drawn here: strokes in
+x-heights on the word's baseline, in a pen as wide at 0.5 and as dark as the strokes of its word
+(``marks.sure_pen``), leaning with the hand's shear, with a small jitter seeded by the page's seed
+and the word (the same input gives the same pixels). Then the parts are set side by side.
+
+``SHAPES``: character → (nominal width, strokes) in x-heights, each stroke a polyline of (across, up)
+points from the glyph's left edge on the baseline. Heights follow a handwriting font's: the
+x-height 1, digits and tall marks about 1.4, descending marks to -0.35.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from hwrender.ink import InkImage
+
+from . import words as W
+
+
+def _arc(cx: float, cy: float, r: float, a0: float, a1: float, n: int = 13,
+         ry: float | None = None) -> tuple[tuple[float, float], ...]:
+    """Points of an (elliptic) arc from angle ``a0`` to ``a1`` (degrees, anticlockwise from +x)."""
+    t = np.radians(np.linspace(a0, a1, n))
+    return tuple((float(cx + r * np.cos(a)), float(cy + (ry or r) * np.sin(a))) for a in t)
+
+
+_TILDE = tuple((float(u), float(0.52 + 0.1 * np.sin(np.pi * (u - 0.05) / 0.35)))
+               for u in np.linspace(0.05, 0.75, 13))
+
+SHAPES: dict[str, tuple[float, tuple[tuple[tuple[float, float], ...], ...]]] = {
+    "#": (0.95, (((0.32, 1.3), (0.2, 0.0)), ((0.7, 1.3), (0.58, 0.0)),
+                 ((0.05, 0.88), (0.9, 0.88)), ((0.02, 0.42), (0.87, 0.42)))),
+    "+": (0.75, (((0.05, 0.5), (0.7, 0.5)), ((0.38, 0.85), (0.38, 0.15)))),
+    "=": (0.75, (((0.05, 0.68), (0.7, 0.68)), ((0.05, 0.3), (0.7, 0.3)))),
+    "<": (0.7, (((0.65, 0.9), (0.05, 0.5), (0.65, 0.1)),)),
+    ">": (0.7, (((0.05, 0.9), (0.65, 0.5), (0.05, 0.1)),)),
+    "*": (0.7, (((0.35, 1.4), (0.35, 0.8)), ((0.08, 1.25), (0.62, 0.95)),
+                ((0.08, 0.95), (0.62, 1.25)))),
+    "^": (0.7, (((0.05, 0.95), (0.35, 1.4), (0.65, 0.95)),)),
+    "_": (0.9, (((0.0, -0.2), (0.9, -0.2)),)),
+    "`": (0.4, (((0.08, 1.45), (0.3, 1.1)),)),
+    "|": (0.35, (((0.18, 1.45), (0.18, -0.35)),)),
+    "\\": (0.9, (((0.0, 1.4), (0.85, -0.05)),)),
+    "[": (0.45, (((0.4, 1.45), (0.1, 1.45), (0.1, -0.35), (0.4, -0.35)),)),
+    "]": (0.45, (((0.05, 1.45), (0.35, 1.45), (0.35, -0.35), (0.05, -0.35)),)),
+    "~": (0.8, (_TILDE,)),
+    "@": (1.45, (_arc(0.7, 0.55, 0.3, 0, 360, 17),
+                 ((1.0, 0.95), (1.0, 0.3), (1.12, 0.12), (1.32, 0.25)) + _arc(0.72, 0.55, 0.72, 10, 320, 25))),
+    "%": (1.35, (_arc(0.15, 1.1, 0.2, 0, 360, 15, 0.25), ((0.95, 1.4), (0.35, -0.05)),
+                 _arc(1.15, 0.25, 0.2, 0, 360, 15, 0.25))),
+    "&": (0.95, (((0.92, 0.0), (0.3, 0.8), (0.2, 1.1), (0.32, 1.35), (0.52, 1.3), (0.56, 1.08),
+                  (0.15, 0.6), (0.06, 0.28), (0.22, 0.03), (0.52, 0.03), (0.85, 0.5)),)),
+    "/": (0.75, (((0.7, 1.4), (0.05, -0.05)),)),
+    "?": (0.75, (((0.08, 1.1), (0.2, 1.33), (0.42, 1.42), (0.62, 1.32), (0.68, 1.12), (0.55, 0.93),
+                  (0.38, 0.78), (0.34, 0.45)), ((0.33, 0.04),))),
+    "!": (0.35, (((0.2, 1.42), (0.16, 0.42)), ((0.15, 0.04),))),
+    "{": (0.5, (((0.48, 1.45), (0.3, 1.38), (0.25, 1.1), (0.25, 0.75), (0.06, 0.55), (0.25, 0.35),
+                 (0.25, -0.05), (0.3, -0.28), (0.48, -0.35)),)),
+    "}": (0.5, (((0.02, 1.45), (0.2, 1.38), (0.25, 1.1), (0.25, 0.75), (0.44, 0.55), (0.25, 0.35),
+                 (0.25, -0.05), (0.2, -0.28), (0.02, -0.35)),)),
+    "4": (0.85, (((0.6, 1.4), (0.03, 0.45), (0.85, 0.45)), ((0.62, 1.3), (0.62, 0.0)))),
+}
+DRAWN = set(SHAPES)
+GAP = 0.06      # x-heights of paper on each side of a drawn symbol (the parts beside it have 1 px)
+LEAN = 0.6      # share of the hand's shear a symbol's shape takes (a full one stands \\ upright)
+JITTER = 0.04   # x-heights: each point of a stroke moves by up to this much
+
+
+def has_drawn(word: str) -> bool:
+    return any(ch in DRAWN for ch in word)
+
+
+def draw_symbol(ch: str, thickness: float, level: float, rng: np.random.Generator,
+                shear: float = 0.0, x_height: float = W.X_HEIGHT) -> InkImage:
+    """``ch`` on its own baseline in a pen of ``thickness`` px at ``level``: its strokes scaled to
+    ``x_height`` (with a little random size and slant), each point jittered, sheared by ``LEAN``
+    times ``shear`` (x moves by the shear times the height above the baseline, as a hand's steer
+    does), with ``GAP`` of paper on either side."""
+    _, strokes = SHAPES[ch]
+    scale = x_height * rng.uniform(0.93, 1.07)
+    slant = LEAN * shear + rng.uniform(-0.04, 0.06)
+    gap = GAP * x_height
+    pts = [np.array(s, np.float64) * scale for s in strokes]
+    pts = [p + rng.uniform(-JITTER, JITTER, p.shape) * x_height for p in pts]
+    pts = [np.stack([p[:, 0] + slant * p[:, 1], p[:, 1]], 1) for p in pts]
+    allp = np.concatenate(pts)
+    r = thickness / 2 + 1.0
+    left = float(allp[:, 0].min()) - r
+    right = float(allp[:, 0].max()) + r
+    above = int(np.ceil(max(float(allp[:, 1].max()) + r, 1.0)))
+    below = int(np.ceil(max(-float(allp[:, 1].min()) + r, 1.0)))
+    advance = right - left + 2 * gap
+    out = np.zeros((above + below, int(np.ceil(advance))), np.float32)
+    x0 = gap - left
+    from .marks import stroke
+
+    for p in pts:
+        stroke(out, np.stack([p[:, 0] + x0, above - p[:, 1]], 1), thickness, level)
+    return InkImage(out, baseline=float(above), x_height=float(x_height), advance=float(out.shape[1]),
+                    text=ch)

@@ -1,0 +1,185 @@
+"""Symbols the Latin word GAN cannot draw (``# + = < > * ^ _ | \\ [ ] { } ~ @ % & / ? ! 4`` and
+the backtick), drawn as pen strokes between the parts the GAN writes (issue 30, ``symbols``)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hwrender_plugins.latin import hyphens, symbols
+from hwrender_plugins.latin import words as W
+from test_latin_hyphens import block_letter
+from test_latin_marks import INK, blobs, holes
+
+
+def drawn(ch, seed=0, shear=0.0, thickness=1.8, level=0.9):
+    return symbols.draw_symbol(ch, thickness, level, np.random.default_rng(seed), shear)
+
+
+# character: (strokes apart, enclosed holes) of the drawn figure at a reader's threshold
+TOPOLOGY = {"#": (1, 1), "+": (1, 0), "=": (2, 0), "<": (1, 0), ">": (1, 0), "*": (1, 0),
+            "^": (1, 0), "_": (1, 0), "`": (1, 0), "|": (1, 0), "\\": (1, 0), "[": (1, 0),
+            "]": (1, 0), "~": (1, 0), "@": (1, 2), "%": (3, 2), "&": (1, 2), "/": (1, 0),
+            "4": (1, 1), "?": (2, 0), "!": (2, 0), "{": (1, 0), "}": (1, 0)}
+
+
+def test_every_drawn_symbol_has_a_shape_test():
+    assert set(TOPOLOGY) == symbols.DRAWN
+
+
+@pytest.mark.parametrize("ch", sorted(TOPOLOGY))
+def test_each_symbol_keeps_its_strokes_and_holes(ch):
+    strokes, enclosed = TOPOLOGY[ch]
+    for seed in range(4):  # the jitter never joins or breaks a figure
+        mask = drawn(ch, seed).alpha > INK
+        assert len(blobs(mask)) == strokes, (ch, seed)
+        if ch == "@":  # the a's bowl and the ring its tail closes (its curl may close another)
+            assert holes(mask) >= enclosed, (ch, seed)
+        else:
+            assert holes(mask) == enclosed, (ch, seed)
+
+
+def ink_rows(ink, level=INK):
+    """Rows with ink, relative to the baseline in x-heights (positive: above)."""
+    ys = np.flatnonzero((ink.alpha > level).any(1))
+    return (ink.baseline - (ys.max() + 1)) / W.X_HEIGHT, (ink.baseline - ys.min()) / W.X_HEIGHT
+
+
+def test_symbols_sit_where_a_font_puts_them():
+    lo, hi = ink_rows(drawn("_"))
+    assert hi < 0.05  # on or under the baseline
+    lo, hi = ink_rows(drawn("|"))
+    assert lo < -0.2 and hi > 1.3  # from the descender to the ascender
+    lo, hi = ink_rows(drawn("*"))
+    assert lo > 0.5  # raised
+    lo, hi = ink_rows(drawn("+"))
+    assert 0.0 < lo and hi < 1.05  # inside the x-height band
+    lo, hi = ink_rows(drawn("4"))
+    assert lo < 0.05 and 1.25 < hi < 1.6  # a digit: baseline to about 1.4 x-heights
+
+
+def test_a_slanted_hands_symbols_lean_with_it_less_than_its_letters():
+    def lean(ink):
+        a = ink.alpha > INK
+        ys = np.flatnonzero(a.any(1))
+        top, bottom = a[ys.min()], a[ys.max()]
+        return (np.flatnonzero(top).mean() - np.flatnonzero(bottom).mean()) / (ys.max() - ys.min())
+
+    upright, slanted = lean(drawn("|", seed=1)), lean(drawn("|", seed=1, shear=0.4))
+    assert abs(upright) < 0.12
+    assert slanted - upright == pytest.approx(symbols.LEAN * 0.4, abs=0.06)
+    # a full shear would stand a backslash up; LEAN keeps it leaning back
+    assert lean(drawn("\\", seed=1, shear=0.45)) < -0.15
+
+
+def test_the_pen_is_the_words_pen():
+    thin, thick = drawn("+", thickness=1.5), drawn("+", thickness=3.0)
+    assert symbols_stroke(thick) > symbols_stroke(thin) + 0.8
+    faint = drawn("+", level=0.5)
+    assert faint.alpha.max() == pytest.approx(0.5, abs=0.01)
+
+
+def symbols_stroke(ink):
+    return hyphens.stroke_thickness(ink.alpha)
+
+
+def test_words_are_written_around_their_symbols_in_one_batch():
+    asked = []
+
+    def write(words):
+        asked.append(list(words))
+        return [block_letter(w) for w in words]
+
+    out = hyphens.generate(write, ["lee@sample.net", "#42", "&", "plain", "x-ray"], seed=3)
+    # one batch; no drawn character reaches the GAN; a 4 is drawn, a 2 written
+    assert asked == [["lee", "sample.net", "2", "plain", "x", "ray"]]
+    assert [o.text for o in out] == ["lee@sample.net", "#42", "&", "plain", "x-ray"]
+    mail, number, amp, plain, xray = out
+    assert plain.alpha.shape == block_letter("plain").alpha.shape
+    # the parts side by side: lee, the @ (one stroke, a ring in a ring), sample.net
+    lee, net = block_letter("lee").width, block_letter("sample.net").width
+    assert np.array_equal(mail.alpha[:, :lee][-W.HEIGHT:], block_letter("lee").alpha[-W.HEIGHT:])
+    at = mail.alpha[:, lee:mail.width - net] > INK
+    assert at.shape[1] >= 0.8 * W.X_HEIGHT and holes(at) >= 2 and len(blobs(at)) == 1
+    # a word of symbols alone takes the pen of the words written with it
+    amp_t = hyphens.stroke_thickness(amp.alpha)
+    assert amp_t == pytest.approx(hyphens.stroke_thickness(block_letter("plain").alpha), abs=0.6)
+    # the same seed draws the same symbols; another seed moves them
+    again = hyphens.generate(write, ["lee@sample.net", "#42"], seed=3)
+    assert np.array_equal(again[0].alpha, mail.alpha) and np.array_equal(again[1].alpha, number.alpha)
+    other = hyphens.generate(write, ["#42"], seed=4)[0]
+    assert not np.array_equal(other.alpha, number.alpha)
+
+
+def test_a_joined_word_keeps_the_hands_word_space_and_size():
+    def write(words):
+        inks = [block_letter(w) for w in words]
+        for ink in inks:  # a steered hand: its word space and its size
+            ink.advance = ink.width - 2.0
+            ink.x_height = 8.0
+        return inks
+
+    (ink,) = hyphens.generate(write, ["a+b"], seed=1)
+    assert ink.advance == ink.width - 2.0 and ink.x_height == 8.0
+    (amp,) = [o for o in hyphens.generate(write, ["&", "n"], seed=1) if o.text == "&"]
+    assert amp.x_height == 8.0
+
+
+def test_shipped_generator_draws_the_symbols(latin):
+    words = ["#4417", "a+b", "lee@sample.net", "C:\\dir", "20%"]
+    inks = latin.generate(words, None, seed=2)
+    assert [i.text for i in inks] == words
+    plain = latin.generate(["4417"], None, seed=2)[0]
+    # '#4417': the GAN wrote "17" only; the # and both 4s are drawn
+    assert inks[0].width > plain.width * 0.8
+    for ink in inks:
+        assert (ink.alpha > INK).any() and ink.alpha.max() <= 1.0
+
+
+def test_a_profiled_hand_leans_its_symbols(latin):
+    latin_hand = "slanted"  # the named hand with the most slant
+    steer = latin.steer(latin_hand)
+    assert steer is not None and steer.shear > 0.2
+    (ink,) = latin.generate(["|"], latin_hand, seed=1)
+    a = ink.alpha > INK
+    ys = np.flatnonzero(a.any(1))
+    top, bottom = np.flatnonzero(a[ys.min()]).mean(), np.flatnonzero(a[ys.max()]).mean()
+    assert top > bottom + 2  # the top of the bar to the right of its foot
+
+
+def test_has_drawn_and_split():
+    assert hyphens.split("lee@sample.net") == ["lee", "@", "sample.net"]
+    assert hyphens.split("#4417") == ["#", "4", "4", "17"]
+    assert hyphens.split("plain") == ["plain"] and not hyphens.has_drawn("plain")
+    assert hyphens.has_drawn("x-ray") and hyphens.has_drawn("a|b")
+
+
+def bar(shear, width=12):
+    """A 2 px bar from the baseline to 1.4 x-heights, sheared forward by ``shear``."""
+    h = 15
+    a = np.zeros((h, width), np.float32)
+    for y in range(h):
+        x = int(round(2 + shear * (h - 1 - y)))
+        a[y, x:x + 2] = 0.9
+    from hwrender.ink import InkImage
+
+    return InkImage(a, baseline=float(h), x_height=float(W.X_HEIGHT), text="|")
+
+
+def test_kerning_closes_the_gap_of_sheared_boxes_and_keeps_paper():
+    a, b = bar(0.4), bar(0.4)
+    boxed = hyphens.join([a, b], "||")
+    kerned = hyphens.join([a, b], "||", kern=[True])
+    assert kerned.width < boxed.width
+    assert boxed.width - kerned.width <= hyphens.KERN_MAX * W.X_HEIGHT
+    ink = kerned.alpha > hyphens.KERN_INK
+    for row in ink:  # two strokes in every row, paper between them
+        cols = np.flatnonzero(row)
+        assert cols.max() - cols.min() + 1 > 4 and len(blobs(row[None])) == 2
+    # parts without rows in common (a low bar, then a raised mark) do not slide over each other
+    low = bar(0.0)
+    low.alpha[:10] = 0.0
+    high = bar(0.0)
+    high.alpha[10:] = 0.0
+    assert hyphens.join([low, high], "x", kern=[True]).width >= \
+        hyphens.join([low, high], "x").width - hyphens.KERN_MAX * W.X_HEIGHT
