@@ -6,8 +6,9 @@ x-height band being rows 13-22), which reads as a bracket. So a word with hyphen
 parts (``mother-in-law`` → ``mother``, ``in``, ``law``, one batch) and each hyphen is drawn here:
 a short, slightly sloped stroke centred half an x-height above the baseline, as thick and as dark as
 the strokes of the word around it, then the pieces are set side by side on one baseline. The
-symbols the GAN cannot draw (``symbols.DRAWN``: ``# + = < > * ^ _ | \\ [ ] ~ @``, the backtick and
-``4``) are split off and drawn the same way, by ``symbols.draw_symbol``.
+symbols and digits the GAN cannot draw well (``symbols.DRAWN``: ``# + = < > * ^ _ | \\ / [ ] { }
+~ @ % & ? !``, the backtick and the digits) are split off and drawn the same way, by
+``symbols.draw_symbol``.
 """
 
 from __future__ import annotations

@@ -1,11 +1,13 @@
-"""Symbols the Latin word GAN cannot draw, drawn as pen strokes instead (issue 30).
+"""Symbols and digits the Latin word GAN cannot draw well, drawn as pen strokes instead (issue 30).
 
 The evaluation's token section (``hwrender eval latin --set tokens=only``) reads the GAN's own
 symbols with the independent recognizer: stage 10 draws ``# * < > \\ ] ~`` so that none is read
 in any of 18 hands, the backtick, ``+``, ``|``, ``_`` and ``[`` under 0.3, ``^`` 0.33, ``@`` 0.47 and
 the digit ``4`` 0.66 (the held-out fonts: 0.53-1.0, ``|`` 0.2); on the page ``#`` comes out like
-``ƒ``, ``+`` like ``x``, ``4`` like ``y``. These characters are simple pen figures, so, as
-``hyphens`` does for ``-``, a word holding them is written by the GAN in the parts between them
+``ƒ``, ``+`` like ``x``, ``4`` like ``y``. Its other digits read well to that recognizer but not to
+a page OCR (Tesseract on lines of prices, dates and numbers: ``1`` a curled ``ı`` read as ``4`` or
+``7``, ``3`` a flat-topped ``ʒ``). These characters are simple pen figures, so, as ``hyphens``
+does for ``-``, a word holding them is written by the GAN in the parts between them
 (``lee@sample.net`` → ``lee``, ``sample.net``; one batch) and each of them is drawn here: strokes in
 x-heights on the word's baseline, in a pen as wide at 0.5 and as dark as the strokes of its word
 (``marks.sure_pen``), leaning with the hand's shear, with a small jitter seeded by the page's seed
@@ -66,7 +68,26 @@ SHAPES: dict[str, tuple[float, tuple[tuple[tuple[float, float], ...], ...]]] = {
                  (0.25, -0.05), (0.3, -0.28), (0.48, -0.35)),)),
     "}": (0.5, (((0.02, 1.45), (0.2, 1.38), (0.25, 1.1), (0.25, 0.75), (0.44, 0.55), (0.25, 0.35),
                  (0.25, -0.05), (0.2, -0.28), (0.02, -0.35)),)),
+    # digits: the GAN's read well to its recognizer but not to a page OCR (its 1 a curled "ı",
+    # its 3 a flat-topped "ʒ", its 4 a "y"), and a digit drawn beside a GAN digit leaves that
+    # one written alone, where the GAN draws worst; so every digit is drawn
+    "0": (0.8, (_arc(0.4, 0.7, 0.33, 100, 470, 21, 0.7),)),
+    "1": (0.55, (((0.1, 1.1), (0.42, 1.42), (0.42, 0.0)),)),
+    "2": (0.8, (((0.08, 1.15), (0.2, 1.36), (0.42, 1.42), (0.62, 1.33), (0.68, 1.1), (0.55, 0.8),
+                 (0.05, 0.0), (0.74, 0.0)),)),
+    "3": (0.75, (((0.08, 1.28), (0.3, 1.42), (0.58, 1.36), (0.64, 1.12), (0.36, 0.82), (0.66, 0.6),
+                  (0.7, 0.3), (0.5, 0.03), (0.22, 0.0), (0.05, 0.15)),)),
     "4": (0.85, (((0.6, 1.4), (0.03, 0.45), (0.85, 0.45)), ((0.62, 1.3), (0.62, 0.0)))),
+    "5": (0.78, (((0.7, 1.4), (0.17, 1.4), (0.12, 0.8), (0.32, 0.88), (0.56, 0.85), (0.71, 0.6),
+                  (0.71, 0.3), (0.52, 0.03), (0.24, 0.0), (0.06, 0.15)),)),
+    "6": (0.78, (((0.64, 1.4), (0.36, 1.22), (0.14, 0.85), (0.07, 0.42), (0.18, 0.08), (0.4, 0.0),
+                  (0.63, 0.12), (0.7, 0.4), (0.58, 0.68), (0.34, 0.74), (0.12, 0.55)),)),
+    "7": (0.78, (((0.05, 1.4), (0.74, 1.4), (0.3, 0.0)),)),
+    "8": (0.78, (((0.4, 1.42), (0.15, 1.32), (0.13, 1.06), (0.4, 0.8), (0.68, 0.55), (0.7, 0.24),
+                  (0.46, 0.0), (0.2, 0.02), (0.08, 0.26), (0.14, 0.55), (0.4, 0.8), (0.64, 1.06),
+                  (0.63, 1.32), (0.4, 1.42)),)),
+    "9": (0.78, (((0.68, 1.15), (0.52, 1.4), (0.26, 1.4), (0.1, 1.2), (0.12, 0.95), (0.32, 0.78),
+                  (0.56, 0.82), (0.68, 1.05)), ((0.68, 1.25), (0.6, 0.0)))),
 }
 DRAWN = set(SHAPES)
 GAP = 0.06      # x-heights of paper on each side of a drawn symbol (the parts beside it have 1 px)
