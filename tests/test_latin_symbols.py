@@ -181,3 +181,22 @@ def test_kerning_closes_the_gap_of_sheared_boxes_and_keeps_paper():
     high.alpha[10:] = 0.0
     assert hyphens.join([low, high], "x", kern=[True]).width >= \
         hyphens.join([low, high], "x").width - hyphens.KERN_MAX * W.X_HEIGHT
+
+
+def test_drawn_characters_alone_take_the_hands_pen_from_a_probe_word():
+    asked = []
+
+    def write(words):
+        asked.append(list(words))
+        inks = [block_letter(w) for w in words]
+        for ink in inks:
+            ink.alpha *= 0.5  # a faint hand: its strokes at 0.4
+            ink.x_height = 8.0
+        return inks
+
+    number, dash = hyphens.generate(write, ["1984", "-"], seed=2)
+    assert asked == [[hyphens.PROBE]]  # nothing else to take the pen from
+    assert number.alpha.max() == pytest.approx(0.4, abs=0.02) and number.x_height == 8.0
+    # a lone hyphen with nothing to take the pen from keeps the default pen, as before
+    (alone,) = hyphens.generate(write, ["-"], seed=2)
+    assert len(asked) == 1 and alone.alpha.max() > 0.8

@@ -26,6 +26,7 @@ from . import words as W
 from .marks import pen, stroke_thickness, sure_pen  # noqa: F401 (the pen is shared with diacritics)
 
 HYPHEN = "-"
+PROBE = "nun"  # written (and not used) for its pen when a call has nothing but drawn characters
 LENGTH = 0.75      # x-heights
 GAP = 0.12         # x-heights of paper on each side of a hyphen
 CENTRE = 0.5       # x-heights above the baseline (the middle of the x-height band)
@@ -140,17 +141,23 @@ def generate(write, units: Sequence[str], seed: int, shear: float = 0.0) -> list
     leaning with the hand's ``shear``."""
     split_units = [split(u) for u in units]
     texts = [p for parts in split_units for p in parts if not drawn(p)]
-    all_inks = write(texts) if texts else []
-    inks = iter(all_inks)
+    probe = not texts and any(map(symbols.has_drawn, units))
+    all_inks = write(texts or [PROBE]) if texts or probe else []
+    inks = iter([] if probe else all_inks)
+    call_pen = None  # the pen of every word written with them, for words of drawn characters alone
     out = []
     for unit, parts in zip(units, split_units):
         written = {i: next(inks) for i, p in enumerate(parts) if not drawn(p)}
         alphas = [ink.alpha for ink in written.values()]
-        thickness, level = pen(alphas)
         rng = np.random.default_rng(zlib.crc32(f"{seed}:{unit}".encode()))
+        if HYPHEN in parts:
+            thickness, level = pen(alphas)
         if symbols.has_drawn(unit):
-            ref = alphas or [ink.alpha for ink in all_inks]
-            sym_pen = sure_pen(ref) if ref else (max(thickness, 1.5), level)
+            if alphas:
+                sym_pen = sure_pen(alphas)
+            else:
+                call_pen = call_pen or sure_pen([ink.alpha for ink in all_inks])
+                sym_pen = call_pen
         pieces = [written[i] if i in written
                   else draw_hyphen(thickness, level, rng) if parts[i] == HYPHEN
                   else symbols.draw_symbol(parts[i], *sym_pen, rng, shear)
