@@ -165,7 +165,8 @@ def generate(write, units: Sequence[str], seed: int, shear: float = 0.0) -> list
         if len(pieces) == 1 and 0 in written:  # nothing drawn
             out.append(pieces[0])
             continue
-        x_height = next((ink.x_height for ink in (*written.values(), *all_inks)), None)
+        ref = next(iter(written.values()), all_inks[0] if all_inks else None)
+        x_height = ref.x_height if ref is not None else None
         kern = [parts[i] in symbols.DRAWN or parts[i + 1] in symbols.DRAWN
                 for i in range(len(parts) - 1)]
         out.append(join(pieces, unit, x_height, kern))
