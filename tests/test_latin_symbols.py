@@ -132,6 +132,8 @@ def test_shipped_generator_draws_the_symbols(latin):
     assert [i.text for i in inks] == words
     for ink in inks:
         assert (ink.alpha > INK).any() and ink.alpha.max() <= 1.0
+    # the drawn figures' eyes: # and both 4s in "#4417"; the 0 and the two of % in "20%"
+    assert holes(inks[0].alpha > INK) == 3 and holes(inks[4].alpha > INK) == 3
 
 
 def test_a_profiled_hand_leans_its_symbols(latin):
