@@ -44,7 +44,7 @@ def test_split_keeps_every_hyphen():
 def test_words_are_written_in_parts_and_hyphens_drawn_between_them():
     asked = []
 
-    def write(words):
+    def write(words, lone=()):
         asked.append(list(words))
         return [block_letter(w) for w in words]
 

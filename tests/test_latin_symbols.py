@@ -21,11 +21,12 @@ TOPOLOGY = {"#": (1, 1), "+": (1, 0), "=": (2, 0), "<": (1, 0), ">": (1, 0), "*"
             "^": (1, 0), "_": (1, 0), "`": (1, 0), "|": (1, 0), "\\": (1, 0), "[": (1, 0),
             "]": (1, 0), "~": (1, 0), "@": (1, 2), "%": (3, 2), "&": (1, 2), "/": (1, 0),
             "0": (1, 1), "1": (1, 0), "2": (1, 0), "3": (1, 0), "4": (1, 1), "5": (1, 0),
-            "6": (1, 1), "7": (1, 0), "8": (1, 2), "9": (1, 1), "?": (2, 0), "!": (2, 0), "{": (1, 0), "}": (1, 0)}
+            "6": (1, 1), "7": (1, 0), "8": (1, 2), "9": (1, 1), "?": (2, 0), "!": (2, 0), "{": (1, 0), "}": (1, 0),
+            "$": (1, 2), ".": (1, 0), ",": (1, 0), ":": (2, 0), ";": (2, 0), "'": (1, 0)}
 
 
 def test_every_drawn_symbol_has_a_shape_test():
-    assert set(TOPOLOGY) == symbols.DRAWN
+    assert set(TOPOLOGY) == set(symbols.SHAPES) == symbols.DRAWN | set(symbols.POINTS) | set(symbols.EDGES)
 
 
 @pytest.mark.parametrize("ch", sorted(TOPOLOGY))
@@ -36,6 +37,8 @@ def test_each_symbol_keeps_its_strokes_and_holes(ch):
         assert len(blobs(mask)) == strokes, (ch, seed)
         if ch == "@":  # the a's bowl and the ring its tail closes (its curl may close another)
             assert holes(mask) >= enclosed, (ch, seed)
+        elif ch == "$":  # the bar closes the S's two bowls; at 10 px the upper one may fill
+            assert 1 <= holes(mask) <= enclosed, (ch, seed)
         else:
             assert holes(mask) == enclosed, (ch, seed)
 
@@ -87,7 +90,7 @@ def symbols_stroke(ink):
 def test_words_are_written_around_their_symbols_in_one_batch():
     asked = []
 
-    def write(words):
+    def write(words, lone=()):
         asked.append(list(words))
         return [block_letter(w) for w in words]
 
@@ -113,7 +116,7 @@ def test_words_are_written_around_their_symbols_in_one_batch():
 
 
 def test_a_joined_word_keeps_the_hands_word_space_and_size():
-    def write(words):
+    def write(words, lone=()):
         inks = [block_letter(w) for w in words]
         for ink in inks:  # a steered hand: its word space and its size
             ink.advance = ink.width - 2.0
@@ -188,7 +191,7 @@ def test_kerning_closes_the_gap_of_sheared_boxes_and_keeps_paper():
 def test_drawn_characters_alone_take_the_hands_pen_from_a_probe_word():
     asked = []
 
-    def write(words):
+    def write(words, lone=()):
         asked.append(list(words))
         inks = [block_letter(w) for w in words]
         for ink in inks:
@@ -202,3 +205,60 @@ def test_drawn_characters_alone_take_the_hands_pen_from_a_probe_word():
     # a lone hyphen with nothing to take the pen from keeps the default pen, as before
     (alone,) = hyphens.generate(write, ["-"], seed=2)
     assert len(asked) == 1 and alone.alpha.max() > 0.8
+
+
+def test_capital_runs_and_points_beside_drawn_characters_are_split():
+    # a run of up to CAPS capitals beside a drawn character is written letter by letter
+    assert hyphens.split("NY10518") == ["N", "Y", "1", "0", "5", "1", "8"]
+    assert hyphens.split("INV-7")[:3] == ["I", "N", "V"]
+    assert hyphens.split("NASDAQ-7")[0] == "NASDAQ"  # longer runs are words
+    assert hyphens.split("USA") == ["USA"] and hyphens.split("a.b") == ["a.b"]  # nothing drawn
+    # points are drawn only between drawn characters; beside letters the GAN writes them
+    parts = hyphens.split("28.4.63")
+    assert hyphens.drawn_parts(parts) == [True, True, True, True, True, True, True]
+    assert hyphens.drawn_parts(hyphens.split("Apt.6")) == [False, True]
+    assert hyphens.drawn_parts(["."]) == [False]  # a lone word "." goes to the GAN as before
+
+
+def test_lone_letters_are_asked_for_in_context():
+    asked = []
+
+    def write(words, lone=()):
+        asked.append((list(words), list(lone)))
+        return [block_letter(w) for w in words]
+
+    out = hyphens.generate(write, ["a<b", "x-ray", "NY12", "plain", "#3a"], seed=1)
+    assert asked == [(["a", "b", "x", "ray", "N", "Y", "plain", "a"],
+                      [True, True, True, False, True, True, False, True])]
+    assert [o.text for o in out] == ["a<b", "x-ray", "NY12", "plain", "#3a"]
+
+
+def test_the_capitals_of_a_split_run_are_kerned_and_a_hyphen_keeps_its_gap():
+    def write(words, lone=()):  # letters with 5 px of paper on either side
+        out = []
+        for w in words:
+            ink = block_letter(w)
+            ink.alpha = np.pad(ink.alpha, ((0, 0), (4, 4)))
+            out.append(ink)
+        return out
+
+    (ny,) = hyphens.generate(write, ["NY-"], seed=1)
+    cols = np.flatnonzero((ny.alpha > INK).any(0))
+    gaps = np.diff(cols)[np.diff(cols) > 1] - 1  # paper between ink columns
+    # inside N, then N to Y (10 px of paper moved in by KERN_MAX), inside Y, Y to the hyphen
+    assert gaps[0] == 2 and gaps[1] == 10 - round(hyphens.KERN_MAX * W.X_HEIGHT) and gaps[2] == 2
+    assert gaps[3] >= 5  # the hyphen is not kerned: the Y's own paper and the hyphen's gap
+
+
+def test_shipped_generator_writes_a_lone_letter_cut_from_its_context(latin):
+    from hwrender_plugins.latin import glyphs
+
+    assert glyphs.in_context("x") == ("nxn", 1, 2) and glyphs.in_context("N") == ("Nnn", 0, 1)
+    assert glyphs.in_context("é") is None and glyphs.in_context("ab") is None
+    cut, alone = latin._write(["x", "x"], None, 3, "cpu", [True, False])
+    assert cut.text == "x" and (cut.alpha > INK).any()
+    # one letter's ink, not the context's n's: about as wide as the letter written alone
+    assert cut.width <= 1.5 * alone.width + 4
+    # in a word, the same cut: "a<b" holds the letters cut from "nan" and "nbn"
+    (word,) = latin.generate(["a<b"], None, seed=3)
+    assert word.text == "a<b" and len(blobs(word.alpha > INK)) >= 3

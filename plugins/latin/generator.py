@@ -511,15 +511,26 @@ class LatinGenerator(Generator):
         if bad:
             raise GeneratorError(f"generator 'latin' got words it cannot write: {bad[:5]}",
                                  "its character set is printable ASCII and Latin-1/Extended-A letters")
+        return self._write(units, style, seed, device)
+
+    def _write(self, units: Sequence[str], style: str | None, seed: int, device: str,
+               lone: Sequence[bool] = ()) -> list[InkImage]:
+        """``generate`` on checked units; ``lone[i]``: unit i is a letter standing alone between
+        drawn characters (``a<b``, ``x-ray``), written inside a context word and cut out
+        (``glyphs.in_context``)."""
         # the GAN's '-', most diacritics and lone punctuation are made good in code
-        from . import hyphens, marks, punctuation
+        from . import glyphs, hyphens, marks, punctuation
 
         if any(map(hyphens.has_drawn, units)):  # '-' and the symbols the GAN cannot draw
             steer = self.steer(style, device)
-            return hyphens.generate(lambda w: self.generate(w, style, seed, device), units, seed,
-                                    steer.shear if steer is not None else 0.0)
-        # naïve -> naive, its marks drawn after; a lone "!" -> "60!", the "60" cut off after
-        written = [punctuation.written(marks.base_word(u)) for u in units]
+            return hyphens.generate(lambda w, lone_: self._write(w, style, seed, device, lone_),
+                                    units, seed, steer.shear if steer is not None else 0.0)
+        # naïve -> naive, its marks drawn after; a lone "!" -> "60!", the "60" cut off after;
+        # a lone letter x between drawn characters -> "nxn", the n's cut off after
+        context = [glyphs.in_context(u) if k < len(lone) and lone[k] else None
+                   for k, u in enumerate(units)]
+        written = [c[0] if c else punctuation.written(marks.base_word(u))
+                   for u, c in zip(units, context)]
         out: list[InkImage | None] = [None] * len(units)
         steer = self.steer(style, device)
         ratio = self.style_width_ratio(style) * (steer.width_factor if steer else 1.0)
@@ -532,6 +543,14 @@ class LatinGenerator(Generator):
             squeezed = squeezed.numpy()
             for k, i in enumerate(idx):
                 word = squeezed[k] if steered is None else steered[k]
+                if context[i] is not None:  # the letter's slot cut out, then steered
+                    _, a, b = context[i]
+                    e = marks.edges(written[i], self.net_config.width, width / alpha.shape[2])
+                    word = glyphs.cut_slot(squeezed[k], e[a], e[b], INK_FLOOR)
+                    if steer is not None:
+                        word = hands.apply(torch.from_numpy(word)[None], steer, W.BASELINE)[0].numpy()
+                    out[i] = self._ink(units[i], word, steer)
+                    continue
                 if punctuation.alone(units[i]) or written[i] != units[i]:
                     # cut and marks work on the unsheared columns; then the word is steered
                     word = squeezed[k]

@@ -9,6 +9,10 @@ lowercase letter between ``n``s, a capital at a word's start, a digit among digi
 model's own CTC recognizer reads as the character with the lowest loss is kept, the lone drawing
 being one of the candidates. Classes not in ``CUT`` are drawn alone as before.
 
+``write`` uses the same cut for a letter standing alone between drawn characters (``a<b``,
+``x-ray``, the capitals of ``NY10518``: ``hyphens``): ``in_context`` names its context word,
+the first of its class, without the recognizer's choice (one GAN word per letter).
+
 Same style, seed and characters: the same ink.
 """
 
@@ -70,6 +74,19 @@ def contexts(ch: str) -> list[tuple[str, int]]:
         if W.writable(word):
             out.append((word, form.index("{}")))
     return out
+
+
+LONE = True  # a lone letter between drawn characters is written in context (``in_context``)
+
+
+def in_context(unit: str) -> tuple[str, int, int] | None:
+    """(context word, the first and past-the-last index of ``unit`` in it) for a ``unit`` that
+    is one letter the GAN writes whole, written in its class's first context (``nxn``, ``Xnn``);
+    else None. (Pairs of letters, ``am`` cut from ``namn``, read no better than written alone.)"""
+    if not LONE or len(unit) != 1 or not unit.isalpha() or not cuttable(unit):
+        return None
+    word, k = contexts(unit)[0]
+    return word, k, k + 1
 
 
 def cut_slot(alpha: np.ndarray, x0: float, x1: float, floor: float) -> np.ndarray:

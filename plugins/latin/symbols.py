@@ -13,6 +13,8 @@ x-heights on the word's baseline, in a pen as wide at 0.5 and as dark as the str
 (``marks.sure_pen``), leaning with the hand's shear, with a small jitter seeded by the page's seed
 and the word (the same input gives the same pixels). Then the parts are set side by side.
 
+``$`` is drawn too (a page OCR read the GAN's lone ``$`` before drawn digits as ``£`` or ``{``).
+
 ``SHAPES``: character → strokes in x-heights, each a polyline of (across, up) points from the
 glyph's left edge on the baseline (its width is its ink's, with ``GAP`` on either side). Heights follow a handwriting font's: the
 x-height 1, digits and tall marks about 1.4, descending marks to -0.35.
@@ -35,7 +37,7 @@ def _arc(cx: float, cy: float, r: float, a0: float, a1: float, n: int = 13,
     return tuple((float(cx + r * np.cos(a)), float(cy + (ry or r) * np.sin(a))) for a in t)
 
 
-_TILDE = tuple((float(u), float(0.52 + 0.1 * np.sin(np.pi * (u - 0.05) / 0.35)))
+_TILDE = tuple((float(u), float(0.52 + 0.18 * np.sin(np.pi * (u - 0.05) / 0.35)))
                for u in np.linspace(0.05, 0.75, 13))
 
 SHAPES: dict[str, tuple[tuple[tuple[float, float], ...], ...]] = {
@@ -49,7 +51,7 @@ SHAPES: dict[str, tuple[tuple[tuple[float, float], ...], ...]] = {
           ((0.08, 0.95), (0.62, 1.25))),
     "^": (((0.05, 0.95), (0.35, 1.4), (0.65, 0.95)),),
     "_": (((0.0, -0.2), (0.9, -0.2)),),
-    "`": (((0.08, 1.45), (0.3, 1.1)),),
+    "`": (((0.04, 1.45), (0.36, 1.2)),),
     "|": (((0.18, 1.45), (0.18, -0.35)),),
     "\\": (((0.0, 1.4), (0.85, -0.05)),),
     "[": (((0.4, 1.45), (0.1, 1.45), (0.1, -0.35), (0.4, -0.35)),),
@@ -69,6 +71,9 @@ SHAPES: dict[str, tuple[tuple[tuple[float, float], ...], ...]] = {
           (0.25, -0.05), (0.3, -0.28), (0.48, -0.35)),),
     "}": (((0.02, 1.45), (0.2, 1.38), (0.25, 1.1), (0.25, 0.75), (0.44, 0.55), (0.25, 0.35),
           (0.25, -0.05), (0.2, -0.28), (0.02, -0.35)),),
+    "$": (((0.64, 1.14), (0.47, 1.27), (0.24, 1.25), (0.1, 1.08), (0.16, 0.88), (0.4, 0.74),
+           (0.62, 0.58), (0.68, 0.36), (0.54, 0.16), (0.3, 0.12), (0.08, 0.25)),
+          ((0.4, 1.45), (0.36, -0.1))),
     # digits: the GAN's read well to its recognizer but not to a page OCR (its 1 a curled "ı",
     # its 3 a flat-topped "ʒ", its 4 a "y"), and a digit drawn beside a GAN digit leaves that
     # one written alone, where the GAN draws worst; so every digit is drawn
@@ -90,7 +95,22 @@ SHAPES: dict[str, tuple[tuple[tuple[float, float], ...], ...]] = {
     "9": (((0.68, 1.15), (0.52, 1.4), (0.26, 1.4), (0.1, 1.2), (0.12, 0.95), (0.32, 0.78),
           (0.56, 0.82), (0.68, 1.05)), ((0.68, 1.25), (0.6, 0.0))),
 }
-DRAWN = set(SHAPES)
+# Points are drawn only where they stand alone between drawn characters (the dots of 28.4.63,
+# the colon of 11:34): there the GAN wrote them after context digits (``punctuation``) and a page
+# OCR lost the small dot between drawn digits. Beside the GAN's letters (``end.``, ``St.``) it
+# writes them as part of the word.
+POINTS = {
+    ".": (((0.12, 0.06),),),
+    ",": (((0.16, 0.1), (0.15, -0.04), (0.06, -0.3)),),
+    ":": (((0.12, 0.06),), ((0.14, 0.72),)),
+    ";": (((0.16, 0.72),), ((0.16, 0.1), (0.15, -0.04), (0.06, -0.3))),
+}
+SHAPES.update(POINTS)
+# An apostrophe at a word's edge or alone ('tis, students', a lone '): the GAN's read as " to the
+# independent recognizer (18 of 18 hands alone). Inside a word (it's, don't) the GAN writes it.
+EDGES = {"'": (((0.22, 1.45), (0.2, 1.3), (0.12, 1.08)),)}
+SHAPES.update(EDGES)
+DRAWN = set(SHAPES) - set(POINTS) - set(EDGES)
 GAP = 0.06      # x-heights of paper on each side of a drawn symbol (the parts beside it have 1 px)
 LEAN = 0.6      # share of the hand's shear a symbol's shape takes (a full one stands \\ upright)
 JITTER = 0.04   # x-heights: each point of a stroke moves by up to this much
