@@ -254,7 +254,12 @@ def test_shipped_generator_writes_a_lone_letter_cut_from_its_context(latin):
     from hwrender_plugins.latin import glyphs
 
     assert glyphs.in_context("x") == ("nxn", 1, 2) and glyphs.in_context("N") == ("Nnn", 0, 1)
-    assert glyphs.in_context("é") is None and glyphs.in_context("ab") is None
+    assert glyphs.in_context("ab") is None and glyphs.in_context("-") is None
+    # an accented letter: its base cut from the context, its mark drawn over the cut
+    assert glyphs.in_context("é") == ("nen", 1, 2)
+    (acute,) = latin._write(["é"], None, 3, "cpu", [True])
+    above = acute.alpha[:int(round(acute.baseline - W.X_HEIGHT)) - 1]
+    assert acute.text == "é" and (above > INK).sum() >= 3  # the acute's stroke over the e
     cut, alone = latin._write(["x", "x"], None, 3, "cpu", [True, False])
     assert cut.text == "x" and (cut.alpha > INK).any()
     # one letter's ink, not the context's n's: about as wide as the letter written alone

@@ -547,6 +547,15 @@ class LatinGenerator(Generator):
                     _, a, b = context[i]
                     e = marks.edges(written[i], self.net_config.width, width / alpha.shape[2])
                     word = glyphs.cut_slot(squeezed[k], e[a], e[b], INK_FLOOR)
+                    if written[i][a:b] != units[i]:  # é cut as e from "nen": its marks drawn
+                        text = written[i][:a] + units[i] + written[i][b:]
+                        if marks.SURE:
+                            plain = word if steer is None else hands.apply(
+                                torch.from_numpy(word)[None], steer, W.BASELINE)[0].numpy()
+                            out[i] = self._ink(units[i], _marked(word, plain, text, e, seed, steer),
+                                               steer)
+                            continue
+                        word = marks.draw(word, text, e, seed)
                     if steer is not None:
                         word = hands.apply(torch.from_numpy(word)[None], steer, W.BASELINE)[0].numpy()
                     out[i] = self._ink(units[i], word, steer)

@@ -83,9 +83,12 @@ def in_context(unit: str) -> tuple[str, int, int] | None:
     """(context word, the first and past-the-last index of ``unit`` in it) for a ``unit`` that
     is one letter the GAN writes whole, written in its class's first context (``nxn``, ``Xnn``);
     else None. (Pairs of letters, ``am`` cut from ``namn``, read no better than written alone.)"""
-    if not LONE or len(unit) != 1 or not unit.isalpha() or not cuttable(unit):
+    if not LONE or len(unit) != 1 or not unit.isalpha():
         return None
-    word, k = contexts(unit)[0]
+    base = (marked(unit) or (unit,))[0]  # é: its base letter, the mark drawn after the cut
+    if not cuttable(base):
+        return None
+    word, k = contexts(base)[0]
     return word, k, k + 1
 
 
