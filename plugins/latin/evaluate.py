@@ -513,6 +513,17 @@ def _token_figures(gen, judge, train, cfg: EvalConfig, device: str, notes: list,
         figures.append(_figure(f"recognizer accuracy on token words, {g} ({pair[1]} characters, "
                                f"{len(hands)} hands)", _rate(pair),
                                f"≥ {TARGET_CLASS} (held-out fonts {ref})", met))
+    # accented letters alone (the singles) and inside words apart: the recognizer, trained on
+    # words, reads a lone letter poorly even in a real font
+    single = set(T.singles())
+    for where, keep in (("in words", lambda w: w not in single), ("alone", lambda w: w in single)):
+        mine = T.group_accuracy(T.class_accuracy((w, r) for w, r in pairs if keep(w)))
+        real = T.group_accuracy(T.class_accuracy((w, r) for w, r in real_pairs if keep(w)))
+        if "accents" in mine:
+            ref = _rate(real["accents"]) if "accents" in real else None
+            figures.append(_figure(f"recognizer accuracy, accents {where} "
+                                   f"({mine['accents'][1]} characters)", _rate(mine["accents"]),
+                                   f"diagnostic (held-out fonts {ref})"))
     for cls, pair in gen_table.items():
         ref = _rate(real_table[cls]) if cls in real_table else None
         met = _rate(pair) >= TARGET_CLASS if T.group(cls) != "letters" else None
