@@ -61,11 +61,12 @@ PDF_CASES = ("latin", "mixed")  # PDF size and write time, raster ink against ve
 PLOTTER_CASES = ("latin", "mixed")  # pen-plotter strokes: travel, coverage, time
 
 
-def page_of(generators, text: str, dpi: int):
+def page_of(generators, text: str, dpi: int, style: str | None = None, seed: int = 0):
     from hwrender.api import _prepare
     from hwrender.layout import layout_pages
 
-    pipe = _prepare(text, None, None, {"generators": generators, "dpi": dpi})
+    pipe = _prepare(text, None, None, {"generators": generators, "dpi": dpi, "style": style,
+                                       "seed": seed})
     items = list(pipe.items())
     page = next(iter(layout_pages(items, pipe.res.geometry, pipe.res.style)))
     return page, pipe.inks, pipe.res.dpi
@@ -260,6 +261,54 @@ def plotter_figures(page, inks, repeat: int) -> dict:
     }
 
 
+def ocr_pages(name: str, n: int, variants, dpi: int, lang: str) -> None:
+    """Tesseract CER of ``n`` pages of random dictionary words (not the evaluation's lines), each
+    in another hand (the default, the named ones, then seeded ones) and seed, raster and each
+    vector variant on the same pages: mean, and the pages where vector read better / worse."""
+    import random
+
+    from hwrender.registry import default_registry
+
+    gens, _, _ = CASES[name]
+    words = WORD_LIST()
+    gen = default_registry().instance(gens[0].split("=")[1]) if gens else None
+    named = sorted(getattr(gen, "styles", {}) or {})
+    hands = [None, *named, *(str(k) for k in range(1, n + 1))][:n]
+    r = random.Random(28)
+    cers: dict[str, list[float]] = {}
+    for k, hand in enumerate(hands):
+        text = " ".join(r.choice(words) for _ in range(120))
+        page, inks, dpi_ = page_of(gens, text, dpi, hand, k + 1)
+        for render, variant in [("raster", None)] + [("vector", v) for v in variants]:
+            with variant or Variant("rule"):
+                cov, _, _ = timed_coverage(page, inks, dpi_, render, 1, variant.level if variant else None)
+            label = render if variant is None or variant.spec == "rule" else f"v{variant.spec}"
+            cers.setdefault(label, []).append(ocr_cer(page, cov, dpi_, lang))
+    base = cers["raster"]
+    print(f"\n{name}: Tesseract CER over {len(hands)} pages of 120 random words "
+          f"(hands {', '.join(str(h) for h in hands)})")
+    print(f"{'render':10} {'CER':>6} {'better':>6} {'worse':>6}")
+    for label, values in cers.items():
+        better = sum(v < b for v, b in zip(values, base))
+        worse = sum(v > b for v, b in zip(values, base))
+        print(f"{label:10} {statistics.mean(values):6.4f} {better:6d} {worse:6d}")
+
+
+def WORD_LIST() -> list[str]:
+    """Lowercase ASCII words of the system dictionary (``wamerican``), else the core bench's."""
+    from pathlib import Path
+
+    from bench_core import WORDS
+
+    path = Path("/usr/share/dict/words")
+    if path.is_file():
+        words = [w for w in path.read_text(errors="ignore").split()
+                 if w.isascii() and w.isalpha() and w.islower() and 2 <= len(w) <= 10]
+        if len(words) > 1000:
+            return words
+    return list(WORDS)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--dpi", type=int, default=300)
@@ -273,8 +322,17 @@ def main() -> None:
     ap.add_argument("--variants", default="rule", metavar="RULE,...",
                     help="vector tracing rules side by side: 'rule' (the shipped one) or LEVEL[/FLOOR] "
                          "(every ink at LEVEL, trace.LOCAL_FLOOR at FLOOR), 'width' (trace.KEEP_WIDTH), e.g. rule,width,0.35")
+    ap.add_argument("--ocr-pages", type=int, default=0, metavar="N",
+                    help="only Tesseract CER over N pages of random words in N hands, raster against "
+                         "the variants, for each case of --only (e.g. --only latin --ocr-pages 13)")
     args = ap.parse_args()
     from hwrender.train.metrics import tesseract_langs
+
+    if args.ocr_pages:
+        for name in args.only.split(","):
+            ocr_pages(name, args.ocr_pages, [Variant(v) for v in args.variants.split(",") if v],
+                      args.dpi, CASES[name][2])
+        return
 
     langs = set() if args.no_ocr or shutil.which("tesseract") is None else tesseract_langs()
     print(f"{'generator':9} {'render':10} {'words':>5} {'edge px':>8} {'haze':>7} {'time s':>7} "
