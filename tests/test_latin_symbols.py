@@ -218,6 +218,10 @@ def test_capital_runs_and_points_beside_drawn_characters_are_split():
     assert hyphens.drawn_parts(parts) == [True, True, True, True, True, True, True]
     assert hyphens.drawn_parts(hyphens.split("Apt.6")) == [False, True]
     assert hyphens.drawn_parts(["."]) == [False]  # a lone word "." goes to the GAN as before
+    # an apostrophe at a word's edge or alone is drawn; inside a word the GAN writes it
+    assert hyphens.split("'tis") == ["'", "tis"] and hyphens.split("students'") == ["students", "'"]
+    assert hyphens.has_drawn("'") and hyphens.drawn_parts(["'"]) == [True]
+    assert not hyphens.has_drawn("it's") and hyphens.split("it's") == ["it's"]
 
 
 def test_lone_letters_are_asked_for_in_context():
