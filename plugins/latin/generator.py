@@ -147,8 +147,13 @@ def _marked(word: np.ndarray, steered: np.ndarray, text: str, edges, seed: int,
     word = marks.draw(word, text, edges, seed, marks.sure_pen([steered]), layer,
                       place=lambda x, y: x + pad + s * (W.BASELINE - y))
     if steer is not None:
-        word = hands.apply(torch.from_numpy(word)[None], steer, W.BASELINE)[0].numpy()
+        word = _steered(word, steer)
     return np.maximum(word, layer)
+
+
+def _steered(word: np.ndarray, steer: "hands.Steer") -> np.ndarray:
+    """One word's alpha through its hand's steer (``hands.apply`` on a batch of one)."""
+    return hands.apply(torch.from_numpy(word)[None], steer, W.BASELINE)[0].numpy()
 
 
 def _named_styles(styles, folder) -> dict[str, tuple[int, float]]:
@@ -543,39 +548,31 @@ class LatinGenerator(Generator):
             squeezed = squeezed.numpy()
             for k, i in enumerate(idx):
                 word = squeezed[k] if steered is None else steered[k]
-                if context[i] is not None:  # the letter's slot cut out, then steered
-                    _, a, b = context[i]
-                    e = marks.edges(written[i], self.net_config.width, width / alpha.shape[2])
-                    word = glyphs.cut_slot(squeezed[k], e[a], e[b], INK_FLOOR)
-                    if written[i][a:b] != units[i]:  # é cut as e from "nen": its marks drawn
-                        text = written[i][:a] + units[i] + written[i][b:]
-                        if marks.SURE:
-                            plain = word if steer is None else hands.apply(
-                                torch.from_numpy(word)[None], steer, W.BASELINE)[0].numpy()
-                            out[i] = self._ink(units[i], _marked(word, plain, text, e, seed, steer),
-                                               steer)
-                            continue
-                        word = marks.draw(word, text, e, seed)
-                    if steer is not None:
-                        word = hands.apply(torch.from_numpy(word)[None], steer, W.BASELINE)[0].numpy()
-                    out[i] = self._ink(units[i], word, steer)
-                    continue
-                if punctuation.alone(units[i]) or written[i] != units[i]:
+                if written[i] != units[i]:  # a context cut off, marks drawn (or both)
                     # cut and marks work on the unsheared columns; then the word is steered
-                    word = squeezed[k]
-                    if punctuation.alone(units[i]):
-                        edge = self.net_config.width(punctuation.CONTEXT) * width / alpha.shape[2]
+                    word, scale = squeezed[k], width / alpha.shape[2]
+                    text, edges = units[i], None
+                    if context[i] is not None:  # the letter's slot cut out of its context word
+                        _, a, b = context[i]
+                        edges = marks.edges(written[i], self.net_config.width, scale)
+                        word = glyphs.cut_slot(word, edges[a], edges[b], INK_FLOOR)
+                        # é was cut as the e of "nen": its mark is drawn over the cut
+                        text = written[i][:a] + units[i] + written[i][b:]
+                    elif punctuation.alone(units[i]):
+                        edge = self.net_config.width(punctuation.CONTEXT) * scale
                         word = punctuation.cut(word, edge, INK_FLOOR)
                     else:
-                        edges = marks.edges(units[i], self.net_config.width, width / alpha.shape[2])
-                        if marks.SURE:
-                            plain = squeezed[k] if steered is None else steered[k]
-                            out[i] = self._ink(units[i], _marked(word, plain, units[i], edges,
-                                                                 seed, steer), steer)
+                        edges = marks.edges(units[i], self.net_config.width, scale)
+                    if edges is not None and marks.base_word(text) != text:
+                        if marks.SURE:  # the pen of the word as its hand's steer leaves it
+                            plain = (word if steer is None else steered[k] if context[i] is None
+                                     else _steered(word, steer))
+                            out[i] = self._ink(units[i], _marked(word, plain, text, edges, seed,
+                                                                 steer), steer)
                             continue
-                        word = marks.draw(word, units[i], edges, seed)
+                        word = marks.draw(word, text, edges, seed)
                     if steer is not None:
-                        word = hands.apply(torch.from_numpy(word)[None], steer, W.BASELINE)[0].numpy()
+                        word = _steered(word, steer)
                 out[i] = self._ink(units[i], word, steer)
         return out  # type: ignore[return-value]
 
