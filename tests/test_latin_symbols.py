@@ -212,7 +212,10 @@ def test_capital_runs_and_points_beside_drawn_characters_are_split():
     assert hyphens.split("NY10518") == ["N", "Y", "1", "0", "5", "1", "8"]
     assert hyphens.split("INV-7")[:3] == ["I", "N", "V"]
     assert hyphens.split("NASDAQ-7")[0] == "NASDAQ"  # longer runs are words
-    assert hyphens.split("USA") == ["USA"] and hyphens.split("a.b") == ["a.b"]  # nothing drawn
+    assert hyphens.split("a.b") == ["a.b"] and not hyphens.in_parts("a.b")  # nothing drawn
+    # a capital run by itself is written letter by letter too, though nothing in it is drawn
+    assert hyphens.split("USA") == ["U", "S", "A"] and hyphens.in_parts("USA")
+    assert not hyphens.has_drawn("USA") and not hyphens.in_parts("I") and not hyphens.in_parts("Usa")
     # points are drawn only between drawn characters; beside letters the GAN writes them
     parts = hyphens.split("28.4.63")
     assert hyphens.drawn_parts(parts) == [True, True, True, True, True, True, True]
@@ -231,10 +234,10 @@ def test_lone_letters_are_asked_for_in_context():
         asked.append((list(words), list(lone)))
         return [block_letter(w) for w in words]
 
-    out = hyphens.generate(write, ["a<b", "x-ray", "NY12", "plain", "#3a"], seed=1)
-    assert asked == [(["a", "b", "x", "ray", "N", "Y", "plain", "a"],
-                      [True, True, True, False, True, True, False, True])]
-    assert [o.text for o in out] == ["a<b", "x-ray", "NY12", "plain", "#3a"]
+    out = hyphens.generate(write, ["a<b", "x-ray", "NY12", "plain", "#3a", "OK"], seed=1)
+    assert asked == [(["a", "b", "x", "ray", "N", "Y", "plain", "a", "O", "K"],
+                      [True, True, True, False, True, True, False, True, True, True])]
+    assert [o.text for o in out] == ["a<b", "x-ray", "NY12", "plain", "#3a", "OK"]
 
 
 def test_the_capitals_of_a_split_run_are_kerned_and_a_hyphen_keeps_its_gap():
@@ -271,3 +274,18 @@ def test_shipped_generator_writes_a_lone_letter_cut_from_its_context(latin):
     # in a word, the same cut: "a<b" holds the letters cut from "nan" and "nbn"
     (word,) = latin.generate(["a<b"], None, seed=3)
     assert word.text == "a<b" and len(blobs(word.alpha > INK)) >= 3
+
+
+def test_shipped_generator_writes_a_capital_run_letter_by_letter(latin, monkeypatch):
+    asked = []
+    real = hyphens.generate
+
+    def spy(write, units, seed, shear=0.0):
+        asked.append(list(units))
+        return real(write, units, seed, shear)
+
+    monkeypatch.setattr(hyphens, "generate", spy)
+    ny, plain = latin.generate(["NY", "plain"], None, seed=1)
+    assert asked == [["NY", "plain"]] and ny.text == "NY" and plain.text == "plain"
+    latin.generate(["plain"], None, seed=1)
+    assert len(asked) == 1  # a call without capital runs or drawn characters goes straight on

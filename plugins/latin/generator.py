@@ -526,7 +526,7 @@ class LatinGenerator(Generator):
         # the GAN's '-', most diacritics and lone punctuation are made good in code
         from . import glyphs, hyphens, marks, punctuation
 
-        if any(map(hyphens.has_drawn, units)):  # '-' and the symbols the GAN cannot draw
+        if any(map(hyphens.in_parts, units)):  # '-', symbols the GAN cannot draw, capital runs
             steer = self.steer(style, device)
             return hyphens.generate(lambda w, lone_: self._write(w, style, seed, device, lone_),
                                     units, seed, steer.shear if steer is not None else 0.0)
