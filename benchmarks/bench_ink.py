@@ -19,6 +19,9 @@ Figures per generator and render:
   (``stroke_width``: why these two are the width a reader sees).
 - --variants: vector tracing rules side by side (the first one also gives the SVG, PDF and
   plotter figures).
+- --ocr-pages N: Tesseract CER over N pages in N hands, raster against the variants; with
+  --sharpened, also the raster page through contrast curves (no tracing), to tell an edge's
+  sharpness from the tracer.
 - SVG: the page's SVG size (``-o page.svg``, vector ink) and write time; "+trace" traces afresh.
 - PDF (the latin and mixed pages): file size and PdfWriter time, raster ink (soft-masked image)
   against vector ink (traced paths); "+trace" also traces every ink afresh.
@@ -261,10 +264,24 @@ def plotter_figures(page, inks, repeat: int) -> dict:
     }
 
 
-def ocr_pages(name: str, n: int, variants, dpi: int, lang: str) -> None:
+def sharpened(cov: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """The raster page through a contrast curve: smoothstep from coverage ``lo`` to ``hi`` (a
+    hard threshold at ``lo`` when they are equal). No tracing: whether a sharper edge itself, not
+    the tracer, reads worse."""
+    a = cov.astype(np.float32) / 255
+    if hi <= lo:
+        t = (a >= lo).astype(np.float32)
+    else:
+        t = np.clip((a - lo) / (hi - lo), 0, 1)
+        t = t * t * (3 - 2 * t)
+    return np.round(t * 255).astype(np.uint8)
+
+
+def ocr_pages(name: str, n: int, variants, dpi: int, lang: str, curves=()) -> None:
     """Tesseract CER of ``n`` pages of random dictionary words (not the evaluation's lines), each
     in another hand (the default, the named ones, then seeded ones) and seed, raster and each
-    vector variant on the same pages: mean, and the pages where vector read better / worse."""
+    vector variant (and each ``sharpened`` raster of ``curves``) on the same pages: mean, the
+    pages where each read better / worse than the raster, and the mean edge band."""
     import random
 
     from hwrender.registry import default_registry
@@ -276,22 +293,28 @@ def ocr_pages(name: str, n: int, variants, dpi: int, lang: str) -> None:
     hands = [None, *named, *(str(k) for k in range(1, n + 1))][:n]
     r = random.Random(28)
     cers: dict[str, list[float]] = {}
+    bands: dict[str, list[float]] = {}
     for k, hand in enumerate(hands):
         text = " ".join(r.choice(words) for _ in range(120))
         page, inks, dpi_ = page_of(gens, text, dpi, hand, k + 1)
+        pages = []
         for render, variant in [("raster", None)] + [("vector", v) for v in variants]:
             with variant or Variant("rule"):
                 cov, _, _ = timed_coverage(page, inks, dpi_, render, 1, variant.level if variant else None)
-            label = render if variant is None or variant.spec == "rule" else f"v{variant.spec}"
+            pages.append((render if variant is None or variant.spec == "rule" else f"v{variant.spec}", cov))
+        raster = pages[0][1]
+        pages += [(f"r{lo:g}-{hi:g}", sharpened(raster, lo, hi)) for lo, hi in curves]
+        for label, cov in pages:
             cers.setdefault(label, []).append(ocr_cer(page, cov, dpi_, lang))
+            bands.setdefault(label, []).append(edge_band(cov))
     base = cers["raster"]
     print(f"\n{name}: Tesseract CER over {len(hands)} pages of 120 random words "
           f"(hands {', '.join(str(h) for h in hands)})")
-    print(f"{'render':10} {'CER':>6} {'better':>6} {'worse':>6}")
+    print(f"{'render':10} {'CER':>6} {'better':>6} {'worse':>6} {'edge px':>8}")
     for label, values in cers.items():
         better = sum(v < b for v, b in zip(values, base))
         worse = sum(v > b for v, b in zip(values, base))
-        print(f"{label:10} {statistics.mean(values):6.4f} {better:6d} {worse:6d}")
+        print(f"{label:10} {statistics.mean(values):6.4f} {better:6d} {worse:6d} {statistics.mean(bands[label]):8.2f}")
 
 
 def WORD_LIST() -> list[str]:
@@ -325,13 +348,17 @@ def main() -> None:
     ap.add_argument("--ocr-pages", type=int, default=0, metavar="N",
                     help="only Tesseract CER over N pages of random words in N hands, raster against "
                          "the variants, for each case of --only (e.g. --only latin --ocr-pages 13)")
+    ap.add_argument("--sharpened", default="", metavar="LO-HI,...",
+                    help="with --ocr-pages: also the raster page through a contrast curve (smoothstep "
+                         "from coverage LO to HI; LO-LO a hard threshold), e.g. 0.25-0.25,0.05-0.6")
     args = ap.parse_args()
     from hwrender.train.metrics import tesseract_langs
 
     if args.ocr_pages:
         for name in args.only.split(","):
             ocr_pages(name, args.ocr_pages, [Variant(v) for v in args.variants.split(",") if v],
-                      args.dpi, CASES[name][2])
+                      args.dpi, CASES[name][2],
+                      [tuple(float(x) for x in c.split("-")) for c in args.sharpened.split(",") if c])
         return
 
     langs = set() if args.no_ocr or shutil.which("tesseract") is None else tesseract_langs()

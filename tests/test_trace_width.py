@@ -154,3 +154,17 @@ def test_bench_variant_sets_and_restores_the_rule(bench):
     with bench.Variant("width") as v:
         assert v.level is None and T.KEEP_WIDTH
     assert (T.LOCAL_FLOOR, T.LOCAL_RADIUS, T.KEEP_WIDTH) == saved
+
+
+def test_bench_sharpened_narrows_the_edge_band_and_keeps_the_ink(bench):
+    # a soft stroke (Gaussian section, sigma 3 px): its grey band narrows under a contrast curve,
+    # to nothing at a hard threshold, and the stroke stays where it was
+    y = np.arange(80) + 0.5
+    cov = np.zeros((80, 200), dtype=np.uint8)
+    cov[:, 20:180] = np.rint(255 * np.exp(-((y - 40) ** 2) / 18.0))[:, None]
+    soft, curve, hard = (bench.edge_band(c) for c in (cov, bench.sharpened(cov, 0.05, 0.6),
+                                                      bench.sharpened(cov, 0.25, 0.25)))
+    assert soft > curve > hard == 0.0
+    assert set(np.unique(bench.sharpened(cov, 0.25, 0.25))) == {0, 255}
+    assert np.array_equal(bench.sharpened(cov, 0.25, 0.25) > 0, cov >= 0.25 * 255)
+    assert np.array_equal(bench.sharpened(cov, 0.05, 0.6)[:, 100] >= 128, cov[:, 100] >= 0.325 * 255)
