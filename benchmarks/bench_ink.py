@@ -140,6 +140,11 @@ class Variant:
         level, floor, radius = (spec.split("/") + ["", ""])[:3]
         self.keep_width = level == "width"
         self.level = None if level in ("rule", "width") else float(level)
+        if self.level is not None and not 0.05 <= self.level <= 0.5:
+            # trace.ink_level clamps a level to MIN_LEVEL..0.5, and 0.5 with the local floor is
+            # KEEP_WIDTH's half of the local peak: 0.6 would measure 0.5 under another name
+            raise SystemExit(f"bench_ink: vector level {self.level:g} is outside 0.05-0.5 "
+                             "(trace.ink_level traces it at the nearest end); use a level in that range")
         self.floor = float(floor) if floor else None
         self.radius = int(radius) if radius else None
 
