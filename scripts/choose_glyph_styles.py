@@ -33,22 +33,32 @@ LINES = {
 }
 
 
-def measure(styler, truth, script: str, lines: list[str], style: str, seed: int) -> dict:
+def blend_name(style: str, default: str, t: float) -> str:
+    """The ``--style`` value of ``style`` blended ``t`` of the way to ``default`` (``style``
+    itself at 0 or when it is the default)."""
+    if not 0.0 <= t <= 1.0:
+        raise SystemExit(f"--toward-default {t} is outside 0-1")
+    return style if t == 0 or style == default else f"{style}*{1 - t:g}+{default}*{t:g}"
+
+
+def measure(styler, truth, script: str, lines: list[str], style: str, seed: int,
+            font: str | None = None) -> dict:
     from hwrender_plugins.glyph_styler.evaluate import OCR_LANG, _advances, _line_image
 
     from hwrender.train.metrics import cer, ocr_line
 
     space = 0.5 * styler.frames[f"source:{script}"].size
+    own = font or style  # the font a blend is measured beside: its own style's
     gen, font = [], []
     for line in lines:
         chars = [c for c in line if not c.isspace()]
         inks = styler.write(chars, style, seed=seed, script=script)
         img = _line_image([i.alpha for i in inks], _advances(line, [i.advance for i in inks], space))
         gen.append(cer(line, ocr_line(img, OCR_LANG[script])))
-        if style in truth.fonts:
-            real_chars, real = truth.glyphs(style, chars)
+        if own in truth.fonts:
+            real_chars, real = truth.glyphs(own, chars)
             if len(real_chars) == len(chars):
-                r = truth.renderer(style)
+                r = truth.renderer(own)
                 img = _line_image(list(real / 255.0), _advances(line, [r.advance(c) for c in chars], space))
                 font.append(cer(line, ocr_line(img, OCR_LANG[script])))
     return {"style": style, "script": script, "cer": round(float(np.mean(gen)), 4),
@@ -66,6 +76,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="first fit the output cleanup (median, smoothstep) on training characters")
     parser.add_argument("--apply", action="store_true",
                         help="make the most legible style of each script the default")
+    parser.add_argument("--toward-default", type=float, default=0.0, metavar="T",
+                        help="measure each style blended T of the way to its script's default "
+                             "(style*(1-T)+default*T): how far a style must give way to read well")
     parser.add_argument("--json", help="also write the rows to this file")
     args = parser.parse_args(argv)
     from hwrender_plugins.glyph_styler.data import corpus_fonts
@@ -90,11 +103,16 @@ def main(argv: list[str] | None = None) -> int:
         for style, sc in zip(styler.styles, styler.style_scripts):
             if sc != script or (style in fonts and fonts[style].hard_to_read):
                 continue
-            rows.append(measure(styler, truth, script, lines, style, args.seed))
+            row = measure(styler, truth, script, lines,
+                          blend_name(style, styler.default_styles.get(script, style), args.toward_default),
+                          args.seed, font=style)
+            rows.append({**row, "style": style})
     rows.sort(key=lambda r: (r["script"], r["cer"]))
     for script in LINES:
         mean = np.mean([r["cer"] for r in rows if r["script"] == script])
         print(f"{script}: mean CER {mean:.4f} over its styles at variation {styler.variation}")
+    if args.toward_default:
+        print(f"each style blended {args.toward_default:g} of the way to its script's default")
     print(f"{'style':24} {'script':6} {'CER':>7} {'its font':>9}")
     for r in rows:
         font = "" if r["font_cer"] is None else f"{r['font_cer']:.4f}"

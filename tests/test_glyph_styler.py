@@ -662,3 +662,23 @@ def test_train_model_help_lists_that_models_settings():
     assert "0.001" in rows["lr"] and "learning rate" in rows["lr"]
     generic = CliRunner().invoke(app, ["train", "--help"])
     assert generic.exit_code == 0 and "Settings (--set" not in generic.stdout
+
+
+def test_choose_styles_blends_a_style_toward_the_default(trained):
+    """scripts/choose_glyph_styles.py --toward-default T measures style*(1-T)+default*T."""
+    import importlib.util
+
+    import torch
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / "choose_glyph_styles.py"
+    spec = importlib.util.spec_from_file_location("choose_glyph_styles", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    assert mod.blend_name("hand-b", "hand-a", 0.0) == "hand-b"
+    assert mod.blend_name("hand-a", "hand-a", 0.5) == "hand-a"
+    name = mod.blend_name("hand-b", "hand-a", 0.25)
+    styler = GlyphStyler.load(trained / "model")
+    a, b = (styler.style_vector(s, "Hang") for s in ("hand-a", "hand-b"))
+    assert torch.allclose(styler.style_vector(name, "Hang"), 0.75 * b + 0.25 * a, atol=1e-6)
+    with pytest.raises(SystemExit, match="outside 0-1"):
+        mod.blend_name("hand-b", "hand-a", 1.5)
