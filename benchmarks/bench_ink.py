@@ -289,10 +289,13 @@ def ocr_pages(name: str, n: int, variants, dpi: int, lang: str, curves=()) -> No
     pages where each read better / worse than the raster, and the mean edge band."""
     import random
 
+    from hwrender.errors import UsageError
     from hwrender.registry import default_registry
 
-    gens, _, _ = CASES[name]
-    words = WORD_LIST()
+    gens, case_text, _ = CASES[name]
+    # Latin cases: random dictionary words; the others: their own page's words (Hangul) or
+    # characters (Han) shuffled, so each page holds another text in the script its generator writes
+    words = WORD_LIST() if lang == "eng" else (case_text.split() if " " in case_text.strip() else list(case_text))
     gen = default_registry().instance(gens[0].split("=")[1]) if gens else None
     named = sorted(getattr(gen, "styles", {}) or {})
     hands = [None, *named, *(str(k) for k in range(1, n + 1))][:n]
@@ -300,8 +303,14 @@ def ocr_pages(name: str, n: int, variants, dpi: int, lang: str, curves=()) -> No
     cers: dict[str, list[float]] = {}
     bands: dict[str, list[float]] = {}
     for k, hand in enumerate(hands):
-        text = " ".join(r.choice(words) for _ in range(120))
-        page, inks, dpi_ = page_of(gens, text, dpi, hand, k + 1)
+        picks = [r.choice(words) for _ in range(120 if lang == "eng" else 60)]
+        text = (" " if lang == "eng" or " " in case_text.strip() else "").join(picks)
+        try:
+            page, inks, dpi_ = page_of(gens, text, dpi, hand, k + 1)
+        except UsageError:  # no seeded hands (the font generator): its named ones in turn
+            hand = named[k % len(named)] if named else None
+            hands[k] = hand
+            page, inks, dpi_ = page_of(gens, text, dpi, hand, k + 1)
         pages = []
         for render, variant in [("raster", None)] + [("vector", v) for v in variants]:
             with variant or Variant("rule"):
@@ -313,7 +322,7 @@ def ocr_pages(name: str, n: int, variants, dpi: int, lang: str, curves=()) -> No
             cers.setdefault(label, []).append(ocr_cer(page, cov, dpi_, lang))
             bands.setdefault(label, []).append(edge_band(cov))
     base = cers["raster"]
-    print(f"\n{name}: Tesseract CER over {len(hands)} pages of 120 random words "
+    print(f"\n{name}: Tesseract CER over {len(hands)} pages of {len(picks)} random words "
           f"(hands {', '.join(str(h) for h in hands)})")
     print(f"{'render':10} {'CER':>6} {'better':>6} {'worse':>6} {'edge px':>8}")
     for label, values in cers.items():
