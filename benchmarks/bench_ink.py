@@ -307,7 +307,7 @@ def ocr_pages(name: str, n: int, variants, dpi: int, lang: str, curves=()) -> No
         text = (" " if lang == "eng" or " " in case_text.strip() else "").join(picks)
         try:
             page, inks, dpi_ = page_of(gens, text, dpi, hand, k + 1)
-        except UsageError:  # no seeded hands (the font generator): its named ones in turn
+        except UsageError:  # no seeded hands (the font generator): its named ones in turn, if listed
             hand = named[k % len(named)] if named else None
             hands[k] = hand
             page, inks, dpi_ = page_of(gens, text, dpi, hand, k + 1)
