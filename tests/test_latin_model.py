@@ -617,3 +617,33 @@ def test_words_are_trimmed_to_their_ink_rows_around_the_baseline():
     assert ink.ascent == 1 and ink.descent == 6
     blank = LatinGenerator._ink(None, " ", frame)
     assert blank.height == W.HEIGHT and blank.baseline == W.BASELINE
+
+
+def test_capital_words_are_drawn_caps_weight_times_as_often(tmp_path):
+    from hwrender_plugins.latin.task import inner_capital, sampling_weights
+
+    texts = ["the", "The", "NY", "R&D", "a", "PO#3", "x-Ray", '"Word', "(A)"]
+    assert [inner_capital(t) for t in texts] == [False, False, True, True, False, True, True, False, False]
+    assert sampling_weights(texts, 0, 8.0, 1.0) is None
+    assert sampling_weights(texts, 0, 8.0, 3.0).tolist() == [1.0, 1.0, 3.0, 3.0, 1.0, 3.0, 3.0, 1.0, 1.0]
+    # with rare letters: the two weights multiply
+    # ('t' and 'h' are in 3 words: 4 / 3; 'n' in 2; 'x' and 'W' in 1, capped at 3)
+    both = sampling_weights(["the", "then", "ten", "hex", "WET"], 4, 3.0, 2.0).tolist()
+    assert both == pytest.approx([4 / 3, 2.0, 2.0, 3.0, 6.0])
+    with pytest.raises(UsageError, match="caps_weight"):
+        build_task(["caps_weight=0"])
+    from hwrender_plugins.latin.dataset import build_words
+    from hwrender_plugins.latin.render import Augment
+
+    data = build_words({"caveat": CAVEAT}, ["NY", "R&D", "hat", "sea", "dog", "pen", "Word", "note"] * 2,
+                       per_font=16, seed=0, augment=Augment(), log=lambda m: None)
+    capital = np.array([inner_capital(t) for t in data.texts])
+    assert capital.any() and not capital.all()
+    task = tiny(data, "caps_weight=4")
+    task.setup(RunContext(out=tmp_path, device="cpu", seed=0, batch_size=2))
+    counts = np.zeros(len(data))
+    g = torch.Generator().manual_seed(0)
+    for epoch in range(40):
+        for b in task.batches(epoch, g, 2):
+            np.add.at(counts, b.numpy(), 1)
+    assert counts[capital].mean() > 2 * counts[~capital].mean()

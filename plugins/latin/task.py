@@ -66,6 +66,9 @@ def build_task(options: list[str]) -> "LatinTask":
             ways = [f"{key}={value}" for value in allowed]
             raise UsageError(f"unknown {key} {getattr(config, key)!r}",
                              f"use {', '.join(ways[:-1])} or {ways[-1]}")
+    if not (config.caps_weight > 0 and math.isfinite(config.caps_weight)):
+        raise UsageError(f"caps_weight must be a positive number, got {config.caps_weight}",
+                         "use caps_weight=1 to draw every word alike, 3 to draw capital words 3x as often")
     return LatinTask(config)
 
 
@@ -98,7 +101,7 @@ class LatinTask(TrainTask):
         if not len(self.data):
             raise UsageError("the training data holds no words", "check --data")
         self.lengths = torch.from_numpy(self.data.lengths().astype(np.int64))
-        self.weights = rare_weights(self.data.texts, cfg.rare_target, cfg.rare_cap)
+        self.weights = sampling_weights(self.data.texts, cfg.rare_target, cfg.rare_cap, cfg.caps_weight)
         self.net_config = net_config(cfg, len(W.CHARSET) + 1)
         # each word's generated width (px); batches hold words of one width
         self.widths = torch.tensor([self.net_config.width(t) for t in self.data.texts],
@@ -152,7 +155,8 @@ class LatinTask(TrainTask):
     def batches(self, epoch: int, generator: torch.Generator, batch_size: int) -> list[torch.Tensor]:
         """Words of one width per batch (``NetConfig.width``: their length without width classes);
         the batches of all widths in a shuffled order. With
-        ``rare_target`` the epoch's words are drawn (with replacement) by ``rare_weights``."""
+        ``rare_target`` or ``caps_weight`` the epoch's words are drawn (with replacement) by
+        ``sampling_weights``."""
         n = len(self.lengths)
         if self.weights is None:
             perm = torch.randperm(n, generator=generator)
@@ -314,6 +318,23 @@ def rare_weights(texts, target: int, cap: float) -> torch.Tensor | None:
         counts = [holding[ch] for ch in set(t) & _ALNUM]
         w.append(min(cap, max(1.0, target / min(counts))) if counts else 1.0)
     return torch.tensor(w, dtype=torch.double)
+
+
+def inner_capital(text: str) -> bool:
+    """Whether ``text`` holds a capital after its first letter (ALL-CAPS, NY, R&D, PO#,
+    McCarthy), the capitals a capitalised word (``"Word``, ``(Word)``) does not train."""
+    first = next((i for i, ch in enumerate(text) if ch.isalpha()), len(text))
+    return any(ch.isupper() for ch in text[first + 1:])
+
+
+def sampling_weights(texts, rare_target: int, rare_cap: float, caps_weight: float = 1.0) -> torch.Tensor | None:
+    """Sampling weight of each word: ``rare_weights`` times ``caps_weight`` for a word with an
+    ``inner_capital``; None when every word weighs the same (uniform)."""
+    w = rare_weights(texts, rare_target, rare_cap)
+    if caps_weight == 1.0:
+        return w
+    caps = torch.tensor([caps_weight if inner_capital(t) else 1.0 for t in texts], dtype=torch.double)
+    return caps if w is None else w * caps
 
 
 @torch.no_grad()
