@@ -51,8 +51,10 @@ class LatinConfig:
     # holding it) times, at most rare_cap (0: every word once an epoch)
     rare_target: int = 0
     rare_cap: float = 8.0
-    # words holding a capital after their first character (ALL-CAPS, NY, R&D, PO#) are drawn this
-    # many times as often (``task.caps_weights``; 1: as often as any word)
+    # words holding a capital after their first letter (ALL-CAPS, NY, R&D, PO#) are drawn this many
+    # times as often (``task.sampling_weights``; 1: as often as any word). Stage 11 (card, Lineage)
+    # at 3: capitals 0.76 -> 0.83 to the judge, but the seeded hands' spread fell under its target
+    # and more words touch the frame's bottom row; not kept
     caps_weight: float = 1.0
     # "classes" gives narrow and wide characters half and one and a half slots
     # (``words.width_classes``), so m and w are not drawn like n; "uniform" 16 px each
