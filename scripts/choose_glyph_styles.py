@@ -49,7 +49,7 @@ def measure(styler, truth, script: str, lines: list[str], style: str, seed: int,
 
     space = 0.5 * styler.frames[f"source:{script}"].size
     own = font or style  # the font a blend is measured beside: its own style's
-    gen, font = [], []
+    gen, font_cers = [], []
     for line in lines:
         chars = [c for c in line if not c.isspace()]
         inks = styler.write(chars, style, seed=seed, script=script)
@@ -60,9 +60,9 @@ def measure(styler, truth, script: str, lines: list[str], style: str, seed: int,
             if len(real_chars) == len(chars):
                 r = truth.renderer(own)
                 img = _line_image(list(real / 255.0), _advances(line, [r.advance(c) for c in chars], space))
-                font.append(cer(line, ocr_line(img, OCR_LANG[script])))
+                font_cers.append(cer(line, ocr_line(img, OCR_LANG[script])))
     return {"style": style, "script": script, "cer": round(float(np.mean(gen)), 4),
-            "font_cer": round(float(np.mean(font)), 4) if font else None}
+            "font_cer": round(float(np.mean(font_cers)), 4) if font_cers else None}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -81,6 +81,8 @@ def main(argv: list[str] | None = None) -> int:
                              "(style*(1-T)+default*T): how far a style must give way to read well")
     parser.add_argument("--json", help="also write the rows to this file")
     args = parser.parse_args(argv)
+    if args.apply and args.toward_default:
+        parser.error("--apply chooses defaults from the styles as they are: leave out --toward-default")
     from hwrender_plugins.glyph_styler.data import corpus_fonts
     from hwrender_plugins.glyph_styler.evaluate import _Truth
     from hwrender_plugins.glyph_styler.styler import GlyphStyler

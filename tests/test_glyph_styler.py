@@ -664,7 +664,7 @@ def test_train_model_help_lists_that_models_settings():
     assert generic.exit_code == 0 and "Settings (--set" not in generic.stdout
 
 
-def test_choose_styles_blends_a_style_toward_the_default(trained):
+def test_choose_styles_blends_a_style_toward_the_default(trained, capsys):
     """scripts/choose_glyph_styles.py --toward-default T measures style*(1-T)+default*T."""
     import importlib.util
 
@@ -682,3 +682,6 @@ def test_choose_styles_blends_a_style_toward_the_default(trained):
     assert torch.allclose(styler.style_vector(name, "Hang"), 0.75 * b + 0.25 * a, atol=1e-6)
     with pytest.raises(SystemExit, match="outside 0-1"):
         mod.blend_name("hand-b", "hand-a", 1.5)
+    with pytest.raises(SystemExit):  # --apply would choose defaults from blends
+        mod.main(["--weights", str(trained / "model"), "--apply", "--toward-default", "0.5"])
+    assert "leave out --toward-default" in capsys.readouterr().err
