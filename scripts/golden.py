@@ -4,6 +4,9 @@ sha256 of the bytes ``hwrender.write`` puts out for each.
     python scripts/golden.py            # check against tests/golden/golden.json (exit 1 on a change)
     python scripts/golden.py --update   # record the current output, after a change meant to alter it
 
+Writes run in float32 (``float32``): on a CPU with native bfloat16 the glyph styler would
+otherwise run under bfloat16 autocast and write other bytes than on a CPU without it.
+
 Refactors keep it green; a change meant to alter output updates it on purpose, and its commit
 says so. tests/test_golden.py runs the same check under pytest.
 """
@@ -11,9 +14,11 @@ says so. tests/test_golden.py runs the same check under pytest.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import io
 import json
+import os
 import sys
 import warnings
 from pathlib import Path
@@ -37,6 +42,12 @@ CASES: list[tuple[str, str, dict]] = [
     ("hangul-png", "안녕하세요 세계", dict(dpi=100, seed=8)),
     ("han-pdf", "你好世界，天地玄黄。", dict(dpi=100, seed=9, paper="dotted")),
     ("mixed-pdf", "Hello 안녕 你好 2026!", dict(dpi=100, seed=10, orientation="landscape", page_size="105x148mm")),
+    # vector ink: traced outlines filled on the page, as SVG paths, as PDF paths, as pen strokes
+    ("latin-png-vector", "Vector ink, 2026.", dict(dpi=150, seed=11, ink_render="vector")),
+    ("latin-svg", "Hello vector World", dict(seed=12, paper="ruled")),
+    ("emnist-pdf-vector", "EMNIST 42", dict(generators={"Latn": "emnist", "Zyyy": "emnist"}, dpi=100,
+                                            seed=13, ink_render="vector")),
+    ("mixed-svg-strokes", "Pen 안녕 你好", dict(seed=14, strokes=True)),
 ]
 
 
@@ -50,6 +61,21 @@ CLI_CASES: list[tuple[str, list[str]]] = [
 ]
 
 
+@contextlib.contextmanager
+def float32():
+    """Inference in float32 on every CPU: the glyph styler runs under bfloat16 autocast where
+    the CPU has native bfloat16 (``bf16_fast``), which writes other bytes than float32."""
+    saved = os.environ.get("HWRENDER_BF16")
+    os.environ["HWRENDER_BF16"] = "0"
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("HWRENDER_BF16", None)
+        else:
+            os.environ["HWRENDER_BF16"] = saved
+
+
 def run_command(args: list[str]) -> list[str]:
     """The sha256 of the file one command line writes."""
     import tempfile
@@ -58,7 +84,7 @@ def run_command(args: list[str]) -> list[str]:
 
     from hwrender.cli import app
 
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, float32():
         out = [a.replace("OUT", str(Path(tmp) / "out")) for a in args]
         result = CliRunner().invoke(app, out)
         if result.exit_code != 0:
@@ -72,7 +98,7 @@ def render(name: str, text: str, options: dict) -> list[str]:
 
     opts = dict(options)
     fmt = opts.pop("format", None) or name.split("-")[1]  # the name says the format
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), float32():
         warnings.simplefilter("ignore")
         if fmt == "pdf":
             buf = io.BytesIO()

@@ -35,3 +35,17 @@ def test_command_output_bytes_are_unchanged(name, args):
     assert golden.run_command(args) == RECORDED[name], (
         f"{name}: the bytes written changed; if that was meant, run python scripts/golden.py "
         "--update and say so in the commit")
+
+
+def test_golden_writes_float32_whatever_the_cpu(monkeypatch):
+    """The glyph styler runs under bfloat16 on a CPU with native bfloat16; the golden check turns
+    that off for its writes (and only for them), even for a styler loaded before."""
+    from hwrender_plugins.glyph_styler import styler
+
+    monkeypatch.setattr(styler, "_native_bf16", lambda: True)
+    monkeypatch.delenv("HWRENDER_BF16", raising=False)
+    loaded = styler.GlyphStyler.load()
+    assert loaded.bf16
+    with golden.float32():
+        assert not loaded.bf16
+    assert loaded.bf16

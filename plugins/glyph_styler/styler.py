@@ -8,6 +8,7 @@ Imports torch: reached only through a generator's factory, the trainer or ``hwre
 from __future__ import annotations
 
 import copy
+import functools
 import os
 import unicodedata
 from pathlib import Path
@@ -132,9 +133,16 @@ def glyph_seed(seed: int, i: int) -> int:
 
 
 def bf16_fast() -> bool:
-    """Whether this CPU runs bfloat16 natively (AVX512-BF16/AMX): then inference uses it."""
+    """Whether this CPU runs bfloat16 natively (AVX512-BF16/AMX): then inference uses it.
+    ``HWRENDER_BF16=0`` turns it off (read at each call: the golden check writes in float32, so
+    its bytes are the same on every CPU)."""
     if os.environ.get("HWRENDER_BF16", "").lower() in ("0", "false", "no"):
         return False
+    return _native_bf16()
+
+
+@functools.cache
+def _native_bf16() -> bool:
     try:
         return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
     except (AttributeError, RuntimeError):
@@ -228,10 +236,14 @@ class GlyphStyler:
         self._renderers: dict[str, GlyphRenderer] = {}
         self._charsets: dict[str, frozenset[str]] = {}
         self._source_cache: dict[str, np.ndarray] = {}
-        self.bf16 = bf16_fast()
         # the base model's identity, which a fitted style (``fit``) records and is checked against
         self.weights_file: Path | None = None
         self.weights_sha256: str | None = None
+
+    @property
+    def bf16(self) -> bool:
+        """Whether inference runs under bfloat16 autocast on the CPU (``bf16_fast``, now)."""
+        return bf16_fast()
 
     # -- loading -----------------------------------------------------------------------------
     @classmethod
