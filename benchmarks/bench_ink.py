@@ -18,7 +18,7 @@ Figures per generator and render:
   width in px where the ink crosses half of its local peak, and "ratio" that over the raster's
   (``stroke_width``: why these two are the width a reader sees).
 - --variants: vector tracing rules side by side (the first one also gives the SVG, PDF and
-  plotter figures).
+  plotter figures); ``RULE:plain`` traces without the ink upscaler (``hwrender.render.upscale``).
 - --ocr-pages N: Tesseract CER over N pages in N hands, raster against the variants; with
   --sharpened, also the raster page through contrast curves (no tracing), to tell an edge's
   sharpness from the tracer.
@@ -133,10 +133,13 @@ def fresh_inks(inks, level: float | None = None):
 class Variant:
     """A vector tracing rule to measure beside the shipped one: ``LEVEL[/FLOOR[/RADIUS]]`` traces
     every ink at LEVEL (its ink_level) with trace.LOCAL_FLOOR at FLOOR and trace.LOCAL_RADIUS at
-    RADIUS; "rule" is the shipped one, "width" the shipped one with trace.KEEP_WIDTH on."""
+    RADIUS; "rule" is the shipped one, "width" the shipped one with trace.KEEP_WIDTH on. A
+    ``:plain`` suffix traces without the ink upscaler (the generators' own pixels, bicubic)."""
 
     def __init__(self, spec: str):
         self.spec = spec
+        spec, plain = (spec[:-len(":plain")], True) if spec.endswith(":plain") else (spec, False)
+        self.plain = plain  # traced without the ink upscaler (upscale.ENABLED off)
         level, floor, radius = (spec.split("/") + ["", ""])[:3]
         self.keep_width = level == "width"
         self.level = None if level in ("rule", "width") else float(level)
@@ -149,9 +152,11 @@ class Variant:
         self.radius = int(radius) if radius else None
 
     def __enter__(self):
-        from hwrender.render import trace
+        from hwrender.render import trace, upscale
 
         self._saved = trace.LOCAL_FLOOR, trace.LOCAL_RADIUS, trace.KEEP_WIDTH
+        self._upscale = upscale.ENABLED
+        upscale.ENABLED = upscale.ENABLED and not self.plain
         if self.floor is not None:
             trace.LOCAL_FLOOR = self.floor
         if self.radius is not None:
@@ -160,9 +165,10 @@ class Variant:
         return self
 
     def __exit__(self, *exc):
-        from hwrender.render import trace
+        from hwrender.render import trace, upscale
 
         trace.LOCAL_FLOOR, trace.LOCAL_RADIUS, trace.KEEP_WIDTH = self._saved
+        upscale.ENABLED = self._upscale
 
 
 def timed_coverage(page, inks, dpi, render: str, repeat: int, level: float | None = None):
@@ -358,7 +364,8 @@ def main() -> None:
                          "ink's meta), e.g. emnist=0.1")
     ap.add_argument("--variants", default="rule", metavar="RULE,...",
                     help="vector tracing rules side by side: 'rule' (the shipped one) or LEVEL[/FLOOR] "
-                         "(every ink at LEVEL, trace.LOCAL_FLOOR at FLOOR), 'width' (trace.KEEP_WIDTH), e.g. rule,width,0.35")
+                         "(every ink at LEVEL, trace.LOCAL_FLOOR at FLOOR), 'width' (trace.KEEP_WIDTH); a ':plain' "
+                         "suffix traces without the ink upscaler, e.g. rule,rule:plain,0.4:plain")
     ap.add_argument("--ocr-pages", type=int, default=0, metavar="N",
                     help="only Tesseract CER over N pages of random words in N hands, raster against "
                          "the variants, for each case of --only (e.g. --only latin --ocr-pages 13)")

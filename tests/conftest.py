@@ -14,6 +14,16 @@ def _styles_dir(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("HWRENDER_STYLES_DIR", str(tmp_path_factory.mktemp("styles")))
 
 
+@pytest.fixture
+def plain_trace(monkeypatch):
+    """Vector ink traced from the generators' own pixels, without the ink upscaler: what the
+    tracer's and the skeleton's own rules are tested on (synthetic shapes are not the upscaler's
+    handwriting; tests/test_upscaler.py tests it). A module opts in with ``pytestmark``."""
+    from hwrender.render import upscale
+
+    monkeypatch.setattr(upscale, "ENABLED", False)
+
+
 @pytest.fixture(scope="module")
 def one_torch_thread():
     """Tiny models: thread start-up costs more than the work, and other jobs may share the CPU

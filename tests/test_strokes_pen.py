@@ -7,6 +7,9 @@ import pytest
 from hwrender.ink import InkImage
 from hwrender.render import strokes as S
 
+# the tracer's and skeleton's own rules, on the generators' own pixels (conftest.plain_trace)
+pytestmark = pytest.mark.usefixtures("plain_trace")
+
 
 @pytest.mark.parametrize("vertical", [False, True])
 def test_pen_covers_exactly_its_width_on_both_sides(vertical):

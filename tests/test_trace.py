@@ -21,6 +21,9 @@ from hwrender.render.trace import (
     transform,
 )
 
+# the tracer's and skeleton's own rules, on the generators' own pixels (conftest.plain_trace)
+pytestmark = pytest.mark.usefixtures("plain_trace")
+
 SMALL = PageGeometry(width=144, height=144, margin_top=12, margin_right=12, margin_bottom=12, margin_left=24)
 
 

@@ -5,6 +5,9 @@ import pytest
 
 from hwrender.render.trace import coverage, trace, trace_many
 
+# the tracer's and skeleton's own rules, on the generators' own pixels (conftest.plain_trace)
+pytestmark = pytest.mark.usefixtures("plain_trace")
+
 
 def _poly_area_in_pixel(poly, i, j, n=400):
     """Share of pixel (row i, column j) inside the convex polygon ``poly``, by dense sampling."""

@@ -15,6 +15,9 @@ from hwrender.ink import InkImage
 from hwrender.render import trace as T
 from hwrender.render.trace import coverage, flatten, ink_level, ink_outline
 
+# the tracer's and skeleton's own rules, on the generators' own pixels (conftest.plain_trace)
+pytestmark = pytest.mark.usefixtures("plain_trace")
+
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_ink.py"
 
 

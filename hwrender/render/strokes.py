@@ -12,7 +12,8 @@ drawn backwards, then a windowed 2-opt).
 
 The pen is the median stroke width: at each skeleton pixel, the chord across the outline the
 vector ink fills (``LEVEL``), whose middle the centre line is moved to (thinning leaves it half a
-pixel aside). Neural ink varies in width along a stroke, so a pen of one width cannot cover it
+pixel aside). Where vector ink draws an ink from the ink upscaler's 4x alpha (``trace.upscales``:
+the Latin GAN's words), the strokes are found in that alpha too. Neural ink varies in width along a stroke, so a pen of one width cannot cover it
 exactly: drawn back, the latin generator's words cover their filled ink with an IoU of about 0.8.
 
 Coordinates: ink pixels as ``compose`` and ``trace`` use them (pixel (row i, column j) covers
@@ -58,17 +59,18 @@ _cache: dict[int, tuple] = {}
 # public API
 
 
-def ink_polylines(ink: InkImage) -> list[np.ndarray]:
-    """The centre lines of ``ink``'s strokes, each an (n, 2) float64 array of (x, y) in ink pixels.
+def ink_polylines(ink: InkImage, scale: float | None = None) -> list[np.ndarray]:
+    """The centre lines of ``ink``'s strokes, each an (n, 2) float64 array of (x, y) in ink pixels,
+    for the ink placed ``scale`` points per ink px (None: as ``trace.ink_outline`` without one).
 
     Cached per InkImage object (ink images are not changed once made); the arrays are read-only.
     """
-    return list(_analyse(ink)[0])
+    return list(_analyse(ink, scale)[0])
 
 
-def stroke_widths(ink: InkImage) -> np.ndarray:
+def stroke_widths(ink: InkImage, scale: float | None = None) -> np.ndarray:
     """The stroke width (ink pixels) at each skeleton pixel of ``ink`` (empty for blank ink)."""
-    return _analyse(ink)[1]
+    return _analyse(ink, scale)[1]
 
 
 def median_stroke_width(source: InkImage | PageLayout, inks: Mapping[int, InkImage] | None = None) -> float:
@@ -80,8 +82,9 @@ def median_stroke_width(source: InkImage | PageLayout, inks: Mapping[int, InkIma
     if inks is None:
         raise TypeError("median_stroke_width(page) needs the page's inks")
     parts = []
+    _prefetch(source, inks)
     for p in source.placements:
-        w = stroke_widths(inks[p.ink])
+        w = stroke_widths(inks[p.ink], p.scale)
         if w.size and _usable(p):
             parts.append(w * p.scale)
     return float(np.median(np.concatenate(parts))) if parts else 0.0
@@ -96,6 +99,7 @@ def page_polylines(page: PageLayout, inks: Mapping[int, InkImage], order: bool =
     from .trace import placement_matrix
 
     lines: list[np.ndarray] = []
+    _prefetch(page, inks)
     for p in page.placements:
         try:
             ink = inks[p.ink]
@@ -103,7 +107,7 @@ def page_polylines(page: PageLayout, inks: Mapping[int, InkImage], order: bool =
             raise KeyError(f"placement {p.text!r} refers to ink {p.ink}, which is not among the inks given") from None
         if not _usable(p):
             continue
-        polys = _analyse(ink)[0]
+        polys = _analyse(ink, p.scale)[0]
         if not polys:
             continue
         a, b, c, d, e, f = placement_matrix(p, ink)
@@ -188,31 +192,76 @@ def _usable(p: Placement) -> bool:
     return p.scale > 0 and math.isfinite(p.scale) and math.isfinite(p.rotation)
 
 
-def _analyse(ink: InkImage) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
-    key = id(ink)
+def _analyse(ink: InkImage, scale: float | None = None,
+             big: np.ndarray | None = None) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
+    """The strokes of ``ink`` (cached): of its alpha, or where vector ink draws it from the ink
+    upscaler's 4x alpha (``trace.upscales``), of that one (``big``, when already made), so the
+    centre lines follow the outline the vector page fills."""
+    from .trace import upscales
+
+    up = upscales(ink, scale)
+    key = (id(ink), up)
     with _lock:
         hit = _cache.get(key)
     if hit is not None and hit[0]() is ink:
         return hit[1]
-    result = _strokes_of(ink.alpha, ink_level(ink))
+    if up:
+        from . import upscale
+
+        net = upscale.load()
+        if big is None:
+            big = upscale.upscale_many([ink.alpha], net)[0]
+        polys, widths = _strokes_of(big, ink_level(ink), min_factor=1)
+        k = float(net.scale)
+        result = tuple(_frozen(poly / k) for poly in polys), _frozen(widths / k)
+    else:
+        result = _strokes_of(ink.alpha, ink_level(ink))
     with _lock:
         _cache[key] = (weakref.ref(ink), result)
     weakref.finalize(ink, _forget, key)
     return result
 
 
-def _forget(key: int) -> None:
+def _frozen(a: np.ndarray) -> np.ndarray:
+    a.setflags(write=False)
+    return a
+
+
+def _prefetch(page: PageLayout, inks: Mapping[int, InkImage]) -> None:
+    """Analyse the page's inks that need the upscaler with one batch through it (one by one is
+    several times slower)."""
+    from .trace import upscales
+
+    todo: dict[int, tuple[InkImage, float]] = {}
+    for p in page.placements:
+        ink = inks.get(p.ink)
+        if ink is None or not _usable(p) or id(ink) in todo or not upscales(ink, p.scale):
+            continue
+        with _lock:
+            hit = _cache.get((id(ink), True))
+        if hit is None or hit[0]() is not ink:
+            todo[id(ink)] = (ink, p.scale)
+    if todo:
+        from . import upscale
+
+        bigs = upscale.upscale_many([ink.alpha for ink, _ in todo.values()])
+        for (ink, scale), big in zip(todo.values(), bigs):
+            _analyse(ink, scale, big)
+
+
+def _forget(key) -> None:
     with _lock:
         entry = _cache.get(key)
         if entry is not None and entry[0]() is None:
             del _cache[key]
 
 
-def _strokes_of(alpha: np.ndarray, cut: float = LEVEL) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
+def _strokes_of(alpha: np.ndarray, cut: float = LEVEL,
+                min_factor: int = _MIN_UPSAMPLE) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
     a = np.nan_to_num(np.asarray(alpha, dtype=np.float32), nan=0.0)
     if a.size == 0 or not (a >= cut).any():
         return (), np.zeros(0)
-    factor = _upsample_factor(a >= cut)
+    factor = _upsample_factor(a >= cut, min_factor)
     pad = 2
     level = _upsample(a, factor, pad) - np.float32(cut)
     big = level >= 0
@@ -254,13 +303,13 @@ def _strokes_of(alpha: np.ndarray, cut: float = LEVEL) -> tuple[tuple[np.ndarray
     return tuple(polys), widths
 
 
-def _upsample_factor(binary: np.ndarray) -> int:
+def _upsample_factor(binary: np.ndarray, lo: int = _MIN_UPSAMPLE) -> int:
     # Stroke width from area and outline length (a long stroke of width w has area w*L, outline 2L).
     area = binary.sum()
     edges = np.count_nonzero(np.diff(binary, axis=0)) + np.count_nonzero(np.diff(binary, axis=1))
     edges += binary[0].sum() + binary[-1].sum() + binary[:, 0].sum() + binary[:, -1].sum()
     width = 2.0 * area / max(edges, 1)
-    return int(np.clip(round(_TARGET_WIDTH_PX / max(width, 0.5)), _MIN_UPSAMPLE, _MAX_UPSAMPLE))
+    return int(np.clip(round(_TARGET_WIDTH_PX / max(width, 0.5)), lo, _MAX_UPSAMPLE))
 
 
 def _upsample(a: np.ndarray, factor: int, pad: int) -> np.ndarray:

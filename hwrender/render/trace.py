@@ -489,6 +489,11 @@ def ink_outlines(inks: Sequence["InkImage"], scales: Sequence[float] | None = No
         coarse = fit_tolerance(UPSAMPLE_ABOVE_PT)  # the tolerance says how large an ink px is
         for upsample in (INK_UPSAMPLE, 1):
             group = [k for k in todo if (k[1] <= coarse) == (upsample == INK_UPSAMPLE)]
+            if group and upsample == INK_UPSAMPLE:
+                big = [k for k in group if _upscaled_size(todo[k])]
+                if big and _upscaler_available():
+                    traced.update(zip(big, _trace_upscaled([todo[k] for k in big], [k[1] for k in big])))
+                    group = [k for k in group if k not in traced]
             if group:
                 traced.update(zip(group, trace_many([todo[k].alpha for k in group],
                                                     [ink_level(todo[k]) for k in group],
@@ -501,6 +506,47 @@ def ink_outlines(inks: Sequence["InkImage"], scales: Sequence[float] | None = No
                     weakref.finalize(ink, _outline_cache.pop, key, None)
             found = [_outline_cache[k] for k in keys]
     return found
+
+
+def _upscaler_available() -> bool:
+    from . import upscale
+
+    return upscale.available()
+
+
+def upscales(ink: "InkImage", scale: float | None) -> bool:
+    """Whether vector ink (``ink_outlines``) draws ``ink`` placed ``scale`` points per ink px
+    (None: the finest fit, as ``ink_outline`` without a scale) from the ink upscaler's 4x alpha:
+    its pixel is larger than UPSAMPLE_ABOVE_PT on the page, its writing is of the size the
+    upscaler learnt (``upscale.serves``), and the upscaler is there."""
+    return fit_tolerance(scale) <= fit_tolerance(UPSAMPLE_ABOVE_PT) and _upscaled_size(ink) \
+        and _upscaler_available()
+
+
+def _upscaled_size(ink: "InkImage") -> bool:
+    from . import upscale
+
+    return upscale.serves(ink)
+
+
+def _trace_upscaled(inks: Sequence["InkImage"], tolerances: Sequence[float]) -> list[list[Contour]]:
+    """The outlines of ``inks`` traced on the ink upscaler's redrawing of their alphas (4x)
+    (``upscale``), at each ink's level, in the inks' own pixels. The fit tolerance is the same
+    on the page (``tolerances`` are in ink px)."""
+    from . import upscale
+
+    net = upscale.load()
+    big = upscale.upscale_many([ink.alpha for ink in inks], net)
+    k = float(net.scale)
+    traced = trace_many(big, [ink_level(ink) for ink in inks], [t * k for t in tolerances],
+                        local_floor=LOCAL_FLOOR, upsample=1)
+    return [[_scaled(c, 1.0 / k) for c in contours] for contours in traced]
+
+
+def _scaled(contour: Contour, factor: float) -> Contour:
+    out = contour * factor
+    out.flags.writeable = False  # like trace_many's: cached and shared by the writers
+    return out
 
 
 # ----------------------------------------------------------------------------------------------
