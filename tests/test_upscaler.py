@@ -30,23 +30,26 @@ def _blurred(mask: np.ndarray) -> np.ndarray:
     return sum(a[i:i + mask.shape[0], j:j + mask.shape[1]] for i in range(3) for j in range(3)) / 9
 
 
-def test_upscale_many_is_4x_and_batching_changes_nothing():
-    net = _tiny()
+@pytest.mark.parametrize("scale", [2, 4])
+def test_upscale_many_enlarges_and_batching_changes_nothing(scale):
+    torch.manual_seed(0)
+    net = upscale.build_network(upscale.UpscalerConfig(channels=4, blocks=1, scale=scale)).eval()
     rng = np.random.default_rng(0)
     alphas = [rng.random((12, w)).astype(np.float32) for w in (5, 9, 7)] + [rng.random((8, 6)).astype(np.float32)]
     together = upscale.upscale_many(alphas, net)
     for a, out in zip(alphas, together):
-        assert out.shape == (4 * a.shape[0], 4 * a.shape[1])
+        assert out.shape == (scale * a.shape[0], scale * a.shape[1])
         alone = upscale.upscale_many([a], net)[0]
         np.testing.assert_allclose(out, alone, atol=1e-5)
     empty = upscale.upscale_many([np.zeros((3, 0), np.float32)], net)[0]
-    assert empty.shape == (12, 0)
+    assert empty.shape == (3 * scale, 0)
 
 
 def test_output_pixels_lie_inside_their_input_pixel():
     """With the learned part silenced the output is the bilinear enlargement's contrast curve, and
-    one ink pixel's output peaks inside its own 4x4 block: the grid trace divides by SCALE."""
-    net = _tiny()
+    one ink pixel's output peaks inside its own 4x4 block: the grid trace divides by the scale."""
+    torch.manual_seed(0)
+    net = upscale.build_network(upscale.UpscalerConfig(channels=4, blocks=1, scale=4)).eval()
     with torch.no_grad():
         net.tail.weight.zero_()
         net.tail.bias.zero_()
@@ -141,19 +144,20 @@ def test_train_tiny_upscaler_exports_a_model_vector_ink_can_use(tmp_path, font_d
     model = out / "model"
     config = json.loads((model / "config.json").read_text())
     assert config["run"]["steps"] == 5
-    assert config["net"] == {"channels": 4, "blocks": 1, "scale": 4}
+    assert config["net"] == {"channels": 4, "blocks": 1, "scale": 2}
     assert 0 < config["eval"]["val_l1"] < 1 and 0 < config["eval"]["val_l1_bilinear"] < 1
     card = (model / "README.md").read_text()
     assert "## Data" in card and "## Training" in card and "## Evaluation" in card and "Licence" in card
     net = upscale.load(str(model))
-    out4 = upscale.upscale_many([_o_and_dot()], net)[0]
-    assert out4.shape == (128, 160) and 0 <= out4.min() and out4.max() <= 1
+    out4 = upscale.upscale_many([_o_and_dot()], net)[0]  # 2x: the default scale
+    assert out4.shape == (64, 80) and 0 <= out4.min() and out4.max() <= 1
     assert list((out / "samples").glob("*.png"))
 
 
 @pytest.mark.parametrize("extra,message", [
     (["--set", "blur=[2,1]"], "blur"),
     (["--set", "channels=0"], "channels"),
+    (["--set", "scale=3"], "scale"),
 ])
 def test_bad_upscaler_settings_are_usage_errors(tmp_path, font_dir, extra, message):
     from typer.testing import CliRunner

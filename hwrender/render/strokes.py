@@ -12,7 +12,7 @@ drawn backwards, then a windowed 2-opt).
 
 The pen is the median stroke width: at each skeleton pixel, the chord across the outline the
 vector ink fills (``LEVEL``), whose middle the centre line is moved to (thinning leaves it half a
-pixel aside). Where vector ink draws an ink from the ink upscaler's 4x alpha (``trace.upscales``:
+pixel aside). Where vector ink draws an ink from the ink upscaler's enlarged alpha (``trace.upscales``:
 the Latin GAN's words), the strokes are found in that alpha too. Neural ink varies in width along a stroke, so a pen of one width cannot cover it
 exactly: drawn back, the latin generator's words cover their filled ink with an IoU of about 0.8.
 
@@ -195,7 +195,7 @@ def _usable(p: Placement) -> bool:
 def _analyse(ink: InkImage, scale: float | None = None,
              big: np.ndarray | None = None) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
     """The strokes of ``ink`` (cached): of its alpha, or where vector ink draws it from the ink
-    upscaler's 4x alpha (``trace.upscales``), of that one (``big``, when already made), so the
+    upscaler's enlarged alpha (``trace.upscales``), of that one (``big``, when already made), so the
     centre lines follow the outline the vector page fills."""
     from .trace import upscales
 

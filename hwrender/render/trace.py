@@ -516,7 +516,7 @@ def _upscaler_available() -> bool:
 
 def upscales(ink: "InkImage", scale: float | None) -> bool:
     """Whether vector ink (``ink_outlines``) draws ``ink`` placed ``scale`` points per ink px
-    (None: the finest fit, as ``ink_outline`` without a scale) from the ink upscaler's 4x alpha:
+    (None: the finest fit, as ``ink_outline`` without a scale) from the ink upscaler's enlarged alpha:
     its pixel is larger than UPSAMPLE_ABOVE_PT on the page, its writing is of the size the
     upscaler learnt (``upscale.serves``), and the upscaler is there."""
     return fit_tolerance(scale) <= fit_tolerance(UPSAMPLE_ABOVE_PT) and _upscaled_size(ink) \
@@ -530,7 +530,7 @@ def _upscaled_size(ink: "InkImage") -> bool:
 
 
 def _trace_upscaled(inks: Sequence["InkImage"], tolerances: Sequence[float]) -> list[list[Contour]]:
-    """The outlines of ``inks`` traced on the ink upscaler's redrawing of their alphas (4x)
+    """The outlines of ``inks`` traced on the ink upscaler's redrawing of their alphas (2x)
     (``upscale``), at each ink's level, in the inks' own pixels. The fit tolerance is the same
     on the page (``tolerances`` are in ink px)."""
     from . import upscale

@@ -1,11 +1,11 @@
 """The ink upscaler: a small learned network that redraws a generator's soft low-resolution alpha
-at 4x with the sharp edges a pen (or a font) has, before vector ink traces it (issue 28).
+at 2x with the sharp edges a pen (or a font) has, before vector ink traces it (issue 28).
 
 Why: the Latin word GAN draws 32 px words, about 3x magnified at 300 dpi. Its edges are a soft
 grey band, and where two letters nearly touch, the join is faint. Tracing any level of that
 alpha decides every faint join as ink or paper, and Tesseract read the traced page worse than the
 soft raster (bench_ink: CER 0.031 at the best level against 0.018). The upscaler was trained on
-the Latin training fonts (``hwrender train ink-upscaler``): a word rendered at 4x is the target,
+the Latin training fonts (``hwrender train ink-upscaler``): a word rendered at 2x is the target,
 the same word box-reduced to 1x and blurred like the GAN's ink is the input. So it decides edges
 and joins the way handwriting fonts draw them, and the trace of its output keeps the raster's
 legibility far better (figures in ``weights/ink-upscaler/README.md`` and the README).
@@ -34,7 +34,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import torch
 
 MODEL_NAME = "ink-upscaler"
-SCALE = 4  # output px per input px, along each axis
+SCALE = 2  # output px per input px, along each axis (the shipped network's; a config may say 4)
 ENABLED = True  # off: vector ink traces every alpha as before (the bicubic interpolant)
 # blank paper around each alpha, px at 1x: more than the network's reach (4 px), so an image's
 # edge is drawn as paper beyond it, alone or batched beside wider images (a conv's zero padding
@@ -48,8 +48,8 @@ class UpscalerConfig:
     a pixel shuffle to SCALE x, one 3x3 convolution there, added to the input's bilinear
     enlargement in logit space (so an untrained network already gives a soft, sensible alpha)."""
 
-    channels: int = 32
-    blocks: int = 4
+    channels: int = 16
+    blocks: int = 2
     scale: int = SCALE
 
 

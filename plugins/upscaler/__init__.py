@@ -20,7 +20,7 @@ def register(register) -> None:
     here = __name__
     register(TrainerSpec(
         name=MODEL_NAME,
-        description="ink upscaler for vector ink: a word's soft 1x alpha -> a sharp 4x one; data: "
+        description="ink upscaler for vector ink: a word's soft 1x alpha -> a sharp 2x one; data: "
                     "words rendered from the Latin handwriting fonts (or the fonts in --data DIR)",
         build=f"{here}.task:build_task",
         card=f"{here}.card:card_for",

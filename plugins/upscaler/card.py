@@ -72,7 +72,7 @@ def model_card(config: Mapping[str, Any]) -> str:
         "## Evaluation",
         "| figure | value |",
         "| --- | --- |",
-        f"| L1 to the 4x render, validation fonts | {ev.get('val_l1', float('nan')):.4f} |",
+        f"| L1 to the {net.get('scale')}x render, validation fonts | {ev.get('val_l1', float('nan')):.4f} |",
         f"| L1 of the bilinear enlargement (baseline) | {ev.get('val_l1_bilinear', float('nan')):.4f} |",
         "",
         "What it is for is measured on pages by `benchmarks/bench_ink.py` (Tesseract CER and the",

@@ -1,4 +1,4 @@
-"""Training pairs for the ink upscaler: a word rendered at 4x (the target) and the same render
+"""Training pairs for the ink upscaler: a word rendered at 2x or 4x (the target) and the same render
 box-reduced to 1x, blurred and darkened like a word GAN's ink (the input), cut into crops.
 
 The fonts are the Latin handwriting training fonts (the ones the word GAN learns from), or every
