@@ -158,6 +158,7 @@ def test_train_tiny_upscaler_exports_a_model_vector_ink_can_use(tmp_path, font_d
     (["--set", "blur=[2,1]"], "blur"),
     (["--set", "channels=0"], "channels"),
     (["--set", "scale=3"], "scale"),
+    (["--set", "elastic=5"], "elastic"),
 ])
 def test_bad_upscaler_settings_are_usage_errors(tmp_path, font_dir, extra, message):
     from typer.testing import CliRunner
@@ -183,3 +184,27 @@ def test_a_data_folder_without_fonts_is_a_usage_error(tmp_path):
                                       "--set", "variant=tiny", "--device", "cpu", "--max-steps", "1"])
     assert result.exit_code == 2 and "no font files" in result.output
     assert not out.exists()
+
+
+@pytest.mark.parametrize("elastic,wobble", [(0.0, 0.0), (0.35, 0.5)])
+def test_training_inputs_are_their_targets_box_reduced(elastic, wobble):
+    """With blur, gamma, darkening and noise off, each input crop is its target crop averaged over
+    scale x scale blocks: the pairs stay aligned, the word warp (elastic, wobble) included."""
+    from hwrender_plugins.upscaler.data import Degrade, build_pairs
+
+    deg = Degrade(blur=(0.0, 0.0), gamma=(1.0, 1.0), intensity=(1.0, 1.0), noise=0.0,
+                  elastic=elastic, wobble=wobble)
+    x, y = build_pairs({"caveat": CAVEAT}, ["handwriting", "minimum", "quay"], 6, seed=3, crop=24,
+                       scale=2, deg=deg)
+    reduced = y.astype(np.float32).reshape(6, 1, 32, 2, 24, 2).mean(axis=(3, 5)) / 255
+    assert np.abs(x - reduced).max() < 2.5 / 255
+    assert x.max() > 0.5
+
+
+def test_warped_pairs_differ_from_unwarped_ones():
+    from hwrender_plugins.upscaler.data import Degrade, build_pairs
+
+    plain = build_pairs({"caveat": CAVEAT}, ["handwriting"], 4, seed=1, crop=24, scale=2, deg=Degrade())
+    warped = build_pairs({"caveat": CAVEAT}, ["handwriting"], 4, seed=1, crop=24, scale=2,
+                         deg=Degrade(elastic=0.35, wobble=0.5))
+    assert not np.array_equal(plain[1], warped[1])

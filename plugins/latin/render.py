@@ -191,9 +191,9 @@ def _smooth_fields(rng: np.random.Generator, shape: tuple[int, int], spacing: fl
     return ky @ rng.standard_normal((2, ky.shape[1], kx.shape[1]), dtype=np.float32) @ kx.T
 
 
-def _warp(alpha: np.ndarray, augment: Augment, rng: np.random.Generator) -> np.ndarray:
-    """Slant, baseline wobble and elastic warp of a 2x image, in one bilinear resampling."""
-    f = 2  # px per final px
+def _warp(alpha: np.ndarray, augment: Augment, rng: np.random.Generator, f: int = 2) -> np.ndarray:
+    """Slant, baseline wobble and elastic warp of an image at ``f`` px per final px (2x here; the
+    ink upscaler's pairs warp their 2x or 4x render), in one bilinear resampling."""
     h, w = alpha.shape
     shear = rng.uniform(-augment.slant, augment.slant)
     amplitude = rng.uniform(-augment.wobble, augment.wobble) * f

@@ -35,6 +35,8 @@ class Degrade:
     intensity: tuple[float, float] = (0.75, 1.0)  # ink darkness (target and input alike)
     noise: float = 0.05  # std of the multiplicative per-pixel noise of the input
     slant: float = 0.25  # +- shear, px per row
+    elastic: float = 0.0  # std of a smooth random displacement, px at 1x (the word GAN's data: 0.35)
+    wobble: float = 0.0  # max baseline offset along the word, px at 1x (the word GAN's data: 0.5)
     stroke: float = 1.0  # +- change of stroke width, px at 1x
 
 
@@ -123,6 +125,12 @@ def render_pair(font: WordFont, word: str, rng: np.random.Generator, deg: Degrad
     if shear:
         image = image.transform(image.size, Image.Transform.AFFINE,
                                 (1, shear, -shear * BASELINE * ss, 0, 1, 0), Image.Resampling.BILINEAR)
+    if deg.elastic or deg.wobble:
+        from ..latin.render import Augment, _warp
+
+        warped = _warp(np.asarray(image, np.float32), Augment(slant=0.0, elastic=deg.elastic,
+                                                              wobble=deg.wobble), rng, f=ss)
+        image = Image.fromarray(np.clip(warped, 0, 255).round().astype(np.uint8))
     small = image.reduce(ss)
     sigma = rng.uniform(*deg.blur)
     if sigma > 0.15:

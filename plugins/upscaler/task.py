@@ -41,6 +41,8 @@ class UpscalerTrainConfig:
     val_pairs: int = 400  # crops from the validation fonts
     crop: int = 48  # crop width, px at 1x
     blur: list = field(default_factory=lambda: list(Degrade.blur))  # input blur sigma range, px at 1x
+    elastic: float = 0.0  # elastic warp of the words, px at 1x (0: none)
+    wobble: float = 0.0  # baseline wobble of the words, px at 1x (0: none)
 
 
 VARIANTS = {"base": {}, "tiny": dict(channels=4, blocks=1, train_pairs=64, val_pairs=8, crop=16,
@@ -58,6 +60,9 @@ def build_task(options: list[str]) -> "UpscalerTask":
                          "e.g. --set blur=[0,1.1]")
     if config.scale not in (2, 4):
         raise UsageError(f"--set scale={config.scale}: the upscaler draws at 2x or 4x", "use --set scale=2 or 4")
+    for key in ("elastic", "wobble"):
+        if not 0 <= getattr(config, key) <= 3:
+            raise UsageError(f"--set {key}={getattr(config, key)}: expected 0 to 3 px", f"e.g. --set {key}=0.5")
     for key in ("channels", "blocks", "train_pairs", "val_pairs", "crop", "decay_steps"):
         if getattr(config, key) < 1:
             raise UsageError(f"--set {key}={getattr(config, key)}: must be at least 1", "give a positive number")
@@ -80,7 +85,7 @@ class UpscalerTask(TrainTask):
         paths = font_paths(ctx.data, ctx.log)
         train_ids, val_ids = split_fonts(list(paths))
         words, source = word_list(ctx.seed)
-        deg = dataclasses.replace(Degrade(), blur=tuple(cfg.blur))
+        deg = dataclasses.replace(Degrade(), blur=tuple(cfg.blur), elastic=cfg.elastic, wobble=cfg.wobble)
         ctx.log(f"ink-upscaler: rendering {cfg.train_pairs} + {cfg.val_pairs} word crops "
                 f"({len(train_ids)} + {len(val_ids)} fonts, words: {source})")
         x, y = build_pairs({k: paths[k] for k in train_ids}, words, cfg.train_pairs, ctx.seed,
