@@ -12,9 +12,10 @@ drawn backwards, then a windowed 2-opt).
 
 The pen is the median stroke width: at each skeleton pixel, the chord across the outline the
 vector ink fills (``LEVEL``), whose middle the centre line is moved to (thinning leaves it half a
-pixel aside). Where vector ink draws an ink from the ink upscaler's enlarged alpha (``trace.upscales``:
-the Latin GAN's words), the strokes are found in that alpha too. Neural ink varies in width along a stroke, so a pen of one width cannot cover it
-exactly: drawn back, the latin generator's words cover their filled ink with an IoU of about 0.8.
+pixel aside). Where vector ink draws an ink from the ink upscaler's enlarged alpha
+(``trace.upscales``: the Latin GAN's words), the strokes are found in that alpha too. Neural ink
+varies in width along a stroke, so a pen of one width cannot cover it exactly: drawn back, the
+latin generator's words cover their filled ink with an IoU of about 0.8.
 
 Coordinates: ink pixels as ``compose`` and ``trace`` use them (pixel (row i, column j) covers
 [j, j+1] x [i, i+1], y down); page polylines are in points, y down. A dot is a polyline of two
@@ -52,7 +53,7 @@ _TWO_OPT_WINDOW = 80  # 2-opt looks this many strokes ahead: greedy order is alr
 LEVEL = INK_LEVEL  # unless the generator asks for its own
 
 _lock = threading.Lock()
-_cache: dict[int, tuple] = {}
+_cache: dict[tuple[int, bool], tuple] = {}  # (id of the ink, upscaled) -> (weakref, strokes)
 
 
 # ----------------------------------------------------------------------------------------------
