@@ -246,7 +246,7 @@ def test_drawn_back_strokes_cover_the_latin_generators_words(latin, monkeypatch,
     # Measured (plain) 0.81 mean, worst 0.76, against the filled ink (0.73 against the 0.5 outline
     # before the strokes followed the filled ink's level, were centred and drawn with an exact
     # pen): the generator's strokes vary in width, which a pen of one width cannot follow. With
-    # the upscaler, strokes and outline both from its 2x alpha: 0.83 mean, worst 0.80.
+    # the upscaler, strokes and outline both from its 2x alpha: 0.83 mean, worst 0.80 (both networks).
     assert np.mean(scores) >= 0.8 and min(scores) >= 0.7, scores
 
 
