@@ -30,10 +30,10 @@ def _blurred(mask: np.ndarray) -> np.ndarray:
     return sum(a[i:i + mask.shape[0], j:j + mask.shape[1]] for i in range(3) for j in range(3)) / 9
 
 
-@pytest.mark.parametrize("scale", [2, 4])
-def test_upscale_many_enlarges_and_batching_changes_nothing(scale):
+@pytest.mark.parametrize("scale,blocks", [(2, 1), (4, 1), (2, 12)])  # 12: a reach past PAD
+def test_upscale_many_enlarges_and_batching_changes_nothing(scale, blocks):
     torch.manual_seed(0)
-    net = upscale.build_network(upscale.UpscalerConfig(channels=4, blocks=1, scale=scale)).eval()
+    net = upscale.build_network(upscale.UpscalerConfig(channels=4, blocks=blocks, scale=scale)).eval()
     rng = np.random.default_rng(0)
     alphas = [rng.random((12, w)).astype(np.float32) for w in (5, 9, 7)] + [rng.random((8, 6)).astype(np.float32)]
     together = upscale.upscale_many(alphas, net)

@@ -36,9 +36,10 @@ if TYPE_CHECKING:  # pragma: no cover
 MODEL_NAME = "ink-upscaler"
 SCALE = 2  # output px per input px, along each axis (the shipped network's; a config may say 4)
 ENABLED = True  # off: vector ink traces every alpha as before (the bicubic interpolant)
-# blank paper around each alpha, px at 1x: more than the network's reach (4 px), so an image's
-# edge is drawn as paper beyond it, alone or batched beside wider images (a conv's zero padding
-# of its hidden features is not what blank input gives them)
+# blank paper around each alpha, px at 1x: at least the network's reach (``reach``: blocks + 3,
+# 5 px for the shipped one), so an image's edge is drawn as paper beyond it, alone or batched
+# beside wider images (a conv's zero padding of its hidden features is not what blank input
+# gives them)
 PAD = 6
 
 
@@ -63,6 +64,9 @@ def build_network(cfg: UpscalerConfig) -> "torch.nn.Module":
             super().__init__()
             c, s = cfg.channels, cfg.scale
             self.scale = s
+            # px at 1x an output pixel sees: head, blocks and up convolutions, the tail's 1 px at
+            # scale x, and the bilinear base
+            self.reach = cfg.blocks + 3
             self.head = nn.Conv2d(1, c, 3, padding=1)
             self.body = nn.ModuleList([nn.Conv2d(c, c, 3, padding=1) for _ in range(cfg.blocks)])
             self.up = nn.Conv2d(c, 4 * s * s, 3, padding=1)
@@ -155,7 +159,7 @@ def upscale_many(alphas: Sequence[np.ndarray], net=None) -> list[np.ndarray]:
                                a.shape[1] * scale if a.ndim == 2 else 0), np.float32)
             continue
         groups.setdefault(a.shape[0], []).append(i)
-    p = PAD
+    p = max(PAD, int(getattr(net, "reach", PAD)))
     with torch.inference_mode():
         for h, members in groups.items():
             width = max(np.asarray(alphas[i]).shape[1] for i in members)
