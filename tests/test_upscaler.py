@@ -45,6 +45,31 @@ def test_upscale_many_enlarges_and_batching_changes_nothing(scale, blocks):
     assert empty.shape == (3 * scale, 0)
 
 
+@pytest.mark.parametrize("scale,blocks", [(2, 2), (4, 1), (3, 1)])
+def test_inference_at_1x_is_the_trained_network(scale, blocks):
+    """``upscale_many`` runs the network's 1x form (the tail, pixel shuffle and bilinear base
+    folded into one convolution, channels-last): it must give what ``forward``, the form that is
+    trained, gives on the same image with blank paper around it."""
+    torch.manual_seed(scale)
+    net = upscale.build_network(upscale.UpscalerConfig(channels=4, blocks=blocks, scale=scale)).eval()
+    with torch.no_grad():
+        for p in net.parameters():  # a trained network's weights are not PyTorch's init
+            p.add_(0.3 * torch.randn_like(p))
+    rng = np.random.default_rng(scale)
+    a = _blurred(rng.random((14, 11)) > 0.6)
+    pad = max(upscale.PAD, net.reach)
+    with torch.no_grad():
+        full = net(torch.from_numpy(np.pad(a, pad)[None, None])).numpy()[0, 0]
+    trained = full[pad * scale:(pad + 14) * scale, pad * scale:(pad + 11) * scale]
+    out = upscale.upscale_many([a], net)[0]
+    assert trained.std() > 0.1  # not a flat image, where any alignment would agree
+    np.testing.assert_allclose(out, trained, atol=1e-5)
+    # a changed tail is seen (the fold is cached until the weights change)
+    with torch.no_grad():
+        net.tail.weight.mul_(-1.0)
+    assert np.abs(upscale.upscale_many([a], net)[0] - out).max() > 0.05
+
+
 def test_output_pixels_lie_inside_their_input_pixel():
     """With the learned part silenced the output is the bilinear enlargement's contrast curve, and
     one ink pixel's output peaks inside its own 4x4 block: the grid trace divides by the scale."""
