@@ -48,6 +48,9 @@ CASES: list[tuple[str, str, dict]] = [
     ("emnist-pdf-vector", "EMNIST 42", dict(generators={"Latn": "emnist", "Zyyy": "emnist"}, dpi=100,
                                             seed=13, ink_render="vector")),
     ("mixed-svg-strokes", "Pen 안녕 你好", dict(seed=14, strokes=True)),
+    # a page of more words than trace.PARALLEL_MIN: its trace and fill run in two halves
+    ("latin-png-vector-page", "Sixty words of vector ink fill a page in two halves at once. " * 6,
+     dict(dpi=100, seed=15, ink_render="vector", page_size="A5")),
 ]
 
 
