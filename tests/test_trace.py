@@ -345,3 +345,60 @@ def test_fine_ink_is_traced_without_the_2x_interpolant():
     assert len(fine) == len(plain) and all(np.array_equal(f, p) for f, p in zip(fine, plain))
     up = trace(a, INK_LEVEL, fit_tolerance(UPSAMPLE_ABOVE_PT), upsample=2)
     assert all(np.array_equal(c, u) for c, u in zip(coarse, up))
+
+
+def _batch(n=40, seed=0):
+    rng = np.random.default_rng(seed)
+    return [np.clip(disk(24, 30, *rng.uniform(8, 20, 2), rng.uniform(3, 8)) - rng.uniform(0, 0.3), 0, 1)
+            for _ in range(n)]
+
+
+def test_a_batch_split_over_two_threads_traces_and_fills_as_one(monkeypatch):
+    """trace_many and fill_many split a page's batch in two halves done on two threads
+    (``in_two``): the outlines and the filled page must be those of one batch."""
+    from hwrender.render import trace as tr
+
+    alphas = _batch()
+    levels = [0.25 + 0.01 * (i % 5) for i in range(len(alphas))]  # unlike levels: the halves' common level differs
+    monkeypatch.setattr(tr, "_cpus", lambda: 2)
+    monkeypatch.setattr(tr, "PARALLEL_MIN", 10**9)
+    one = tr.trace_many(alphas, levels, 0.1, local_floor=0.2, upsample=2)
+    page_one = np.zeros((120, 400), np.uint8)
+    items = [(c, (1.5, 0.1, -0.1, 1.5, 12.0 * (i % 30), 30.0 * (i // 30))) for i, c in enumerate(one)]
+    tr.fill_many(page_one, items)
+
+    split_sizes = []
+    real = tr.in_two
+
+    def spy(fn, work):
+        split_sizes.append(len(work))
+        return real(fn, work)
+
+    monkeypatch.setattr(tr, "in_two", spy)
+    monkeypatch.setattr(tr, "PARALLEL_MIN", 8)
+    two = tr.trace_many(alphas, levels, 0.1, local_floor=0.2, upsample=2)
+    page_two = np.zeros_like(page_one)
+    tr.fill_many(page_two, [(c, m) for c, (_, m) in zip(two, items)])
+    assert split_sizes == [40, 40]
+    assert all(one) and [len(c) for c in one] == [len(c) for c in two]
+    for a, b in zip(one, two):
+        for ca, cb in zip(a, b):
+            np.testing.assert_allclose(ca, cb, atol=1e-9)
+    assert page_one.max() == 255
+    assert np.abs(page_one.astype(int) - page_two.astype(int)).max() <= 1
+
+
+def test_an_error_on_the_second_thread_is_raised_in_the_caller(monkeypatch):
+    from hwrender.render import trace as tr
+
+    monkeypatch.setattr(tr, "_cpus", lambda: 2)
+    monkeypatch.setattr(tr, "PARALLEL_MIN", 2)
+
+    def fn(items):
+        if items[0] == 0:
+            raise ValueError("first half failed")
+        return list(items)
+
+    with pytest.raises(ValueError, match="first half failed"):
+        tr.in_two(fn, [0, 1, 2, 3])
+    assert tr.in_two(lambda items: [x * 2 for x in items], list(range(5))) == [0, 2, 4, 6, 8]

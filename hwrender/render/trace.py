@@ -22,9 +22,10 @@ page's outlines at once.
 from __future__ import annotations
 
 import math
+import os
 import threading
 import weakref
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence, TypeVar
 
 import numpy as np
 
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from ..layout.types import Placement
 
 Contour = np.ndarray  # (n, 4, 2) float64 cubic segments, closed
+T = TypeVar("T")
 
 # ink_outline's level, traced on the alpha's bicubic interpolant (INK_UPSAMPLE 2): where the raster
 # page's grey edge turns to ink for a binariser. Tesseract reads the raster at about this weight
@@ -257,15 +259,65 @@ def _bicubic2(a: np.ndarray) -> np.ndarray:
     return a
 
 
+# work items (images to trace, outlines to fill) from which a page's batch is split in two halves
+# done at once on two threads (``in_two``)
+PARALLEL_MIN = 32
+
+
+def _cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def in_two(fn: Callable[[Sequence], list[T]], items: Sequence) -> list[T]:
+    """``fn(items)`` computed as ``fn(first half) + fn(second half)``, the first half on a second
+    thread, when there are PARALLEL_MIN items or more and two CPUs. numpy lets go of the GIL in
+    its array loops, so a page's trace or fill (almost all array operations) takes about 0.6x the
+    time on 2 cores (benchmarks/bench_ink.py). ``fn`` must treat its items independently."""
+    if len(items) < PARALLEL_MIN or _cpus() < 2:
+        return fn(items)
+    half = len(items) // 2
+    box: list = []
+
+    def first() -> None:
+        try:
+            box.append(fn(items[:half]))
+        except BaseException as exc:  # noqa: BLE001 - raised again in the caller's thread
+            box.append(exc)
+
+    worker = threading.Thread(target=first, name="hwrender-ink", daemon=True)
+    worker.start()
+    try:
+        second = fn(items[half:])
+    finally:
+        worker.join()
+    if isinstance(box[0], BaseException):
+        raise box[0]
+    return box[0] + second
+
+
 def trace_many(alphas: Sequence[np.ndarray], level: float | Sequence[float] = 0.5,
                tolerance: float | Sequence[float] = FIT_TOLERANCE,
                local_floor: float | None = None, upsample: int = 1) -> list[list[Contour]]:
     """``[trace(a) for a in alphas]``, done at once: the images are packed side by side in rows
-    of one sheet (with blank samples between, so no contour joins two of them) and traced as one.
+    of one sheet (with blank samples between, so no contour joins two of them) and traced as one
+    (a batch of PARALLEL_MIN or more as two sheets on two threads, ``in_two``).
     ``level`` and ``tolerance`` are one for all, or one per image (images of unlike levels are
     scaled to one; ``local_floor`` then applies below the lowest)."""
     if upsample not in (1, 2):
         raise ValueError(f"upsample must be 1 or 2, got {upsample!r}")
+    n = len(alphas)
+    levels = np.broadcast_to(np.asarray(level, dtype=np.float64), (n,))
+    tols = np.broadcast_to(np.asarray(tolerance, dtype=np.float64), (n,))
+    return in_two(lambda k: _trace_sheet([alphas[i] for i in k], levels[k], tols[k], local_floor, upsample),
+                  np.arange(n))
+
+
+def _trace_sheet(alphas: Sequence[np.ndarray], level: np.ndarray, tolerance: np.ndarray,
+                 local_floor: float | None, upsample: int) -> list[list[Contour]]:
+    """``trace_many`` of one sheet (``level`` and ``tolerance`` one per image)."""
     alphas = [np.asarray(a) for a in alphas]
     result: list[list[Contour]] = [[] for _ in alphas]
     live = [i for i, a in enumerate(alphas) if a.ndim == 2 and a.size > 0]
@@ -687,7 +739,22 @@ def fill(out: np.ndarray, contours: Sequence[Contour], matrix: Sequence[float],
 
 def fill_many(out: np.ndarray, items: Sequence[tuple[Sequence[Contour], Sequence[float]]],
               tolerance: float = FLATTEN_TOLERANCE) -> None:
-    """``fill`` for each (contours, matrix) of ``items`` in turn, computed at once."""
+    """``fill`` for each (contours, matrix) of ``items`` in turn: their coverage computed at once
+    (a page of PARALLEL_MIN or more items in two halves on two threads, ``in_two``), then
+    combined into ``out`` in order."""
+    shape = out.shape
+    for (x0, y0, x1, y1), a in in_two(lambda part: _coverages(part, shape, tolerance), list(items)):
+        if x1 > x0 and y1 > y0:
+            region = out[y0:y1, x0:x1]
+            r = region.astype(np.float32)
+            r += a.astype(np.float32) * (255.0 - r)
+            region[...] = (r + 0.5).astype(np.uint8)
+
+
+def _coverages(items: Sequence[tuple[Sequence[Contour], Sequence[float]]], shape: tuple[int, int],
+               tolerance: float) -> list[tuple[tuple[int, int, int, int], np.ndarray]]:
+    """Per item: its box (x0, y0, x1, y1) of whole pixels within a page of ``shape`` (h, w), and
+    its outlines' coverage there."""
     segs, owner, group, mats = [], [], [], []
     n = 0
     for k, (contours, matrix) in enumerate(items):
@@ -699,7 +766,7 @@ def fill_many(out: np.ndarray, items: Sequence[tuple[Sequence[Contour], Sequence
                 n += 1
         mats.append(matrix)
     if not segs:
-        return
+        return []
     group = np.asarray(group, dtype=np.int64)
     owner = np.concatenate(owner)
     m = np.asarray(mats, dtype=np.float64)[group[owner]]  # (segments, 6)
@@ -717,15 +784,10 @@ def fill_many(out: np.ndarray, items: Sequence[tuple[Sequence[Contour], Sequence
     at = np.searchsorted(g, has)
     lo[has] = np.minimum.reduceat(pts, at)
     hi[has] = np.maximum.reduceat(pts, at)
-    page_h, page_w = out.shape
+    page_h, page_w = shape
     with np.errstate(invalid="ignore"):
         boxes = np.stack([np.clip(np.floor(lo[:, 0]), 0, page_w), np.clip(np.floor(lo[:, 1]), 0, page_h),
                           np.clip(np.ceil(hi[:, 0]), 0, page_w), np.clip(np.ceil(hi[:, 1]), 0, page_h)], 1)
     boxes = np.nan_to_num(boxes).astype(np.int64)
     boxes[:, 2:] = np.maximum(boxes[:, 2:], boxes[:, :2])
-    for (x0, y0, x1, y1), a in zip(boxes, _coverage(pts, ring, group, boxes)):
-        if x1 > x0 and y1 > y0:
-            region = out[y0:y1, x0:x1]
-            r = region.astype(np.float32)
-            r += a.astype(np.float32) * (255.0 - r)
-            region[...] = (r + 0.5).astype(np.uint8)
+    return [(tuple(int(v) for v in box), a) for box, a in zip(boxes, _coverage(pts, ring, group, boxes))]
