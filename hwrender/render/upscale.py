@@ -49,7 +49,7 @@ class UpscalerConfig:
     a pixel shuffle to SCALE x, one 3x3 convolution there, added to the input's bilinear
     enlargement in logit space (so an untrained network already gives a soft, sensible alpha)."""
 
-    channels: int = 16
+    channels: int = 8
     blocks: int = 2
     scale: int = SCALE
 

@@ -55,8 +55,9 @@ def model_card(config: Mapping[str, Any]) -> str:
         f"{', '.join(data.get('val_fonts', []))}.",
         f"- Target: the word rendered at {net.get('scale')}x (x-height 9-11 px at 1x). Input: the same "
         "render box-reduced to 1x, "
-        f"then blurred (sigma {data.get('degrade', {}).get('blur')} px), half of them through a gamma "
-        f"({data.get('degrade', {}).get('gamma')}), darkened ({data.get('degrade', {}).get('intensity')}, "
+        f"then blurred (sigma {_range(data.get('degrade', {}).get('blur'))} px), half of them through a "
+        f"gamma ({_range(data.get('degrade', {}).get('gamma'))}), darkened "
+        f"({_range(data.get('degrade', {}).get('intensity'))}, "
         "the target too) and given per-pixel noise, like the word GAN's ink.",
         f"- Training fonts: {', '.join(data.get('train_fonts', []))}.",
         f"- Licences of the fonts rendered: {', '.join(licences)}. No font file is included.",
@@ -83,3 +84,12 @@ def model_card(config: Mapping[str, Any]) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _range(value) -> str:
+    """A (low, high) setting as "low-high" (a tuple in memory and a list in config.json alike)."""
+    try:
+        lo, hi = value
+        return f"{float(lo):g}-{float(hi):g}"
+    except (TypeError, ValueError):
+        return str(value)
