@@ -134,9 +134,9 @@ def fold_tail(weight: "torch.Tensor", bias: "torch.Tensor", s: int) -> tuple["to
                     for c in range(w.shape[1]):
                         out[o, c * s * s + a2 * s + b2, di + 1, dj + 1] += w[0, c, dy + 1, dx + 1]
             # the base: 8 x bilinear, separable weights along each axis
-            for (i_w, j_w) in [(iw, jw) for iw in _bilinear_taps(a, s) for jw in _bilinear_taps(b, s)]:
-                (di, wi), (dj, wj) = i_w, j_w
-                out[o, 4 * s * s, di + 1, dj + 1] += 8.0 * wi * wj
+            for di, wi in _bilinear_taps(a, s):
+                for dj, wj in _bilinear_taps(b, s):
+                    out[o, 4 * s * s, di + 1, dj + 1] += 8.0 * wi * wj
     folded_bias = (bias.detach().double()[0] - 4.0).expand(s * s).clone()
     return out.to(weight.dtype), folded_bias.to(weight.dtype)
 
