@@ -202,6 +202,21 @@ def test_fresh_recognizer_fine_tunes_the_generator_but_not_the_old_recognizer(ti
                if v.is_floating_point())
 
 
+def test_fresh_recognizer_without_finetune_is_a_usage_error_but_resumes(tiny_data, tmp_path):
+    """``fresh_recognizer=true`` changes only a ``--finetune`` run: on a new run it is a usage
+    error that leaves no folder; a ``--finetune`` run with it continues with ``--resume`` and no
+    ``--finetune`` (its checkpoint holds every module)."""
+    with pytest.raises(UsageError, match="fresh_recognizer") as err:
+        train(tiny(tiny_data, "fresh_recognizer=true"), _opts(tmp_path / "x"), progress=False)
+    assert "--finetune" in err.value.hint
+    assert not (tmp_path / "x").exists()
+    base = train(tiny(tiny_data), _opts(tmp_path / "a"), progress=False)
+    run = _opts(tmp_path / "f", max_steps=3, finetune=str(base.model))
+    train(tiny(tiny_data, "fresh_recognizer=true"), run, progress=False)
+    again = _opts(tmp_path / "f", max_steps=6, resume=True)
+    assert train(tiny(tiny_data, "fresh_recognizer=true"), again, progress=False).steps == 6
+
+
 def test_training_steps_move_the_losses_and_the_weights(tiny_data, tmp_path):
     task = tiny(tiny_data)
     task.setup(RunContext(out=tmp_path, device="cpu", seed=0, batch_size=4))

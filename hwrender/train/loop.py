@@ -379,7 +379,7 @@ def _train(task: TrainTask, opts: LoopOptions, out: Path, *, progress: bool | No
     random.seed(opts.seed)
     torch.manual_seed(opts.seed)
     ctx = RunContext(out=out, device=device, seed=opts.seed, batch_size=opts.batch_size,
-                     data=opts.data, finetune=opts.finetune, name=opts.name, log=log,
+                     data=opts.data, finetune=opts.finetune, resume=opts.resume, name=opts.name, log=log,
                      rank=dist.rank if dist else 0, world_size=dist.world_size if dist else 1)
     task = task.for_run(ctx)
     if dist is None:

@@ -34,6 +34,7 @@ class RunContext:
     batch_size: int
     data: Path | None = None
     finetune: str | None = None  # a model folder or store name to start from
+    resume: bool = False  # the run continues from its checkpoint (setup's weights are replaced)
     name: str | None = None  # the name the exported model (or style) gets
     log: Callable[[str], None] = field(default=lambda message: None)
     # under torchrun: this process's rank and the number of processes (``batch_size`` is the

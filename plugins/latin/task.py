@@ -89,6 +89,11 @@ class LatinTask(TrainTask):
     # -- setup ----------------------------------------------------------------------------
     def setup(self, ctx: RunContext) -> None:
         cfg = self.config
+        if cfg.fresh_recognizer and not ctx.finetune and not ctx.resume:
+            # a resumed --finetune run may be continued without --finetune: its checkpoint holds all
+            raise UsageError("fresh_recognizer=true only changes a --finetune run (a new run's "
+                             "recognizer starts fresh anyway)",
+                             "add --finetune MODEL, or drop --set fresh_recognizer=true")
         self.device = torch.device(ctx.device)
         self.cpu = self.device.type == "cpu"
         if self._given is not None:
