@@ -141,28 +141,38 @@ def render_word(font: WordFont, word: str, augment: Augment | None = None,
     return alpha, width
 
 
-def render(font: WordFont, word: str, augment: Augment,
-            rng: np.random.Generator) -> tuple[np.ndarray, float, tuple[float, float]]:
-    """``render_word`` plus (px of ink lost above, px lost below) the frame, before warping."""
+def draw_text(pil, word: str, stroke: float, font_stroke: float, pad: int, ss: int):
+    """``word`` in the Pillow font ``pil`` drawn at ``ss`` px per final px: its stroke widened (or
+    narrowed) by ``stroke`` px at 1x, in whole px per side at ``ss`` (narrowing rounds towards
+    zero and never takes more than a third of the font's stroke ``font_stroke``), its baseline at
+    BASELINE, ``pad`` final px of paper on either side. Returns the "L" image (ink 255, [HEIGHT *
+    ss, width * ss]) and the text's ink box (left, top, right, bottom) about its origin, at ``ss``."""
     from PIL import Image, ImageDraw, ImageFilter
 
-    ss = SUPERSAMPLE
-    pil = font.sized(rng.uniform(*augment.x_height))
-    # Stroke width change in px at 1x -> px per side at 4x; thinning rounds towards zero so it
-    # never takes more than a third of the font's stroke.
-    per_side = max(rng.uniform(*augment.stroke), -font.stroke / 3) * ss / 2
+    per_side = max(stroke, -font_stroke / 3) * ss / 2
     per_side = round(per_side) if per_side >= 0 else int(per_side)
     grow = max(per_side, 0)
-    left, top, right, bottom = pil.getbbox(word, anchor="ls", stroke_width=grow)
-    lost = (max(0.0, -(BASELINE * ss + top) / ss), max(0.0, (BASELINE * ss + bottom) / ss - HEIGHT))
-    # Room for the slant, the warp and the 1 px margin, in px at 1x.
-    pad = math.ceil(augment.slant * HEIGHT + 3 * augment.elastic + 2)
+    box = left, _, right, _ = pil.getbbox(word, anchor="ls", stroke_width=grow)
     width = math.ceil((right - left) / ss) + 2 * pad
     image = Image.new("L", (width * ss, HEIGHT * ss))
     ImageDraw.Draw(image).text((pad * ss - left, BASELINE * ss), word, font=pil, fill=255,
                                anchor="ls", stroke_width=grow, stroke_fill=255)
     for _ in range(-per_side):
         image = image.filter(ImageFilter.MinFilter(3))
+    return image, box
+
+
+def render(font: WordFont, word: str, augment: Augment,
+            rng: np.random.Generator) -> tuple[np.ndarray, float, tuple[float, float]]:
+    """``render_word`` plus (px of ink lost above, px lost below) the frame, before warping."""
+    from PIL import Image
+
+    ss = SUPERSAMPLE
+    pil = font.sized(rng.uniform(*augment.x_height))
+    # Room for the slant, the warp and the 1 px margin, in px at 1x.
+    pad = math.ceil(augment.slant * HEIGHT + 3 * augment.elastic + 2)
+    image, (_, top, _, bottom) = draw_text(pil, word, rng.uniform(*augment.stroke), font.stroke, pad, ss)
+    lost = (max(0.0, -(BASELINE * ss + top) / ss), max(0.0, (BASELINE * ss + bottom) / ss - HEIGHT))
     # Box-filter down to 2x (Pillow's reduce averages the 2 x 2 blocks), warp, down to 1x.
     alpha = np.asarray(image.reduce(ss // 2), np.float32) * (1 / 255)
     alpha = np.asarray(Image.fromarray(_warp(alpha, augment, rng), mode="F").reduce(2))

@@ -19,7 +19,7 @@ import numpy as np
 
 from hwrender.errors import UsageError
 
-from ..latin.render import WordFont
+from ..latin.render import WordFont, draw_text
 from ..latin.words import BASELINE, HEIGHT
 
 FONT_SUFFIXES = (".ttf", ".otf", ".ttc")
@@ -106,21 +106,12 @@ def _variant(word: str, r: random.Random) -> str:
 def render_pair(font: WordFont, word: str, rng: np.random.Generator, deg: Degrade,
                 scale: int) -> tuple[np.ndarray, np.ndarray]:
     """(input [HEIGHT, w] at 1x, target [HEIGHT * scale, w * scale]) of ``word`` in ``font``."""
-    from PIL import Image, ImageDraw, ImageFilter
+    from PIL import Image, ImageFilter
 
     ss = scale
     pil = font._pil(max(1, round(rng.uniform(9.0, 11.0) * ss / font.x_height_per_em)))
-    per_side = max(rng.uniform(-deg.stroke, deg.stroke), -font.stroke / 3) * ss / 2
-    per_side = round(per_side) if per_side >= 0 else int(per_side)
-    grow = max(per_side, 0)
-    left, top, right, bottom = pil.getbbox(word, anchor="ls", stroke_width=grow)
-    pad = math.ceil(deg.slant * HEIGHT) + 3
-    width = math.ceil((right - left) / ss) + 2 * pad
-    image = Image.new("L", (width * ss, HEIGHT * ss))
-    ImageDraw.Draw(image).text((pad * ss - left, BASELINE * ss), word, font=pil, fill=255,
-                               anchor="ls", stroke_width=grow, stroke_fill=255)
-    for _ in range(-per_side):
-        image = image.filter(ImageFilter.MinFilter(3))
+    image, _ = draw_text(pil, word, rng.uniform(-deg.stroke, deg.stroke), font.stroke,
+                         math.ceil(deg.slant * HEIGHT) + 3, ss)
     shear = rng.uniform(-deg.slant, deg.slant)
     if shear:
         image = image.transform(image.size, Image.Transform.AFFINE,
