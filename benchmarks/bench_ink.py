@@ -288,11 +288,13 @@ def sharpened(cov: np.ndarray, lo: float, hi: float) -> np.ndarray:
     return np.round(t * 255).astype(np.uint8)
 
 
-def ocr_pages(name: str, n: int, variants, dpi: int, lang: str, curves=()) -> None:
+def ocr_pages(name: str, n: int, variants, dpi: int, lang: str, curves=(), seed: int = 28) -> None:
     """Tesseract CER of ``n`` pages of random dictionary words (not the evaluation's lines), each
     in another hand (the default, the named ones, then seeded ones) and seed, raster and each
     vector variant (and each ``sharpened`` raster of ``curves``) on the same pages: mean, the
-    pages where each read better / worse than the raster, and the mean edge band."""
+    pages where each read better / worse than the raster, and the mean edge band. ``seed`` picks
+    the words and the pages' seeds (28: the pages the cards' figures were measured on; any other
+    gives fresh pages, e.g. to check a choice made on those)."""
     import random
 
     from hwrender.errors import UsageError
@@ -305,18 +307,19 @@ def ocr_pages(name: str, n: int, variants, dpi: int, lang: str, curves=()) -> No
     gen = default_registry().instance(gens[0].split("=")[1]) if gens else None
     named = sorted(getattr(gen, "styles", {}) or {})
     hands = [None, *named, *(str(k) for k in range(1, n + 1))][:n]
-    r = random.Random(28)
+    r = random.Random(seed)
+    first = 1 + 1000 * (seed - 28)  # page k's seed: k + 1 on the cards' pages
     cers: dict[str, list[float]] = {}
     bands: dict[str, list[float]] = {}
     for k, hand in enumerate(hands):
         picks = [r.choice(words) for _ in range(120 if lang == "eng" else 60)]
         text = (" " if lang == "eng" or " " in case_text.strip() else "").join(picks)
         try:
-            page, inks, dpi_ = page_of(gens, text, dpi, hand, k + 1)
+            page, inks, dpi_ = page_of(gens, text, dpi, hand, first + k)
         except UsageError:  # no seeded hands (the font generator): its named ones in turn, if listed
             hand = named[k % len(named)] if named else None
             hands[k] = hand
-            page, inks, dpi_ = page_of(gens, text, dpi, hand, k + 1)
+            page, inks, dpi_ = page_of(gens, text, dpi, hand, first + k)
         pages = []
         for render, variant in [("raster", None)] + [("vector", v) for v in variants]:
             with variant or Variant("rule"):
@@ -328,13 +331,16 @@ def ocr_pages(name: str, n: int, variants, dpi: int, lang: str, curves=()) -> No
             cers.setdefault(label, []).append(ocr_cer(page, cov, dpi_, lang))
             bands.setdefault(label, []).append(edge_band(cov))
     base = cers["raster"]
-    print(f"\n{name}: Tesseract CER over {len(hands)} pages of {len(picks)} random words "
+    print(f"\n{name}: Tesseract CER over {len(hands)} pages of {len(picks)} random words, seed {seed} "
           f"(hands {', '.join(str(h) for h in hands)})")
-    print(f"{'render':10} {'CER':>6} {'better':>6} {'worse':>6} {'edge px':>8}")
+    print(f"{'render':10} {'CER':>6} {'better':>6} {'worse':>6} {'edge px':>8} {'- raster':>8} {'+-se':>6}")
     for label, values in cers.items():
         better = sum(v < b for v, b in zip(values, base))
         worse = sum(v > b for v, b in zip(values, base))
-        print(f"{label:10} {statistics.mean(values):6.4f} {better:6d} {worse:6d} {statistics.mean(bands[label]):8.2f}")
+        diffs = [v - b for v, b in zip(values, base)]  # paired per page: the same words and hand
+        se = statistics.stdev(diffs) / len(diffs) ** 0.5 if len(diffs) > 1 else 0.0
+        print(f"{label:10} {statistics.mean(values):6.4f} {better:6d} {worse:6d} {statistics.mean(bands[label]):8.2f} "
+              f"{statistics.mean(diffs):+8.4f} {se:6.4f}")
 
 
 def WORD_LIST() -> list[str]:
@@ -372,6 +378,9 @@ def main() -> None:
     ap.add_argument("--sharpened", default="", metavar="LO-HI,...",
                     help="with --ocr-pages: also the raster page through a contrast curve (smoothstep "
                          "from coverage LO to HI; LO-LO a hard threshold), e.g. 0.25-0.25,0.05-0.6")
+    ap.add_argument("--ocr-seed", type=int, default=28, metavar="S",
+                    help="with --ocr-pages: the pages' words and seeds (28, the default: the pages the cards' "
+                         "figures come from; another seed draws fresh pages)")
     args = ap.parse_args()
     from hwrender.train.metrics import tesseract_langs
 
@@ -379,7 +388,8 @@ def main() -> None:
         for name in args.only.split(","):
             ocr_pages(name, args.ocr_pages, [Variant(v) for v in args.variants.split(",") if v],
                       args.dpi, CASES[name][2],
-                      [tuple(float(x) for x in c.split("-")) for c in args.sharpened.split(",") if c])
+                      [tuple(float(x) for x in c.split("-")) for c in args.sharpened.split(",") if c],
+                      args.ocr_seed)
         return
 
     langs = set() if args.no_ocr or shutil.which("tesseract") is None else tesseract_langs()
