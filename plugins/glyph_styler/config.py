@@ -41,6 +41,10 @@ class GlyphStylerConfig:
     embed_dim: int = 128  # size of a style vector
     # 0.5 (pix2pix) hid the layout that thin, offset styles need; 0.2 trains like 0
     dropout: float = 0.2  # decoder dropout, the variation of a glyph at inference
+    # FiLM (model.ModelConfig.style_film): the style vector scales and shifts the channels of
+    # every decoder level, not only the bottleneck's; init_from may start it from a model without
+    # it (its FiLM layers start at identity)
+    style_film: bool = False  # the style modulates every decoder level (FiLM)
     # the objective and its two-phase schedule (Handwriting_styler)
     # zi2zi's 1e-3: pix2pix's 2e-4 stayed at the near-blank "median glyph"
     lr: float = 1e-3  # learning rate (generator and discriminator)
@@ -105,7 +109,7 @@ class GlyphStylerConfig:
 
         return ModelConfig(image_size=self.image_size, ngf=self.ngf, ndf=self.ndf,
                            max_mult=self.max_mult, embed_dim=self.embed_dim, n_styles=n_styles,
-                           dropout=self.dropout)
+                           dropout=self.dropout, style_film=self.style_film)
 
     def selection(self) -> Selection:
         return Selection(self.hangul_per_font, self.hangul_common_fraction, self.han_per_font,

@@ -62,6 +62,9 @@ class EvalConfig:
     max_chars: int = 100  # held-out characters per script
     classifier_chars: int = 150  # real training glyphs per font for the font classifier
     classifier_steps: int = 400
+    # font classifiers trained from seeds seed, seed + 1, ...: the style accuracies are their
+    # mean (one judge's figure for one model spread 0.18-0.28 over three seeds)
+    classifier_seeds: int = 3
     ocr: bool = True
     ocr_lines: int = 6  # lines per script (3 short lines made one misread 1/3 of a line's CER)
     holdout_fonts: bool = True
@@ -211,10 +214,13 @@ def evaluate(weights=None, data=None, device: str = "cpu", options: Sequence[str
     # -- style: a font classifier trained on real glyphs ------------------------------------
     if len(gen_by_style) >= 2 and cfg.classifier_steps > 0:
         log("style: training a font classifier on real glyphs")
-        acc_real, acc_gen = _style_accuracy(styler, truth, list(gen_by_style), gen_by_style,
-                                            real_by_style, heldout, cfg, device)
+        judged = _style_accuracy(styler, truth, list(gen_by_style), gen_by_style,
+                                 real_by_style, heldout, cfg, device)
+        acc_real, acc_gen = (float(np.mean([j[k] for j in judged])) for k in (0, 1))
+        spread = f"; {len(judged)} classifiers {min(j[1] for j in judged):.3f}-" \
+                 f"{max(j[1] for j in judged):.3f}" if len(judged) > 1 else ""
         figures += [_figure("style accuracy on generated glyphs", round(acc_gen, 3),
-                            f"reference: {acc_real:.3f} on real held-out glyphs"),
+                            f"reference: {acc_real:.3f} on real held-out glyphs{spread}"),
                     _figure("style accuracy on real held-out glyphs", round(acc_real, 3))]
 
     # -- legibility: Tesseract ----------------------------------------------------------------
@@ -242,8 +248,10 @@ def evaluate(weights=None, data=None, device: str = "cpu", options: Sequence[str
     return report
 
 
-def _style_accuracy(styler, truth, styles, gen_by_style, real_by_style, heldout, cfg, device):
-    """Train a font classifier on real training-character glyphs; (accuracy real, generated)."""
+def _style_accuracy(styler, truth, styles, gen_by_style, real_by_style, heldout, cfg,
+                    device) -> list[tuple[float, float]]:
+    """Train ``classifier_seeds`` font classifiers on real training-character glyphs; each one's
+    (accuracy on real held-out glyphs, on generated ones)."""
     held = {c for cs in heldout.values() for c in cs}
     xs, ys = [], []
     for k, style in enumerate(styles):
@@ -254,11 +262,21 @@ def _style_accuracy(styler, truth, styles, gen_by_style, real_by_style, heldout,
         ys += [k] * len(chars)
     x = torch.from_numpy(np.concatenate(xs))
     y = torch.tensor(ys)
-    g = torch.Generator().manual_seed(cfg.seed)
-    clf = FontClassifier(len(styles)).to(device)
+    return [_judge(x, y, styles, gen_by_style, real_by_style, cfg.seed + k, cfg.classifier_steps,
+                   device) for k in range(max(1, cfg.classifier_seeds))]
+
+
+def _judge(x, y, styles, gen_by_style, real_by_style, seed: int, steps: int,
+           device) -> tuple[float, float]:
+    g = torch.Generator().manual_seed(seed)
+    # its initial weights from the seed too, not from torch's global generator (whose state
+    # depends on what ran before): two models are judged by the same classifier
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        clf = FontClassifier(len(styles)).to(device)
     opt = torch.optim.Adam(clf.parameters(), 1e-3)
     clf.train()
-    for _ in range(cfg.classifier_steps):
+    for _ in range(steps):
         idx = torch.randint(0, len(x), (64,), generator=g)
         loss = F.cross_entropy(clf(to_model(x[idx]).to(device)), y[idx].to(device))
         opt.zero_grad()

@@ -51,6 +51,9 @@ class StyleFit:
             for j in range(decoder_from, len(self.model.decoder.deconvs)):
                 self.model.decoder.deconvs[j].requires_grad_(True)
                 self.model.decoder.norms[j].requires_grad_(True)
+                films = self.model.decoder.films
+                if films is not None and j < len(films):
+                    films[j].requires_grad_(True)
         self.sources, self.targets = sources, targets
         self.groups = groups
         self.lr, self.decoder_lr = lr, decoder_lr

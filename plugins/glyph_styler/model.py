@@ -33,6 +33,10 @@ class ModelConfig:
     dropout_layers: int = 3  # the first decoder levels (nearest the bottleneck) that drop out
     upsample: str = "deconv"  # deconv: ConvTranspose2d 4x4/2; subpixel: conv 3x3 → pixel shuffle
     final_upsample: str = "subpixel"  # the last (1-channel, full-size) level
+    # each decoder level but the last scaled and shifted per channel by the style vector after its
+    # norm (FiLM), so the style reaches the levels the encoder's skips feed, not only the
+    # bottleneck; zero-initialised, so a model without it starts out drawing as it did
+    style_film: bool = False
 
     @property
     def levels(self) -> int:
@@ -129,6 +133,7 @@ class Decoder(nn.Module):
         self.dropout_layers = cfg.dropout_layers
         self.deconvs = nn.ModuleList()
         self.norms = nn.ModuleList()
+        self.films = nn.ModuleList() if cfg.style_film else None
         n = len(chans)
         cin = chans[-1] + cfg.embed_dim
         for j in range(n):
@@ -139,6 +144,11 @@ class Decoder(nn.Module):
             self.norms.append(nn.Identity() if last else nn.BatchNorm2d(cout))
             if not last:
                 cin = cout * 2  # concatenated with the encoder feature of the same size
+                if self.films is not None:
+                    film = nn.Linear(cfg.embed_dim, 2 * cout)
+                    nn.init.zeros_(film.weight)
+                    nn.init.zeros_(film.bias)
+                    self.films.append(film)
 
     def mask_shapes(self, cfg: ModelConfig) -> list[tuple[int, int, int]]:
         """(C, H, W) of each dropout mask, nearest the bottleneck first."""
@@ -154,6 +164,9 @@ class Decoder(nn.Module):
         for j, (deconv, norm) in enumerate(zip(self.deconvs, self.norms)):
             x = norm(deconv(F.relu(x)))
             if j < n - 1:
+                if self.films is not None:
+                    scale, shift = self.films[j](style.to(x.dtype))[:, :, None, None].chunk(2, 1)
+                    x = x * (1 + scale) + shift
                 if j < self.dropout_layers and self.dropout > 0:
                     if masks is not None:
                         x = x * masks[j].to(x.dtype)

@@ -134,12 +134,15 @@ class GlyphStylerTask(GlyphTask):
             raise UsageError(f"init_from={ref} has styles {', '.join(base.styles)}, this run's "
                              f"fonts give {', '.join(self.pairs.styles)}",
                              "install the same fonts as that model's card lists, or drop init_from")
-        if base.cfg.to_dict() != self.mcfg.to_dict():
+        film = {"style_film": self.mcfg.style_film}  # a model without FiLM starts one at identity
+        if {**base.cfg.to_dict(), **film} != self.mcfg.to_dict() or \
+                (base.cfg.style_film and not self.mcfg.style_film):
             raise UsageError(f"init_from={ref} is a different network ({base.cfg.to_dict()})",
-                             "set the same image_size, ngf, max_mult, embed_dim and dropout")
+                             "set the same image_size, ngf, max_mult, embed_dim, dropout and style_film")
         state = {k: v.float() for k, v in base.model.state_dict().items()}
-        self.G.load_state_dict(state)
-        self.ema.load_state_dict(state)
+        for module in (self.G, self.ema):
+            missing, unexpected = module.load_state_dict(state, strict=False)
+            assert not unexpected and all(k.startswith("decoder.films.") for k in missing), missing
         # the exported config says how the starting point was made, so the card can reproduce it
         self.warm_start = {"from": ref, **{k: base.config[k] for k in ("train", "run", "warm_start")
                                            if k in base.config}}
