@@ -192,6 +192,25 @@ class GeneratorSpec:
             return self.styles
         return tuple(self.config_styles(_model_config(self.weights, weights_dir, offline)))
 
+    def withheld_styles(self, weights_dir: str | os.PathLike | None = None,
+                        offline: bool | None = None) -> dict[str, str]:
+        """Styles the model was trained on but does not offer, each with why (its config.json's
+        ``withheld``); {} where there is none or the config cannot be read (only error messages
+        ask)."""
+        if not self.weights:
+            return {}
+        try:
+            if weights_dir is None:
+                from .weights import model_files
+
+                config = model_files(self.weights, None, offline=offline).config
+            else:
+                config = _model_config(self.weights, weights_dir, offline)
+        except Exception:  # noqa: BLE001 - an error message's detail, never a new error
+            return {}
+        withheld = config.get("withheld") if isinstance(config, dict) else None
+        return {str(k): str(v) for k, v in withheld.items()} if isinstance(withheld, dict) else {}
+
     def weights_status(self) -> str:
         if self.status is not None:
             return self.status()

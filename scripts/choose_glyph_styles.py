@@ -79,16 +79,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--toward-default", type=float, default=0.0, metavar="T",
                         help="measure each style blended T of the way to its script's default "
                              "(style*(1-T)+default*T): how far a style must give way to read well")
+    parser.add_argument("--withhold-above", type=float, default=None, metavar="CER",
+                        help="with --apply: withhold the styles that read worse than this (config.json "
+                             "withheld: --style refuses them, seeded hands leave them out), e.g. 0.8")
     parser.add_argument("--json", help="also write the rows to this file")
     args = parser.parse_args(argv)
     if args.apply and args.toward_default:
         parser.error("--apply chooses defaults from the styles as they are: leave out --toward-default")
+    if args.withhold_above is not None and not args.apply:
+        parser.error("--withhold-above writes the model's config: give --apply too")
     from hwrender_plugins.glyph_styler.data import corpus_fonts
     from hwrender_plugins.glyph_styler.evaluate import _Truth
     from hwrender_plugins.glyph_styler.styler import GlyphStyler
 
     folder = Path(args.weights)
     styler = GlyphStyler.load(str(folder))
+    styler.withheld = {}  # every style the model was trained on is measured (and may be withheld anew)
     if args.variation is not None:
         styler.variation = args.variation
     fonts = {f.id: f for f in corpus_fonts()}
@@ -122,11 +128,21 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1), encoding="utf-8")
     if args.apply:
+        withheld = None
+        if args.withhold_above is not None:
+            withheld = {r["style"]: f"Tesseract reads it at CER {r['cer']:.2f} on the lines of "
+                                    "scripts/choose_glyph_styles.py"
+                                    + ("" if r["font_cer"] is None else f" (its font at {r['font_cer']:.2f})")
+                                    + f", over the limit {args.withhold_above:g}"
+                        for r in rows if r["cer"] > args.withhold_above}
         best = {}
         for r in rows:
-            best.setdefault(r["script"], r["style"])
-        _set_defaults(folder, best, args.variation, styler.cleanups if args.fit_cleanup else None)
-        print(f"defaults now: {best}, variation {styler.variation}")
+            if r["style"] not in (withheld or {}):
+                best.setdefault(r["script"], r["style"])
+        _set_defaults(folder, best, args.variation, styler.cleanups if args.fit_cleanup else None,
+                      withheld)
+        print(f"defaults now: {best}, variation {styler.variation}"
+              + ("" if withheld is None else f"; withheld: {', '.join(withheld) or 'none'}"))
     return 0
 
 
@@ -198,8 +214,9 @@ def fit_cleanup(styler, truth, seed: int = 0, per_style: int = 100):
 
 
 def _set_defaults(folder: Path, defaults: dict[str, str], variation: float | None = None,
-                  cleanup=None) -> None:
-    """Rewrite config.json's default styles and variation (and the card, manifest) of a model."""
+                  cleanup=None, withheld: dict[str, str] | None = None) -> None:
+    """Rewrite config.json's default styles and variation (and withheld styles, when given; and
+    the card, manifest) of a model. The card keeps the figures of the folder's eval.json."""
     from hwrender_plugins.glyph_styler import WEIGHTS_NAME
     from hwrender_plugins.glyph_styler.card import model_card
     from safetensors.torch import load_file
@@ -214,8 +231,15 @@ def _set_defaults(folder: Path, defaults: dict[str, str], variation: float | Non
         config["variation"] = variation
     if cleanup is not None:  # {script: Cleanup}
         config["cleanup"] = {script: c.to_config() for script, c in cleanup.items()}
+    if withheld is not None:
+        config["withheld"] = dict(sorted(withheld.items()))  # as config.json keeps it
+        if not withheld:
+            del config["withheld"]
+    report = None
+    if (folder / "eval.json").is_file():
+        report = json.loads((folder / "eval.json").read_text(encoding="utf-8"))
     state = load_file(str(folder / "model.safetensors"))
-    save_model(folder, state, config, model_card(config), name=WEIGHTS_NAME)
+    save_model(folder, state, config, model_card(config, report), name=WEIGHTS_NAME)
 
 
 if __name__ == "__main__":

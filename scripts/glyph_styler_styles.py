@@ -31,7 +31,10 @@ def styles_picture(weights: str | None = None, seed: int = 0):
     from hwrender_plugins.glyph_styler.evaluate import _advances, _line_image, _Truth
     from hwrender_plugins.glyph_styler.styler import GlyphStyler
 
-    styler = GlyphStyler.load(weights)
+    import copy
+
+    styler = copy.copy(GlyphStyler.load(weights))  # the loaded model is shared: change only this copy
+    withheld, styler.withheld = set(styler.withheld), {}  # drawn too, and marked
     truth = _Truth(styler, {f.id: f for f in corpus_fonts()})
     rows = []
     for style, script in zip(styler.styles, styler.style_scripts):
@@ -61,6 +64,8 @@ def styles_picture(weights: str | None = None, seed: int = 0):
     for k, (style, made, font) in enumerate(rows, 1):
         y = k * height
         draw.text((8, y + (height - LABEL_PX) // 2), style, fill=0, font=label)
+        if style in withheld:
+            draw.text((8, y + (height + LABEL_PX) // 2 + 4), "(withheld)", fill=96, font=label)
         page.paste(Image.fromarray(made), (LABEL_W, y))
         if font is not None:
             page.paste(Image.fromarray(font), (LABEL_W + width + GAP, y))

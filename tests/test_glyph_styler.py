@@ -498,6 +498,54 @@ def test_choosing_default_styles_keeps_the_model_verifiable(trained, tmp_path):
     assert GlyphStyler.load(trained / "model").default_styles["Hang"] == "hand-a"
 
 
+def test_a_withheld_style_is_refused_unlisted_and_left_out_of_seeded_hands(trained, tmp_path):
+    """choose_glyph_styles --withhold-above writes config.json ``withheld``: ``--style`` refuses
+    the style with the reason, the plugin's listing and a script's known styles leave it out, a
+    seeded hand blends only the others, and the card names it; the weights stay verifiable."""
+    import importlib.util
+    import shutil
+
+    from hwrender import weights as store
+    from hwrender.neural import clear_cache
+    from hwrender_plugins.glyph_styler import styles as listed
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / "choose_glyph_styles.py"
+    spec = importlib.util.spec_from_file_location("choose_glyph_styles", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    folder = tmp_path / "model"
+    shutil.copytree(trained / "model", folder)
+    before = GlyphStyler.load(trained / "model")
+    mod._set_defaults(folder, {}, withheld={"hand-b": "Tesseract CER 0.95 on test lines"})
+    assert store.verify("glyph-styler", folder).ok
+    styler = GlyphStyler.load(folder)
+    assert styler.known_styles("Hang") == ["hand-a"] and before.known_styles("Hang") == ["hand-a", "hand-b"]
+    with pytest.raises(UsageError, match="withheld as illegible: Tesseract CER 0.95") as err:
+        styler.style_vector("hand-b", "Hang")
+    assert "hand-a" in err.value.hint
+    with pytest.raises(UsageError, match="withheld"):
+        styler.style_vector("hand-a+hand-b", "Hang")
+    table = styler.model.styles.weight.detach()
+    assert torch.equal(styler.style_vector("7", "Hang"), table[0])  # hand-a alone
+    assert not torch.equal(before.style_vector("7", "Hang"), table[0])
+    config = json.loads((folder / "config.json").read_text())
+    assert listed("Hang", config) == ("hand-a",)
+    assert "- `hand-b`: Tesseract CER 0.95 on test lines." in (folder / "README.md").read_text()
+    import hwrender
+    from hwrender.registry import Registry
+
+    reg = Registry.from_entry_points(only=["glyph_styler", "font"])
+    with pytest.raises(UsageError, match="style 'hand-b' of hangul is withheld as illegible: "
+                                         "Tesseract CER 0.95") as err:  # before anything is drawn
+        hwrender.render_pages("가", registry=reg, weights=str(folder), generators=["Hang=hangul"],
+                              style="hand-b", dpi=72)
+    assert "hangul: hand-a" in err.value.hint
+    mod._set_defaults(folder, {}, withheld={})  # and back
+    clear_cache()  # a process keeps a loaded model
+    assert GlyphStyler.load(folder).known_styles("Hang") == ["hand-a", "hand-b"]
+    assert "withheld" not in json.loads((folder / "config.json").read_text())
+
+
 def test_interpolate_writes_a_strip_and_a_gif(trained, tmp_path, monkeypatch):
     from PIL import Image
     from typer.testing import CliRunner

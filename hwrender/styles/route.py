@@ -107,6 +107,11 @@ def route(choice: StyleChoice, specs: Sequence["GeneratorSpec"], weights_dir=Non
     stored = find_stored(name)
     if stored is not None:
         return route_stored(stored, specs)
+    for s in specs:
+        why = s.withheld_styles(weights_dir, offline).get(name) if "name" in s.style_kinds else None
+        if why:
+            raise UsageError(f"style {name!r} of {s.name} is withheld as illegible: {why}",
+                             f"choose another style; {_listing(specs, weights_dir, offline)}")
     raise UsageError(f"unknown style {name!r} ({_listing(specs, weights_dir, offline)})",
                      f"--style takes a named style, a number from 0 to {MAX_SEED} for a seeded "
                      f"hand, or a stored style; {_LISTS}")

@@ -8,7 +8,7 @@ knowledge from twice the data, and one training run (~an hour of CPU) serves bot
 half-trained models. It is exposed as two generators, ``hangul`` (Hang: the 11,172 syllables and
 the jamo) and ``cjk`` (Hani: the 6,763 GB 2312 ideographs and CJK punctuation; not Kana, which no
 training font here has), sharing the loaded network, so that each script has its own default and
-named styles: ``--style nanum-pen`` restyles the Hangul of a mixed text and leaves its Han in the
+named styles: ``--style un-pilgi`` restyles the Hangul of a mixed text and leaves its Han in the
 Han default. Any style vector can draw any character, which ``hwrender interpolate`` uses.
 
 Registering is cheap: no torch, no weights. The generators are part of the default plan (and,
@@ -63,8 +63,9 @@ def styles(script: str, config: dict | None = None) -> tuple[str, ...]:
     config = _local_config() if config is None else config
     if not config:
         return ()
+    withheld = config.get("withheld", {})
     return tuple(s for s, sc in zip(config.get("styles", ()), config.get("style_scripts", ()))
-                 if sc in (script, "*"))
+                 if sc in (script, "*") and s not in withheld)
 
 
 def default_style(script: str) -> str | None:

@@ -99,6 +99,15 @@ def card_for(folder: Path, report: Mapping[str, Any]) -> str:
     return model_card(load_config(folder), report)
 
 
+def _withheld_text(config: Mapping[str, Any]) -> str:
+    withheld = config.get("withheld", {})
+    if not withheld:
+        return ""
+    rows = "".join(f"\n- `{s}`: {why}." for s, why in withheld.items())
+    return ("\n\nWithheld as illegible (trained, kept in the table and in the evaluation's figures, "
+            f"but not offered: `--style` refuses them and seeded hands leave them out):{rows}\n")
+
+
 def model_card(config: Mapping[str, Any], report: Mapping[str, Any] | None = None) -> str:
     """The model card: what it is, the fonts and licences, the run, and the eval figures if any."""
     fonts = config.get("fonts", [])
@@ -117,7 +126,7 @@ redraws a glyph of the bundled source font ({source.get('file')}, {source.get('l
 training font. {m['image_size']}x{m['image_size']} px; U-Net with ngf {m['ngf']} and a
 {m['embed_dim']}-d learned style embedding at the bottleneck; decoder dropout gives the variation.
 
-Styles: {', '.join(f'`{s}`' for s in config['styles'])}.
+Styles: {', '.join(f'`{s}`' for s in config['styles'] if s not in config.get('withheld', {}))}.{_withheld_text(config)}
 Defaults: {', '.join(f'{k} `{v}`' for k, v in config.get('default_styles', {}).items())}{
 f" (chosen by {config['default_styles_chosen_by']})" if config.get('default_styles_chosen_by') else ''}.
 Variation (decoder dropout scale at inference, 0 gives every copy of a character the same

@@ -227,6 +227,9 @@ class GlyphStyler:
         self.styles: list[str] = list(config["styles"])
         self.style_scripts: list[str] = list(config["style_scripts"])
         self.default_styles: dict[str, str] = dict(config.get("default_styles", {}))
+        # styles the model was trained on but does not offer, each with why (it draws them
+        # illegibly: scripts/choose_glyph_styles.py --withhold-above); their rows stay in the table
+        self.withheld: dict[str, str] = dict(config.get("withheld", {}))
         self.frames = {k: Frame.from_list(v) for k, v in config["frames"].items()}
         self.x_height_em = float(config.get("x_height_em", 0.543))
         self.variation = float(config.get("variation", 1.0))
@@ -280,7 +283,7 @@ class GlyphStyler:
     # -- styles --------------------------------------------------------------------------------
     def known_styles(self, script: str | None = None) -> list[str]:
         return [s for s, sc in zip(self.styles, self.style_scripts)
-                if script is None or sc == script or sc == "*"]
+                if (script is None or sc == script or sc == "*") and s not in self.withheld]
 
     def style_vector(self, style: str | None, script: str) -> torch.Tensor:
         """The one place a style name becomes a style vector (embed_dim,).
@@ -292,6 +295,10 @@ class GlyphStyler:
         table = self.model.styles.weight.detach()
         if style is None:
             style = self.default_styles.get(script) or (self.known_styles(script) or self.styles)[0]
+        if style in self.withheld:
+            raise UsageError(f"the glyph styler's style {style!r} is withheld as illegible: "
+                             f"{self.withheld[style]}",
+                             f"choose another: {', '.join(self.known_styles(script))}, or a number")
         if style in self.styles:
             return table[self.styles.index(style)].clone()
         if style.isdigit():
