@@ -20,6 +20,7 @@ a shared machine swing: each is the median of several runs.
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import os
 import statistics
@@ -276,7 +277,8 @@ def bench_speckle(weights: str | None, figure: str | None, per_script: int = 60)
     from hwrender_plugins.glyph_styler.evaluate import LINES
     from hwrender_plugins.glyph_styler.styler import GlyphStyler, speckle_share
 
-    styler = GlyphStyler.load(weights)
+    styler = copy.copy(GlyphStyler.load(weights))  # shared when loaded: change only this copy
+    styler.withheld = {}  # every style the network learnt, the withheld ones too
     fonts = {f.id: f for f in corpus_fonts()}
     chars = {sc: list(dict.fromkeys(c for line in LINES[sc] for c in line if not c.isspace()))[:per_script]
              for sc in LINES}
@@ -323,7 +325,8 @@ def speckle_cer(weights: str | None, lines: int = 6) -> dict:
     from hwrender_plugins.glyph_styler.evaluate import LINES, OCR_LANG, _advances, _line_image
     from hwrender_plugins.glyph_styler.styler import Cleanup, GlyphStyler
 
-    styler = GlyphStyler.load(weights)
+    styler = copy.copy(GlyphStyler.load(weights))  # shared when loaded: change only this copy
+    styler.withheld = {}  # every style the network learnt, the withheld ones too
     today = styler.cleanups
     out = {}
     for script, style in styler.default_styles.items():

@@ -498,10 +498,11 @@ def test_choosing_default_styles_keeps_the_model_verifiable(trained, tmp_path):
     assert GlyphStyler.load(trained / "model").default_styles["Hang"] == "hand-a"
 
 
-def test_a_withheld_style_is_refused_unlisted_and_left_out_of_seeded_hands(trained, tmp_path):
+def test_a_withheld_style_is_refused_unlisted_and_left_out_of_seeded_hands(fonts, trained, tmp_path):
     """choose_glyph_styles --withhold-above writes config.json ``withheld``: ``--style`` refuses
     the style with the reason, the plugin's listing and a script's known styles leave it out, a
-    seeded hand blends only the others, and the card names it; the weights stay verifiable."""
+    seeded hand blends only the others, and the card names it; the weights stay verifiable, and
+    the evaluation still measures every style the network learnt."""
     import importlib.util
     import shutil
 
@@ -540,6 +541,11 @@ def test_a_withheld_style_is_refused_unlisted_and_left_out_of_seeded_hands(train
         hwrender.render_pages("가", registry=reg, weights=str(folder), generators=["Hang=hangul"],
                               style="hand-b", dpi=72)
     assert "hangul: hand-a" in err.value.hint
+    spec = Registry.from_entry_points(only=["glyph_styler"]).trainer("glyph-styler")
+    report = spec.evaluate(weights=folder, data=fonts["corpus"], device="cpu",
+                           options=["ocr=false", "classifier_steps=2", "holdout_steps=0"])
+    assert {"hand-a", "hand-b"} <= set(report["styles"])
+    assert GlyphStyler.load(folder).withheld  # the shared model kept its withheld styles
     mod._set_defaults(folder, {}, withheld={})  # and back
     clear_cache()  # a process keeps a loaded model
     assert GlyphStyler.load(folder).known_styles("Hang") == ["hand-a", "hand-b"]

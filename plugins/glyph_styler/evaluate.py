@@ -134,11 +134,11 @@ def evaluate(weights=None, data=None, device: str = "cpu", options: Sequence[str
     cfg = apply_overrides(EvalConfig(), list(options or ()))
     torch.manual_seed(cfg.seed)
     started = time.perf_counter()
-    styler = GlyphStyler.load(weights)
-    if cfg.variation >= 0:
-        import copy
+    import copy
 
-        styler = copy.copy(styler)  # the loaded model is shared: change only this copy
+    styler = copy.copy(GlyphStyler.load(weights))  # the loaded model is shared: change only this copy
+    styler.withheld = {}  # every style the network learnt is measured, the withheld ones too
+    if cfg.variation >= 0:
         styler.variation = cfg.variation
     fonts = _fonts(styler.config, data)
     truth = _Truth(styler, fonts)
