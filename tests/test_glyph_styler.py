@@ -475,6 +475,40 @@ def test_ocr_reports_the_default_style_next_to_its_font(fonts, trained, monkeypa
     hani = by_name["Hani OCR CER, default style brush-c"]
     assert hani["value"] == 0.5 and hani["pass"] is False
     assert report["ocr"]["hand-a"][0]["line"] == lines["Hang"][0]
+    offered = by_name["Hang OCR CER, offered styles (2 of 2)"]
+    assert offered["pass"] is True and "worst: hand-a 0.0000; 2 of 2 within" in offered["target"]
+
+
+def test_ocr_of_offered_styles_leaves_the_withheld_out(fonts, trained, tmp_path, monkeypatch):
+    """The offered-styles figure is what a user can choose: the withheld styles are still read
+    (``ocr``) but left out of it."""
+    import importlib.util
+    import shutil
+
+    from hwrender_plugins.glyph_styler import evaluate as ev
+
+    from hwrender.registry import Registry
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / "choose_glyph_styles.py"
+    spec = importlib.util.spec_from_file_location("choose_glyph_styles", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    folder = tmp_path / "model"
+    shutil.copytree(trained / "model", folder)
+    mod._set_defaults(folder, {}, withheld={"hand-b": "illegible in this test"})
+    lines = {"Hang": [f"{HANG[0]}{HANG[1]} {HANG[2]}"], "Hani": [f"{HANI[0]}{HANI[1]}"]}
+    monkeypatch.setattr(ev, "LINES", lines)
+    monkeypatch.setattr(ev.shutil, "which", lambda name: "/usr/bin/tesseract")
+    monkeypatch.setattr(ev, "tesseract_langs", lambda: {"kor", "chi_sim"})
+    monkeypatch.setattr(ev, "ocr_line", lambda image, lang: lines["Hang"][0] if lang == "kor" else "")
+    trainer = Registry.from_entry_points(only=["glyph_styler"]).trainer("glyph-styler")
+    report = trainer.evaluate(weights=folder, data=fonts["corpus"], device="cpu",
+                              options=["classifier_steps=0", "holdout_fonts=false"])
+    by_name = {f["name"]: f for f in report["figures"]}
+    assert "Hang OCR CER, offered styles (1 of 2)" in by_name and "hand-b" in report["ocr"]
+    assert report["withheld"] == ["hand-b"]
+    hani = by_name["Hani OCR CER, offered styles (1 of 1)"]
+    assert hani["value"] == 1.0 and hani["pass"] is False and "worst: brush-c" in hani["target"]
 
 
 def test_choosing_default_styles_keeps_the_model_verifiable(trained, tmp_path):
