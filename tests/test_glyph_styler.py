@@ -454,6 +454,17 @@ def test_style_accuracy_does_not_depend_on_the_global_rng(fonts, trained):
     assert "2 classifiers" in figures[0]["style accuracy on generated glyphs"][1]
 
 
+def _choose_script():
+    """scripts/choose_glyph_styles.py as a module."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / "choose_glyph_styles.py"
+    spec = importlib.util.spec_from_file_location("choose_glyph_styles", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
 def test_ocr_reports_the_default_style_next_to_its_font(fonts, trained, monkeypatch):
     """The OCR section names what a user gets by default: the default style's CER and its font's."""
     from hwrender_plugins.glyph_styler import evaluate as ev
@@ -482,17 +493,13 @@ def test_ocr_reports_the_default_style_next_to_its_font(fonts, trained, monkeypa
 def test_ocr_of_offered_styles_leaves_the_withheld_out(fonts, trained, tmp_path, monkeypatch):
     """The offered-styles figure is what a user can choose: the withheld styles are still read
     (``ocr``) but left out of it."""
-    import importlib.util
     import shutil
 
     from hwrender_plugins.glyph_styler import evaluate as ev
 
     from hwrender.registry import Registry
 
-    path = Path(__file__).resolve().parents[1] / "scripts" / "choose_glyph_styles.py"
-    spec = importlib.util.spec_from_file_location("choose_glyph_styles", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
+    mod = _choose_script()
     folder = tmp_path / "model"
     shutil.copytree(trained / "model", folder)
     mod._set_defaults(folder, {}, withheld={"hand-b": "illegible in this test"})
@@ -513,15 +520,11 @@ def test_ocr_of_offered_styles_leaves_the_withheld_out(fonts, trained, tmp_path,
 
 def test_choosing_default_styles_keeps_the_model_verifiable(trained, tmp_path):
     """scripts/choose_glyph_styles.py --apply rewrites config.json and the manifest together."""
-    import importlib.util
     import shutil
 
     from hwrender import weights as store
 
-    path = Path(__file__).resolve().parents[1] / "scripts" / "choose_glyph_styles.py"
-    spec = importlib.util.spec_from_file_location("choose_glyph_styles", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
+    mod = _choose_script()
     folder = tmp_path / "model"
     shutil.copytree(trained / "model", folder)
     mod._set_defaults(folder, {"Hang": "hand-b"}, variation=0.4)
@@ -537,17 +540,13 @@ def test_a_withheld_style_is_refused_unlisted_and_left_out_of_seeded_hands(fonts
     the style with the reason, the plugin's listing and a script's known styles leave it out, a
     seeded hand blends only the others, and the card names it; the weights stay verifiable, and
     the evaluation still measures every style the network learnt."""
-    import importlib.util
     import shutil
 
     from hwrender import weights as store
     from hwrender.neural import clear_cache
     from hwrender_plugins.glyph_styler import styles as listed
 
-    path = Path(__file__).resolve().parents[1] / "scripts" / "choose_glyph_styles.py"
-    spec = importlib.util.spec_from_file_location("choose_glyph_styles", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
+    mod = _choose_script()
     folder = tmp_path / "model"
     shutil.copytree(trained / "model", folder)
     before = GlyphStyler.load(trained / "model")
@@ -801,14 +800,10 @@ def test_train_model_help_lists_that_models_settings():
 
 def test_choose_styles_blends_a_style_toward_the_default(trained, capsys):
     """scripts/choose_glyph_styles.py --toward-default T measures style*(1-T)+default*T."""
-    import importlib.util
 
     import torch
 
-    path = Path(__file__).resolve().parents[1] / "scripts" / "choose_glyph_styles.py"
-    spec = importlib.util.spec_from_file_location("choose_glyph_styles", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
+    mod = _choose_script()
     assert mod.blend_name("hand-b", "hand-a", 0.0) == "hand-b"
     assert mod.blend_name("hand-a", "hand-a", 0.5) == "hand-a"
     name = mod.blend_name("hand-b", "hand-a", 0.25)
