@@ -269,7 +269,15 @@ def test_style_film_starts_as_the_model_it_warm_starts_from_and_learns(fonts, tr
     train(build_task(_tiny_options(fonts, "style_film=true")),
           LoopOptions(out=tmp_path / "film", batch_size=8, max_steps=1, data=fonts["corpus"],
                       checkpoint_every=100, log_every=1), progress=False)
-    assert GlyphStyler.load(tmp_path / "film" / "model").model.decoder.films is not None
+    film_model = GlyphStyler.load(tmp_path / "film" / "model").model
+    assert film_model.decoder.films is not None
+    from hwrender_plugins.glyph_styler.finetune import StyleFit
+
+    glyphs = torch.zeros(2, film_model.cfg.image_size, film_model.cfg.image_size, dtype=torch.uint8)
+    moving = StyleFit(film_model, glyphs, glyphs, "cpu", decoder_from=2).moving()
+    # an own hand's fit moves the FiLM layers of the decoder levels it fits, and no others
+    assert {k for k in moving if k.startswith("decoder.films.")} == \
+        {f"decoder.films.{j}.{p}" for j in range(2, len(film_model.decoder.films)) for p in ("weight", "bias")}
     back = build_task(_tiny_options(fonts, f"init_from={tmp_path / 'film' / 'model'}"))
     with pytest.raises(UsageError, match="different network"):
         back.setup(RunContext(out=tmp_path / "g", device="cpu", seed=1, batch_size=8,
