@@ -544,6 +544,7 @@ class LatinGenerator(Generator):
             width = max(1, round(alpha.shape[2] * ratio))
             squeezed = F.interpolate(alpha[:, None], size=(alpha.shape[1], width), mode="bilinear",
                                      align_corners=False, antialias=True)[:, 0].clamp_(0, 1)
+            squeezed = self._cleared(squeezed, [written[i] for i in idx], width / alpha.shape[2])
             steered = hands.apply(squeezed, steer, W.BASELINE).numpy() if steer else None
             squeezed = squeezed.numpy()
             for k, i in enumerate(idx):
@@ -575,6 +576,19 @@ class LatinGenerator(Generator):
                         word = _steered(word, steer)
                 out[i] = self._ink(units[i], word, steer)
         return out  # type: ignore[return-value]
+
+    def _cleared(self, batch: torch.Tensor, texts: Sequence[str], scale: float) -> torch.Tensor:
+        """A squeezed batch with the loose ink under each ``f`` cleared (``strays``)."""
+        from . import marks, strays
+
+        for k, text in enumerate(texts):
+            if any(ch in strays.LETTERS for ch in text):
+                word = batch[k].numpy()
+                cleared = strays.mend(word, text, marks.edges(text, self.net_config.width, scale),
+                                      W.BASELINE, marks.sure_pen([word]))
+                if cleared is not word:
+                    batch[k] = torch.from_numpy(cleared)
+        return batch
 
     def interpolate(self, units: Sequence[str], style_a: str, style_b: str, t: float, seed: int,
                     device: str = "cpu") -> list[InkImage]:
