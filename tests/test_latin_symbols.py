@@ -289,3 +289,18 @@ def test_shipped_generator_writes_a_capital_run_letter_by_letter(latin, monkeypa
     assert asked == [["NY", "plain"]] and ny.text == "NY" and plain.text == "plain"
     latin.generate(["plain"], None, seed=1)
     assert len(asked) == 1  # a call without capital runs or drawn characters goes straight on
+
+
+def test_a_word_ending_in_a_drawn_character_keeps_the_hands_word_space():
+    """The GAN's words carry the hand's word space past their ink; a drawn last part (``50%``,
+    ``PhD``) has none of its own, so the word takes the space its written parts carry."""
+    def write(words, lone=()):
+        inks = [block_letter(w) for w in words]
+        for ink in inks:
+            ink.advance = ink.width + 6.0
+        return inks
+
+    ends_drawn, ends_written, all_drawn = hyphens.generate(write, ["ab7", "7ab", "42"], seed=1)
+    assert ends_drawn.advance - ends_drawn.width == pytest.approx(6.0)
+    assert ends_written.advance - ends_written.width == pytest.approx(6.0)
+    assert all_drawn.advance - all_drawn.width == pytest.approx(6.0)  # the probe word's

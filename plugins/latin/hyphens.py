@@ -133,9 +133,10 @@ def draw_hyphen(thickness: float, level: float, rng: np.random.Generator,
 
 
 def join(parts: Sequence[InkImage], text: str, x_height: float | None = None,
-         kern: Sequence[bool] = ()) -> InkImage:
-    """Set ink images side by side on one baseline; the last part's word space (its advance past
-    its ink) is kept, and ``x_height`` (default: the first part's) is reported. Where
+         kern: Sequence[bool] = (), space: float | None = None) -> InkImage:
+    """Set ink images side by side on one baseline; ``space`` (default: the last part's word
+    space, its advance past its ink) is kept past the ink, and ``x_height`` (default: the first
+    part's) is reported. Where
     ``kern[i]`` is true, part ``i + 1`` moves left until its ink comes within ``KERN`` x-heights
     of the ink before it, row by row, by ``KERN_MAX`` at most (a sheared or slanted part beside
     another does not leave the gap their boxes would)."""
@@ -162,7 +163,8 @@ def join(parts: Sequence[InkImage], text: str, x_height: float | None = None,
     for p, x0, y in zip(parts, xs, rows):
         region = alpha[y:y + p.height, x0:x0 + p.width]
         np.maximum(region, p.alpha[:region.shape[0]], out=region)
-    space = parts[-1].advance - parts[-1].width
+    if space is None:
+        space = parts[-1].advance - parts[-1].width
     return InkImage(alpha, baseline=float(top),
                     x_height=parts[0].x_height if x_height is None else x_height,
                     advance=float(width + space), text=text)
@@ -231,8 +233,10 @@ def generate(write, units: Sequence[str], seed: int, shear: float = 0.0) -> list
             continue
         ref = next(iter(written.values()), all_inks[0] if all_inks else None)
         x_height = ref.x_height if ref is not None else None
+        # the hand's word space, which the GAN's words carry (a drawn last part has none)
+        space = ref.advance - ref.width if ref is not None else 0.0
         # drawn symbols and the capitals of a split run (NY) sit close; hyphens keep their gap
         kern = [(fl[i] and parts[i] != HYPHEN) or (fl[i + 1] and parts[i + 1] != HYPHEN)
                 or not (fl[i] or fl[i + 1]) for i in range(len(parts) - 1)]
-        out.append(join(pieces, unit, x_height, kern))
+        out.append(join(pieces, unit, x_height, kern, space))
     return out
