@@ -142,7 +142,7 @@ def mend(alpha: np.ndarray, text: str, edges: Sequence[float], baseline: int,
     if cleared is alpha:
         return alpha
     gone = alpha - cleared
-    h, w = alpha.shape
+    w = alpha.shape[1]
     for k, ch in enumerate(text):
         if ch not in LETTERS:
             continue
