@@ -529,8 +529,7 @@ class LatinGenerator(Generator):
         if any(map(hyphens.in_parts, units)):  # '-', symbols the GAN cannot draw, capital runs
             steer = self.steer(style, device)
             return hyphens.generate(lambda w, lone_: self._write(w, style, seed, device, lone_),
-                                    units, seed, steer.shear if steer is not None else 0.0,
-                                    steer.width_factor if steer is not None else 1.0)
+                                    units, seed, steer.shear if steer is not None else 0.0)
         # naïve -> naive, its marks drawn after; a lone "!" -> "60!", the "60" cut off after;
         # a lone letter x between drawn characters -> "nxn", the n's cut off after
         context = [glyphs.in_context(u) if k < len(lone) and lone[k] else None

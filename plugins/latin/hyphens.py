@@ -196,13 +196,12 @@ def _slack(right: np.ndarray, part: InkImage, x: int, y: int, gap: float) -> int
     return max(0, int(np.floor(room - gap)))
 
 
-def generate(write, units: Sequence[str], seed: int, shear: float = 0.0,
-             width: float = 1.0) -> list[InkImage]:
+def generate(write, units: Sequence[str], seed: int, shear: float = 0.0) -> list[InkImage]:
     """Ink for ``units`` where some have drawn characters: ``write(words, lone)`` (the GAN, one
     batch) writes every part that is not drawn, ``lone[i]`` saying word i is a letter alone
     (``lone``); hyphens and symbols are drawn to match the strokes of
     their word (a word of drawn characters alone: of all the words written with it), symbols
-    leaning with the hand's ``shear`` and as wide as its ``width`` factor makes its letters."""
+    leaning with the hand's ``shear``."""
     split_units = [split(u) for u in units]
     flags = [drawn_parts(parts) for parts in split_units]
     texts = [p for parts, fl in zip(split_units, flags) for p, d in zip(parts, fl) if not d]
@@ -229,7 +228,7 @@ def generate(write, units: Sequence[str], seed: int, shear: float = 0.0,
                 sym_pen = call_pen
         pieces = [written[i] if i in written
                   else draw_hyphen(thickness, level, rng) if parts[i] == HYPHEN
-                  else symbols.draw_symbol(parts[i], *sym_pen, rng, shear, width=width)
+                  else symbols.draw_symbol(parts[i], *sym_pen, rng, shear)
                   for i in range(len(parts))]
         if len(pieces) == 1 and 0 in written:  # nothing drawn
             out.append(pieces[0])

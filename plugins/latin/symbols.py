@@ -170,16 +170,16 @@ def has_drawn(word: str) -> bool:
 
 
 def draw_symbol(ch: str, thickness: float, level: float, rng: np.random.Generator,
-                shear: float = 0.0, x_height: float = W.X_HEIGHT, width: float = 1.0) -> InkImage:
+                shear: float = 0.0, x_height: float = W.X_HEIGHT) -> InkImage:
     """``ch`` on its own baseline in a pen of ``thickness`` px at ``level``: its strokes scaled to
-    ``x_height`` (with a little random size and slant) and across by ``width`` (the hand's width
-    factor), each point jittered, sheared by ``LEAN`` times ``shear`` (x moves by the shear times
-    the height above the baseline, as a hand's steer does), with ``GAP`` of paper on either side."""
+    ``x_height`` (with a little random size and slant), each point jittered, sheared by ``LEAN``
+    times ``shear`` (x moves by the shear times the height above the baseline, as a hand's steer
+    does), with ``GAP`` of paper on either side."""
     strokes = SHAPES[ch]
     scale = x_height * rng.uniform(0.93, 1.07)
     slant = LEAN * shear + rng.uniform(-0.04, 0.06)
     gap = GAP * x_height
-    pts = [np.array(s, np.float64) * scale * (width, 1.0) for s in strokes]
+    pts = [np.array(s, np.float64) * scale for s in strokes]
     pts = [p + rng.uniform(-JITTER, JITTER, p.shape) * x_height for p in pts]
     pts = [np.stack([p[:, 0] + slant * p[:, 1], p[:, 1]], 1) for p in pts]
     allp = np.concatenate(pts)
