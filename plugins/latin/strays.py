@@ -93,22 +93,32 @@ STEM_ROWS = 5      # rows above the baseline the stem's line is fitted on
 DEPTH = (3.5, 5.5)  # px below the baseline the drawn descender reaches (0.35-0.55 x-height)
 
 
-def _stem(alpha: np.ndarray, a: int, b: int, baseline: int) -> tuple[float, float] | None:
-    """(x at the baseline, dx per row) of the stem in columns a..b: a line through the ink
-    centroid of each of the ``STEM_ROWS`` rows above the baseline; None without ink there."""
-    rows = np.arange(baseline - STEM_ROWS, baseline)
+def _centre_line(alpha: np.ndarray, rows: Sequence[int], a: int, b: int, level: float,
+                 least: int) -> tuple[float, float, float] | None:
+    """(x at y = 0, dx per row, y of the last row's bottom) of the line through the ink centroid
+    (ink over ``level``) of each of ``rows`` in columns a..b; None with fewer than ``least`` rows
+    holding ink."""
     ys, xs = [], []
     for r in rows:
         w = alpha[r, a:b]
-        w = np.where(w > 0.3, w, 0.0)
+        w = np.where(w > level, w, 0.0)
         if w.sum() > 0:
             ys.append(r + 0.5)
             xs.append(a + 0.5 + float((w * np.arange(len(w))).sum() / w.sum()))
-    if len(ys) < 2:
+    if len(ys) < least:
         return None
     slope, x0 = np.polyfit(ys, xs, 1)
-    slope = float(np.clip(slope, -0.6, 0.6))
-    return float(x0 + slope * baseline), slope
+    return float(x0), float(np.clip(slope, -0.6, 0.6)), ys[-1] + 0.5
+
+
+def _stem(alpha: np.ndarray, a: int, b: int, baseline: int) -> tuple[float, float] | None:
+    """(x at the baseline, dx per row) of the stem in columns a..b: a line through the ink
+    centroid of each of the ``STEM_ROWS`` rows above the baseline; None without ink there."""
+    line = _centre_line(alpha, range(baseline - STEM_ROWS, baseline), a, b, 0.3, 2)
+    if line is None:
+        return None
+    x0, slope, _ = line
+    return x0 + slope * baseline, slope
 
 
 def _own_line(gone: np.ndarray, a: int, b: int, baseline: int
@@ -116,18 +126,11 @@ def _own_line(gone: np.ndarray, a: int, b: int, baseline: int
     """(x at the baseline, dx per row, depth px) of the GAN's own descender in columns a..b of
     the cleared ink ``gone``: a line through the ink centroid of each row under the baseline;
     None with fewer than 3 such rows."""
-    ys, xs = [], []
-    for r in range(baseline + BELOW, gone.shape[0]):
-        w = gone[r, a:b]
-        w = np.where(w > 0.15, w, 0.0)
-        if w.sum() > 0:
-            ys.append(r + 0.5)
-            xs.append(a + 0.5 + float((w * np.arange(len(w))).sum() / w.sum()))
-    if len(ys) < 3:
+    line = _centre_line(gone, range(baseline + BELOW, gone.shape[0]), a, b, 0.15, 3)
+    if line is None:
         return None
-    slope, x0 = np.polyfit(ys, xs, 1)
-    slope = float(np.clip(slope, -0.6, 0.6))
-    return float(x0 + slope * baseline), slope, ys[-1] + 0.5 - baseline
+    x0, slope, bottom = line
+    return x0 + slope * baseline, slope, bottom - baseline
 
 
 def mend(alpha: np.ndarray, text: str, edges: Sequence[float], baseline: int,
