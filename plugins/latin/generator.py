@@ -578,7 +578,8 @@ class LatinGenerator(Generator):
         return out  # type: ignore[return-value]
 
     def _cleared(self, batch: torch.Tensor, texts: Sequence[str], scale: float) -> torch.Tensor:
-        """A squeezed batch with the loose ink under each ``f`` cleared (``strays``)."""
+        """A squeezed batch whose ``f`` and ``p`` descenders are cleared and drawn again in each
+        word's pen (``strays.mend``), before the hand's steer."""
         from . import marks, strays
 
         for k, text in enumerate(texts):
