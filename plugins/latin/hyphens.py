@@ -7,7 +7,8 @@ parts (``mother-in-law`` → ``mother``, ``in``, ``law``, one batch) and each hy
 a short, slightly sloped stroke centred half an x-height above the baseline, as thick and as dark as
 the strokes of the word around it, then the pieces are set side by side on one baseline. The
 symbols, digits and capitals the GAN cannot draw well (``symbols.DRAWN``: ``# + = < > * ^ _ | \\ /
-[ ] { } ~ @ % & ? ! $``, the backtick, the digits and the ASCII capitals) are split off and drawn
+[ ] { } ~ @ % & ? ! $``, the backtick, the digits, the ASCII capitals and the accented capitals
+on them) are split off and drawn
 the same way, by ``symbols.draw_symbol``, and so are ``. , : ;`` standing between them
 (``symbols.POINTS``).
 

@@ -22,6 +22,11 @@ use (13 named and 7 seeded hands): 60 lines of template tokens (``tokens.TUNE_SE
 CER 0.069 -> 0.050; 100 prose lines with two capitalised dictionary words each 0.0150 -> 0.0096
 (19 lines better, 8 worse; the GAN's ``P`` read as ``Y``, ``R`` and ``H`` as ``K``).
 
+So are the accented capitals whose base is an ASCII capital (``ACCENTED``: ``É Å Ç Ő Ž`` ...;
+``Ø Ł Æ`` have no base here and stay with the GAN): the drawn capital with ``marks``' shapes over
+or under it, flattened where a tall mark would leave the 32 px frame. Before, ``École`` began
+with the GAN's ``E`` under a drawn acute while ``Ecole`` began with a drawn ``E``.
+
 ``SHAPES``: character → strokes in x-heights, each a polyline of (across, up) points from the
 glyph's left edge on the baseline (its width is its ink's, with ``GAP`` on either side). Heights follow a handwriting font's: the
 x-height 1, digits, capitals and tall marks about 1.4, descending marks to -0.35.
@@ -159,7 +164,23 @@ SHAPES.update(POINTS)
 # independent recognizer (18 of 18 hands alone). Inside a word (it's, don't) the GAN writes it.
 EDGES = {"'": (((0.22, 1.45), (0.2, 1.3), (0.12, 1.08)),)}
 SHAPES.update(EDGES)
-DRAWN = set(SHAPES) - set(POINTS) - set(EDGES)
+
+
+def _accented(ch: str) -> tuple[str, str] | None:
+    """(drawn capital, combining marks) of an accented capital whose base is drawn here and whose
+    marks ``marks`` draws (``É`` -> ``E`` and an acute), else None."""
+    from .marks import split
+
+    parts = split(ch) if ch.isupper() and not ch.isascii() else None
+    return parts if parts is not None and parts[0] in CAPITALS else None
+
+
+# Accented capitals (``É Å Ç Ő Ž``): the drawn capital with the marks of ``marks.SHAPES`` over or
+# under it; the GAN wrote their base letter (its capitals are its worst letters) with the marks
+# drawn over it, so ``École`` began with the GAN's ``E`` and ``Ecole`` with a drawn one.
+ACCENTED = {ch: parts for ch in W.CHARSET if (parts := _accented(ch)) is not None}
+DRAWN = set(SHAPES) - set(POINTS) - set(EDGES) | set(ACCENTED)
+TOP = W.BASELINE - 0.5  # px at X_HEIGHT: an accented capital's mark stays inside the 32 px frame
 GAP = 0.06      # x-heights of paper on each side of a drawn symbol (the parts beside it have 1 px)
 LEAN = 0.6      # share of the hand's shear a symbol's shape takes (a full one stands \\ upright)
 JITTER = 0.04   # x-heights: each point of a stroke moves by up to this much
@@ -175,15 +196,18 @@ def draw_symbol(ch: str, thickness: float, level: float, rng: np.random.Generato
     ``x_height`` (with a little random size and slant), each point jittered, sheared by ``LEAN``
     times ``shear`` (x moves by the shear times the height above the baseline, as a hand's steer
     does), with ``GAP`` of paper on either side."""
-    strokes = SHAPES[ch]
+    base, marks = ACCENTED.get(ch, (ch, ""))
+    strokes = SHAPES[base]
     scale = x_height * rng.uniform(0.93, 1.07)
     slant = LEAN * shear + rng.uniform(-0.04, 0.06)
     gap = GAP * x_height
     pts = [np.array(s, np.float64) * scale for s in strokes]
     pts = [p + rng.uniform(-JITTER, JITTER, p.shape) * x_height for p in pts]
+    r = thickness / 2 + 1.0
+    if marks:
+        pts = _marks(pts, marks, base, thickness, r, rng, x_height)
     pts = [np.stack([p[:, 0] + slant * p[:, 1], p[:, 1]], 1) for p in pts]
     allp = np.concatenate(pts)
-    r = thickness / 2 + 1.0
     left = float(allp[:, 0].min()) - r
     right = float(allp[:, 0].max()) + r
     above = int(np.ceil(max(float(allp[:, 1].max()) + r, 1.0)))
@@ -195,3 +219,55 @@ def draw_symbol(ch: str, thickness: float, level: float, rng: np.random.Generato
         stroke(out, np.stack([p[:, 0] + x0, above - p[:, 1]], 1), thickness, level)
     return InkImage(out, baseline=float(above), x_height=float(x_height), advance=float(out.shape[1]),
                     text=ch)
+
+
+def _marks(pts: list, marks: str, base: str, thickness: float, r: float,
+           rng: np.random.Generator, x_height: float) -> list:
+    """``pts`` (the capital's strokes, px up from the baseline, unsheared) with the strokes of
+    ``marks`` added over or under it: centred on its ink, ``marks.GAP`` x-heights (at least
+    ``marks.PAPER`` px) of paper above its top or hanging from the baseline, sized as
+    ``marks.draw`` sizes them. Where the marks would leave the frame (``TOP``) they are first
+    flattened (as fonts flatten capitals' marks) and then the capital is made shorter; a mark
+    under it is made shallower."""
+    from . import marks as M
+
+    allp = np.concatenate(pts)
+    centre = (float(allp[:, 0].min()) + float(allp[:, 0].max())) / 2
+    cap = float(allp[:, 1].max())
+    limit = TOP * x_height / W.X_HEIGHT - r
+    specs = []
+    for m in marks:
+        where, shapes = M.SHAPES[m]
+        if where == M._BELOW and base in "GKLNR" and m == "\u0327":
+            shapes = M.COMMA_BELOW
+        grow = min(max(1.0, thickness / M.THICKNESS), 1.4)  # a wide pen closes a small caret
+        specs.append((where, shapes, x_height * rng.uniform(0.9, 1.1) * grow,
+                      rng.uniform(-0.08, 0.12), rng.uniform(-0.05, 0.05) * x_height))
+    heights = [max(v for s in shapes for _, v in s) * scale
+               for where, shapes, scale, _, _ in specs if where == M._ABOVE]
+    paper = max(M.GAP * x_height, M.PAPER)
+    flat = 1.0
+    if heights and cap + sum(heights) + len(heights) * (paper + thickness) > limit:
+        paper = M.PAPER
+        room = limit - cap - len(heights) * (paper + thickness)
+        flat = float(np.clip(room / sum(heights), 0.6, 1.0))
+        over = cap + flat * sum(heights) + len(heights) * (paper + thickness) - limit
+        if over > 0:  # the capital gives way: shorter, the same width
+            pts = [np.stack([p[:, 0], np.where(p[:, 1] > 0, p[:, 1] * (cap - over) / cap,
+                                               p[:, 1])], 1) for p in pts]
+            cap -= over
+    out = list(pts)
+    top = cap
+    for where, shapes, scale, lean, dx in specs:
+        if where == M._ABOVE:
+            foot = top + paper + thickness
+            top = foot + max(v for s in shapes for _, v in s) * scale * flat
+            squash = flat
+        else:  # hanging from the baseline, inside the frame's rows below it
+            depth = -min(v for s in shapes for _, v in s) * scale
+            room = (W.HEIGHT - W.BASELINE) * x_height / W.X_HEIGHT - r
+            foot, squash = 0.0, min(1.0, room / depth)
+        for s in shapes:
+            out.append(np.array([(centre + dx + (u + lean * v) * scale, foot + v * scale * squash)
+                                 for u, v in s], np.float64))
+    return out
