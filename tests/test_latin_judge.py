@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 from hwrender_plugins.latin import evaluate as E
+from hwrender_plugins.latin.render import WordFont
 from hwrender_plugins.latin.words import CHAR_WIDTH, HEIGHT, WordData
 from safetensors.torch import save_file
 
@@ -40,3 +41,46 @@ def test_the_judge_is_cached_and_a_stale_file_is_trained_again(tmp_path, monkeyp
             judge = E.judge_for(_words(), cfg, "cpu", logs.append)
         assert isinstance(judge, torch.nn.Module)
         assert path.read_bytes() == good  # trained again (same seed, same data) and replaced
+
+
+CAVEAT = Path(__file__).resolve().parents[1] / "plugins" / "font" / "fonts" / "Caveat-Regular.ttf"
+
+
+def test_the_judge_also_reads_lone_characters_of_the_training_fonts(tmp_path, monkeypatch):
+    """Trained on words only, the judge read a lone accented letter poorly even in a real font;
+    with ``judge_singles`` it also reads every charset character alone, rendered in the training
+    words' fonts, and that judge is cached apart from the words-only one."""
+    from hwrender import fonts
+    from hwrender_plugins.latin import words as W
+
+    monkeypatch.setenv("HWRENDER_DATA_DIR", str(tmp_path))
+    monkeypatch.setattr(fonts, "available", lambda script=None, **kw: {"caveat": CAVEAT})
+    cfg = E.EvalConfig(judge_steps=4, judge_batch=3, judge_width=4, judge_draws=2, judge_singles=0.5)
+    base = _words()
+    words = WordData.from_images([base.image(i) for i in range(4)], base.texts, [0] * 4, ["caveat"],
+                                 [20.0] * 4)
+    singles = E.lone_characters(words, "light", cfg, lambda m: None)
+    caveat = {c for c in W.CHARSET if c in WordFont(CAVEAT).chars}
+    assert set(singles.texts) == caveat and len(singles) == 2 * len(caveat)
+    assert (singles.lengths() == 1).all() and singles.pixels.max() > 200  # ink, one slot each
+    # the same font, seed and draws give the same pixels
+    again = E.lone_characters(words, "light", cfg, lambda m: None)
+    assert np.array_equal(again.pixels, singles.pixels)
+
+    read: list[int] = []
+    real_batch = WordData.batch
+
+    def batch(self, idx):
+        read.append(int(self.lengths()[idx[0]]))
+        return real_batch(self, idx)
+
+    monkeypatch.setattr(WordData, "batch", batch)
+    E.judge_for(words, cfg, "cpu", lambda m: None, singles)
+    assert 1 in read and 2 in read  # steps on lone characters and on words
+    read.clear()
+    E.judge_for(words, cfg, "cpu", lambda m: None)  # words only: another judge, trained apart
+    assert read and set(read) == {2}
+    assert len(list(Path(tmp_path).glob("latin-judge-*.safetensors"))) == 2
+    # IAM words (not corpus fonts): the judge reads words only
+    iam = WordData.from_images([words.image(0)], ["ab"], [0], ["iam:a01"], [20.0])
+    assert E.lone_characters(iam, "light", cfg, lambda m: None) is None
