@@ -134,6 +134,7 @@ def x_height_letters():
     for ch in W.CHARSET:
         parts = marks.split(ch)
         if parts and ch.islower() and parts[0] not in marks.ASCENDERS and len(parts[1]) == 1 \
+                and parts[1] not in marks.THROUGH \
                 and not (parts[0] in "gjpqy" and parts[1] in "\u0327\u0328"):
             out.append(ch)
     return out
@@ -143,8 +144,13 @@ def test_letters_split_into_a_base_and_drawn_marks():
     assert marks.split("ï") == ("i", "\u0308")
     assert marks.split("Ç") == ("C", "\u0327")
     assert marks.base_word("naïve façade Zoë") == "naive facade Zoe"
-    for kept in "aøłđßæľďťģ":  # plain, barred (no base), apostrophe-like carons, ģ
+    for kept in "aßæľďťģ":  # plain, ligatures, apostrophe-like carons, ģ
         assert marks.split(kept) is None
+    # barred and slashed letters: their base and a stroke through it (a pseudo-mark)
+    for struck, base in zip("øłđħŧı", "oldhti"):
+        parts = marks.split(struck)
+        assert parts is not None and parts[0] == base and parts[1] in marks.THROUGH
+    assert marks.base_word("Københavns łąka") == "Kobenhavns laka"
     # every drawn letter's base takes the same slot, so the letter's column is where the GAN put it
     from hwrender_plugins.latin.model import NetConfig
     narrow, wide = W.width_classes()
@@ -251,3 +257,56 @@ def test_hyphenated_words_keep_their_marks(latin):
     (ink,) = latin.generate(["naïve-mün"], None, seed=1)
     assert ink.text == "naïve-mün"
     assert len(blobs(ink.alpha[:int(ink.baseline - ink.x_height) - 1] > INK)) >= 4
+
+
+def _stem_letter(stem_x: int, bowl: bool) -> np.ndarray:
+    """A 16 px stand-in letter with an ascender's stem at column ``stem_x`` (1.5 x-heights tall)
+    and, with ``bowl``, an x-height box beside it (a d: bowl on the left, stem on the right)."""
+    a = np.zeros((W.HEIGHT, 16), np.float32)
+    a[W.BASELINE - 15:W.BASELINE, stem_x:stem_x + 2] = 0.8
+    if bowl:
+        top = W.BASELINE - W.X_HEIGHT
+        a[top:W.BASELINE, 2:4] = 0.8
+        a[top:top + 2, 2:stem_x] = a[W.BASELINE - 2:W.BASELINE, 2:stem_x] = 0.8
+    return a
+
+
+def test_barred_and_slashed_letters_get_a_stroke_through_their_base():
+    """ø ł đ ħ ŧ: the GAN's base letter with a stroke drawn through it; ı: an i without its dot."""
+    top = W.BASELINE - W.X_HEIGHT
+    # ø: a slash through the o's counter splits it in two
+    o = np.zeros((W.HEIGHT, 16), np.float32)
+    o[top:W.BASELINE, 3:5] = o[top:W.BASELINE, 11:13] = 0.8
+    o[top:top + 2, 3:13] = o[W.BASELINE - 2:W.BASELINE, 3:13] = 0.8
+    assert holes(o > INK) == 1
+    slashed = marks.draw(o, "ø", [0, 16], seed=0)
+    assert holes(slashed > INK) == 2 and len(blobs(slashed > INK)) == 1
+    # ł: a bar across the stem, about 0.8 x-heights up, on both sides of it
+    stem = _stem_letter(7, bowl=False)
+    barred = marks.draw(stem, "ł", [0, 16], seed=0) > INK
+    added = barred & ~(stem > INK)
+    rows = np.flatnonzero(added.any(1))
+    assert added[:, :7].any() and added[:, 9:].any()
+    assert W.BASELINE - 1.1 * W.X_HEIGHT < rows.mean() < W.BASELINE - 0.5 * W.X_HEIGHT
+    # đ: the bar crosses the stem on the right, above the x-height, not the bowl
+    d = _stem_letter(11, bowl=True)
+    added = (marks.draw(d, "đ", [0, 16], seed=0) > INK) & ~(d > INK)
+    rows, cols = np.nonzero(added)
+    assert rows.max() < top and cols.min() < 11 and cols.max() > 12
+    assert abs(cols.mean() - 12) < 3
+    # ħ: the same on a stem on the left
+    h = _stem_letter(3, bowl=False)
+    added = (marks.draw(h, "ħ", [0, 16], seed=0) > INK) & ~(h > INK)
+    rows, cols = np.nonzero(added)
+    assert rows.max() < top and cols.min() < 3 and cols.max() > 4
+    # ı: the i's dot erased, nothing drawn
+    i = flat_word("i")
+    i[top - 4:top - 2, 7:9] = 0.8
+    dotless = marks.draw(i, "ı", [0, 16], seed=0)
+    assert not (dotless[:top - 1] > INK).any() and np.array_equal(dotless[top:], i[top:])
+
+
+def test_shipped_generator_strikes_its_barred_letters(latin):
+    slashed, plain = latin.generate(["køn", "kon"], None, seed=3)
+    # the slash through the o splits its counter: more enclosed paper than the plain o
+    assert holes(slashed.alpha > INK) > holes(plain.alpha > INK)

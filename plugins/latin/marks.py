@@ -58,8 +58,25 @@ SHAPES: dict[str, tuple[str, tuple[tuple[tuple[float, float], ...], ...]]] = {
     "\u0328": (_BELOW, (((0.22, 0.05), (0.06, -0.22), (0.14, -0.46), (0.34, -0.46)),)),  # ogonek
 }
 COMMA_BELOW = (((0.06, -0.12), (-0.08, -0.5)),)  # Latvian ķ ļ ņ ŗ: a cedilla drawn as a comma
+# Letters without a decomposition that are a base letter with a stroke through it (issue 30: the
+# GAN's own read at 0.22 to the independent recognizer, the held-out fonts 0.35): the GAN writes
+# the base, a stroke is drawn through it. Pseudo-marks (private-use code points) keep them in
+# ``split``'s (base, marks) form. Each: (where the stroke sits across: the letter's "centre" or
+# the "stem" of its ascender; its height above the baseline in x-heights; the strokes about
+# there). ``ı`` is an ``i`` whose dot is erased and nothing drawn.
+_SLASH, _BAR, _STEM_BAR_D, _STEM_BAR_H, _LOW_BAR, _DOTLESS = (chr(0xE100 + k) for k in range(6))
+THROUGH: dict[str, tuple[str, float, tuple[tuple[tuple[float, float], ...], ...]]] = {
+    _SLASH: ("centre", 0.5, (((-0.42, -0.62), (0.42, 0.62)),)),        # ø
+    _BAR: ("stem", 0.78, (((-0.3, -0.18), (0.3, 0.18)),)),             # ł
+    _STEM_BAR_D: ("stem", 1.18, (((-0.32, 0.0), (0.22, 0.0)),)),       # đ
+    _STEM_BAR_H: ("stem", 1.18, (((-0.22, 0.0), (0.32, 0.0)),)),       # ħ
+    _LOW_BAR: ("centre", 0.5, (((-0.26, 0.0), (0.26, 0.0)),)),          # ŧ
+    _DOTLESS: ("centre", 0.0, ()),                                      # ı
+}
+STRUCK = {"ø": ("o", _SLASH), "ł": ("l", _BAR), "đ": ("d", _STEM_BAR_D), "ħ": ("h", _STEM_BAR_H),
+          "ŧ": ("t", _LOW_BAR), "ı": ("i", _DOTLESS)}
 # Left to the GAN: a caron on an ascender (ď ľ ť Ľ) and ģ are apostrophe-like marks beside or
-# above the letter, not the shapes above; letters with a bar or slash (ø ł đ) have no base letter.
+# above the letter, not the shapes above. Letters with a bar or slash (ø ł đ ħ ŧ) are ``STRUCK``.
 # Also left to it: letters whose mark it drew legibly in all four hands measured (0, 3, 7, 11:
 # ``mark_shape`` in tests/test_latin_marks.py on ``n?n``): its acutes, è and ā.
 KEPT = set("\u010f\u013e\u0165\u013d\u0123" "áéíúýćńśźèā")
@@ -83,6 +100,8 @@ def split(ch: str) -> tuple[str, str] | None:
     drawn in code, else None (the GAN writes it whole)."""
     if ch in (KEPT_SURE if SURE else KEPT):
         return None
+    if ch in STRUCK and SURE:
+        return STRUCK[ch]
     nfd = unicodedata.normalize("NFD", ch)
     base, marks = nfd[0], nfd[1:]
     if not marks or not base.isascii() or not base.isalpha() or any(m not in SHAPES for m in marks):
@@ -179,7 +198,8 @@ def draw(alpha: np.ndarray, word: str, edges: Sequence[float], seed: int,
         base, marks = parts
         x0, x1 = edges[k], edges[k + 1]
         centre, top = _column(alpha, x0, x1, base)
-        if base in DOTTED and any(SHAPES[m][0] == _ABOVE for m in marks):
+        if base in DOTTED and any(m == _DOTLESS or m not in THROUGH and SHAPES[m][0] == _ABOVE
+                                  for m in marks):
             # the GAN's own dot marks the stem better than the ink of the narrow slot (the
             # joining stroke from the letter before runs through it); then it gives way
             a, b = max(int(np.floor(x0)) - 1, 0), int(np.ceil(x1)) + 1
@@ -189,6 +209,9 @@ def draw(alpha: np.ndarray, word: str, edges: Sequence[float], seed: int,
             dot[:] = 0.0
         above = 0
         for m in marks:
+            if m in THROUGH:
+                _through(target, alpha, m, centre, x0, x1, thickness, level, rng, place)
+                continue
             where, shapes = SHAPES[m]
             if where == _BELOW and base.lower() in "klnr" and m == "\u0327":
                 shapes = COMMA_BELOW
@@ -217,3 +240,39 @@ def edges(word: str, width, scale: float) -> list[float]:
     """x of each character's slot edge (``len(word) + 1`` values) in an image squeezed by
     ``scale`` from the generator's width (``width(text)``: ``NetConfig.width``)."""
     return [width(word[:k]) * scale for k in range(len(word) + 1)]
+
+
+def _stem(alpha: np.ndarray, x0: float, x1: float) -> tuple[float, float] | None:
+    """(x, top in x-heights above the baseline) of the ascender's stem in the columns x0..x1: the
+    ink centroid of the rows above the x-height band (where the bowls and joins are not), or None
+    where the letter has no ink there."""
+    a = min(max(int(np.floor(x0)), 0), alpha.shape[1] - 1)
+    b = min(max(int(np.ceil(x1)), a + 1), alpha.shape[1])
+    band = alpha[:int(W.BASELINE - 1.1 * W.X_HEIGHT), a:b]
+    if band.sum() <= 0.5:
+        return None
+    rows = np.flatnonzero(band.max(1) > 0.5)
+    top = (W.BASELINE - (rows[0] if len(rows) else band.shape[0])) / W.X_HEIGHT
+    return a + float((band.sum(0) * (np.arange(band.shape[1]) + 0.5)).sum() / band.sum()), top
+
+
+def _through(target: np.ndarray, alpha: np.ndarray, m: str, centre: float, x0: float, x1: float,
+             thickness: float, level: float, rng: np.random.Generator, place) -> None:
+    """A stroke through a letter (``THROUGH[m]``), drawn into ``target``: about its ink's
+    ``centre``, or its ascender's stem (``_stem``), at most halfway from the x-height up to the
+    stem's top (a short ascender keeps its bar on the stem)."""
+    anchor, at, shapes = THROUGH[m]
+    xh = float(W.X_HEIGHT)
+    scale = xh * rng.uniform(0.92, 1.08) * max(1.0, thickness / THICKNESS) ** 0.5
+    dx, dy = rng.uniform(-0.04, 0.04, 2) * xh
+    x = centre
+    stem = _stem(alpha, x0, x1) if anchor == "stem" else None
+    if stem is not None:
+        x = stem[0]
+        if at > 1.0:
+            at = min(at, 1.0 + 0.6 * (stem[1] - 1.0))
+    y = W.BASELINE - at * xh + dy
+    origin = x + dx if place is None else place(x + dx, y)
+    for s in shapes:
+        pts = np.array([(origin + u * scale, y - v * scale) for u, v in s], np.float64)
+        stroke(target, pts, thickness, level)
