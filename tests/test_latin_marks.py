@@ -144,13 +144,13 @@ def test_letters_split_into_a_base_and_drawn_marks():
     assert marks.split("ï") == ("i", "\u0308")
     assert marks.split("Ç") == ("C", "\u0327")
     assert marks.base_word("naïve façade Zoë") == "naive facade Zoe"
-    for kept in "aßæľďťģ":  # plain, ligatures, apostrophe-like carons, ģ
+    for kept in "aßæłľďťģ":  # plain, ligatures, ł (the GAN's reads better), carons like apostrophes, ģ
         assert marks.split(kept) is None
     # barred and slashed letters: their base and a stroke through it (a pseudo-mark)
-    for struck, base in zip("øłđħŧı", "oldhti"):
+    for struck, base in zip("øđħŧı", "odhti"):
         parts = marks.split(struck)
         assert parts is not None and parts[0] == base and parts[1] in marks.THROUGH
-    assert marks.base_word("Københavns łąka") == "Kobenhavns laka"
+    assert marks.base_word("Københavns łąka") == "Kobenhavns łaka"
     # every drawn letter's base takes the same slot, so the letter's column is where the GAN put it
     from hwrender_plugins.latin.model import NetConfig
     narrow, wide = W.width_classes()
@@ -272,7 +272,7 @@ def _stem_letter(stem_x: int, bowl: bool) -> np.ndarray:
 
 
 def test_barred_and_slashed_letters_get_a_stroke_through_their_base():
-    """ø ł đ ħ ŧ: the GAN's base letter with a stroke drawn through it; ı: an i without its dot."""
+    """ø đ ħ ŧ: the GAN's base letter with a stroke drawn through it; ı: an i without its dot."""
     top = W.BASELINE - W.X_HEIGHT
     # ø: a slash through the o's counter splits it in two
     o = np.zeros((W.HEIGHT, 16), np.float32)
@@ -281,13 +281,13 @@ def test_barred_and_slashed_letters_get_a_stroke_through_their_base():
     assert holes(o > INK) == 1
     slashed = marks.draw(o, "ø", [0, 16], seed=0)
     assert holes(slashed > INK) == 2 and len(blobs(slashed > INK)) == 1
-    # ł: a bar across the stem, about 0.8 x-heights up, on both sides of it
+    # ŧ: a bar across the t's stem, below its crossbar, on both sides of it
     stem = _stem_letter(7, bowl=False)
-    barred = marks.draw(stem, "ł", [0, 16], seed=0) > INK
+    barred = marks.draw(stem, "ŧ", [0, 16], seed=0) > INK
     added = barred & ~(stem > INK)
     rows = np.flatnonzero(added.any(1))
     assert added[:, :7].any() and added[:, 9:].any()
-    assert W.BASELINE - 1.1 * W.X_HEIGHT < rows.mean() < W.BASELINE - 0.5 * W.X_HEIGHT
+    assert W.BASELINE - 0.8 * W.X_HEIGHT < rows.mean() < W.BASELINE - 0.2 * W.X_HEIGHT
     # đ: the bar crosses the stem on the right, above the x-height, not the bowl
     d = _stem_letter(11, bowl=True)
     added = (marks.draw(d, "đ", [0, 16], seed=0) > INK) & ~(d > INK)
