@@ -41,13 +41,19 @@ def test_split_keeps_every_hyphen():
     assert hyphens.split("a--b-") == ["a", "-", "-", "b", "-"]
 
 
-def test_words_are_written_in_parts_and_hyphens_drawn_between_them():
+def recording_writer():
+    """(the batches asked for, a stand-in GAN writer that records them and writes block letters)."""
     asked = []
 
     def write(words, lone=()):
         asked.append(list(words))
         return [block_letter(w) for w in words]
 
+    return asked, write
+
+
+def test_words_are_written_in_parts_and_hyphens_drawn_between_them():
+    asked, write = recording_writer()
     out = hyphens.generate(write, ["x-ray", "plain", "-"], seed=3)
     assert asked == [["x", "ray", "plain"]]  # one batch, no '-' ever reaches the GAN
     xray, plain, dash = out

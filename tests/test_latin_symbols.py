@@ -9,7 +9,7 @@ import pytest
 
 from hwrender_plugins.latin import hyphens, symbols
 from hwrender_plugins.latin import words as W
-from test_latin_hyphens import block_letter
+from test_latin_hyphens import block_letter, recording_writer
 from test_latin_marks import INK, blobs, holes
 
 
@@ -76,12 +76,7 @@ def top(ink):
 
 
 def test_a_word_with_an_accented_capital_draws_it():
-    asked = []
-
-    def write(words, lone=()):
-        asked.append(list(words))
-        return [block_letter(w) for w in words]
-
+    asked, write = recording_writer()
     out = hyphens.generate(write, ["École", "Ångström", "été"], seed=3)
     assert asked == [["cole", "ngstr\u00f6m", "été"]]  # the capitals are drawn, the rest written
     assert [o.text for o in out] == ["École", "Ångström", "été"]
