@@ -43,6 +43,7 @@ import numpy as np
 
 from hwrender.ink import InkImage
 
+from . import marks as M
 from . import words as W
 from .marks import stroke
 
@@ -207,9 +208,7 @@ SHAPES.update(EDGES)
 def _accented(ch: str) -> tuple[str, str] | None:
     """(drawn capital, combining marks) of an accented capital whose base is drawn here and whose
     marks ``marks`` draws (``É`` -> ``E`` and an acute), else None."""
-    from .marks import split
-
-    parts = split(ch) if ch.isupper() and not ch.isascii() else None
+    parts = M.split(ch) if ch.isupper() and not ch.isascii() else None
     return parts if parts is not None and parts[0] in CAPITALS else None
 
 
@@ -267,8 +266,6 @@ def _marks(pts: list, marks: str, base: str, thickness: float, r: float,
     ``marks.draw`` sizes them. Where the marks would leave the frame (``TOP``) they are first
     flattened (as fonts flatten capitals' marks) and then the capital is made shorter; a mark
     under it is made shallower."""
-    from . import marks as M
-
     allp = np.concatenate(pts)
     centre = (float(allp[:, 0].min()) + float(allp[:, 0].max())) / 2
     cap = float(allp[:, 1].max())
