@@ -69,6 +69,48 @@ def test_cut_keeps_the_mark_and_drops_the_digit():
     assert np.array_equal(out[19:21, 8:10], a[19:21, 8:10])
 
 
+def _flood_labels(mask: np.ndarray) -> np.ndarray:
+    """Reference: 8-connected components by flood fill, each labelled by its last pixel in
+    row-major order, plus one."""
+    h, w = mask.shape
+    labels = np.zeros((h, w), np.int64)
+    seen = np.zeros((h, w), bool)
+    for y0, x0 in zip(*np.nonzero(mask)):
+        if seen[y0, x0]:
+            continue
+        seen[y0, x0] = True
+        todo, blot = [(y0, x0)], []
+        while todo:
+            y, x = todo.pop()
+            blot.append((y, x))
+            for dy in (-1, 0, 1):
+                for dx in (-1, 0, 1):
+                    v, u = y + dy, x + dx
+                    if 0 <= v < h and 0 <= u < w and mask[v, u] and not seen[v, u]:
+                        seen[v, u] = True
+                        todo.append((v, u))
+        label = max(y * w + x for y, x in blot) + 1
+        for y, x in blot:
+            labels[y, x] = label
+    return labels
+
+
+def test_components_are_the_8_connected_blots():
+    """Runs joined row by row give the same labels as a flood fill, on random masks (diagonal
+    touches, U shapes joined from below, spirals of runs) and on edge cases."""
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        h, w = rng.integers(1, 30, size=2)
+        mask = rng.random((h, w)) < rng.uniform(0.1, 0.7)
+        assert np.array_equal(punctuation.components(mask), _flood_labels(mask))
+    u = np.zeros((5, 7), bool)
+    u[0:4, 1] = u[0:4, 5] = u[4, 1:6] = True  # a U: two runs joined only in the last row
+    assert len(np.unique(punctuation.components(u))) == 2
+    diagonal = np.eye(6, dtype=bool)[::-1]
+    assert len(np.unique(punctuation.components(diagonal))) == 2
+    assert not punctuation.components(np.zeros((3, 4), bool)).any()
+
+
 HANDS = (None, "3")  # each other hand costs seconds (its ink cap is measured)
 
 

@@ -51,16 +51,56 @@ def _spread(labels: np.ndarray) -> np.ndarray:
     return np.max([p[dy:dy + h, dx:dx + w] for dy in range(3) for dx in range(3)], axis=0)
 
 
+def components(mask: np.ndarray) -> np.ndarray:
+    """Labels (0: background) of ``mask``'s 8-connected components, each labelled by its last
+    pixel in row-major order, plus one: runs of each row joined to the runs they touch in the row
+    above (union-find), in one pass. (It replaced growing every pixel's number to its
+    neighbours until nothing changed, which took a pass per pixel of a blot's length: 3.5 ms a
+    cut, the most of a one-letter word's cost.)"""
+    h, w = mask.shape
+    parent: list[int] = []
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    runs: list[tuple[int, int, int, int]] = []  # (row, start, end, run id)
+    above: list[tuple[int, int, int]] = []
+    edges = np.diff(mask.astype(np.int8), axis=1, prepend=0, append=0)
+    for y in range(h):
+        starts = np.flatnonzero(edges[y] == 1).tolist()
+        if not starts:
+            above = []
+            continue
+        row = []
+        for s, e in zip(starts, np.flatnonzero(edges[y] == -1).tolist()):
+            rid = len(parent)
+            parent.append(rid)
+            for ps, pe, pid in above:  # touching, diagonals included
+                if ps <= e and pe >= s:
+                    a, b = root(rid), root(pid)
+                    if a != b:
+                        parent[max(a, b)] = min(a, b)
+            row.append((s, e, rid))
+            runs.append((y, s, e, rid))
+        above = row
+    last: dict[int, int] = {}
+    for y, s, e, rid in runs:
+        r = root(rid)
+        last[r] = max(last.get(r, 0), y * w + e)  # the run's last pixel's number, plus one
+    labels = np.zeros((h, w), np.int64)
+    for y, s, e, rid in runs:
+        labels[y, s:e] = last[root(rid)]
+    return labels
+
+
 def blots(alpha: np.ndarray, floor: float) -> np.ndarray:
     """Labels (0: paper) of the 8-connected blots of ink above ``STRONG``, each grown by up to
-    ``FRINGE`` px into the fainter ink (above ``floor``) around it."""
-    strong = alpha > STRONG
-    labels = np.where(strong, np.arange(1, alpha.size + 1).reshape(alpha.shape), 0)
-    while True:  # a blot takes its largest pixel number; a word image is small
-        grown = np.where(strong, _spread(labels), 0)
-        if np.array_equal(grown, labels):
-            break
-        labels = grown
+    ``FRINGE`` px into the fainter ink (above ``floor``) around it (a faint pixel between two
+    blots joins the one labelled higher)."""
+    labels = components(alpha > STRONG)
     faint = alpha > floor
     for _ in range(FRINGE):
         labels = np.where((labels == 0) & faint, _spread(labels), labels)
