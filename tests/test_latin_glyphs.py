@@ -65,6 +65,48 @@ def test_the_cut_keeps_the_characters_slot(gen, monkeypatch):
         assert ink.alpha.shape != lone.alpha.shape or not np.array_equal(ink.alpha, lone.alpha)
 
 
+def _forced(monkeypatch, cut_wins: bool, calls: list):
+    """``losses`` made to prefer the cut (scored first) or the lone drawing, recording its texts."""
+    def losses(g, inks, ratio, device="cpu"):
+        calls.append([i.text for i in inks])
+        half = len(inks) // 2
+        return ([0.0] * half + [1.0] * half) if cut_wins else ([1.0] * half + [0.0] * half)
+    monkeypatch.setattr(G, "losses", losses)
+
+
+def test_a_one_letter_word_is_written_both_ways_and_the_recognizer_keeps_one(gen, monkeypatch):
+    """``q`` as a word: cut from its context word (``nqn``) or written alone with other word
+    variations, whichever the model's recognizer reads better; longer words are not tried."""
+    words = ["q", "ü", "ab", "4"]  # the tried words first: they keep their word variations
+    calls: list = []
+    _forced(monkeypatch, True, calls)
+    cut = gen.generate(words, None, 5)
+    assert calls == [["q", "ü", "q", "ü"]]  # the cuts, then the lone drawings: letters only
+    _forced(monkeypatch, False, calls)
+    alone = gen.generate(words, None, 5)
+    monkeypatch.setattr(G, "WORDS", False)  # as before: the letter written alone
+    before = gen.generate(words, None, 5)
+    again = gen.generate(words, None, 5 + G.SEED_STEP)
+    assert len(calls) == 2  # WORDS off: nothing tried
+    slot = gen.net_config.width("q") * gen.style_width_ratio(None)
+    assert cut[0].width <= slot + 2 * (punctuation.REACH + punctuation.FRINGE + 1) + 2
+    assert not np.array_equal(cut[0].alpha, before[0].alpha)
+    # the lone drawing the recognizer kept: the letter alone, with the other word variations
+    assert np.array_equal(alone[0].alpha, again[0].alpha)
+    assert np.array_equal(alone[1].alpha, again[1].alpha)
+    for inks in (cut, alone):  # "ab" as it was (the drawn 4 takes the pen of all the words)
+        assert np.array_equal(inks[2].alpha, before[2].alpha)
+
+
+def test_a_letter_between_drawn_characters_is_always_cut(gen, monkeypatch):
+    """``x-ray``'s x stands between drawn characters: cut from context as before (measured
+    better there), not weighed against a lone drawing."""
+    calls: list = []
+    _forced(monkeypatch, False, calls)
+    gen.generate(["x-ray", "a<b"], None, 5)
+    assert calls == []
+
+
 def test_cut_slot_keeps_the_slots_ink_and_cuts_joins_at_its_edges():
     """Three 10 px slots joined by a stroke along the baseline: the middle one keeps its stem, its
     dot straying 1 px past its right edge, and the join up to its edges; the neighbours go."""

@@ -92,7 +92,7 @@ def tiny_gen(tmp_path_factory):
 def _reader(gen):
     from hwrender_plugins.latin import glyphs
 
-    return glyphs._reader(gen, "cpu")
+    return glyphs.reader(gen, "cpu")
 
 
 WORDS = ["4", "hello", "a&b", "07:15", "world,"]

@@ -524,7 +524,7 @@ class LatinGenerator(Generator):
         drawn characters (``a<b``, ``x-ray``), written inside a context word and cut out
         (``glyphs.in_context``)."""
         # the GAN's '-', most diacritics and lone punctuation are made good in code
-        from . import glyphs, hyphens, marks, punctuation
+        from . import glyphs, hyphens
 
         if any(map(hyphens.in_parts, units)):  # '-', symbols the GAN cannot draw, capital runs
             steer = self.steer(style, device)
@@ -532,8 +532,29 @@ class LatinGenerator(Generator):
                                     units, seed, steer.shear if steer is not None else 0.0)
         # naïve -> naive, its marks drawn after; a lone "!" -> "60!", the "60" cut off after;
         # a lone letter x between drawn characters -> "nxn", the n's cut off after
-        context = [glyphs.in_context(u) if k < len(lone) and lone[k] else None
-                   for k, u in enumerate(units)]
+        between = [k < len(lone) and bool(lone[k]) for k in range(len(units))]
+        context = [glyphs.in_context(u) if cut or glyphs.WORDS else None
+                   for u, cut in zip(units, between)]
+        out = self._written(units, context, style, seed, device)
+        # a one-letter word (q, ū, Polish w) is written alone too, with other word variations;
+        # the model's own recognizer keeps the drawing it reads better (ties: the cut)
+        rivals = [k for k, c in enumerate(context) if c is not None and not between[k]]
+        if rivals and glyphs.reader(self, device) is not None:
+            alone = self._written([units[k] for k in rivals], [None] * len(rivals), style,
+                                  seed + glyphs.SEED_STEP, device)
+            scores = glyphs.losses(self, [out[k] for k in rivals] + alone,
+                                   self.style_width_ratio(style), device)
+            for n, k in enumerate(rivals):
+                if scores[len(rivals) + n] < scores[n]:
+                    out[k] = alone[n]
+        return out
+
+    def _written(self, units: Sequence[str], context, style, seed: int,
+                 device: str) -> list[InkImage]:
+        """The GAN's ink for ``units`` (none with a drawn part), ``context[i]`` (``glyphs
+        .in_context``) the word unit i is cut from, or None: written as it is."""
+        from . import glyphs, marks, punctuation
+
         written = [c[0] if c else punctuation.written(marks.base_word(u))
                    for u, c in zip(units, context)]
         out: list[InkImage | None] = [None] * len(units)

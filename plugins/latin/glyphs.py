@@ -11,7 +11,10 @@ being one of the candidates. Classes not in ``CUT`` are drawn alone as before.
 
 ``write`` uses the same cut for a letter standing alone between drawn characters (``a<b``,
 ``x-ray``, the capitals of ``NY10518``: ``hyphens``): ``in_context`` names its context word,
-the first of its class, without the recognizer's choice (one GAN word per letter).
+the first of its class, without the recognizer's choice (one GAN word per letter). A one-letter
+word (``q``, ``ū``, Polish ``w``, Spanish ``o``; ``WORDS``) is written both ways, cut and alone,
+and the recognizer keeps the one it reads better: cut alone, ``i`` and ``o`` read worse than
+written alone, ``j``, ``m`` and ``q`` far better.
 
 Same style, seed and characters: the same ink.
 """
@@ -77,6 +80,7 @@ def contexts(ch: str) -> list[tuple[str, int]]:
 
 
 LONE = True  # a lone letter between drawn characters is written in context (``in_context``)
+WORDS = True  # so is a one-letter word (``q``, ``ū``, Polish ``w``), if the recognizer reads it better
 
 
 def in_context(unit: str) -> tuple[str, int, int] | None:
@@ -103,7 +107,7 @@ def cut_slot(alpha: np.ndarray, x0: float, x1: float, floor: float) -> np.ndarra
     return np.ascontiguousarray(alpha)
 
 
-def _reader(gen, device: str):
+def reader(gen, device: str):
     """The model's CTC recognizer (None: exported without one), loaded once per generator."""
     if gen not in _readers:
         from .fit import _recognizer
@@ -118,7 +122,7 @@ def losses(gen, inks: Sequence[InkImage], ratio: float, device: str = "cpu") -> 
     """The recognizer's CTC loss of each ink read as its text (inf without a recognizer): the ink
     set in the training frame, widened back by 1/``ratio`` to the width it was drawn at, with
     paper around it."""
-    net = _reader(gen, device)
+    net = reader(gen, device)
     if net is None:
         return [float("inf")] * len(inks)
     from .generator import framed

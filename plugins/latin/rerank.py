@@ -17,7 +17,7 @@ the evaluation measures it)::
     z = self.latents(len(words), style, seed)
     if RERANK_K > 1:
         from . import glyphs, rerank
-        z = rerank.choose(net, glyphs._reader(self, device), words, z, RERANK_K, seed, device=device)
+        z = rerank.choose(net, glyphs.reader(self, device), words, z, RERANK_K, seed, device=device)
     for idx, alpha in draw(net, words, z, device): ...
 """
 
@@ -103,7 +103,7 @@ def enable(gen, k: int) -> None:
 
     def _batches(words, style, seed, device):
         gen.hand_level(style, device)  # its probe words' latents are not the page's: cached first
-        net, reader = gen._net(style, device), glyphs._reader(gen, device)
+        net, reader = gen._net(style, device), glyphs.reader(gen, device)
         latents = type(gen).latents.__get__(gen)
 
         def guided(n, style_, seed_):
