@@ -282,6 +282,10 @@ def test_capitals_are_drawn_and_runs_of_the_gans_capitals_split():
     assert hyphens.drawn_parts(parts) == [True, True, True, True, True, True, True]
     assert hyphens.drawn_parts(hyphens.split("apt.6")) == [False, True]
     assert hyphens.drawn_parts(["."]) == [False]  # a lone word "." goes to the GAN as before
+    # a lone ";" or ":" (French "mot ; mot") is drawn: the GAN's read as ":" or nothing
+    assert hyphens.in_parts(";") and hyphens.in_parts(":") and not hyphens.in_parts(".")
+    assert hyphens.drawn_parts([";"]) == [True] and hyphens.drawn_parts([":"]) == [True]
+    assert hyphens.drawn_parts(hyphens.split("a;b")) == [False]  # beside letters: the GAN's
     # an apostrophe at a word's edge or alone is drawn; inside a word the GAN writes it
     assert hyphens.split("'tis") == ["'", "tis"] and hyphens.split("students'") == ["students", "'"]
     assert hyphens.has_drawn("'") and hyphens.drawn_parts(["'"]) == [True]
@@ -300,6 +304,21 @@ def test_lone_letters_are_asked_for_in_context():
     assert asked == [(["a", "b", "x", "ray", "Þ", "Ŋ", "plain", "a", "Þ", "Ŋ"],
                       [True, True, True, False, True, True, False, True, True, True])]
     assert [o.text for o in out] == words  # NY12: all drawn, nothing asked
+
+
+def test_a_lone_semicolon_and_colon_are_drawn_and_not_asked_of_the_gan():
+    asked = []
+
+    def write(words, lone=()):
+        asked.append(list(words))
+        return [block_letter(w) for w in words]
+
+    out = hyphens.generate(write, [";", "mot", ":", "."], seed=1)
+    assert asked == [["mot", "."]]
+    semicolon = out[0]
+    rows = np.flatnonzero(semicolon.alpha.max(1) > 0.5)
+    assert rows[-1] >= semicolon.baseline  # the comma reaches under the baseline
+    assert rows[0] < semicolon.baseline - 0.5 * semicolon.x_height  # the dot stands high
 
 
 def test_the_capitals_of_a_split_run_are_kerned_and_a_hyphen_keeps_its_gap():

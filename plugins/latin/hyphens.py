@@ -56,7 +56,7 @@ def has_hyphen(word: str) -> bool:
 def has_drawn(word: str) -> bool:
     """Whether ``word`` holds a character drawn here (a hyphen, one of ``symbols.DRAWN``, or an
     apostrophe at its edge: ``symbols.EDGES``)."""
-    return (has_hyphen(word) or symbols.has_drawn(word)
+    return (has_hyphen(word) or symbols.has_drawn(word) or word in symbols.LONE_POINTS
             or any(word.startswith(m) or word.endswith(m) for m in symbols.EDGES))
 
 
@@ -100,10 +100,11 @@ def _edges(part: str) -> list[str]:
 
 def drawn_parts(parts: Sequence[str]) -> list[bool]:
     """Which of a split word's ``parts`` are drawn here: hyphens, ``symbols.DRAWN``, an
-    apostrophe split off an edge or alone (``symbols.EDGES``), and ``symbols.POINTS`` standing
-    alone between drawn characters (the dots of ``28.4.63``)."""
+    apostrophe split off an edge or alone (``symbols.EDGES``), ``symbols.POINTS`` standing
+    alone between drawn characters (the dots of ``28.4.63``) and ``symbols.LONE_POINTS`` as a
+    word by themselves (``mot ; mot``)."""
     return [drawn(p) or p in symbols.EDGES or (len(parts) > 1 and p in symbols.POINTS)
-            for p in parts]
+            or (len(parts) == 1 and p in symbols.LONE_POINTS) for p in parts]
 
 
 def lone(parts: Sequence[str]) -> list[bool]:

@@ -199,6 +199,9 @@ POINTS = {
     ";": (((0.16, 0.72),), ((0.16, 0.1), (0.15, -0.04), (0.06, -0.3))),
 }
 SHAPES.update(POINTS)
+# Points that are drawn as a word by themselves too (French ``mot ; mot``): the GAN's ``;`` cut
+# from ``60;`` has a dash for a dot and a faint tick for a comma, read as ``:`` or nothing.
+LONE_POINTS = {";", ":"}
 # An apostrophe at a word's edge or alone ('tis, students', a lone '): the GAN's read as " to the
 # independent recognizer (18 of 18 hands alone). Inside a word (it's, don't) the GAN writes it.
 EDGES = {"'": (((0.22, 1.45), (0.2, 1.3), (0.12, 1.08)),)}
