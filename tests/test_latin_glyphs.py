@@ -12,7 +12,7 @@ from hwrender_plugins.latin import punctuation
 from hwrender_plugins.latin import words as W
 from latin_tiny import save_tiny_latin
 
-CHARS = "aqÞ\";(x"  # one of each class cut from context words (none drawn in code; Þ: a capital the GAN writes)
+CHARS = "aqĽ\";(x"  # one of each class cut from context words (none drawn in code; Ľ: the one capital the GAN writes)
 
 
 def _tiny(folder, recognizer=True):
