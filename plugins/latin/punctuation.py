@@ -55,8 +55,8 @@ def components(mask: np.ndarray) -> np.ndarray:
     """Labels (0: background) of ``mask``'s 8-connected components, each labelled by its last
     pixel in row-major order, plus one: runs of each row joined to the runs they touch in the row
     above (union-find), in one pass. (It replaced growing every pixel's number to its
-    neighbours until nothing changed, which took a pass per pixel of a blot's length: 3.5 ms a
-    cut, the most of a one-letter word's cost.)"""
+    neighbours until nothing changed, a pass per pixel of a blot's length: 3.5 ms a cut, most
+    of what a one-letter word cut from its context cost.)"""
     h, w = mask.shape
     parent: list[int] = []
 
