@@ -209,6 +209,44 @@ def test_a_profiled_hand_leans_its_symbols(latin):
     assert top > bottom + 2  # the top of the bar to the right of its foot
 
 
+def ink_width(ink):
+    cols = np.flatnonzero((ink.alpha > INK).any(0))
+    return int(cols[-1] - cols[0] + 1)
+
+
+def test_a_drawn_symbol_takes_the_width_it_is_given():
+    for ch in ("H", "W", "4", "#", "É"):
+        plain = drawn(ch, seed=3)
+        same = symbols.draw_symbol(ch, 1.8, 0.9, np.random.default_rng(3), width=1.0)
+        assert np.array_equal(plain.alpha, same.alpha)  # a default hand's symbols are unchanged
+        narrow = symbols.draw_symbol(ch, 1.8, 0.9, np.random.default_rng(3), width=0.7)
+        wide = symbols.draw_symbol(ch, 1.8, 0.9, np.random.default_rng(3), width=1.5)
+        # the figure (less the pen's width) scales; the height stays
+        figure = ink_width(plain) - 2
+        assert abs((ink_width(narrow) - 2) - 0.7 * figure) <= 2
+        assert abs((ink_width(wide) - 2) - 1.5 * figure) <= 2
+        assert narrow.height == plain.height == wide.height
+        assert narrow.advance < plain.advance < wide.advance
+
+
+def test_a_narrow_or_wide_hand_draws_its_capitals_at_its_width(latin, monkeypatch):
+    """The letters drawn in code follow the hand's squeeze of its words: before, a narrow
+    hand's capitals stood as wide as a default hand's beside its narrow letters. Digits and
+    symbols keep the default width (squeezed, they read worse)."""
+    for hand, squeeze in (("narrow", 0.8), ("wide", 1.3)):
+        steer = latin.steer(hand)
+        assert latin.drawn_width(hand, steer) == pytest.approx(steer.width_factor)
+        assert (steer.width_factor < squeeze) if squeeze < 1 else (steer.width_factor > squeeze)
+        own = latin.generate(["HWM", "#4417"], hand, seed=2)
+        with monkeypatch.context() as m:
+            m.setattr(type(latin), "drawn_width", lambda self, style, st: 1.0)
+            default = latin.generate(["HWM", "#4417"], hand, seed=2)
+        ratio = ink_width(own[0]) / ink_width(default[0])
+        assert ratio < 0.9 if squeeze < 1 else ratio > 1.15
+        assert np.array_equal(own[1].alpha, default[1].alpha)
+    assert latin.drawn_width(None, latin.steer(None)) == 1.0
+
+
 def test_has_drawn_and_split():
     assert hyphens.split("lee@sample.net") == ["lee", "@", "sample.net"]
     assert hyphens.split("#4417") == ["#", "4", "4", "1", "7"]
@@ -365,9 +403,9 @@ def test_shipped_generator_writes_a_capital_run_letter_by_letter(latin, monkeypa
     asked = []
     real = hyphens.generate
 
-    def spy(write, units, seed, shear=0.0):
+    def spy(write, units, seed, *rest):
         asked.append(list(units))
-        return real(write, units, seed, shear)
+        return real(write, units, seed, *rest)
 
     monkeypatch.setattr(hyphens, "generate", spy)
     run, plain = latin.generate(["ĽĽ", "plain"], None, seed=1)

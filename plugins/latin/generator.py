@@ -341,6 +341,14 @@ class LatinGenerator(Generator):
         g = torch.Generator().manual_seed(style_seed)
         return spread * torch.randn(self.net_config.style_dim, generator=g)
 
+    def drawn_width(self, style, steer: hands.Steer | None) -> float:
+        """How many times a default hand's width the characters drawn in code take in ``style``
+        (capitals, digits, symbols, hyphens: ``hyphens.generate``), as its words do: its steer's
+        squeeze (a narrow hand's 0.73, a wide one's 1.5) times its own width ratio over the
+        model's (an own hand's)."""
+        squeeze = steer.width_factor if steer is not None else 1.0
+        return squeeze * self.style_width_ratio(style) / self.width_ratio
+
     def style_width_ratio(self, style) -> float:
         """Natural width over the generator's width: the writer's for a user style."""
         return self._user(style)[2] if isinstance(style, UserStyle) else self.width_ratio
@@ -529,7 +537,8 @@ class LatinGenerator(Generator):
         if any(map(hyphens.in_parts, units)):  # '-', symbols the GAN cannot draw, capital runs
             steer = self.steer(style, device)
             return hyphens.generate(lambda w, lone_: self._write(w, style, seed, device, lone_),
-                                    units, seed, steer.shear if steer is not None else 0.0)
+                                    units, seed, steer.shear if steer is not None else 0.0,
+                                    self.drawn_width(style, steer))
         # naïve -> naive, its marks drawn after; a lone "!" -> "60!", the "60" cut off after;
         # a lone letter x between drawn characters -> "nxn", the n's cut off after
         between = [k < len(lone) and bool(lone[k]) for k in range(len(units))]

@@ -259,18 +259,21 @@ def has_drawn(word: str) -> bool:
 
 
 def draw_symbol(ch: str, thickness: float, level: float, rng: np.random.Generator,
-                shear: float = 0.0, x_height: float = W.X_HEIGHT) -> InkImage:
+                shear: float = 0.0, x_height: float = W.X_HEIGHT, width: float = 1.0) -> InkImage:
     """``ch`` on its own baseline in a pen of ``thickness`` px at ``level``: its strokes scaled to
-    ``x_height`` (with a little random size and slant), each point jittered, sheared by ``LEAN``
-    times ``shear`` (x moves by the shear times the height above the baseline, as a hand's steer
-    does), with ``GAP`` of paper on either side."""
+    ``x_height`` (with a little random size and slant), each point jittered, made ``width`` times
+    as wide (a narrow or wide hand's squeeze of its words, ``hands.Steer.width_factor``; marks
+    keep their shape), sheared by ``LEAN`` times ``shear`` (x moves by the shear times the height
+    above the baseline, as a hand's steer does), with ``GAP`` of paper on either side."""
     base, marks = ACCENTED.get(ch, (ch, ""))
     strokes = SHAPES[base]
     scale = x_height * rng.uniform(0.93, 1.07)
     slant = LEAN * shear + rng.uniform(-0.04, 0.06)
-    gap = GAP * x_height
+    gap = GAP * x_height * width
     pts = [np.array(s, np.float64) * scale for s in strokes]
     pts = [p + rng.uniform(-JITTER, JITTER, p.shape) * x_height for p in pts]
+    if width != 1.0:
+        pts = [np.stack([p[:, 0] * width, p[:, 1]], 1) for p in pts]
     r = thickness / 2 + 1.0
     if marks:
         pts = _marks(pts, marks, base, thickness, r, rng, x_height)
