@@ -540,7 +540,7 @@ class LatinGenerator(Generator):
                                     units, seed, steer.shear if steer is not None else 0.0,
                                     self.drawn_width(style, steer))
         # naïve -> naive, its marks drawn after; a lone "!" -> "60!", the "60" cut off after;
-        # a lone letter x between drawn characters -> "nxn", the n's cut off after
+        # a lone letter x between drawn characters -> "xnn", the n's cut off after
         between = [k < len(lone) and bool(lone[k]) for k in range(len(units))]
         context = [glyphs.in_context(u) if cut or glyphs.WORDS else None
                    for u, cut in zip(units, between)]

@@ -11,10 +11,11 @@ being one of the candidates. Classes not in ``CUT`` are drawn alone as before.
 
 ``write`` uses the same cut for a letter standing alone between drawn characters (``a<b``,
 ``x-ray``, the capitals of ``NY10518``: ``hyphens``): ``in_context`` names its context word,
-the first of its class, without the recognizer's choice (one GAN word per letter). A one-letter
-word (``q``, ``ū``, Polish ``w``, Spanish ``o``; ``WORDS``) is written both ways, cut and alone,
-and the recognizer keeps the one it reads better: cut alone, ``i`` and ``o`` read worse than
-written alone, ``j``, ``m`` and ``q`` far better.
+the first of its class that begins with the letter (``xnn``), without the recognizer's choice
+(one GAN word per letter). A one-letter word (``q``, ``ū``, Polish ``w``, Spanish ``o``;
+``WORDS``) is written both ways, cut and alone, and the recognizer keeps the one it reads
+better: cut alone, ``i`` and ``o`` read worse than written alone, ``j``, ``m`` and ``q`` far
+better.
 
 Same style, seed and characters: the same ink.
 """
@@ -85,14 +86,19 @@ WORDS = True  # so is a one-letter word (``q``, ``ū``, Polish ``w``), if the re
 
 def in_context(unit: str) -> tuple[str, int, int] | None:
     """(context word, the first and past-the-last index of ``unit`` in it) for a ``unit`` that
-    is one letter the GAN writes whole, written in its class's first context (``nxn``, ``Xnn``);
-    else None. (Pairs of letters, ``am`` cut from ``namn``, read no better than written alone.)"""
+    is one letter the GAN writes whole, written in its class's first context that begins with
+    it (``xnn``, ``Xnn``); else None. (Pairs of letters, ``am`` cut from ``namn``, read no better
+    than written alone.) Cut from ``nxn`` a letter kept a sliver of the first ``n``'s right stem
+    in some hands (``ıa``, ``ır``, ``ış``); at the word's start nothing stands before it. Tesseract
+    on 120 lines with one-letter words (20 hands, not the evaluation's lines): 0.0525 -> 0.0486,
+    25 lines better, 14 worse."""
     if not LONE or len(unit) != 1 or not unit.isalpha():
         return None
     base = (marked(unit) or (unit,))[0]  # é: its base letter, the mark drawn after the cut
     if not cuttable(base):
         return None
-    word, k = contexts(base)[0]
+    forms = contexts(base)
+    word, k = next(((w, k) for w, k in forms if k == 0), forms[0])
     return word, k, k + 1
 
 
