@@ -342,10 +342,10 @@ class LatinGenerator(Generator):
         return spread * torch.randn(self.net_config.style_dim, generator=g)
 
     def drawn_width(self, style, steer: hands.Steer | None) -> float:
-        """How many times a default hand's width the characters drawn in code take in ``style``
-        (capitals, digits, symbols, hyphens: ``hyphens.generate``), as its words do: its steer's
-        squeeze (a narrow hand's 0.73, a wide one's 1.5) times its own width ratio over the
-        model's (an own hand's)."""
+        """How many times a default hand's width the letters drawn in code (capitals, ``æ ß``:
+        ``hyphens.LETTER_WIDTH``) take in ``style``, as its words do: its steer's squeeze (a
+        narrow hand's 0.73, a wide one's 1.5) times its own width ratio over the model's (an own
+        hand's)."""
         squeeze = steer.width_factor if steer is not None else 1.0
         return squeeze * self.style_width_ratio(style) / self.width_ratio
 
