@@ -102,6 +102,104 @@ def test_each_symbol_keeps_its_strokes_and_holes(ch):
             assert holes(mask) == enclosed, (ch, seed)
 
 
+# the corners of the space of hand forms (``Form.of`` draws inside it)
+FORMS = [symbols.Form(w, f, h, r) for w in (-0.3, 0.3) for f in (-0.12, 0.12)
+         for h, r in ((0.92, 0.0), (1.08, 0.2))]
+
+
+def counters(mask: np.ndarray) -> int:
+    """Holes of 2 px of paper or more (an acute corner's single enclosed pixel is not a letter's
+    counter)."""
+    paper = ~np.pad(mask, 1)
+    seen = np.zeros_like(paper)
+    sizes = []
+    for start in zip(*np.nonzero(paper)):  # 4-connected regions of paper, the outside first
+        if seen[start]:
+            continue
+        stack, size = [start], 0
+        seen[start] = True
+        while stack:
+            y, x = stack.pop()
+            size += 1
+            for q in ((y + 1, x), (y - 1, x), (y, x + 1), (y, x - 1)):
+                if 0 <= q[0] < paper.shape[0] and 0 <= q[1] < paper.shape[1] and paper[q] \
+                        and not seen[q]:
+                    seen[q] = True
+                    stack.append(q)
+        sizes.append(size)
+    return sum(1 for size in sizes[1:] if size >= 2)
+
+
+@pytest.mark.parametrize("ch", sorted(c for c in TOPOLOGY if c.isupper()))
+def test_each_drawn_capital_keeps_its_strokes_and_holes_in_every_hand_form(ch):
+    """A hand's form moves each row of the figure as one (strokes that meet still meet: the
+    bar of an A its legs, the waist of a B its stem), and its rounding keeps the corners other
+    strokes meet (the fork of a Y, the arms of a K)."""
+    strokes, enclosed = TOPOLOGY[ch]
+    for k, form in enumerate(FORMS):
+        ink = symbols.draw_symbol(ch, 1.8, 0.9, np.random.default_rng(k), form=form)
+        mask = ink.alpha > INK
+        # Ŀ's dot stands close to its stem in any form (seed 8 joins them in the default one)
+        assert len(blobs(mask)) == strokes or (ch == "Ŀ" and len(blobs(mask)) == 1), (ch, form)
+        if ch != "Æ":  # its A's counter is a pixel or two: the default form fills it too (seed 2)
+            assert counters(mask) == enclosed, (ch, form)
+
+
+def bar_row(ink):
+    """The row (px above the baseline) of the A's bar: the middle row with the most ink."""
+    mask = ink.alpha > INK
+    rows = np.arange(int(ink.baseline) - 11, int(ink.baseline) - 3)
+    return ink.baseline - rows[np.argmax(mask[rows].sum(1))]
+
+
+def test_a_hand_form_moves_the_waist_flares_and_rounds():
+    def a(form):
+        return symbols.draw_symbol("A", 1.8, 0.9, np.random.default_rng(5), form=form)
+
+    plain = a(symbols.Form())
+    assert np.array_equal(plain.alpha, drawn("A", seed=5).alpha)  # Form(): as before
+    assert bar_row(a(symbols.Form(waist=0.3))) > bar_row(plain) > bar_row(a(symbols.Form(waist=-0.3)))
+
+    def flared(flare):  # an H's stems: how much further apart at the top than at the foot
+        ink = symbols.draw_symbol("H", 1.8, 0.9, np.random.default_rng(5), form=symbols.Form(flare=flare))
+        b = int(ink.baseline)
+
+        def span(rows):
+            cols = np.flatnonzero((ink.alpha[rows] > INK).any(0))
+            return cols[-1] - cols[0]
+        return span(slice(b - 13, b - 11)) - span(slice(b - 3, b - 1))
+
+    assert flared(0.12) >= flared(-0.12) + 2
+    assert top(a(symbols.Form(height=1.08))) > top(a(symbols.Form(height=0.92)))
+    # round: the V's sharp foot becomes a curve (less ink right at its corner)
+    v, round_v = (symbols.draw_symbol("V", 1.8, 0.9, np.random.default_rng(1), form=symbols.Form(round=r))
+                  for r in (0.0, 0.25))
+    assert top(round_v) == top(v) and not np.array_equal(v.alpha, round_v.alpha)
+
+
+def test_each_hand_has_its_own_form_and_the_default_keeps_its_letters(latin):
+    from hwrender.styles.types import Blend
+
+    assert latin.drawn_form(None) == symbols.Form()
+    assert latin.drawn_form(str(latin.hand(None)[0])) == symbols.Form()  # the same hand
+    named = {name: latin.drawn_form(name) for name in latin.styles}
+    assert len(set(named.values())) == len(named) and symbols.Form() not in named.values()
+    assert latin.drawn_form("neat") == symbols.Form.of("name:neat")
+    assert latin.drawn_form("7") == symbols.Form.of("%d:%g" % latin.hand("7"))
+    assert latin.drawn_form("12") != latin.drawn_form("13")
+    half = latin.drawn_form(Blend((("neat", 0.5), ("bold", 0.5))))
+    assert half.waist == pytest.approx((named["neat"].waist + named["bold"].waist) / 2)
+
+
+def test_the_generator_draws_a_hands_capitals_in_its_form(latin, monkeypatch):
+    (own,) = latin.generate(["HBRK"], "bold", seed=4)
+    with monkeypatch.context() as m:
+        m.setattr(type(latin), "drawn_form", lambda self, style: symbols.Form())
+        (formless,) = latin.generate(["HBRK"], "bold", seed=4)
+    assert own.text == formless.text == "HBRK"
+    assert own.alpha.shape != formless.alpha.shape or not np.array_equal(own.alpha, formless.alpha)
+
+
 def ink_rows(ink, level=INK):
     """Rows with ink, relative to the baseline in x-heights (positive: above)."""
     ys = np.flatnonzero((ink.alpha > level).any(1))

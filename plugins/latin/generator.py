@@ -349,6 +349,22 @@ class LatinGenerator(Generator):
         squeeze = steer.width_factor if steer is not None else 1.0
         return squeeze * self.style_width_ratio(style) / self.width_ratio
 
+    def drawn_form(self, style):
+        """The ``symbols.Form`` of the capitals ``style`` draws in code: the default hand's is
+        ``Form()`` (its capitals as they were), a named hand's its own (named hands that share a
+        seed differ by their profiles, and by this), a numbered hand's its seed's, a blend's its
+        parts' mixed by weight, an own hand's ``Form()``."""
+        from .symbols import Form
+
+        if isinstance(style, Blend):
+            return Form.mix([(self.drawn_form(name), w) for name, w in style.parts])
+        if style is None or isinstance(style, UserStyle):
+            return Form()
+        if style in self.styles:
+            return Form.of(f"name:{style}")
+        key = self.hand(style)
+        return Form() if key == self.hand(None) else Form.of("%d:%g" % key)
+
     def style_width_ratio(self, style) -> float:
         """Natural width over the generator's width: the writer's for a user style."""
         return self._user(style)[2] if isinstance(style, UserStyle) else self.width_ratio
@@ -538,7 +554,7 @@ class LatinGenerator(Generator):
             steer = self.steer(style, device)
             return hyphens.generate(lambda w, lone_: self._write(w, style, seed, device, lone_),
                                     units, seed, steer.shear if steer is not None else 0.0,
-                                    self.drawn_width(style, steer))
+                                    self.drawn_width(style, steer), self.drawn_form(style))
         # naïve -> naive, its marks drawn after; a lone "!" -> "60!", the "60" cut off after;
         # a lone letter x between drawn characters -> "xnn", the n's cut off after
         between = [k < len(lone) and bool(lone[k]) for k in range(len(units))]

@@ -206,13 +206,14 @@ LETTER_WIDTH = True
 
 
 def generate(write, units: Sequence[str], seed: int, shear: float = 0.0,
-             width: float = 1.0) -> list[InkImage]:
+             width: float = 1.0, form: symbols.Form = symbols.Form()) -> list[InkImage]:
     """Ink for ``units`` where some have drawn characters: ``write(words, lone)`` (the GAN, one
     batch) writes every part that is not drawn, ``lone[i]`` saying word i is a letter alone
     (``lone``); hyphens and symbols are drawn to match the strokes of
     their word (a word of drawn characters alone: of all the words written with it), symbols
     leaning with the hand's ``shear``, and drawn letters (capitals, ``æ ß``) ``width`` times as
-    wide as a default hand's, as the hand's words are (``LETTER_WIDTH``)."""
+    wide as a default hand's, as the hand's words are (``LETTER_WIDTH``), capitals in its
+    ``form``."""
     split_units = [split(u) for u in units]
     flags = [drawn_parts(parts) for parts in split_units]
     texts = [p for parts, fl in zip(split_units, flags) for p, d in zip(parts, fl) if not d]
@@ -224,6 +225,11 @@ def generate(write, units: Sequence[str], seed: int, shear: float = 0.0,
     all_inks = write(texts, alone) if texts else write([PROBE], [False]) if probe else []
     inks = iter([] if probe else all_inks)
     call_pen = None  # the pen of every word written with them, for words of drawn characters alone
+
+    def drawn_as(ch: str) -> dict:  # letters at the hand's width, capitals in its form
+        return {**({"width": width} if LETTER_WIDTH and ch.isalpha() else {}),
+                **({"form": form} if ch.isupper() else {})}
+
     out = []
     for unit, parts, fl in zip(units, split_units, flags):
         written = {i: next(inks) for i, d in enumerate(fl) if not d}
@@ -239,8 +245,7 @@ def generate(write, units: Sequence[str], seed: int, shear: float = 0.0,
                 sym_pen = call_pen
         pieces = [written[i] if i in written
                   else draw_hyphen(thickness, level, rng) if parts[i] == HYPHEN
-                  else symbols.draw_symbol(parts[i], *sym_pen, rng, shear,
-                                           width=width if LETTER_WIDTH and parts[i].isalpha() else 1.0)
+                  else symbols.draw_symbol(parts[i], *sym_pen, rng, shear, **drawn_as(parts[i]))
                   for i in range(len(parts))]
         if len(pieces) == 1 and 0 in written:  # nothing drawn
             out.append(pieces[0])

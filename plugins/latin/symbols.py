@@ -40,6 +40,9 @@ x-height 1, digits, capitals and tall marks about 1.4, descending marks to -0.35
 
 from __future__ import annotations
 
+import zlib
+from dataclasses import dataclass, fields
+
 import numpy as np
 
 from hwrender.ink import InkImage
@@ -254,16 +257,111 @@ LEAN = 0.6      # share of the hand's shear a symbol's shape takes (a full one s
 JITTER = 0.04   # x-heights: each point of a stroke moves by up to this much
 
 
+@dataclass(frozen=True)
+class Form:
+    """A hand's own way with the capitals drawn here, the same for all its capitals (before,
+    every hand drew them alike but for pen, lean, size and jitter): ``waist`` raises (> 0) or lowers
+    what stands at mid-height (the bars of ``A H E``, the waist of ``B K R``, the bowl of ``P``)
+    by up to ``waist / 4`` of the capital's height; ``flare`` makes the top ``1 + flare`` and
+    the foot ``1 - flare`` times as wide (a hand's capitals opening upwards or standing on a wide
+    foot); ``height`` scales the capitals' height;
+    ``round`` cuts that share of each segment off every corner (Chaikin), 0 keeps them sharp.
+    The default hand's form is ``Form()``: its letters are as they were."""
+
+    waist: float = 0.0
+    flare: float = 0.0
+    height: float = 1.0
+    round: float = 0.0
+
+    @classmethod
+    def of(cls, key: str) -> "Form":
+        """The form of the hand named by ``key`` (the same key, the same form)."""
+        rng = np.random.default_rng(zlib.crc32(f"form:{key}".encode()))
+        waist, flare, height = rng.uniform(-0.3, 0.3), rng.uniform(-0.12, 0.12), rng.uniform(0.92, 1.08)
+        round_ = 0.0 if rng.random() < 0.35 else rng.uniform(0.1, 0.2)
+        return cls(float(waist), float(flare), float(height), float(round_))
+
+    @classmethod
+    def mix(cls, parts) -> "Form":
+        """The weighted mean of ``parts`` ((form, weight), ...; weights summing to 1)."""
+        return cls(*(sum(getattr(f, k.name) * w for f, w in parts) for k in fields(cls)))
+
+
+CAP = 1.4  # x-heights: the capitals' height, the span ``Form``'s waist and flare are taken over
+
+
+def _chaikin(p: np.ndarray, r: float, keep: np.ndarray) -> np.ndarray:
+    """The open polyline ``p`` with ``r`` of each segment cut off every inner corner but those
+    where ``keep`` is true (another stroke meets them there)."""
+    out = [p[0]]
+    for i in range(1, len(p) - 1):
+        if keep[i]:
+            out.append(p[i])
+        else:
+            out += [p[i] + r * (p[i - 1] - p[i]), p[i] + r * (p[i + 1] - p[i])]
+    out.append(p[-1])
+    return np.array(out)
+
+
+def _near(points: np.ndarray, line: np.ndarray, reach: float) -> np.ndarray:
+    """Whether each of ``points`` lies within ``reach`` of the polyline ``line``."""
+    if len(line) == 1:
+        return np.hypot(*(points - line[0]).T) <= reach
+    near = np.zeros(len(points), bool)
+    for a, b in zip(line, line[1:]):
+        ab = b - a
+        t = np.clip(((points - a) @ ab) / max(float(ab @ ab), 1e-9), 0.0, 1.0)
+        near |= np.hypot(*(points - (a + t[:, None] * ab)).T) <= reach
+    return near
+
+
+def _dense(p: np.ndarray, step: float) -> np.ndarray:
+    """``p`` with points added along each segment, at most ``step`` apart (a warp then bends
+    a long stroke as it moves the short ones that meet it)."""
+    out = [p[:1]]
+    for a, b in zip(p, p[1:]):
+        n = max(1, int(np.ceil(np.hypot(*(b - a)) / step)))
+        out.append(a + (b - a) * (np.arange(1, n + 1)[:, None] / n))
+    return np.concatenate(out)
+
+
+def formed(pts: list, form: Form, x_height: float) -> list:
+    """``pts`` (strokes in px from the glyph's left edge on the baseline, y up) in ``form``: each
+    row of the glyph moved up or down (waist) and stretched about the glyph's centre (flare),
+    the same for every stroke at that height, so strokes that meet still meet."""
+    if form == Form():
+        return pts
+    allp = np.concatenate(pts)
+    centre = (float(allp[:, 0].min()) + float(allp[:, 0].max())) / 2
+    top = CAP * x_height
+    out = []
+    for k, p in enumerate(pts):
+        if form.round > 0 and len(p) >= 3:  # a corner another stroke meets stays (Y, K)
+            others = [q for j, q in enumerate(pts) if j != k]
+            keep = np.zeros(len(p), bool)
+            for q in others:
+                keep |= _near(p, q, 0.1 * x_height)
+            p = _chaikin(p, form.round, keep)
+        if len(p) >= 2:
+            p = _dense(p, 0.1 * x_height)
+        t = np.clip(p[:, 1] / top, 0.0, 1.0)
+        y = (p[:, 1] + form.waist * top * t * (1 - t)) * form.height
+        x = centre + (p[:, 0] - centre) * (1 + form.flare * (2 * t - 1))
+        out.append(np.stack([x, y], 1))
+    return out
+
+
 def has_drawn(word: str) -> bool:
     return any(ch in DRAWN for ch in word)
 
 
 def draw_symbol(ch: str, thickness: float, level: float, rng: np.random.Generator,
-                shear: float = 0.0, x_height: float = W.X_HEIGHT, width: float = 1.0) -> InkImage:
+                shear: float = 0.0, x_height: float = W.X_HEIGHT, width: float = 1.0,
+                form: Form = Form()) -> InkImage:
     """``ch`` on its own baseline in a pen of ``thickness`` px at ``level``: its strokes scaled to
     ``x_height`` (with a little random size and slant), each point jittered, made ``width`` times
     as wide (a narrow or wide hand's squeeze of its words, ``hands.Steer.width_factor``; marks
-    keep their shape), sheared by ``LEAN`` times ``shear`` (x moves by the shear times the height
+    keep their shape), in the hand's ``form`` (``formed``), sheared by ``LEAN`` times ``shear`` (x moves by the shear times the height
     above the baseline, as a hand's steer does), with ``GAP`` of paper on either side."""
     base, marks = ACCENTED.get(ch, (ch, ""))
     strokes = SHAPES[base]
@@ -274,6 +372,7 @@ def draw_symbol(ch: str, thickness: float, level: float, rng: np.random.Generato
     pts = [p + rng.uniform(-JITTER, JITTER, p.shape) * x_height for p in pts]
     if width != 1.0:
         pts = [np.stack([p[:, 0] * width, p[:, 1]], 1) for p in pts]
+    pts = formed(pts, form, x_height)
     r = thickness / 2 + 1.0
     if marks:
         pts = _marks(pts, marks, base, thickness, r, rng, x_height)
