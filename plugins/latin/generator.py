@@ -351,8 +351,9 @@ class LatinGenerator(Generator):
 
     def drawn_form(self, style):
         """The ``symbols.Form`` of the capitals ``style`` draws in code: the default hand's is
-        ``Form()`` (its capitals as they were), a named hand's its own (named hands that share a
-        seed differ by their profiles, and by this), a numbered hand's its seed's, a blend's its
+        ``Form()`` (its capitals as they were), a named hand's from its seed, spread and profile
+        (named hands that share a seed differ by their profiles, and by this; a copy of a named
+        hand under another name draws like it), a numbered hand's from its seed, a blend's its
         parts' mixed by weight, an own hand's ``Form()``."""
         from .symbols import Form
 
@@ -360,9 +361,9 @@ class LatinGenerator(Generator):
             return Form.mix([(self.drawn_form(name), w) for name, w in style.parts])
         if style is None or isinstance(style, UserStyle):
             return Form()
-        if style in self.styles:
-            return Form.of(f"name:{style}")
         key = self.hand(style)
+        if style in self.styles:
+            return Form.of("named:%d:%g:%r" % (*key, self.profile(style)))
         return Form() if key == self.hand(None) else Form.of("%d:%g" % key)
 
     def style_width_ratio(self, style) -> float:

@@ -41,7 +41,7 @@ x-height 1, digits, capitals and tall marks about 1.4, descending marks to -0.35
 from __future__ import annotations
 
 import zlib
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
@@ -277,7 +277,7 @@ class Form:
     def of(cls, key: str) -> "Form":
         """The form of the hand named by ``key`` (the same key, the same form)."""
         rng = np.random.default_rng(zlib.crc32(f"form:{key}".encode()))
-        waist, flare, height = rng.uniform(-0.3, 0.3), rng.uniform(-0.12, 0.12), rng.uniform(0.92, 1.08)
+        waist, flare, height = rng.uniform(-0.3, 0.3), rng.uniform(-0.1, 0.1), rng.uniform(0.95, 1.05)
         round_ = 0.0 if rng.random() < 0.35 else rng.uniform(0.1, 0.2)
         return cls(float(waist), float(flare), float(height), float(round_))
 
@@ -325,12 +325,18 @@ def _dense(p: np.ndarray, step: float) -> np.ndarray:
     return np.concatenate(out)
 
 
-def formed(pts: list, form: Form, x_height: float) -> list:
+SHARP = set("Z")  # capitals whose corners tell them from a digit: a rounded Z read as 2
+
+
+def formed(pts: list, form: Form, x_height: float, ch: str = "") -> list:
     """``pts`` (strokes in px from the glyph's left edge on the baseline, y up) in ``form``: each
     row of the glyph moved up or down (waist) and stretched about the glyph's centre (flare),
-    the same for every stroke at that height, so strokes that meet still meet."""
+    the same for every stroke at that height, so strokes that meet still meet; ``ch``'s corners
+    stay sharp where it is in ``SHARP``."""
     if form == Form():
         return pts
+    if ch in SHARP:
+        form = replace(form, round=0.0)
     allp = np.concatenate(pts)
     centre = (float(allp[:, 0].min()) + float(allp[:, 0].max())) / 2
     top = CAP * x_height
@@ -372,7 +378,7 @@ def draw_symbol(ch: str, thickness: float, level: float, rng: np.random.Generato
     pts = [p + rng.uniform(-JITTER, JITTER, p.shape) * x_height for p in pts]
     if width != 1.0:
         pts = [np.stack([p[:, 0] * width, p[:, 1]], 1) for p in pts]
-    pts = formed(pts, form, x_height)
+    pts = formed(pts, form, x_height, base)
     r = thickness / 2 + 1.0
     if marks:
         pts = _marks(pts, marks, base, thickness, r, rng, x_height)
