@@ -264,7 +264,8 @@ class Form:
     what stands at mid-height (the bars of ``A H E``, the waist of ``B K R``, the bowl of ``P``)
     by up to ``waist / 4`` of the capital's height; ``flare`` makes the top ``1 + flare`` and
     the foot ``1 - flare`` times as wide (a hand's capitals opening upwards or standing on a wide
-    foot); ``height`` scales the capitals' height;
+    foot); ``height`` scales the capitals' height (not an accented capital's, whose marks need
+    the room);
     ``round`` cuts that share of each segment off every corner (Chaikin), 0 keeps them sharp.
     The default hand's form is ``Form()``: its letters are as they were."""
 
@@ -378,7 +379,9 @@ def draw_symbol(ch: str, thickness: float, level: float, rng: np.random.Generato
     pts = [p + rng.uniform(-JITTER, JITTER, p.shape) * x_height for p in pts]
     if width != 1.0:
         pts = [np.stack([p[:, 0] * width, p[:, 1]], 1) for p in pts]
-    pts = formed(pts, form, x_height, base)
+    # an accented capital keeps the default height: the frame's top leaves its marks little room
+    # (a taller capital flattened them)
+    pts = formed(pts, replace(form, height=1.0) if marks else form, x_height, base)
     r = thickness / 2 + 1.0
     if marks:
         pts = _marks(pts, marks, base, thickness, r, rng, x_height)
