@@ -141,6 +141,17 @@ def sure_pen(alphas: Sequence[np.ndarray]) -> tuple[float, float]:
     return max(thickness, MIN_WIDTH) - 1.0 + 1.0 / max(level, 0.5), level
 
 
+def distance(p: np.ndarray, line: np.ndarray) -> np.ndarray:
+    """The distance from each point of ``p`` ([..., 2]) to the polyline ``line`` ([n, 2]; one
+    point: to that point)."""
+    dist = np.full(p.shape[:-1], np.inf)
+    for a, b in zip(line, line[1:] if len(line) > 1 else line):
+        ab = b - a
+        t = np.clip(((p - a) @ ab) / max(float(ab @ ab), 1e-9), 0.0, 1.0)
+        dist = np.minimum(dist, np.linalg.norm(p - a - t[..., None] * ab, axis=-1))
+    return dist
+
+
 def stroke(alpha: np.ndarray, points: np.ndarray, thickness: float, level: float) -> None:
     """Ink an anti-aliased polyline (``points`` [n, 2] x, y in pixels; one point: a dot) into
     ``alpha`` in place."""
@@ -150,12 +161,7 @@ def stroke(alpha: np.ndarray, points: np.ndarray, thickness: float, level: float
     if np.any(hi <= lo):
         return
     ys, xs = np.mgrid[lo[1]:hi[1], lo[0]:hi[0]] + 0.5
-    p = np.stack([xs, ys], -1)
-    dist = np.full(xs.shape, np.inf)
-    for a, b in zip(points, points[1:] if len(points) > 1 else points):
-        ab = b - a
-        t = np.clip(((p - a) @ ab) / max(float(ab @ ab), 1e-9), 0.0, 1.0)
-        dist = np.minimum(dist, np.linalg.norm(p - a - t[..., None] * ab, axis=-1))
+    dist = distance(np.stack([xs, ys], -1), points)
     region = alpha[lo[1]:hi[1], lo[0]:hi[0]]
     np.maximum(region, (np.clip(r + 0.5 - dist, 0.0, 1.0) * level).astype(alpha.dtype), out=region)
 

@@ -260,14 +260,14 @@ JITTER = 0.04   # x-heights: each point of a stroke moves by up to this much
 @dataclass(frozen=True)
 class Form:
     """A hand's own way with the capitals drawn here, the same for all its capitals (before,
-    every hand drew them alike but for pen, lean, size and jitter): ``waist`` raises (> 0) or lowers
-    what stands at mid-height (the bars of ``A H E``, the waist of ``B K R``, the bowl of ``P``)
-    by up to ``waist / 4`` of the capital's height; ``flare`` makes the top ``1 + flare`` and
+    every hand drew them alike but for pen, lean, size and jitter): ``waist`` raises (> 0) or
+    lowers what stands at mid-height (the bars of ``A H E``, the waist of ``B K R``, the bowl of
+    ``P``) by up to ``waist / 4`` of the capital's height; ``flare`` makes the top ``1 + flare`` and
     the foot ``1 - flare`` times as wide (a hand's capitals opening upwards or standing on a wide
-    foot); ``height`` scales the capitals' height;
-    ``round`` cuts that share of each segment off every corner (Chaikin), 0 keeps them sharp.
-    The default hand's form is ``Form()``: its letters are as they were. Accented capitals keep
-    ``Form()`` in every hand (``draw_symbol``)."""
+    foot); ``height`` scales the capitals' height; ``round`` cuts that share of each segment
+    off every corner (Chaikin), 0 keeps them sharp. The default hand's form is ``Form()``: its
+    capitals are as they were. Accented capitals keep ``Form()`` in every hand
+    (``draw_symbol``)."""
 
     waist: float = 0.0
     flare: float = 0.0
@@ -304,18 +304,6 @@ def _chaikin(p: np.ndarray, r: float, keep: np.ndarray) -> np.ndarray:
     return np.array(out)
 
 
-def _near(points: np.ndarray, line: np.ndarray, reach: float) -> np.ndarray:
-    """Whether each of ``points`` lies within ``reach`` of the polyline ``line``."""
-    if len(line) == 1:
-        return np.hypot(*(points - line[0]).T) <= reach
-    near = np.zeros(len(points), bool)
-    for a, b in zip(line, line[1:]):
-        ab = b - a
-        t = np.clip(((points - a) @ ab) / max(float(ab @ ab), 1e-9), 0.0, 1.0)
-        near |= np.hypot(*(points - (a + t[:, None] * ab)).T) <= reach
-    return near
-
-
 def _dense(p: np.ndarray, step: float) -> np.ndarray:
     """``p`` with points added along each segment, at most ``step`` apart (a warp then bends
     a long stroke as it moves the short ones that meet it)."""
@@ -344,10 +332,9 @@ def formed(pts: list, form: Form, x_height: float, ch: str = "") -> list:
     out = []
     for k, p in enumerate(pts):
         if form.round > 0 and len(p) >= 3:  # a corner another stroke meets stays (Y, K)
-            others = [q for j, q in enumerate(pts) if j != k]
             keep = np.zeros(len(p), bool)
-            for q in others:
-                keep |= _near(p, q, 0.1 * x_height)
+            for q in pts[:k] + pts[k + 1:]:
+                keep |= M.distance(p, q) <= 0.1 * x_height
             p = _chaikin(p, form.round, keep)
         if len(p) >= 2:
             p = _dense(p, 0.1 * x_height)
@@ -368,8 +355,9 @@ def draw_symbol(ch: str, thickness: float, level: float, rng: np.random.Generato
     """``ch`` on its own baseline in a pen of ``thickness`` px at ``level``: its strokes scaled to
     ``x_height`` (with a little random size and slant), each point jittered, made ``width`` times
     as wide (a narrow or wide hand's squeeze of its words, ``hands.Steer.width_factor``; marks
-    keep their shape), in the hand's ``form`` (``formed``), sheared by ``LEAN`` times ``shear`` (x moves by the shear times the height
-    above the baseline, as a hand's steer does), with ``GAP`` of paper on either side."""
+    keep their shape), in the hand's ``form`` (``formed``), sheared by ``LEAN`` times ``shear``
+    (x moves by the shear times the height above the baseline, as a hand's steer does), with
+    ``GAP`` of paper on either side."""
     base, marks = ACCENTED.get(ch, (ch, ""))
     strokes = SHAPES[base]
     scale = x_height * rng.uniform(0.93, 1.07)
