@@ -505,6 +505,23 @@ def test_shipped_generator_writes_a_lone_letter_cut_from_its_context(latin):
     assert word.text == "a<b" and len(blobs(word.alpha > INK)) >= 3
 
 
+def test_a_lone_letter_whose_cut_kept_no_stroke_is_written_alone(latin, monkeypatch):
+    """The cut can lose a letter that ran into its neighbour's blot (``l`` from ``lnn`` in
+    hand bold): the letter is then written alone, between drawn characters as in a one-letter
+    word, and never left as blank paper."""
+    from hwrender_plugins.latin import glyphs
+
+    kept, word = latin._write(["l", "l"], None, 3, "cpu", [True, False])
+    assert (kept.alpha > 0.35).any() and (word.alpha > 0.35).any()
+    monkeypatch.setattr(glyphs, "cut_slot", lambda alpha, x0, x1, floor: np.zeros_like(alpha))
+    between, alone = latin._write(["l", "l"], None, 3, "cpu", [True, False])
+    assert between.text == alone.text == "l"
+    assert (between.alpha > 0.35).any() and (alone.alpha > 0.35).any()
+    # the lone drawing: the letter written by itself, with the other word variations
+    (lone,) = latin._written(["l"], [None], None, 3 + glyphs.SEED_STEP, "cpu")
+    assert between.alpha.shape == lone.alpha.shape and np.allclose(between.alpha, lone.alpha, atol=1e-3)
+
+
 def test_shipped_generator_writes_a_capital_run_letter_by_letter(latin, monkeypatch):
     asked = []
     real = hyphens.generate

@@ -563,15 +563,21 @@ class LatinGenerator(Generator):
                    for u, cut in zip(units, between)]
         out = self._written(units, context, style, seed, device)
         # a one-letter word (q, ū, Polish w) is written alone too, with other word variations;
-        # the model's own recognizer keeps the drawing it reads better (ties: the cut)
-        rivals = [k for k, c in enumerate(context) if c is not None and not between[k]]
-        if rivals and glyphs.reader(self, device) is not None:
+        # the model's own recognizer keeps the drawing it reads better (ties: the cut). A cut
+        # that kept no stroke (the letter went with its neighbour's blot) is always replaced.
+        from .punctuation import STRONG
+
+        empty = {k for k, c in enumerate(context) if c is not None and out[k].alpha.max() <= STRONG}
+        reading = glyphs.reader(self, device) is not None
+        rivals = [k for k, c in enumerate(context)
+                  if c is not None and (k in empty or (reading and not between[k]))]
+        if rivals:
             alone = self._written([units[k] for k in rivals], [None] * len(rivals), style,
                                   seed + glyphs.SEED_STEP, device)
             scores = glyphs.losses(self, [out[k] for k in rivals] + alone,
                                    self.style_width_ratio(style), device)
             for n, k in enumerate(rivals):
-                if scores[len(rivals) + n] < scores[n]:
+                if k in empty or scores[len(rivals) + n] < scores[n]:
                     out[k] = alone[n]
         return out
 
