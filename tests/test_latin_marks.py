@@ -39,26 +39,29 @@ def blobs(mask: np.ndarray) -> list[np.ndarray]:
     return out
 
 
-def holes(mask: np.ndarray) -> int:
-    """Regions of paper (4-connected) that paper from outside the mark cannot reach (a ring's
-    eye, the two of ``%``)."""
+def holes(mask: np.ndarray, min_area: int = 1) -> int:
+    """Regions of paper (4-connected) of ``min_area`` px or more that paper from outside the
+    mark cannot reach (a ring's eye, the two of ``%``; ``min_area`` 2 leaves out the single
+    pixel an acute corner may enclose)."""
     paper = ~np.pad(mask, 1)
     seen = np.zeros_like(paper)
-    count = 0
+    sizes = []
     for start in zip(*np.nonzero(paper)):
         if seen[start]:
             continue
-        count += 1
-        stack = [start]
+        stack, size = [start], 0
         seen[start] = True
         while stack:
             y, x = stack.pop()
+            size += 1
             for q in ((y + 1, x), (y - 1, x), (y, x + 1), (y, x - 1)):
                 if 0 <= q[0] < paper.shape[0] and 0 <= q[1] < paper.shape[1] and paper[q] \
                         and not seen[q]:
                     seen[q] = True
                     stack.append(q)
-    return count - 1  # the first region found is the outside (the padding's corner)
+        sizes.append(size)
+    # the first region found is the outside (the padding's corner)
+    return sum(1 for size in sizes[1:] if size >= min_area)
 
 
 def has_hole(mask: np.ndarray) -> bool:
