@@ -191,6 +191,26 @@ def ink_rows(ink, level=INK):
     return (ink.baseline - (ys.max() + 1)) / W.X_HEIGHT, (ink.baseline - ys.min()) / W.X_HEIGHT
 
 
+def test_a_drawn_capital_i_has_serifs_that_tell_it_from_l_and_bar():
+    """A bare stem was read as ``l``, ``|`` or ``1``: the drawn ``I`` has a bar at its top and at its
+    foot, several times wider than its stem, in every hand form (and so has ``Í``); ``|`` stays
+    bare."""
+    def widths(ink):
+        mask = ink.alpha > INK
+        rows = np.flatnonzero(mask.any(1))
+        width = [np.ptp(np.flatnonzero(mask[y])) + 1 for y in rows]
+        return max(width[:3]), width[len(width) // 2], max(width[-3:])
+
+    for k, form in enumerate([symbols.Form(), *FORMS]):
+        top, middle, foot = widths(symbols.draw_symbol("I", 1.8, 0.9, np.random.default_rng(k),
+                                                       form=form))
+        assert top > 2.5 * middle and foot > 2.5 * middle, (form, top, middle, foot)
+        _, _, foot = widths(symbols.draw_symbol("Í", 1.8, 0.9, np.random.default_rng(k)))
+        assert foot > 2.5 * middle  # (its top rows are the acute's)
+    top, middle, foot = widths(drawn("|"))
+    assert top < 2 * middle and foot < 2 * middle
+
+
 def test_symbols_sit_where_a_font_puts_them():
     lo, hi = ink_rows(drawn("_"))
     assert hi < 0.05  # on or under the baseline
