@@ -211,6 +211,23 @@ def test_a_drawn_capital_i_has_serifs_that_tell_it_from_l_and_bar():
     assert top < 2 * middle and foot < 2 * middle
 
 
+def test_drawn_ae_and_sharp_s_are_not_oe_and_b():
+    """The judge read a round-bowled ``æ`` as ``œ`` and a ``ß`` closed on its stem as ``B``: ``æ``'s
+    a has two storeys (its counter in the lower half of the x-height, under the hook), and
+    ``ß``'s stem falls to the descender."""
+    from scipy import ndimage
+
+    for seed in range(4):
+        ink = drawn("æ", seed)
+        paper, _ = ndimage.label(~np.pad(ink.alpha > INK, 1))
+        counters = [np.argwhere(paper == k) for k in range(2, paper.max() + 1)]  # 1: outside
+        a = min((c for c in counters if len(c) >= 2), key=lambda c: c[:, 1].mean())
+        top = (ink.baseline + 1 - a[:, 0].min()) / W.X_HEIGHT  # +1: the pad
+        assert top < 0.62, (seed, top)
+        lo, hi = ink_rows(drawn("ß", seed))
+        assert lo < -0.2 and hi > 1.3, (seed, lo, hi)
+
+
 def test_symbols_sit_where_a_font_puts_them():
     lo, hi = ink_rows(drawn("_"))
     assert hi < 0.05  # on or under the baseline
