@@ -147,10 +147,11 @@ def test_letters_split_into_a_base_and_drawn_marks():
     assert marks.split("ï") == ("i", "\u0308")
     assert marks.split("Ç") == ("C", "\u0327")
     assert marks.base_word("naïve façade Zoë") == "naive facade Zoe"
-    for kept in "aßæłľďťģ":  # plain, ligatures, ł (the GAN's reads better), carons like apostrophes, ģ
+    for kept in "aßæłĽ":  # plain, ligatures, ł (the GAN's reads better), Ľ (the GAN's capital)
         assert marks.split(kept) is None
-    # barred and slashed letters: their base and a stroke through it (a pseudo-mark)
-    for struck, base in zip("øđħŧı", "odhti"):
+    # barred and slashed letters, carons like apostrophes and ģ: their base and a stroke through
+    # or beside it (a pseudo-mark)
+    for struck, base in zip("øđħŧıďľťģ", "odhtidltg"):
         parts = marks.split(struck)
         assert parts is not None and parts[0] == base and parts[1] in marks.THROUGH
     assert marks.base_word("Københavns łąka") == "Kobenhavns łaka"
@@ -307,6 +308,25 @@ def test_barred_and_slashed_letters_get_a_stroke_through_their_base():
     i[top - 4:top - 2, 7:9] = 0.8
     dotless = marks.draw(i, "ı", [0, 16], seed=0)
     assert not (dotless[:top - 1] > INK).any() and np.array_equal(dotless[top:], i[top:])
+
+
+def test_a_caron_on_an_ascender_is_an_apostrophe_beside_the_stems_top():
+    """ď ľ ť: the GAN's base letter (its own were other letters: ď read as ó, ť as É, ľ as l) and
+    an apostrophe right of the ascender's stem, its top about the stem's top, apart from the stem;
+    ģ: a turned comma over the g."""
+    for ch, stem_x, bowl in (("ľ", 7, False), ("ď", 11, True), ("ť", 7, False)):
+        letter = np.pad(_stem_letter(stem_x, bowl), ((0, 0), (0, 8)))  # room on the right
+        drawn = marks.draw(letter, ch, [0, 24], seed=1) > INK
+        added = drawn & ~(letter > INK)
+        rows, cols = np.nonzero(added)
+        assert cols.min() > stem_x + 2, (ch, cols.min())  # right of the stem, paper between
+        stem_top = W.BASELINE - 15
+        assert abs(rows.min() - stem_top) <= 2 and rows.max() < W.BASELINE - W.X_HEIGHT, (ch, rows)
+        assert len(blobs(drawn)) == 2, ch
+    g = flat_word("g")
+    added = (marks.draw(g, "ģ", [0, 16], seed=1) > INK) & ~(g > INK)
+    rows, cols = np.nonzero(added)
+    assert rows.max() < W.BASELINE - W.X_HEIGHT - 1 and 3 <= cols.mean() <= 13
 
 
 def test_shipped_generator_strikes_its_barred_letters(latin):

@@ -66,18 +66,25 @@ COMMA_BELOW = (((0.06, -0.12), (-0.08, -0.5)),)  # Latvian ķ ļ ņ ŗ: a cedill
 # the strokes about there). ``ı`` is an ``i`` whose dot is erased and nothing drawn. ``ł`` stays
 # the GAN's: trained on many Polish words it draws it well, and a drawn bar read worse (Tesseract's
 # Latin model on 60 lines of training words with ł, 20 hands: 0.103 -> 0.113, read as ``t``).
-_SLASH, _STEM_BAR_D, _STEM_BAR_H, _LOW_BAR, _DOTLESS = (chr(0xE100 + k) for k in range(5))
+# A caron on an ascender (ď ľ ť) is an apostrophe beside the stem's top ("stem-top": at the
+# stem's top, right of it), and ģ's cedilla a turned comma over the g.
+_SLASH, _STEM_BAR_D, _STEM_BAR_H, _LOW_BAR, _DOTLESS, _APOSTROPHE, _TURNED_COMMA = (
+    chr(0xE100 + k) for k in range(7))
 THROUGH: dict[str, tuple[str, float, tuple[tuple[tuple[float, float], ...], ...]]] = {
     _SLASH: ("centre", 0.5, (((-0.42, -0.62), (0.42, 0.62)),)),        # ø
     _STEM_BAR_D: ("stem", 1.18, (((-0.32, 0.0), (0.22, 0.0)),)),       # đ
     _STEM_BAR_H: ("stem", 1.18, (((-0.22, 0.0), (0.32, 0.0)),)),       # ħ
     _LOW_BAR: ("centre", 0.5, (((-0.26, 0.0), (0.26, 0.0)),)),          # ŧ
     _DOTLESS: ("centre", 0.0, ()),                                      # ı
+    _APOSTROPHE: ("stem-top", 1.3, (((0.45, 0.04), (0.44, -0.08), (0.34, -0.32)),)),  # ď ľ ť
+    _TURNED_COMMA: ("centre", 1.2, (((0.05, 0.3), (-0.02, 0.2), (-0.01, 0.08), (0.04, 0.0)),)),  # ģ
 }
 STRUCK = {"ø": ("o", _SLASH), "đ": ("d", _STEM_BAR_D), "ħ": ("h", _STEM_BAR_H),
-          "ŧ": ("t", _LOW_BAR), "ı": ("i", _DOTLESS)}
-# Left to the GAN: a caron on an ascender (ď ľ ť Ľ) and ģ are apostrophe-like marks beside or
-# above the letter, not the shapes above. Letters with a bar or slash (ø đ ħ ŧ) are ``STRUCK``.
+          "ŧ": ("t", _LOW_BAR), "ı": ("i", _DOTLESS),
+          "ď": ("d", _APOSTROPHE), "ľ": ("l", _APOSTROPHE), "ť": ("t", _APOSTROPHE),
+          "ģ": ("g", _TURNED_COMMA)}
+# Letters with a bar or slash (ø đ ħ ŧ), an apostrophe-like caron (ď ľ ť) or ģ are ``STRUCK``.
+# The capital Ľ stays with the GAN (the one capital it writes, ``KEPT_SURE``).
 # Also left to it: letters whose mark it drew legibly in all four hands measured (0, 3, 7, 11:
 # ``mark_shape`` in tests/test_latin_marks.py on ``n?n``): its acutes, è and ā.
 KEPT = set("\u010f\u013e\u0165\u013d\u0123" "áéíúýćńśźèā")
@@ -90,7 +97,7 @@ KEPT = set("\u010f\u013e\u0165\u013d\u0123" "áéíúýćńśźèā")
 # drawn shape) are drawn too: 153 -> 0 mark failures over the 13 named and seeded hands 0-29 with
 # profiles. False: the marks as drawn before.
 SURE = True
-KEPT_SURE = set("\u010f\u013e\u0165\u013d\u0123")  # apostrophe-like carons and ģ: no shape here
+KEPT_SURE = {"\u013d"}  # Ľ: its caron is no mark over the letter, and no capital shape here
 MIN_WIDTH = 1.5  # px at 0.5: a line 8-connected at a reader's threshold in every direction (> √2)
 ASCENDERS = set("bdfhklt")
 DOTTED = set("ij")  # their own dot is erased before a mark is drawn over them
@@ -273,10 +280,12 @@ def _through(target: np.ndarray, alpha: np.ndarray, m: str, centre: float, x0: f
     scale = xh * rng.uniform(0.92, 1.08) * max(1.0, thickness / THICKNESS) ** 0.5
     dx, dy = rng.uniform(-0.04, 0.04, 2) * xh
     x = centre
-    stem = _stem(alpha, x0, x1) if anchor == "stem" else None
+    stem = _stem(alpha, x0, x1) if anchor in ("stem", "stem-top") else None
     if stem is not None:
         x = stem[0]
-        if at > 1.0:
+        if anchor == "stem-top":
+            at = stem[1]
+        elif at > 1.0:
             at = min(at, 1.0 + 0.6 * (stem[1] - 1.0))
     y = W.BASELINE - at * xh + dy
     origin = x + dx if place is None else place(x + dx, y)
