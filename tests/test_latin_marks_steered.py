@@ -30,10 +30,12 @@ def width_at_half(alpha: np.ndarray) -> float:
 def test_off_keeps_the_gans_own_acutes_and_on_draws_them(monkeypatch):
     monkeypatch.setattr(marks, "SURE", False)
     assert marks.split("é") is None and marks.split("è") is None
+    for kept in "ľďťģĽ":  # off: the apostrophe-like carons and ģ are the GAN's, as before
+        assert marks.split(kept) is None
     monkeypatch.setattr(marks, "SURE", True)
     assert marks.split("é") == ("e", "\u0301") and marks.split("ā") == ("a", "\u0304")
-    for kept in "ľďťģ":  # apostrophe-like: no drawn shape, still the GAN's
-        assert marks.split(kept) is None
+    assert marks.split("ľ") == ("l", marks._APOSTROPHE) and marks.split("ģ")[0] == "g"
+    assert marks.split("Ľ") is None  # the GAN's capital
 
 
 def test_a_faint_pen_draws_its_marks_as_wide_at_half_as_its_strokes():
