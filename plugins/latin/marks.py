@@ -67,7 +67,7 @@ COMMA_BELOW = (((0.06, -0.12), (-0.08, -0.5)),)  # Latvian ķ ļ ņ ŗ: a cedill
 # the GAN's: trained on many Polish words it draws it well, and a drawn bar read worse (Tesseract's
 # Latin model on 60 lines of training words with ł, 20 hands: 0.103 -> 0.113, read as ``t``).
 # A caron on an ascender (ď ľ ť) is an apostrophe beside the stem's top ("stem-top": at the
-# stem's top, right of it), and ģ's cedilla a turned comma over the g.
+# stem's top, from the right edge of its ink there), and ģ's cedilla a turned comma over the g.
 _SLASH, _STEM_BAR_D, _STEM_BAR_H, _LOW_BAR, _DOTLESS, _APOSTROPHE, _TURNED_COMMA = (
     chr(0xE100 + k) for k in range(7))
 THROUGH: dict[str, tuple[str, float, tuple[tuple[tuple[float, float], ...], ...]]] = {
@@ -76,7 +76,7 @@ THROUGH: dict[str, tuple[str, float, tuple[tuple[tuple[float, float], ...], ...]
     _STEM_BAR_H: ("stem", 1.18, (((-0.22, 0.0), (0.32, 0.0)),)),       # ħ
     _LOW_BAR: ("centre", 0.5, (((-0.26, 0.0), (0.26, 0.0)),)),          # ŧ
     _DOTLESS: ("centre", 0.0, ()),                                      # ı
-    _APOSTROPHE: ("stem-top", 1.3, (((0.45, 0.04), (0.44, -0.08), (0.34, -0.32)),)),  # ď ľ ť
+    _APOSTROPHE: ("stem-top", 1.3, (((0.35, 0.04), (0.34, -0.08), (0.24, -0.32)),)),  # ď ľ ť
     _TURNED_COMMA: ("centre", 1.2, (((0.05, 0.3), (-0.02, 0.2), (-0.01, 0.08), (0.04, 0.0)),)),  # ģ
 }
 STRUCK = {"ø": ("o", _SLASH), "đ": ("d", _STEM_BAR_D), "ħ": ("h", _STEM_BAR_H),
@@ -270,6 +270,19 @@ def _stem(alpha: np.ndarray, x0: float, x1: float) -> tuple[float, float] | None
     return a + float((band.sum(0) * (np.arange(band.shape[1]) + 0.5)).sum() / band.sum()), top
 
 
+def _top_right(alpha: np.ndarray, x0: float, x1: float) -> float | None:
+    """x just right of the ascender's top in the columns x0..x1: past the last inked column
+    (> 0.5) of its two highest inked rows above the x-height band; None where it has none. A
+    leaning stem's top stands right of its ink centroid (``_stem``)."""
+    a = min(max(int(np.floor(x0)), 0), alpha.shape[1] - 1)
+    b = min(max(int(np.ceil(x1)), a + 1), alpha.shape[1])
+    band = alpha[:int(W.BASELINE - 1.1 * W.X_HEIGHT), a:b] > 0.5
+    rows = np.flatnonzero(band.any(1))
+    if not len(rows):
+        return None
+    return a + float(np.flatnonzero(band[rows[0]:rows[0] + 2].any(0)).max() + 1)
+
+
 def _through(target: np.ndarray, alpha: np.ndarray, m: str, centre: float, x0: float, x1: float,
              thickness: float, level: float, rng: np.random.Generator, place) -> None:
     """A stroke through a letter (``THROUGH[m]``), drawn into ``target``: about its ink's
@@ -285,6 +298,7 @@ def _through(target: np.ndarray, alpha: np.ndarray, m: str, centre: float, x0: f
         x = stem[0]
         if anchor == "stem-top":
             at = stem[1]
+            x = _top_right(alpha, x0, x1) or x
         elif at > 1.0:
             at = min(at, 1.0 + 0.6 * (stem[1] - 1.0))
     y = W.BASELINE - at * xh + dy
