@@ -286,6 +286,37 @@ def test_a_folder_that_is_not_an_extraction_is_refused_without_force(run, tmp_pa
     assert not (tmp_path / "out" / "notes.txt").exists()
 
 
+def test_an_earlier_extraction_with_files_of_its_own_is_kept(run, tmp_path):
+    """Extracting again into a folder replaces it: not when a person put a photo or notes in
+    it, and never when an input lies inside it (replacing it deleted the photo being read)."""
+    a = write_scan(tmp_path / "a.png", "emnist")
+    assert run("extract", a, "-o", "out").exit_code == 0
+    photo = write_scan(tmp_path / "out" / "IMG_2.png", "emnist")
+    r = run("extract", photo, a, "-o", "out")
+    assert r.exit_code == 2 and "IMG_2.png is inside the output folder" in r.stderr
+    r = run("extract", photo, a, "-o", "out", "--force")  # --force never deletes an input
+    assert r.exit_code == 2 and photo.exists()
+    (tmp_path / "out" / "notes.txt").write_text("mine")
+    photo.rename(tmp_path / "b.png")
+    r = run("extract", "b.png", "-o", "out")
+    assert r.exit_code == 2 and "did not write (notes.txt)" in r.stderr and "--force" in r.stderr
+    assert (tmp_path / "out" / "notes.txt").read_text() == "mine"
+    (tmp_path / "out" / "notes.txt").unlink()
+    r = run("extract", "b.png", "-o", "out")  # only its own files: replaced as before
+    assert r.exit_code == 0, r.stderr
+
+
+def test_the_current_folder_is_refused(run, tmp_path, monkeypatch):
+    """``-o .`` would replace the folder the shell is in (was: a ValueError, "empty name")."""
+    (tmp_path / "work").mkdir()
+    a = write_scan(tmp_path / "a.png", "emnist")
+    monkeypatch.chdir(tmp_path / "work")
+    for out in (".", "..", str(tmp_path)):
+        r = run("extract", a, "-o", out, "--force")
+        assert r.exit_code == 2 and "is the current folder" in r.stderr and "-o samples" in r.stderr
+    assert (tmp_path / "a.png").exists() and not list((tmp_path / "work").iterdir())
+
+
 def test_ctrl_c_while_writing_leaves_the_earlier_folder(run, tmp_path, monkeypatch):
     a = write_scan(tmp_path / "a.png", "emnist")
     assert run("extract", a, "-o", "out").exit_code == 0

@@ -310,6 +310,8 @@ def test_cli_writes_the_pages_asked_for(tmp_path):
     (["template", "latin", "-o", "{out}", "--fill-font", "{caveat}"], 2, "lacks 1 of the characters to fill: ſ"),
     (["template", "hangul", "-o", "{out}", "--fill-font", "{caveat}"], 2, "lacks 210"),
     (["template", "latin"], 2, "missing -o"),
+    (["template", "latin", "-o", "{tmp}/sheet.png"], 2, "does not end in .pdf"),
+    (["template", "latin", "-o", "{tmp}/sheet"], 2, "does not end in .pdf"),
 ])
 def test_cli_errors_are_one_line_and_write_nothing(tmp_path, args, code, words):
     (tmp_path / "not-a-font.ttf").write_text("hello")
@@ -335,3 +337,19 @@ def test_skip_missing_leaves_only_the_boxes_the_font_lacks_empty():
     empty = [b.text for b in page.boxes
              if not ink[int(b.y * ppm) + 1:int((b.y + b.h) * ppm), int(b.x * ppm) + 1:int((b.x + b.w) * ppm)].any()]
     assert empty == ["ſ"]
+
+
+def test_a_name_that_is_not_a_pdf_is_refused_and_the_file_kept(tmp_path):
+    photo = tmp_path / "IMG_1.jpg"
+    photo.write_bytes(b"\xff\xd8\xff my photo")
+    result = _run("template", "latin", "-o", str(photo))
+    assert result.exit_code == 2 and "sheet.pdf" in result.stderr
+    assert photo.read_bytes() == b"\xff\xd8\xff my photo"  # not overwritten with a PDF
+
+
+def test_dash_writes_the_pdf_to_stdout(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = _run("template", "emnist", "-o", "-", "--pages", "1,1")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout_bytes.startswith(b"%PDF-") and not (tmp_path / "-").exists()
+    assert "1 page of the emnist template" in result.stderr

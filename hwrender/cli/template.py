@@ -19,7 +19,7 @@ def template_cmd(
         metavar="KIND", help="latin, hangul, cjk or emnist: the model the sheet teaches your hand.",
         show_default=False)],
     output: Annotated[Optional[str], typer.Option(
-        "-o", "--output", help="The PDF to write.", show_default=False)] = None,
+        "-o", "--output", help="The PDF to write (- for standard output).", show_default=False)] = None,
     pages: Annotated[Optional[str], typer.Option(
         "--pages", metavar="N,M", help="Only these pages, e.g. 1,2 (default: all).")] = None,
     paper: Annotated[str, typer.Option("--paper", metavar="A4|Letter", help="Paper size.")] = "A4",
@@ -48,11 +48,12 @@ def template_cmd(
     path = write_template(kind, output, pages=numbers, paper=_paper(paper), fill_font=fill_font,
                           seed=seed)
     if not (ctx.obj or {}).get("quiet"):
-        count = len(numbers) if numbers else len(layout.pages(kind, _paper(paper)))
+        count = len(set(numbers)) if numbers else len(layout.pages(kind, _paper(paper)))
         typer.echo(f"{count} page{'s' if count != 1 else ''} of the {kind} template: print, write in "
                    f"the boxes, photograph or scan, then `hwrender extract PHOTO... -o DIR`",
                    err=True)
-    typer.echo(str(path))
+    if path is not None:  # "-o -": the PDF went to stdout
+        typer.echo(str(path))
 
 
 def _parse_pages(text: str) -> list[int]:

@@ -478,13 +478,51 @@ def is_extract_folder(folder: Path) -> bool:
         return False
 
 
-def check_output(out: Path, force: bool) -> None:
-    """Refuse to replace a folder that holds something other than an earlier extraction."""
+def _not_extracted(folder: Path) -> list[str]:
+    """The names in an earlier extraction's folder that it did not write (a photo, notes): the
+    samples its ``samples.json`` lists, the index and the overview are its own."""
+    try:
+        index = json.loads((folder / "samples.json").read_text("utf-8"))
+        ours = {"samples.json", "overview.png"} | {str(row["file"]) for row in index.get("samples", [])}
+    except (OSError, ValueError, AttributeError, KeyError, TypeError):
+        ours = {"samples.json", "overview.png"}
+    return sorted(p.name for p in folder.iterdir() if p.name not in ours)
+
+
+def check_output(out: Path, force: bool, inputs: Sequence[str | os.PathLike] = ()) -> None:
+    """Refuse to replace a folder that holds something other than an earlier extraction, or
+    that holds an input (replacing the folder would delete the photo being read)."""
     if out.exists() and not out.is_dir():
         raise UsageError(f"{out} exists and is not a folder", "give -o a folder name")
-    if out.is_dir() and any(out.iterdir()) and not is_extract_folder(out) and not force:
+    if not out.is_dir():
+        return
+    here = out.resolve()
+    try:
+        Path.cwd().resolve().relative_to(here)
+    except (ValueError, OSError):
+        pass
+    else:  # the folder is replaced whole: the shell would be left in a deleted folder
+        raise UsageError(f"-o {out} is the current folder (or holds it), which extraction replaces",
+                         "give a new folder name, e.g. -o samples")
+    for path in inputs:
+        if str(path) == "-":
+            continue
+        try:
+            Path(path).resolve().relative_to(here)
+        except ValueError:
+            continue
+        raise UsageError(f"{path} is inside the output folder {out}, which extraction replaces",
+                         "give -o another folder, or move the photos out of it first")
+    if force or not any(out.iterdir()):
+        return
+    if not is_extract_folder(out):
         raise UsageError(f"{out} is not empty and not an earlier `hwrender extract` output",
                          "give a new folder, or add --force to replace it")
+    foreign = _not_extracted(out)
+    if foreign:
+        shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
+        raise UsageError(f"{out} holds files an earlier extraction did not write ({shown})",
+                         "move them out, give a new folder, or add --force to replace it")
 
 
 def extract(inputs: Sequence[str | os.PathLike], out: str | os.PathLike, *, force: bool = False,
@@ -496,9 +534,11 @@ def extract(inputs: Sequence[str | os.PathLike], out: str | os.PathLike, *, forc
     ``progress(result)`` is called after each sheet."""
     _cv2()
     out = Path(out)
+    if out.name in ("", ".."):  # "-o .", "-o ..": named by the folder they are (check_output refuses them)
+        out = Path(os.path.abspath(out))
     if not inputs:
         raise UsageError("no images given", "give photos or scans of filled templates")
-    check_output(out, force)
+    check_output(out, force, inputs)
     sheets: dict[tuple, PageResult] = {}
     replaced = []
     for path in inputs:

@@ -308,18 +308,30 @@ def mark_rects(page: SheetPage) -> list[tuple[float, float, float, float]]:
 
 def write_template(kind: str, out: os.PathLike | str, *, pages: Optional[Iterable[int]] = None,
                    paper: str = "A4", fill_font: Optional[os.PathLike | str] = None,
-                   seed: int = 0, skip_missing: bool = False) -> Path:
-    """Write a kind's template (all pages, or ``pages``) as one PDF at ``out``, atomically.
+                   seed: int = 0, skip_missing: bool = False) -> Optional[Path]:
+    """Write a kind's template (all pages, or ``pages``) as one PDF at ``out``, atomically
+    (``"-"``: to standard output, and ``None`` is returned).
 
     ``fill_font`` writes every box in that font; one that lacks a character to fill is an error,
     or with ``skip_missing`` leaves those boxes empty (the evaluation's held-out fonts)."""
+    import sys
+
     from ..render.output import AtomicOutputs
 
+    to_stdout = os.fspath(out) == "-"
+    if not to_stdout and not Path(out).is_dir() and Path(out).suffix.lower() != ".pdf":
+        raise UsageError(f"{out}: a template is written as a PDF, and this name does not end in .pdf",
+                         "give a name such as sheet.pdf, or - for standard output")
     chosen = select_pages(kind, pages, paper)
     fill = None
     if fill_font is not None:
         fill = load_fill_font(fill_font, "".join(b.text for p in chosen for b in p.boxes),
                               skip_missing)
+    if to_stdout:
+        data = pdf_bytes(chosen, fill, seed)
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return None
     with AtomicOutputs(out) as outputs:
         data = pdf_bytes(chosen, fill, seed)
         outputs.open(out).write(data)
