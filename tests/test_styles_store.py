@@ -202,6 +202,54 @@ def test_remove_unknown(registry):
         styles.remove("nobody")
 
 
+def test_a_damaged_style_is_listed_and_removed(registry, tmp_path):
+    """Its errors say to remove it with ``styles remove``: that must work without reading it,
+    and a listing names it without breaking over the others."""
+    styles.add("good", make_samples(tmp_path / "s"))
+    for name, index in (("broken", "{broken"), ("odd-parts", None), ("odd-count", None)):
+        folder = styles.add(name, make_samples(tmp_path / f"s-{name}")).folder
+        data = json.loads((folder / "style.json").read_text())
+        if name == "odd-parts":
+            data["parts"] = [1, 2]
+        elif name == "odd-count":
+            data["samples"] = "many"
+        (folder / "style.json").write_text(index or json.dumps(data))
+    listed = {i.name: i.created for i in styles.list()}
+    assert set(listed) == {"good", "broken", "odd-parts", "odd-count"}
+    assert listed["broken"] == listed["odd-parts"] == listed["odd-count"] == "unreadable"
+    with pytest.raises(Exception, match="styles remove broken"):
+        store.get("broken")
+    for name in ("broken", "odd-parts", "odd-count"):
+        styles.remove(name)
+    assert [i.name for i in styles.list()] == ["good"] and leftovers() == []
+
+
+def test_a_damaged_part_is_named_not_a_crash(registry, tmp_path):
+    from hwrender.errors import WeightsError
+
+    style = styles.add("hurt", make_samples(tmp_path / "s"))
+    part = style.folder / "latin.safetensors"
+    for damage in ("truncate", "delete"):
+        if damage == "truncate":
+            part.write_bytes(b"")
+        else:
+            part.unlink()
+        with pytest.raises(WeightsError, match="hurt.*latin part latin.safetensors is "
+                                               + ("missing" if damage == "delete" else "damaged")):
+            store.get("hurt").part("latin").tensors()
+        with pytest.raises(WeightsError, match="styles remove hurt"):  # no .hwstyle that import refuses
+            styles.export("hurt", tmp_path / "hurt.hwstyle")
+        assert not (tmp_path / "hurt.hwstyle").exists()
+
+
+def test_a_damaged_sample_is_named(registry, tmp_path):
+    folder = make_samples(tmp_path / "s")
+    (folder / "s1.png").write_bytes(b"not a png")
+    with pytest.raises(InputError, match=r"sample .*s1.png is unreadable.*extract"):
+        styles.add("my-hand", folder)
+    assert store.find("my-hand") is None
+
+
 def _packed(tmp_path, registry, edit=None, extra=()):
     """The zip export wrote, rewritten: ``edit(index)`` changes style.json, ``extra`` adds
     (name, bytes) entries."""

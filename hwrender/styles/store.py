@@ -130,11 +130,13 @@ def list_styles() -> list[StyleInfo]:
             continue
         try:
             data = _read_index(folder)
+            if not isinstance(data.get("parts") or {}, dict):
+                raise ValueError("parts is not a table")
+            info = StyleInfo(folder.name, tuple(sorted(str(m) for m in data.get("parts") or {})),
+                             int(data.get("samples") or 0), str(data.get("created", "")), folder)
         except Exception:  # a listing never breaks over one bad style
-            out.append(StyleInfo(folder.name, (), 0, "unreadable", folder))
-            continue
-        out.append(StyleInfo(folder.name, tuple(sorted(data.get("parts") or {})),
-                             int(data.get("samples") or 0), str(data.get("created", "")), folder))
+            info = StyleInfo(folder.name, (), 0, "unreadable", folder)
+        out.append(info)
     return out
 
 
@@ -148,8 +150,11 @@ def card(name: str) -> str:
 
 
 def remove(name: str) -> Path:
-    """Delete the stored style ``name``; returns where it was."""
-    folder = get(name).folder
+    """Delete the stored style ``name``; returns where it was. A damaged style is removed too
+    (its folder is not read: removing it is what its errors advise)."""
+    if not isinstance(name, str) or not NAME.fullmatch(name) or not (root() / name / STYLE_FILE).is_file():
+        raise UsageError(f"no stored style named {name!r}", _LISTS)
+    folder = root() / name
     doomed = _temp_path(".old-")
     os.replace(folder, doomed)  # gone from the store at once, however long deleting takes
     shutil.rmtree(doomed, ignore_errors=True)
@@ -297,7 +302,23 @@ def export(name: str, output: str | os.PathLike | BinaryIO) -> Path | None:
 
 
 def _pack(folder: Path) -> bytes:
+    """The ``.hwstyle`` bytes of a stored style, each part checked first: a missing or damaged
+    part is an error here, not a file that ``styles import`` refuses later."""
+    from ..errors import WeightsError
+    from ..weights.tensors import _read_header
+
     index = _read_index(folder)
+    for model in sorted(index.get("parts") or {}):
+        path = folder / f"{model}{PART_SUFFIX}"
+        try:
+            if not path.is_file():
+                raise WeightsError(f"{path}: missing")
+            _read_header(path, hint="")
+        except WeightsError as exc:
+            problem = exc.message.removeprefix(f"{path}: ")
+            raise WeightsError(f"style {folder.name!r}: its {model} part {path.name} is {problem}",
+                               f"remove it with `hwrender styles remove {folder.name}` and add it "
+                               "again") from None
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
         zf.write(folder / STYLE_FILE, STYLE_FILE, compress_type=zipfile.ZIP_DEFLATED)

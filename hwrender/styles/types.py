@@ -57,8 +57,14 @@ class Sample:
         import numpy as np
         from PIL import Image
 
-        with Image.open(self.path) as im:
-            grey = np.asarray(im.convert("L"), dtype=np.float32)
+        from ..errors import InputError
+
+        try:
+            with Image.open(self.path) as im:
+                grey = np.asarray(im.convert("L"), dtype=np.float32)
+        except (OSError, ValueError, Image.DecompressionBombError) as exc:
+            raise InputError(f"sample {self.path} is unreadable ({exc})",
+                             "delete it (its box is then left out) or run `hwrender extract` again") from None
         return 1.0 - grey / 255.0
 
 
@@ -134,9 +140,19 @@ class StylePart:
 
     def tensors(self) -> dict:
         """The part's tensors (CPU), read strictly with safetensors (never pickle)."""
+        from safetensors import SafetensorError
         from safetensors.torch import load_file
 
-        return load_file(str(self.tensors_path))
+        from ..errors import WeightsError
+
+        try:
+            return load_file(str(self.tensors_path))
+        except (OSError, SafetensorError) as exc:
+            why = "missing" if isinstance(exc, FileNotFoundError) else f"damaged: {exc}"
+            raise WeightsError(f"style {self.folder.name!r}: its {self.model} part "
+                               f"{self.tensors_path.name} is {why}",
+                               f"remove it with `hwrender styles remove {self.folder.name}` "
+                               "and add it again") from None
 
 
 @dataclass(frozen=True)
@@ -173,7 +189,8 @@ class UserStyle:
             return cls(str(data["name"]), folder, parts)
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             raise WeightsError(f"style folder {folder} is unreadable ({exc})",
-                               "remove it with `hwrender styles remove` and add it again") from None
+                               f"remove it with `hwrender styles remove {folder.name}` and add it "
+                               "again") from None
 
 
 def _no_progress(fraction: float, message: str = "") -> None:
