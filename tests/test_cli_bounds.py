@@ -73,3 +73,12 @@ def test_write_seed_and_page_size_bounds(run, tmp_path):
     usage_error(run("write", "hi", "-g", "Latn=test", "-p", "210x5100mm", "-o", "p.pdf"),
                 "larger than a PDF page", "200in")
     assert not list(tmp_path.iterdir())
+
+
+def test_a_named_generator_that_cannot_interpolate(tmp_path, monkeypatch, with_test_generator):
+    """``-g font`` (or ``-g emnist``) was an AttributeError ("unexpected") once drawing began."""
+    monkeypatch.chdir(tmp_path)
+    with_test_generator(only=["font"])
+    r = CliRunner().invoke(app, ["interpolate", "0", "1", "-t", "hi", "-g", "font", "-o", "strip.png"])
+    line = usage_error(r, "generator 'font' cannot interpolate styles", "--generator")
+    assert "unexpected" not in line and not (tmp_path / "strip.png").exists()

@@ -97,6 +97,12 @@ def interpolate_rows(text: str, style_a: str, style_b: str, steps: int, *, gener
     names: list[str] = []
     planner = Planner(registry)
     first_error: HwrenderError | None = None
+    if generator is not None:
+        named = registry.get(generator)
+        if not callable(getattr(registry.instance(named.name, weights, offline_flag), "interpolate", None)):
+            able = [s.name for s in registry.specs() if _can_interpolate(registry, s.name, weights, offline_flag)]
+            raise UsageError(f"generator {named.name!r} cannot interpolate styles",
+                             (f"name {' or '.join(able)}, or " if able else "") + "leave out --generator")
     for ch in chars:
         if generator is not None:
             spec = registry.get(generator)
@@ -124,8 +130,8 @@ def interpolate_rows(text: str, style_a: str, style_b: str, steps: int, *, gener
             if first_error is not None:
                 raise first_error
             raise GeneratorError(f"no installed generator can interpolate styles for {ch!r}",
-                                 "the glyph styler does this for Hangul and Han: "
-                                 "`hwrender generators` shows whether its weights are here")
+                                 "the Latin word GAN and the glyph styler (Hangul, Han) do: "
+                                 "`hwrender generators` shows whether their weights are here")
         names.append(found)
     units, unit_names, layout = _units(text, names, registry)
     ts = [k / (steps - 1) for k in range(steps)]
@@ -147,6 +153,15 @@ def interpolate_rows(text: str, style_a: str, style_b: str, steps: int, *, gener
         canvas[:r.shape[0], :r.shape[1]] = r
         padded.append(np.rint((1.0 - canvas) * 255).astype(np.uint8))
     return padded
+
+
+def _can_interpolate(registry, name: str, weights, offline) -> bool:
+    from ..errors import HwrenderError
+
+    try:
+        return callable(getattr(registry.instance(name, weights, offline), "interpolate", None))
+    except HwrenderError:
+        return False
 
 
 def _units(text: str, names: list[str], registry):
