@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw, ImageFilter
+from PIL import Image, ImageDraw, ImageEnhance, ImageFilter
 from typer.testing import CliRunner
 
 cv2 = pytest.importorskip("cv2")
@@ -388,6 +388,9 @@ BAD = {
     "too-small": (lambda: sheet("emnist").resize((496, 702)), "too small"),
     "too-blurred": (lambda: sheet("emnist").filter(ImageFilter.GaussianBlur(4)), "too blurred"),
     "nothing-written": (lambda: sheet("emnist", filled=False), "no writing found"),
+    # was "too blurred (edges smeared over inf mm)": the marks were found, no edge stood out
+    "too-dark": (lambda: ImageEnhance.Brightness(sheet("emnist")).enhance(0.15), "too dark or too low in contrast"),
+    "too-flat": (lambda: ImageEnhance.Contrast(sheet("emnist")).enhance(0.1), "too dark or too low in contrast"),
 }
 
 
@@ -403,6 +406,26 @@ def test_bad_photos_say_what_to_fix(run, tmp_path, case):
     assert "(" in errors[0] and errors[0].endswith(")")  # the fix, in the hint
     assert not (tmp_path / "out").exists()
     assert [p.name for p in tmp_path.iterdir()] == ["photo.png"]
+
+
+def test_a_very_large_photo_is_read_reduced_or_refused_with_advice(run, tmp_path, monkeypatch):
+    """Pillow warned past 89 million pixels (a raw warnings line) and refused a 200-megapixel
+    phone photo as a "decompression bomb": read now up to MAX_PIXELS, reduced to WORK_PIXELS.
+    Scaled down here: the scan is 8.7 million pixels (300 dpi)."""
+    bomb = Image.MAX_IMAGE_PIXELS
+    big = sheet("emnist", dpi=300)
+    big.save(tmp_path / "big.png")
+    big.convert("RGB").save(tmp_path / "big.jpg", quality=95)
+    monkeypatch.setattr(extract, "WORK_PIXELS", 3_000_000)
+    for name in ("big.png", "big.jpg"):  # the JPEG is decoded small (draft), the PNG reduced after
+        ((label, image),) = extract.load_images(tmp_path / name)
+        assert 1_500_000 < image.width * image.height <= 3_000_000, image.size
+    r = run("extract", "big.png", "-o", "out")
+    assert r.exit_code == 0 and "Warning" not in r.stderr, r.stderr
+    monkeypatch.setattr(extract, "MAX_PIXELS", 1_000_000)
+    r = run("extract", "big.jpg", "-o", "out2")
+    assert r.exit_code == 2 and "larger than 1 million pixels" in r.stderr and "save it smaller" in r.stderr
+    assert Image.MAX_IMAGE_PIXELS == bomb  # Pillow's own limit, put back
 
 
 def test_a_bad_photo_leaves_the_earlier_folder(run, tmp_path):

@@ -35,6 +35,11 @@ from . import layout
 DPI = 200
 PX_PER_MM = DPI / 25.4  # 7.874: the scale of every extracted sample
 MIN_DPI = 90  # below this a sheet's strokes are a few pixels wide: too little to learn a hand from
+# A photo up to MAX_PIXELS is read (a 200-megapixel phone photo is 200 million); one larger than
+# WORK_PIXELS is reduced to about that on reading (a JPEG is decoded small, so memory stays low):
+# an A4 sheet at 50 million pixels is still 700 dpi, far past what extraction needs.
+MAX_PIXELS = 400_000_000
+WORK_PIXELS = 50_000_000
 MAX_BLUR_MM = 0.35  # edge blur (Gaussian sigma on the paper) beyond which strokes smear together
 INSET_MM = 0.7  # cut this far inside a box's outline: the line's width plus registration error
 DETECT_MAX_SIDE = 3200  # detect marks on at most this many pixels (a 600 dpi scan is 7000)
@@ -75,9 +80,21 @@ def load_images(path: str | os.PathLike) -> list[tuple[str, Image.Image]]:
             pillow_heif.register_heif_opener()
         except ImportError:
             pass
+    bomb_limit = Image.MAX_IMAGE_PIXELS
     try:
-        with Image.open(path) as im:
-            frames = [ImageOps.exif_transpose(frame.copy()) for frame in ImageSequence.Iterator(im)]
+        with warnings.catch_warnings():
+            # Pillow warns past MAX_IMAGE_PIXELS and refuses past twice that: refused here past
+            # MAX_PIXELS, with advice, and reduced to WORK_PIXELS
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            Image.MAX_IMAGE_PIXELS = MAX_PIXELS // 2
+            with Image.open(path) as im:
+                if im.width * im.height > WORK_PIXELS:
+                    im.draft("RGB", (im.width // _reduction(im.size), im.height // _reduction(im.size)))
+                frames = [_reduced(ImageOps.exif_transpose(frame.copy()))
+                          for frame in ImageSequence.Iterator(im)]
+    except Image.DecompressionBombError:
+        raise InputError(f"{path.name} is larger than {MAX_PIXELS // 1_000_000} million pixels",
+                         "save it smaller (50 million pixels is plenty) and give it again") from None
     except UnidentifiedImageError:
         if path.suffix.lower() in (".heic", ".heif"):
             raise InputError(f"cannot read {path.name}: this Pillow has no HEIC support",
@@ -86,9 +103,20 @@ def load_images(path: str | os.PathLike) -> list[tuple[str, Image.Image]]:
                          "give JPEG, PNG, HEIC, TIFF photos or a PDF scan") from None
     except (OSError, ValueError, Image.DecompressionBombError) as exc:
         raise InputError(f"cannot read {path.name}: {exc}", "give the photo again, or re-export it") from None
+    finally:
+        Image.MAX_IMAGE_PIXELS = bomb_limit
     if len(frames) == 1:
         return [(path.name, frames[0].convert("RGB"))]
     return [(f"{path.name} page {i}", f.convert("RGB")) for i, f in enumerate(frames, 1)]
+
+
+def _reduction(size: tuple[int, int]) -> int:
+    """The whole factor that brings an image of ``size`` to at most WORK_PIXELS."""
+    return max(1, math.ceil(math.sqrt(size[0] * size[1] / WORK_PIXELS)))
+
+
+def _reduced(image: Image.Image) -> Image.Image:
+    return image.reduce(_reduction(image.size)) if image.width * image.height > WORK_PIXELS else image
 
 
 def _pdf_pages(path: Path) -> list[tuple[str, Image.Image]]:
@@ -311,6 +339,10 @@ def blur_mm(grey: np.ndarray, page) -> float:
 
 
 def _blur_error(label: str, blur: float) -> InputError:
+    if math.isinf(blur):  # no edge stands out at all: dark or washed out, not (only) blurred
+        return InputError(f"{label} is too dark or too low in contrast to extract (the corner marks "
+                          "hardly stand out from the paper)",
+                          "photograph the sheet in more light, without a filter, or scan it")
     return InputError(f"{label} is too blurred to extract (edges smeared over {blur:.2f} mm; "
                       f"at most {MAX_BLUR_MM} mm)",
                       "hold the phone still, let it focus on the sheet, and use more light")
