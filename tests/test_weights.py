@@ -145,6 +145,24 @@ def test_explicit_folder_is_checked_against_its_own_manifest(store, tmp_path):
     assert "checksum mismatch" in text and str(mine / "model.safetensors") in text
 
 
+def test_explicit_folder_of_another_model_is_refused(store, tmp_path):
+    """A folder whose manifest pins another model: ``write`` failed later over a missing config
+    key, and ``weights verify`` passed it."""
+    make_model(tmp_path / "other", name="remote")
+    for call in (lambda: weights.resolve("tiny", weights_dir=tmp_path / "other"),
+                 lambda: weights.verify("tiny", tmp_path / "other")):
+        with pytest.raises(WeightsError, match="holds the 'remote' model, not 'tiny'") as exc:
+            call()
+        assert "tiny model's folder" in error_text(exc)
+
+
+def test_verify_looks_into_a_folder_of_model_folders_as_resolve_does(store, tmp_path):
+    make_model(tmp_path / "all" / "tiny")
+    assert weights.resolve("tiny", weights_dir=tmp_path / "all").folder == tmp_path / "all" / "tiny"
+    report = weights.verify("tiny", tmp_path / "all")
+    assert report.ok and report.folder == tmp_path / "all" / "tiny"
+
+
 def test_explicit_folder_that_does_not_exist_is_a_usage_error(store, tmp_path):
     with pytest.raises(UsageError) as exc:
         weights.resolve("tiny", weights_dir=tmp_path / "nowhere")

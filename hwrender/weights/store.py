@@ -173,11 +173,12 @@ def verify(name: str, weights_dir: str | os.PathLike | None = None) -> VerifyRep
             raise UsageError(
                 f"--weights {folder}: no such folder", "pass the folder that holds the model files"
             )
+        folder = _model_folder(name, folder)
         if not (folder / MANIFEST_FILE).is_file():
             checks = [_check_file(folder, f, None) for f in (WEIGHTS_FILE, CONFIG_FILE)]
             return VerifyReport(name, "explicit", folder, checks, _repair_hint(name, "explicit", folder),
                                 checked=False)
-        manifest, source = _read_manifest(folder / MANIFEST_FILE), "explicit"
+        manifest, source = _other_model(name, folder, _read_manifest(folder / MANIFEST_FILE)), "explicit"
     else:
         manifest = _known_manifest(name)
         folder, source = _bundled_folder(name), "bundled"
@@ -190,17 +191,33 @@ def verify(name: str, weights_dir: str | os.PathLike | None = None) -> VerifyRep
     return VerifyReport(name, source, folder, checks, _repair_hint(name, source, folder))
 
 
+def _model_folder(name: str, folder: Path) -> Path:
+    """``folder``, or its ``name`` subfolder when it is a folder of model folders (as weights/
+    itself is)."""
+    if not (folder / WEIGHTS_FILE).exists() and (folder / name).is_dir():
+        return folder / name
+    return folder
+
+
+def _other_model(name: str, folder: Path, manifest):
+    """``manifest``, unless it pins another model than ``name`` (a latin folder given for emnist
+    failed later over a missing config key, or passed ``weights verify``)."""
+    if manifest.name != name:
+        raise WeightsError(f"{folder} holds the {manifest.name!r} model, not {name!r}",
+                           f"pass the {name} model's folder, or a folder holding a {name}/ folder")
+    return manifest
+
+
 def _resolve_explicit(name: str, folder: Path) -> ModelFiles:
     if not folder.is_dir():
         raise UsageError(
             f"--weights {folder}: no such folder",
             f"pass the folder that holds {WEIGHTS_FILE} and {CONFIG_FILE}",
         )
-    if not (folder / WEIGHTS_FILE).exists() and (folder / name).is_dir():
-        folder = folder / name  # a folder of model folders, as weights/ itself is
+    folder = _model_folder(name, folder)
     manifest_path = folder / MANIFEST_FILE
     if manifest_path.is_file():
-        return _checked(name, folder, _read_manifest(manifest_path), "explicit")
+        return _checked(name, folder, _other_model(name, folder, _read_manifest(manifest_path)), "explicit")
     if not (folder / WEIGHTS_FILE).is_file():
         raise WeightsError(
             f"{folder} has no {WEIGHTS_FILE}", f"pass the folder that holds {WEIGHTS_FILE} and {CONFIG_FILE}"

@@ -427,14 +427,7 @@ class GlyphStyler:
         if part is None:
             raise UsageError(f"style {style} has nothing for the glyph styler",
                              f"add Hangul or Han samples: `hwrender styles add {style} DIR --force`")
-        from safetensors import SafetensorError
-
-        try:
-            tensors = part.tensors()
-        except (OSError, SafetensorError) as exc:
-            raise WeightsError(f"style {style}'s {FAMILY} part is unreadable ({exc})",
-                               f"refit with `hwrender styles add {style} DIR --force`") from None
-        return apply_part(self, style, part.config, tensors)
+        return apply_part(self, style, part.config, part.tensors())  # a damaged part: WeightsError
 
     def _write_user(self, chars: Sequence[str], style: "UserStyle", seed: int, device: str,
                     script: str | None) -> list[InkImage]:
