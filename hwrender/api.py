@@ -120,6 +120,9 @@ def _output(output: object) -> str | Path | BinaryIO:
     if isinstance(output, str):
         if not output.strip():
             raise UsageError("output is an empty path", "give a file name such as page.pdf, or '-'")
+        if output != "-" and output.endswith(("/", os.sep)):  # Path() would drop the slash
+            raise UsageError(f"output {output!r} ends in {output[-1]}, naming a folder",
+                             f"give a file name, e.g. {os.path.join(output, 'page.png')}")
         return output if output == "-" else Path(output)
     if isinstance(output, os.PathLike):
         return Path(os.fspath(output))

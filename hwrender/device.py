@@ -10,8 +10,9 @@ DEVICES = ("auto", "cpu", "cuda", "mps")
 def check_device_name(device: str) -> str:
     """The lower-cased device name, or UsageError; never imports torch."""
     name = (device or "auto").lower()
-    if name.split(":")[0] not in DEVICES:
-        raise UsageError(f"unknown device {device!r}", "use auto, cpu, cuda or cuda:N")
+    kind, colon, index = name.partition(":")
+    if kind not in DEVICES or (colon and (kind != "cuda" or not index.isdigit())):
+        raise UsageError(f"unknown device {device!r}", "use auto, cpu, cuda, cuda:N or mps")
     return name
 
 
@@ -30,5 +31,11 @@ def resolve_device(device: str = "auto") -> str:
         return "cpu"
     if name.startswith("cuda") and not torch.cuda.is_available():
         raise UsageError("--device cuda was asked for but no CUDA GPU is usable",
+                         "use --device auto or --device cpu")
+    if name.startswith("cuda:") and int(name[5:]) >= torch.cuda.device_count():
+        raise UsageError(f"--device {name}: this machine has {torch.cuda.device_count()} CUDA GPU(s), "
+                         f"numbered from 0", "use --device cuda or a number below the count")
+    if name == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise UsageError("--device mps was asked for but no Apple GPU (MPS) is usable",
                          "use --device auto or --device cpu")
     return name

@@ -95,6 +95,14 @@ def _is_number(v: object) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
 
+def _is_unicode(v: str) -> bool:
+    try:
+        v.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _is_whole(v: object) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)  # True is an int to Python
 
@@ -114,6 +122,10 @@ def _shown(value: object) -> str:
 _KINDS: dict[str, tuple[Callable[[object], bool], str]] = {
     "str": (lambda v: isinstance(v, str), "a string"),
     "str?": (lambda v: v is None or isinstance(v, str), "a string or None"),
+    # PDF metadata: a lone surrogate (bytes of an argument that were not UTF-8) failed in the
+    # PDF writer after every page was drawn
+    "text?": (lambda v: v is None or (isinstance(v, str) and _is_unicode(v)),
+              "UTF-8 text or None"),
     "bool": (lambda v: isinstance(v, bool), "True or False"),
     "seed": (_is_whole, "a whole number"),
     "number": (_is_number, "a finite number"),
@@ -140,7 +152,7 @@ _FIELD_KINDS = {
     "line_spacing": "number", "word_spacing": "number", "align": "str", "indent": "length",
     "paragraph_gap": "number", "page_numbers": "bool", "variation": "number", "dpi": "number",
     "paper": "str", "margin_line": "bool", "paper_color": "parsed", "ink_color": "parsed",
-    "format": "str?", "title": "str?", "author": "str?", "subject": "str?",
+    "format": "str?", "title": "text?", "author": "text?", "subject": "text?",
     "ink_render": "ink_render", "strokes": "bool",
 }
 

@@ -67,6 +67,9 @@ def _check_text(text: str, planner: Planner, page_numbers: bool = False) -> list
             used.update(dict.fromkeys(p.generator for p in planner.plan_word(token, [])))
     if missing:
         raise planner.error(text, missing)
+    if not used:  # only combining marks with no letter to sit on: nothing at all to write
+        raise InputError("the text to write has no letters, only combining marks that no generator places",
+                         "give the letters the marks belong to, e.g. an e before U+0301")
     for message in planner.override_notes():
         warnings.warn(message, HwrenderWarning, stacklevel=4)
     return list(used)

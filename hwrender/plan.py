@@ -113,6 +113,7 @@ class Planner:
         self.passed_over: dict[str, dict[str, None]] = {}
         # real generator -> characters of its script that the fallback font writes instead
         self.fell_back: dict[str, dict[str, None]] = {}
+        self.right_to_left: dict[str, None] = {}  # scripts of right-to-left letters written
         # letters with combining marks that nothing writes whole: the marks are left out
         self.unplaced: dict[str, None] = {}
         self._fallback = registry.fallback()
@@ -172,6 +173,8 @@ class Planner:
                 if real is not None and script not in self.overrides \
                         and not (weak and self.overrides.get(COMMON) == name):
                     self.fell_back.setdefault(real.name, {})[ch] = None
+            if name is not None and unicodedata.bidirectional(ch[0]) in ("R", "AL"):
+                self.right_to_left[script] = None
             asked = self.overrides.get(script)
             if asked is not None and name != asked and name is not None:
                 self.passed_over.setdefault(script, {})[ch] = None
@@ -265,6 +268,10 @@ class Planner:
         if self.unplaced:
             notes.append(f"no generator can place the combining marks of {_marks(self.unplaced)}; "
                          "left them out")
+        if self.right_to_left:
+            notes.append(f"right-to-left text (script {', '.join(self.right_to_left)}) is written left "
+                         "to right with its letters unjoined: hwrender does not lay out right-to-left "
+                         "scripts yet")
         return notes
 
     def error(self, text: str, missing: list[tuple[str, int]]) -> UnsupportedCharacterError:
@@ -276,6 +283,12 @@ class Planner:
             shown.append(f"{ch!r} (U+{ord(ch):04X} {name}) at {line}:{col}")
         more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
         scripts = ", ".join(self.registry.scripts()) or "none"
+        if all(unicodedata.category(ch) in ("Cc", "Cs", "Co", "Cn") for ch, _ in missing):
+            # control bytes, lone surrogates, unassigned code points: no plugin writes these
+            return UnsupportedCharacterError(
+                f"the text holds {', '.join(shown)}{more}, which is not writable text",
+                "remove it from the text, e.g. with tr -d, or check the file's encoding",
+                characters=missing)
         return UnsupportedCharacterError(
             f"no generator writes {', '.join(shown)}{more}; installed generators serve {scripts}",
             "pass --missing fallback to write them with the fallback font, or install a plugin "

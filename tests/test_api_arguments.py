@@ -66,6 +66,7 @@ BAD_OPTIONS = [
     ("paragraph_gap", math.inf), ("paragraph_gap", "1"),
     ("x_height", math.nan), ("x_height", True), ("line_height", [8]), ("indent", None),
     ("title", 5), ("author", b"me"), ("subject", 1.0), ("format", 5),
+    ("title", "x\udcff"), ("author", "\ud800"),  # bytes of an argument that were not UTF-8
     ("align", None), ("missing", None), ("device", None), ("orientation", 5),
     ("weights", 5), ("paper", None), ("page_size", None), ("page_size", 5),
     ("margins", None), ("ink_color", None), ("paper_color", 5),
@@ -101,7 +102,8 @@ def test_utf8_bytes_are_text(seen_registry):
     assert [i.tobytes() for i in from_bytes] == [i.tobytes() for i in from_str]
 
 
-BAD_OUTPUTS = [None, 5, 1.5, b"page.pdf", "", _closed(), io.StringIO(), object()]
+# "out.pdf/": a folder's name (Path() dropped the slash, and a file out.pdf was written)
+BAD_OUTPUTS = [None, 5, 1.5, b"page.pdf", "", "out.pdf/", _closed(), io.StringIO(), object()]
 
 
 @pytest.mark.parametrize("output", BAD_OUTPUTS, ids=repr)

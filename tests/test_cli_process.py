@@ -252,6 +252,21 @@ def test_a_shorter_rewrite_warns_about_earlier_pages_and_clean_removes_them(run,
     assert sorted(os.listdir(tmp_path)) == ["out-x.png", "out.png"]
 
 
+def test_a_trailing_slash_is_a_folder_not_a_file(run, tmp_path):
+    """``-o x.png/`` wrote x.png, then failed (exit 2) over the format of 'x.png/'."""
+    for out in ("x.png/", "out/"):
+        result = run("write", "hi", *FONT, "--dpi", "40", "-o", out, "--format", "png")
+        assert result.exit_code == 2 and "naming a folder" in result.stderr, result.stderr
+    assert os.listdir(tmp_path) == []
+
+
+def test_clean_never_removes_the_page_just_written(run, tmp_path):
+    """``-o 'a{{n}}.png'`` (braces escaped, a file named ``a{n}.png``): --clean removed it."""
+    result = run("write", "hi", *FONT, "--dpi", "40", "-o", "a{{n}}.png", "--clean")
+    assert result.exit_code == 0 and "removed" not in result.stderr, result.stderr
+    assert os.listdir(tmp_path) == ["a{n}.png"]
+
+
 def test_rewriting_a_private_file_keeps_it_private(run, tmp_path):
     (tmp_path / "diary.pdf").write_bytes(b"old")
     (tmp_path / "diary.pdf").chmod(0o600)
@@ -259,3 +274,14 @@ def test_rewriting_a_private_file_keeps_it_private(run, tmp_path):
     assert result.exit_code == 0
     assert (tmp_path / "diary.pdf").stat().st_mode & 0o777 == 0o600
     assert (tmp_path / "diary.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_font_library_notes_stay_off_stderr(run, tmp_path):
+    """fontTools' complaints about a system font ("1 extra bytes in post.stringData array") went
+    to stderr, even with -q, whenever the fallback font was looked for; -v still shows them."""
+    import logging
+
+    run("generators")
+    assert not logging.getLogger("fontTools").isEnabledFor(logging.WARNING)
+    run("-v", "generators")
+    assert logging.getLogger("fontTools").isEnabledFor(logging.WARNING)

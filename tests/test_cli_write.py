@@ -144,6 +144,9 @@ def test_generators_listing(run):
 @pytest.mark.parametrize("args, code, needles", [
     (["write", "", "-o", "x.pdf"], 2, ["empty"]),
     (["write", "   \n  ", "-o", "x.pdf"], 2, ["empty"]),
+    # only marks with no letter: was an "unexpected ValueError" (a PDF of no page)
+    (["write", "\u0301 \u0308", "-o", "x.pdf"], 2, ["no letters, only combining marks"]),
+    (["write", "\u0301", "-o", "x.png"], 2, ["no letters"]),
     (["write", "--input", "nope.txt", "-o", "x.pdf"], 2, ["nope.txt", "does not exist"]),
     (["write", "Hi ☃", "-o", "x.pdf"], 1, ["'☃' (U+2603", "1:4", "--missing fallback"]),
     (["write", "Hi", "-g", "Latn=nope", "-o", "x.pdf"], 2, ["unknown generator 'nope'", "font"]),

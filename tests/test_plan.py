@@ -43,6 +43,19 @@ def test_highest_priority_covering_generator_wins(registry):
     assert pieces == [[("abc,", "latin")], [("안녕", "hangul")], [("caf", "latin"), ("é", "font")]]
 
 
+def test_right_to_left_text_is_written_with_a_note(registry):
+    """Arabic under the fallback came out left to right and unjoined, with no word said."""
+    reg = Registry([spec("font", ("*",), charset="abcمرحبا", priority=-100, fallback=True)])
+    planner = Planner(reg, missing="fallback")
+    pieces, missing = plan("abc مرحبا", planner)
+    assert missing == [] and planner.override_notes() == [
+        "right-to-left text (script Arab) is written left to right with its letters unjoined: "
+        "hwrender does not lay out right-to-left scripts yet"]
+    latin = Planner(reg, missing="fallback")
+    plan("abc", latin)
+    assert latin.override_notes() == []
+
+
 def test_override_puts_named_generator_first_then_falls_through(registry):
     pieces, _ = plan("abz", Planner(registry, {"Latn": "emnist"}))
     assert pieces == [[("ab", "emnist"), ("z", "latin")]]

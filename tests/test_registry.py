@@ -83,6 +83,33 @@ def test_device_names_checked_without_torch():
     assert "unknown device 'tpu'" in out.stdout
 
 
+@pytest.mark.parametrize("name, needle", [("cpu:1", "unknown device"), ("cuda:x", "unknown device"),
+                                          ("mps:0", "unknown device")])
+def test_device_names_with_an_index(name, needle):
+    from hwrender.device import check_device_name
+    from hwrender.errors import UsageError
+
+    with pytest.raises(UsageError, match=needle):
+        check_device_name(name)
+
+
+def test_a_device_this_machine_lacks_is_a_usage_error(monkeypatch):
+    """``--device mps`` (listed in --help) on a machine without it was an "unexpected
+    RuntimeError" from torch; ``cuda:5`` on a one-GPU machine likewise."""
+    torch = pytest.importorskip("torch")
+    from hwrender.device import resolve_device
+    from hwrender.errors import UsageError
+
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    with pytest.raises(UsageError, match="no Apple GPU"):
+        resolve_device("mps")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    with pytest.raises(UsageError, match="has 1 CUDA GPU"):
+        resolve_device("cuda:5")
+    assert resolve_device("cuda:0") == "cuda:0"
+
+
 def test_auto_device_resolves_to_something_torch_accepts():
     torch = pytest.importorskip("torch")
     from hwrender.device import resolve_device

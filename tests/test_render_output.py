@@ -218,6 +218,10 @@ def test_earlier_pages(tmp_path):
     assert outmod.earlier_pages(str(tmp_path / "out.png"), 4) == []
     (tmp_path / "p-03.png").write_bytes(b"")
     assert outmod.earlier_pages(str(tmp_path / "p-{n:02d}.png"), 2) == [str(tmp_path / "p-03.png")]
+    # a name with braces but no page number names every page alike: the page just written, never
+    # "an earlier page" (--clean removed it)
+    (tmp_path / "a{n}.png").write_bytes(b"")
+    assert outmod.earlier_pages(str(tmp_path / "a{{n}}.png"), 1) == []
 
 
 def test_signal_handlers_only_while_temporary_files_exist(tmp_path):
@@ -307,3 +311,23 @@ def test_temporary_files_name_their_writer_and_are_locked(tmp_path):
         finally:
             os.close(fd)
     assert listing(tmp_path) == ["a.png"]
+
+
+def test_a_full_disk_is_an_output_error_and_leaves_nothing(tmp_path):
+    """The disk filling as a page is flushed on close was an "unexpected OSError" (a bug report)."""
+    import errno
+
+    from hwrender.errors import OutputError
+
+    out = tmp_path / "x.png"
+    with pytest.raises(OutputError, match=r"cannot write .*x.png: No space left on device") as err:
+        with AtomicOutputs(out) as outputs:
+            with outputs.open(out) as fh:
+                fh.write(b"half a page")
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    assert "free some disk space" in err.value.hint and os.listdir(tmp_path) == []
+    with pytest.raises(FileNotFoundError):  # any other OSError is not the disk's: left as it is
+        with AtomicOutputs(out) as outputs:
+            outputs.open(out).write(b"x")
+            raise FileNotFoundError(errno.ENOENT, "a font went missing")
+    assert os.listdir(tmp_path) == []

@@ -77,6 +77,26 @@ def test_normalize_nfc_newlines_tabs_bom():
     assert normalize("\ufeffe\u0301\r\na\tb\rc") == "é\na b\nc"
 
 
+def test_normalize_drops_invisible_formatting():
+    """Zero-width space and joiners, a soft hyphen, a word joiner, a byte-order mark inside the
+    text, a variation selector, bidi marks: each was "no generator writes U+200B ... install a
+    plugin". A form feed breaks the line."""
+    text = "zero\u200bwidth co\u00adop e\u200d\u200c\u2060f g\ufeffh \u2764\ufe0f \u200eab\u202c\fnext"
+    assert normalize(text) == "zerowidth coop ef gh \u2764 ab\nnext"
+    assert normalize("한\u3164글") == "한글"
+
+
+def test_control_characters_are_named_as_such(tmp_path):
+    from hwrender.errors import UnsupportedCharacterError
+    from hwrender.plan import Planner
+    from hwrender.registry import default_registry
+
+    planner = Planner(default_registry())
+    err = planner.error("a\x00b", [("\x00", 1)])
+    assert isinstance(err, UnsupportedCharacterError) and "not writable text" in err.message
+    assert "tr -d" in err.hint and "plugin" not in err.hint
+
+
 def test_position_is_one_based_line_and_column():
     text = "ab\ncd\nef"
     assert position(text, 0) == (1, 1)

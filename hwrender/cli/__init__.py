@@ -189,6 +189,11 @@ def _root(
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Say nothing on stderr but errors.")] = False,
 ) -> None:
     ctx.obj = {"verbose": verbose and not quiet, "quiet": quiet}
+    # fontTools logs what it finds odd in a font ("1 extra bytes in post.stringData array") when
+    # the fallback font is looked for among the system's fonts: not the user's to act on
+    import logging
+
+    logging.getLogger("fontTools").setLevel(logging.WARNING if verbose and not quiet else logging.ERROR)
 
 
 from ._console import guard_std_streams  # noqa: E402

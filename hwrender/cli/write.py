@@ -158,7 +158,7 @@ def write_cmd(
         help="raster resamples the generators' ink; vector traces it into outlines filled at the dpi.",
         rich_help_panel=_PAPER)] = "raster",
 ) -> None:
-    """Write TEXT by hand onto pages and save them as PDF, PNG or JPEG."""
+    """Write TEXT by hand onto pages and save them as PDF, PNG, JPEG or SVG."""
     from .. import api
 
     body = read_input(text, input_file)

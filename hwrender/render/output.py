@@ -149,11 +149,17 @@ def earlier_pages(path: PathArg, count: int) -> list[str]:
     """Page files beyond ``count`` that an earlier, longer run left at ``path``'s page names.
 
     Only the exact names hwrender gives pages (``page-3.png``, … or the ``{n}`` pattern), counted
-    on from ``count + 1`` while they exist as regular files.
+    on from ``count + 1`` while they exist as regular files and differ from every name before
+    them (a name without a page number, ``a{{n}}.png``, names no other page: the page just
+    written is never one).
     """
     found: list[str] = []
+    seen = {_nth_page(os.fspath(path), n) for n in range(1, count + 1)}
     for n in range(count + 1, count + 100_000):
         name = _nth_page(os.fspath(path), n)
+        if name in seen:
+            break
+        seen.add(name)
         try:
             if not stat.S_ISREG(os.lstat(name).st_mode):
                 break
@@ -205,6 +211,11 @@ class _KeptBytes(io.BytesIO):
     # A writer may close its file (``with outputs.open(...) as fh``); the bytes must outlive that.
     def close(self) -> None:
         self.flush()
+
+
+# Errors of writing a file that are the disk's, not a bug: no space, over quota, too large for
+# the file system, read-only, an I/O error.
+_WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EIO}
 
 
 class AtomicOutputs:
@@ -261,9 +272,14 @@ class AtomicOutputs:
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc_type is not None:
             installed = bool(self._saved_handlers)
+            where = self._pending[-1][1] if self._pending else None
             self.abort()
             if installed and isinstance(exc, Terminated):
                 signal.raise_signal(exc.signum)  # the default action again, now that all is clean
+            if isinstance(exc, OSError) and exc.errno in _WRITE_ERRNOS and where is not None:
+                # the disk filled while a page was written (or flushed on close): the user's to fix
+                raise OutputError(f"cannot write {where}: {exc.strerror}",
+                                  "free some disk space, or choose another -o path") from None
             return
         self.commit()
 

@@ -64,10 +64,22 @@ class Paragraph:
         return [w for line in self.lines for w in line.words]
 
 
+# Default-ignorable code points (Unicode's Default_Ignorable_Code_Point, less the Hangul fillers
+# that some Hangul input holds as letters' stand-ins, which are ignorable too): invisible
+# formatting a renderer skips (zero-width space and joiners, soft hyphen, word joiner,
+# bidirectional marks, variation selectors, a byte-order mark inside the text, tags). They were
+# "no generator writes U+200B", with the advice to install a plugin.
+_IGNORABLE = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f"
+                        "\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8"
+                        "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff]")
+
+
 def normalize(text: str) -> str:
-    """NFC, Unix newlines, tabs as spaces, no byte-order mark."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ").lstrip("\ufeff")
-    return unicodedata.normalize("NFC", text)
+    """NFC, Unix newlines (a form feed or vertical tab is a line break), tabs as spaces, no
+    byte-order mark and no other default-ignorable (invisible) code point."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
+    text = text.replace("\f", "\n").replace("\v", "\n")
+    return unicodedata.normalize("NFC", _IGNORABLE.sub("", text))
 
 
 NEXT = "next"  # placeholder: the first strong script after this word (resolved when seen)
