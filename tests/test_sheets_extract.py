@@ -408,6 +408,22 @@ def test_bad_photos_say_what_to_fix(run, tmp_path, case):
     assert [p.name for p in tmp_path.iterdir()] == ["photo.png"]
 
 
+@pytest.mark.parametrize("grey", [0.3, 0.45])
+def test_a_pencil_sheet_is_read_at_its_own_darkness(grey):
+    """Writing at 30 % grey (a pencil) was cut against a pen's darkness: 36 of 56 boxes "empty"."""
+    filled, empty = (np.asarray(sheet("emnist", filled=f)).astype(np.float32) for f in (True, False))
+    pencil = np.where(filled != empty, 255 - grey * (255 - filled), empty)
+    result = extract.read_sheet(Image.fromarray(pencil.astype(np.uint8)), "pencil.png")
+    page = layout.page("emnist", 1)
+    darkest = []
+    for cut in result.cuts:
+        assert ("empty" in cut.flags) == (cut.box.id in blanked(page)), (cut.box.id, cut.flags)
+        if "empty" not in cut.flags:
+            darkest.append(int(cut.image.min()))
+    # brought to a pen's black, as the template asks (a thin character's core less so)
+    assert max(darkest) < 128 and np.median(darkest) < 40, sorted(darkest)
+
+
 def test_a_very_large_photo_is_read_reduced_or_refused_with_advice(run, tmp_path, monkeypatch):
     """Pillow warned past 89 million pixels (a raw warnings line) and refused a 200-megapixel
     phone photo as a "decompression bomb": read now up to MAX_PIXELS, reduced to WORK_PIXELS.

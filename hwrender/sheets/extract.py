@@ -419,8 +419,15 @@ def cut_boxes(rgb: np.ndarray, page) -> list[Cut]:
         x1, y1 = x0 + _px(box.w - 2 * inset), y0 + _px(box.h - 2 * inset)  # one size per box size
         crops.append((box, ink[y0:y1, x0:x1], y0))
     strokes = np.concatenate([c[c > floor + 0.15] for _, c, _ in crops] or [np.zeros(0)])
+    span = 0.2  # "full" ink is at least this far above the floor
+    if strokes.size <= 50:
+        # No stroke on the page as dark as a pen's: a pencil, or a photo with little contrast.
+        # Its own strokes set the scale (a blank sheet's boxes hold no pixel 0.03 over the floor,
+        # in photos too); against a pen's scale they were all "empty" (a 30 % grey pencil).
+        strokes = np.concatenate([c[c > floor + 0.05] for _, c, _ in crops] or [np.zeros(0)])
+        span = 0.1
     full = float(np.percentile(strokes, 90)) if strokes.size > 50 else 0.7
-    full = max(full, floor + 0.2)
+    full = max(full, floor + span)
     cuts = []
     for box, crop, y0 in crops:
         level = np.clip((crop - floor) / (full - floor), 0.0, 1.0)
