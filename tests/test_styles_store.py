@@ -250,6 +250,25 @@ def test_a_damaged_sample_is_named(registry, tmp_path):
     assert store.find("my-hand") is None
 
 
+def test_a_styles_folder_that_cannot_be_made_fails_before_fitting(registry, tmp_path, monkeypatch):
+    """The fit (minutes at the default steps) ran first and the store's error came after."""
+    from hwrender.errors import OutputError
+
+    (tmp_path / "blocker").write_text("a file where the styles folder goes")
+    monkeypatch.setenv("HWRENDER_STYLES_DIR", str(tmp_path / "blocker" / "styles"))
+    fitted = []
+    monkeypatch.setattr("hwrender_plugins.testing.fit", lambda request: fitted.append(1))
+    with pytest.raises(OutputError, match="cannot create the styles folder"):
+        styles.add("my-hand", make_samples(tmp_path / "s"))
+    assert fitted == []
+
+
+def test_a_photo_given_for_the_samples_folder(registry, tmp_path):
+    (tmp_path / "IMG_1.png").write_bytes(b"\x89PNG")
+    with pytest.raises(InputError, match="IMG_1.png is a file, not a samples folder.*hwrender extract"):
+        styles.add("my-hand", tmp_path / "IMG_1.png")
+
+
 def _packed(tmp_path, registry, edit=None, extra=()):
     """The zip export wrote, rewritten: ``edit(index)`` changes style.json, ``extra`` adds
     (name, bytes) entries."""

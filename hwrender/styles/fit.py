@@ -55,6 +55,7 @@ def add(name: str, samples_dir: str | Path, *, force: bool = False, device: str 
     store.check_name(name, registry)
     store.check_free(name, force)
     samples = load_samples(samples_dir)
+    store.writable_root()  # before minutes of fitting, not after
     if not samples:
         raise InputError(f"{samples_dir} holds no usable sample (all empty or deleted)",
                          "extract a filled-in sheet with `hwrender extract IMG -o DIR`")

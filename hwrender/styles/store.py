@@ -191,17 +191,27 @@ def check_free(name: str, force: bool) -> None:
                          "add --force to replace it, or choose another name")
 
 
+def writable_root() -> Path:
+    """The styles folder, created if need be; ``OutputError`` when no style can be written there
+    (checked before a fit of minutes, not after)."""
+    base = root()
+    try:
+        base.mkdir(parents=True, exist_ok=True)
+        if not os.access(base, os.W_OK | os.X_OK):
+            raise PermissionError(13, "Permission denied")
+    except OSError as exc:
+        raise OutputError(f"cannot create the styles folder {base}: {exc.strerror}"
+                          if not base.is_dir() else f"cannot write in the styles folder {base}: {exc.strerror}",
+                          f"check its permissions, or set {ENV} to another folder") from None
+    return base
+
+
 def install(name: str, build: Callable[[Path], object], *, force: bool = False) -> UserStyle:
     """Make the style ``name``: ``build(folder)`` fills a temporary folder in the store, which
     replaces ``<root>/<name>`` only when ``build`` returned. Any error (or Ctrl-C) inside leaves
     the store as it was."""
     check_free(name, force)
-    base = root()
-    try:
-        base.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(f"cannot create the styles folder {base}: {exc.strerror}",
-                          f"check its permissions, or set {ENV} to another folder") from None
+    base = writable_root()
     sweep()
     tmp = _temp_path(".tmp-")
     tmp.mkdir()

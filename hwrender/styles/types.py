@@ -78,6 +78,9 @@ def load_samples(folder: str | Path) -> list[Sample]:
 
     folder = Path(folder)
     index = folder / "samples.json"
+    if folder.exists() and not folder.is_dir():  # a photo given where the folder goes
+        raise InputError(f"{folder} is a file, not a samples folder",
+                         f"run `hwrender extract {folder} -o FOLDER` first and give FOLDER")
     try:
         data = json.loads(index.read_text(encoding="utf-8"))
     except FileNotFoundError:
