@@ -457,6 +457,18 @@ def test_verify_of_a_model_not_downloaded_fails_with_pull_hint(published):
     assert "hwrender weights pull tiny" in report.hint
 
 
+def test_pull_force_of_an_unpublished_bundled_model_says_there_is_nothing_to_download(store):
+    """It said "its bundled copy is missing or incomplete" of a copy that verify passes."""
+    weights.save_model(store / "tiny", {k: torch.zeros(s) for k, s in SHAPES.items()}, CONFIG,
+                       "# tiny\n", "tiny", None, None)
+    with pytest.warns(HwrenderWarning, match="not published on the Hub.*bundled copy checks out"):
+        files = weights.pull("tiny", force=True)
+    assert files.source == "bundled"
+    flip_last_byte(store / "tiny" / "model.safetensors")
+    with pytest.raises(WeightsError, match="checksum mismatch"):
+        weights.pull("tiny", force=True)
+
+
 # ----------------------------------------------------------------------------- Hub via stand-in
 
 

@@ -109,9 +109,13 @@ def pull(name: str, force: bool = False) -> ModelFiles:
     network call. ``force`` downloads every file again, which repairs a damaged cache.
     """
     manifest = _known_manifest(name)
-    if not force:
+    published = bool(manifest.repo_id and manifest.revision)
+    if not force or not published:
         local = _local_copy(name, manifest)
         if local is not None:
+            if force:  # was "its bundled copy is missing or incomplete", of an intact copy
+                warnings.warn(f"model {name!r} is not published on the Hub, so there is nothing to "
+                              "download again; its bundled copy checks out", HwrenderWarning, stacklevel=2)
             return local
     _refuse_if_offline(name, None)
     return _download(name, manifest, force=force)
