@@ -279,7 +279,7 @@ class Planner:
         shown = []
         for ch, off in missing[:5]:
             line, col = position(text, off)
-            name = unicodedata.name(ch, "").title() or "unnamed"
+            name = unicodedata.name(ch, "") or "unnamed"  # as Unicode spells it (title case mangled CJK names)
             shown.append(f"{ch!r} (U+{ord(ch):04X} {name}) at {line}:{col}")
         more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
         scripts = ", ".join(self.registry.scripts()) or "none"

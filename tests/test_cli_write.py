@@ -167,6 +167,33 @@ def test_bad_input_one_line_error_no_file(run, tmp_path, args, code, needles):
     assert not list(tmp_path.glob("x*")), list(tmp_path.iterdir())
 
 
+def test_utf16_input_file_with_its_bom_is_read(run, tmp_path):
+    """A UTF-16 file (Windows Notepad) was refused with advice to convert from latin1."""
+    (tmp_path / "u16.txt").write_bytes("Hi there".encode("utf-16"))
+    r = run("write", "--input", "u16.txt", "-g", "Latn=font", "-o", "x.png", *FAST)
+    assert r.exit_code == 0, r.stderr
+    (tmp_path / "bad16.txt").write_bytes(b"\xff\xfeH\x00\x00\xd8")  # a lone high surrogate
+    r = run("write", "--input", "bad16.txt", "-o", "y.pdf", *FAST)
+    assert_one_line_error(r, 2, "not valid UTF-16", "iconv -f utf-16")
+
+
+def test_text_argument_that_is_not_utf8(run):
+    """argv bytes that are not UTF-8 arrive as lone surrogates: was "no generator writes '\\udcff'"."""
+    r = run("write", "caf\udce9", "-o", "x.pdf", *FAST)
+    assert_one_line_error(r, 2, "TEXT is not UTF-8 (at character 4)", "--input FILE")
+
+
+def test_a_directory_as_output_is_named_so(run, tmp_path):
+    (tmp_path / "pages").mkdir()
+    r = run("write", "Hi", "-o", "pages", *FAST)
+    assert_one_line_error(r, 1, "is a directory", "pages/page.pdf")
+
+
+def test_align_takes_any_case(run, tmp_path):
+    r = run("write", "Hi there", "-g", "Latn=font", "--align", "JUSTIFY", "-o", "x.png", *FAST)
+    assert r.exit_code == 0, r.stderr
+
+
 def test_non_utf8_input_file(run, tmp_path):
     (tmp_path / "latin1.txt").write_bytes("caf\xe9".encode("latin-1"))
     r = run("write", "--input", "latin1.txt", "-o", "x.pdf", *FAST)

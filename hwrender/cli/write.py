@@ -56,6 +56,11 @@ def read_input(text: str | None, input_file: Path | None) -> str:
     if text is None:
         raise UsageError("no text to write",
                          "give it as an argument, with --input FILE, or pipe it to stdin")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:  # argv bytes that were not UTF-8 arrive as lone surrogates
+        raise InputError(f"TEXT is not UTF-8 (at character {exc.start + 1})",
+                         "give it in UTF-8, or in a file with --input FILE") from None
     return text
 
 
@@ -64,6 +69,12 @@ def _read_stdin() -> str:
 
 
 def _decode(data: bytes, where: str) -> str:
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16 with its byte-order mark (Windows Notepad)
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise InputError(f"{where} starts like UTF-16 but is not valid UTF-16",
+                             "convert it first, e.g. iconv -f utf-16 -t utf-8") from None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -177,7 +188,7 @@ def write_cmd(
         weights=weights, offline=offline, page_size=page_size,
         orientation="landscape" if landscape else None, margins=margins,
         x_height=x_height, line_height=line_height, line_spacing=line_spacing,
-        word_spacing=word_spacing, align=align, indent=indent, paragraph_gap=paragraph_gap,
+        word_spacing=word_spacing, align=align.lower(), indent=indent, paragraph_gap=paragraph_gap,
         page_numbers=page_numbers, variation=variation, dpi=dpi, paper=paper,
         margin_line=margin_line, paper_color=paper_color, ink_color=ink, format=fmt,
         title=title, author=author, ink_render=ink_render, strokes=strokes)

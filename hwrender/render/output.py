@@ -65,6 +65,9 @@ def resolve_format(path: Optional[PathArg], fmt: Optional[str]) -> Format:
     suffix = os.path.splitext(str(path))[1].lower()
     if suffix in SUFFIXES:
         return SUFFIXES[suffix]
+    if not suffix and os.path.isdir(path):
+        raise OutputError(f"output path {path!r} is a directory",
+                          f"give a file name, e.g. {os.path.join(path, 'page.pdf')}")
     if not suffix:
         raise UsageError(f"cannot tell the output format of {str(path)!r}", _FORMAT_HINT)
     raise UsageError(f"unknown output suffix {suffix!r} in {str(path)!r}", _FORMAT_HINT)
