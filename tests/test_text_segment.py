@@ -81,9 +81,13 @@ def test_normalize_drops_invisible_formatting():
     """Zero-width space and joiners, a soft hyphen, a word joiner, a byte-order mark inside the
     text, a variation selector, bidi marks: each was "no generator writes U+200B ... install a
     plugin". A form feed breaks the line."""
-    text = "zero\u200bwidth co\u00adop e\u200d\u200c\u2060f g\ufeffh \u2764\ufe0f \u200eab\u202c\fnext"
-    assert normalize(text) == "zerowidth coop ef gh \u2764 ab\nnext"
+    text = "zero\u200bwidth co\u00adop e\u200d\u200c\u2060f g\ufeffh a\ufe0fb \u200eab\u202c\fnext"
+    assert normalize(text) == "zerowidth coop ef gh ab ab\nnext"
     assert normalize("한\u3164글") == "한글"
+    # but the joiner, variation selector and tags of an emoji sequence stay with it
+    for emoji in ("\U0001F468\u200d\U0001F469\u200d\U0001F467", "\u2764\ufe0f", "\U0001F44D\U0001F3FD",
+                  "\U0001F3F4\U000E0067\U000E0062\U000E0073\U000E0063\U000E0074\U000E007F"):
+        assert normalize(f"a {emoji} b") == f"a {emoji} b"
 
 
 def test_control_characters_are_named_as_such(tmp_path):

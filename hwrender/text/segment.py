@@ -64,14 +64,17 @@ class Paragraph:
         return [w for line in self.lines for w in line.words]
 
 
-# Default-ignorable code points (Unicode's Default_Ignorable_Code_Point, less the Hangul fillers
-# that some Hangul input holds as letters' stand-ins, which are ignorable too): invisible
-# formatting a renderer skips (zero-width space and joiners, soft hyphen, word joiner,
-# bidirectional marks, variation selectors, a byte-order mark inside the text, tags). They were
-# "no generator writes U+200B", with the advice to install a plugin.
-_IGNORABLE = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f"
-                        "\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8"
-                        "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff]")
+# Default-ignorable code points (Unicode's Default_Ignorable_Code_Point, the Hangul fillers
+# included): invisible formatting a renderer skips (zero-width space and non-joiner, soft hyphen,
+# word joiner, bidirectional marks, a byte-order mark inside the text). They were "no generator
+# writes U+200B", with the advice to install a plugin. The zero-width joiner, variation selectors
+# and tags build emoji sequences (👨‍👩‍👧, ❤️, flags): kept after an emoji or symbol, where they
+# belong to it, and dropped elsewhere.
+_IGNORABLE = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b\u200c\u200e\u200f"
+                        "\u202a-\u202e\u2060-\u206f\u3164\ufeff\uffa0\ufff0-\ufff8"
+                        "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e001f\U000e0080-\U000e0fff]")
+_SEQUENCE = re.compile("(?<![\u00a9\u00ae\u203c-\u3299\U0001f000-\U0001faff\u200d\ufe0f\U000e0020-\U000e007f])"
+                       "[\u200d\ufe00-\ufe0f\U000e0020-\U000e007f]")
 
 
 def normalize(text: str) -> str:
@@ -79,7 +82,7 @@ def normalize(text: str) -> str:
     byte-order mark and no other default-ignorable (invisible) code point."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
     text = text.replace("\f", "\n").replace("\v", "\n")
-    return unicodedata.normalize("NFC", _IGNORABLE.sub("", text))
+    return unicodedata.normalize("NFC", _SEQUENCE.sub("", _IGNORABLE.sub("", text)))
 
 
 NEXT = "next"  # placeholder: the first strong script after this word (resolved when seen)
