@@ -8,6 +8,8 @@ import signal
 from dataclasses import dataclass
 from pathlib import Path
 
+import re
+
 import pytest
 import torch
 
@@ -251,6 +253,30 @@ def test_apply_overrides_types_and_errors():
         apply_overrides(ToyConfig(), ["width=wide"])
     with pytest.raises(UsageError, match="KEY=VALUE"):
         apply_overrides(ToyConfig(), ["width"])
+    for bad, needle in (("lr=NaN", "finite"), ("lr=Infinity", "finite"), ("lr=-1", "0 or more"),
+                        ("width=-3", "0 or more")):  # were "unexpected ValueError" mid-run
+        with pytest.raises(UsageError, match=needle):
+            apply_overrides(ToyConfig(), [bad])
+
+
+@pytest.mark.parametrize("model, setting, needle", [
+    ("glyph-styler", "export_dtype=int8", "float16 or float32"),  # failed at export, after every step
+    ("glyph-styler", 'scripts=["Latn"]', "one or both of Hang, Hani"),
+    ("glyph-styler", "scripts=[]", "one or both"),
+    ("glyph-styler", "image_size=7", "power of two"),
+    ("glyph-styler", "dropout=1", "[0, 1)"),
+    ("emnist", "latent_dim=0", "at least 1"),
+    ("emnist", "lr_g=0", "more than 0"),
+    ("emnist", "real_label=7", "(0, 1]"),
+    ("latin", "token_share=2", "[0, 1]"),
+    ("latin", "per_font=0", "at least 1"),
+])
+def test_settings_a_run_cannot_use_are_refused_when_the_task_is_built(model, setting, needle):
+    from hwrender.registry import Registry
+
+    spec = Registry.from_entry_points().trainer(model)
+    with pytest.raises(UsageError, match=re.escape(needle)):
+        spec.build([setting])
 
 
 # ------------------------------------------------------------- what a person sees (issue 25)

@@ -2,6 +2,6 @@
 sample grids (``grid``), model-card pieces (``card``), the data and judge cache (``cache``), EMA
 (``ema``) and evaluation metrics (``metrics``). Importing this package does not import torch."""
 
-from .task import RunContext, TrainerSpec, TrainTask, apply_overrides
+from .task import RunContext, TrainerSpec, TrainTask, apply_overrides, check_ranges
 
-__all__ = ["RunContext", "TrainerSpec", "TrainTask", "apply_overrides"]
+__all__ = ["RunContext", "TrainerSpec", "TrainTask", "apply_overrides", "check_ranges"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import abc
 import dataclasses
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -305,5 +306,32 @@ def apply_overrides(config: Any, overrides: list[str] | tuple[str, ...]) -> Any:
         if not ok:
             raise UsageError(f"--set {key}={raw}: expected {type(current).__name__}",
                              f"the default is {json.dumps(current)}")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise UsageError(f"--set {key}={raw}: expected a finite number",
+                             f"the default is {json.dumps(current)}")
+        if isinstance(current, (int, float)) and not isinstance(current, bool) and current >= 0 \
+                and value < 0:  # sizes, rates, weights, counts: none of them is negative
+            raise UsageError(f"--set {key}={raw}: expected 0 or more", f"the default is {json.dumps(current)}")
         changes[key] = value
     return dataclasses.replace(config, **changes)
+
+
+def check_ranges(config: Any, ranges: dict[str, tuple[float | None, float | None, str]]) -> None:
+    """UsageError for the first setting out of its range: ``ranges`` maps a setting to (lowest,
+    highest, kind): kind "[]" includes both ends, "(]" excludes the lowest, "[)" the highest,
+    "()" both; ``None`` leaves that end open. Checked when the task is built, before any data is
+    made (a value a run cannot use must not fail hours later, at export)."""
+    for key, (lo, hi, kind) in ranges.items():
+        value = getattr(config, key)
+        below = lo is not None and (value <= lo if kind[0] == "(" else value < lo)
+        above = hi is not None and (value >= hi if kind[1] == ")" else value > hi)
+        if below or above:
+            default = getattr(type(config)(), key) if dataclasses.is_dataclass(config) else None
+            if hi is None:
+                span = f"{'more than' if kind[0] == '(' else 'at least'} {lo}"
+            elif lo is None:
+                span = f"{'less than' if kind[1] == ')' else 'at most'} {hi}"
+            else:
+                span = f"a value in {kind[0]}{lo}, {hi}{kind[1]}"
+            raise UsageError(f"--set {key}={value}: expected {span}",
+                             f"the default is {json.dumps(default)}")

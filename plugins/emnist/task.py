@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 
 from hwrender.errors import UsageError
-from hwrender.train import RunContext, TrainTask, apply_overrides
+from hwrender.train import RunContext, TrainTask, apply_overrides, check_ranges
 from hwrender.train.ema import update_ema
 from hwrender.weights import model_files, save_model
 
@@ -67,6 +67,10 @@ def build_task(options: list[str]) -> "EmnistTask":
         raise UsageError(f"unknown class set {config.classes!r}", "use classes=byclass or classes=balanced")
     if config.variant not in ("default", "tiny"):
         raise UsageError(f"unknown variant {config.variant!r}", "use variant=default or variant=tiny")
+    check_ranges(config, {
+        **{k: (1, None, "[]") for k in ("latent_dim", "class_dim", "g_width", "d_width", "per_class_per_font")},
+        **{k: (0, None, "(]") for k in ("lr_g", "lr_d", "lr_ae")},
+        "dropout": (0, 1, "[)"), "beta1": (0, 1, "[)"), "ema": (0, 1, "[)"), "real_label": (0, 1, "(]")})
     return EmnistTask(config)
 
 

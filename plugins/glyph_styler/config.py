@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from hwrender.errors import UsageError
-from hwrender.train import apply_overrides
+from hwrender.train import apply_overrides, check_ranges
 
 from .data import SCRIPTS, Selection
 
@@ -139,4 +139,26 @@ def config_for(options: list[str], scripts: tuple[str, ...] | None = None) -> Gl
     if variant not in VARIANTS:
         raise UsageError(f"unknown variant {variant!r}", f"use one of: {', '.join(VARIANTS)}")
     base = dataclasses.replace(GlyphStylerConfig(), **VARIANTS[variant])
-    return apply_overrides(base, options)
+    return checked(apply_overrides(base, options))
+
+
+def checked(config: GlyphStylerConfig) -> GlyphStylerConfig:
+    """``config``, or a UsageError for a setting a run cannot use, before any data is made (an
+    export_dtype of int8 failed at export, after every step)."""
+    if config.export_dtype not in ("float16", "float32"):
+        raise UsageError(f"--set export_dtype={config.export_dtype}: expected float16 or float32",
+                         "use --set export_dtype=float16")
+    if not config.scripts or any(sc not in SCRIPTS for sc in config.scripts) \
+            or len(set(config.scripts)) != len(config.scripts):
+        raise UsageError(f"--set scripts={json.dumps(list(config.scripts))}: expected one or both of "
+                         f"{', '.join(SCRIPTS)}", f"e.g. --set scripts={json.dumps(list(SCRIPTS))}")
+    size = config.image_size
+    if size < 8 or size & (size - 1):
+        raise UsageError(f"--set image_size={size}: expected a power of two, 8 or more",
+                         "e.g. --set image_size=64")
+    check_ranges(config, {
+        **{k: (1, None, "[]") for k in ("ngf", "ndf", "max_mult", "embed_dim")},
+        **{k: (0, None, "(]") for k in ("lr", "finetune_lr")},
+        "dropout": (0, 1, "[)"), "beta1": (0, 1, "[)"), "ema_decay": (0, 1, "[)"),
+        "fill": (0, 1, "(]"), "hangul_common_fraction": (0, 1, "[]")})
+    return config

@@ -32,7 +32,7 @@ import torch
 import torch.nn.functional as F
 
 from hwrender.errors import UsageError
-from hwrender.train import RunContext, TrainTask, apply_overrides
+from hwrender.train import RunContext, TrainTask, apply_overrides, check_ranges
 from hwrender.train.ema import update_ema
 from hwrender.train.metrics import levenshtein
 
@@ -66,6 +66,10 @@ def build_task(options: list[str]) -> "LatinTask":
             ways = [f"{key}={value}" for value in allowed]
             raise UsageError(f"unknown {key} {getattr(config, key)!r}",
                              f"use {', '.join(ways[:-1])} or {ways[-1]}")
+    check_ranges(config, {
+        **{k: (1, None, "[]") for k in ("g_ch", "d_ch", "r_ch", "r_hidden", "style_dim", "word_dim", "per_font")},
+        **{k: (0, None, "(]") for k in ("lr_r", "lr_g", "lr_d")},
+        "beta1": (0, 1, "[)"), "ema": (0, 1, "[)"), "token_share": (0, 1, "[]")})
     if not (config.caps_weight > 0 and math.isfinite(config.caps_weight)):
         raise UsageError(f"caps_weight must be a positive number, got {config.caps_weight}",
                          "use caps_weight=1 to draw every word alike, 3 to draw capital words 3x as often")
