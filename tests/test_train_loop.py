@@ -317,8 +317,46 @@ def test_ctrl_c_in_the_cli_says_how_to_continue_without_error(toy_cli, tmp_path)
     assert result.exit_code == 130, result.output
     assert "error" not in result.stderr.lower()
     assert (f"hwrender: stopped at step 3; checkpoint saved; continue with `hwrender train ctrl-c "
-            f"-o {out} --resume --batch-size 8 --set lr=0.01`") in result.stderr
+            f"-o {out} --resume --batch-size 8 --device cpu --set lr=0.01`") in result.stderr
     assert load_checkpoint(out / "checkpoint.pt")["step"] == 3
+
+
+class _TermTask(ToyTask):
+    """Is sent SIGTERM (`timeout`, `kill`, a batch scheduler) during step 3."""
+
+    def train_step(self, batch, step):
+        if step == 2:
+            os.kill(os.getpid(), signal.SIGTERM)
+        return super().train_step(batch, step)
+
+
+def test_sigterm_saves_a_checkpoint_like_ctrl_c(tmp_path):
+    """In one process SIGTERM killed the run: every step since the last checkpoint was lost."""
+    out = tmp_path / "run"
+    with pytest.raises(TrainingInterrupted):
+        train(_TermTask(), _opts(tmp_path, out=out, checkpoint_every=1000), progress=False)
+    assert load_checkpoint(out / "checkpoint.pt")["step"] == 3
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # handed back
+
+
+def test_a_fresh_run_starts_its_metrics_log_afresh(tmp_path):
+    """A failed run's metrics.jsonl was continued by the next fresh run into the same folder."""
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "metrics.jsonl").write_text('{"step": 630}\n')
+    train(ToyTask(), _opts(tmp_path, out=out, max_steps=3, log_every=1), progress=False)
+    steps = [json.loads(line)["step"] for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert steps == [1, 2, 3]
+
+
+def test_sample_every_below_zero_is_refused(toy_cli, tmp_path):
+    from typer.testing import CliRunner
+
+    from hwrender.cli import app
+
+    r = CliRunner().invoke(app, ["train", "toy", "-o", str(tmp_path / "r"), "--sample-every", "-1"])
+    assert r.exit_code == 2 and "--sample-every must be 0 or more" in r.stderr
+    assert not (tmp_path / "r").exists()
 
 
 def test_a_run_that_fails_before_training_leaves_no_folder(toy_cli, tmp_path):

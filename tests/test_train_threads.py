@@ -101,4 +101,4 @@ def test_ctrl_c_says_to_continue_with_the_same_threads(toy_cli, tmp_path):  # no
     result = CliRunner().invoke(app, ["train", "ctrl-c", "-o", str(out), "--batch-size", "8",
                                       "--threads", "1", "--device", "cpu"])
     assert result.exit_code == 130, result.output
-    assert f"`hwrender train ctrl-c -o {out} --resume --batch-size 8 --threads 1`" in result.stderr
+    assert f"`hwrender train ctrl-c -o {out} --resume --batch-size 8 --device cpu --threads 1`" in result.stderr

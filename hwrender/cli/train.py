@@ -7,6 +7,7 @@ is trained the same way. The run's figures go to stdout as JSON; the progress ba
 from __future__ import annotations
 
 import json
+import math
 import os
 import shlex
 import sys
@@ -129,8 +130,11 @@ def train_cmd(
         epochs, max_steps = defaults.get("epochs"), defaults.get("max_steps")
     for value, flag in ((epochs, "--epochs"), (max_steps, "--max-steps"), (batch_size, "--batch-size"),
                         (checkpoint_every, "--checkpoint-every")):
-        if value is not None and value <= 0:
-            raise UsageError(f"{flag} must be positive, got {value}", f"give {flag} a value above 0")
+        if value is not None and (value <= 0 or not math.isfinite(value)):
+            raise UsageError(f"{flag} must be a positive number, got {value}", f"give {flag} a value above 0")
+    if sample_every is not None and sample_every < 0:  # was a grid at every step (step % -1 == 0)
+        raise UsageError(f"--sample-every must be 0 or more, got {sample_every}",
+                         "give the steps between grids, or 0 for one at each epoch's end")
     if data is not None and not data.exists():
         raise UsageError(f"--data {data} does not exist", "give a folder or file that holds the data")
     n_threads = _threads(threads)
@@ -161,7 +165,9 @@ def train_cmd(
         # stopping on purpose is no error: say where it stopped and the command that goes on
         again = ["hwrender", "train", spec.name, "-o", str(exc.out or opts.out), "--resume"]
         for flag, value in (("--data", data), ("--batch-size", batch_size), ("--epochs", epochs),
-                            ("--max-steps", max_steps), ("--finetune", finetune), ("--name", name)):
+                            ("--max-steps", max_steps), ("--finetune", finetune), ("--name", name),
+                            ("--checkpoint-every", checkpoint_every), ("--sample-every", sample_every),
+                            ("--device", None if device == "auto" else device)):
             if value is not None and (flag not in ("--epochs", "--max-steps")
                                       or value != defaults.get(flag[2:].replace("-", "_"))):
                 again += [flag, str(value)]
@@ -169,6 +175,8 @@ def train_cmd(
             again += ["--seed", str(seed)]
         if threads != "auto":
             again += ["--threads", threads]
+        if bf16 is not None:
+            again += ["--bf16" if bf16 else "--no-bf16"]
         for item in settings or []:
             again += ["--set", item]
         if speaks:

@@ -215,11 +215,13 @@ def _truncate_metrics(path: Path, step: int) -> None:
 
 
 class _StopFlag:
-    """SIGINT sets a flag so the step in flight finishes and the loop saves before leaving.
+    """SIGINT or SIGTERM sets a flag so the step in flight finishes and the loop saves before
+    leaving.
 
-    ``several``: a process of a torchrun run. It also stops on SIGTERM (what torchrun passes on
-    when it is stopped), and a second signal does not abort it: a Ctrl-C reaches it twice (from
-    the terminal and again from torchrun), and the ranks must stop together to save.
+    ``several``: a process of a torchrun run (torchrun passes SIGTERM on when it is stopped): a
+    second signal does not abort it: a Ctrl-C reaches it twice (from the terminal and again from
+    torchrun), and the ranks must stop together to save. In one process a second signal stops at
+    once.
     """
 
     def __init__(self, several: bool = False) -> None:
@@ -228,7 +230,9 @@ class _StopFlag:
         self._previous: dict[int, Any] = {}
 
     def __enter__(self) -> "_StopFlag":
-        for signum in (signal.SIGINT, signal.SIGTERM) if self.several else (signal.SIGINT,):
+        # SIGTERM too in one process: what `timeout`, `kill`, docker and Slurm send; it lost every
+        # step since the last checkpoint, without a word
+        for signum in (signal.SIGINT, signal.SIGTERM):
             try:
                 self._previous[signum] = signal.signal(signum, self._handle)
             except ValueError:  # not the main thread: leave the signals alone
@@ -459,7 +463,9 @@ def _train(task: TrainTask, opts: LoopOptions, out: Path, *, progress: bool | No
     bar = _Progress(total, step, task.name) if show else None
     last: dict[str, float] = {}
     started = time.perf_counter() - elapsed
-    metrics_file = metrics_path.open("a", encoding="utf-8") if main else open(os.devnull, "w")
+    # a fresh run starts its log afresh (a failed run's lines were continued by the next one)
+    metrics_file = (metrics_path.open("a" if opts.resume else "w", encoding="utf-8") if main
+                    else open(os.devnull, "w"))
     try:
         with _StopFlag(several=dist is not None) as stop, metrics_file as metrics:
             while step < total:
@@ -475,7 +481,9 @@ def _train(task: TrainTask, opts: LoopOptions, out: Path, *, progress: bool | No
                         raise TrainingDiverged(
                             f"training diverged at step {step + 1}: {bad} is not finite",
                             "lower the learning rate with --set, then --resume from the last "
-                            "checkpoint (it was not overwritten)")
+                            "checkpoint (it was not overwritten)" if ckpt_path.exists() else
+                            "lower the learning rate with --set and start again (no checkpoint "
+                            "was saved yet)")
                     step += 1
                     in_epoch += 1
                     examples += len(batch)
