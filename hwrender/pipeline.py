@@ -14,7 +14,7 @@ from .options import RenderOptions, _Resolved, _options, _resolve
 from .plan import Piece, Planner
 from .registry import Registry, default_registry
 from .text.breaking import NO_LINE_END, NO_LINE_START
-from .text.segment import BREAK_BETWEEN_CHARS, Word, iter_tokens, normalize
+from .text.segment import BREAK_BETWEEN_CHARS, WEAK, Word, char_script, iter_tokens, normalize
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -51,6 +51,15 @@ def _text(text: object) -> str:
     return text
 
 
+def number_word(text: str, number: object) -> Word:
+    """``number`` (a page number) as a word of the text's first script: its digits go to the
+    generator that writes the body's digits (``-g Latn=font`` included), not to whichever writes
+    digits with no script around them (the neural Latin model did, in another hand)."""
+    lead = next((c for c in text if char_script(c) not in WEAK), None)
+    words = [t for t in iter_tokens(f"{lead} {number}" if lead else str(number)) if isinstance(t, Word)]
+    return words[-1]
+
+
 def _check_text(text: str, planner: Planner, page_numbers: bool = False) -> list[str]:
     """Plan every word once before rendering so that unsupported characters fail fast; returns
     the generators that will write (page numbers' digits included), in order of first use."""
@@ -63,8 +72,8 @@ def _check_text(text: str, planner: Planner, page_numbers: bool = False) -> list
         if isinstance(token, Word):
             used.update(dict.fromkeys(p.generator for p in planner.plan_word(token, missing)))
     if page_numbers:  # whoever writes the digits (what they cannot write fails as it did before)
-        for token in iter_tokens("0123456789"):
-            used.update(dict.fromkeys(p.generator for p in planner.plan_word(token, [])))
+        token = number_word(text, "0123456789")
+        used.update(dict.fromkeys(p.generator for p in planner.plan_word(token, [])))
     if missing:
         raise planner.error(text, missing)
     if not used:  # only combining marks with no letter to sit on: nothing at all to write
@@ -233,7 +242,7 @@ class _Pipeline:
 
     def page_number_boxes(self, n: int) -> list[Box]:
         """Ink for a page number, written by whichever generator writes its digits."""
-        units = self._word_units(next(iter_tokens(str(n))))
+        units = self._word_units(number_word(self.text, n))
         return [self._box(u, ink) for u, ink in zip(units, self._generate(units))]
 
     def pages(self, coverage: bool = True) -> Iterator[RenderedPage]:

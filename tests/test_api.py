@@ -151,6 +151,30 @@ def test_page_numbers_are_written(test_registry):
         assert [s.text for s in numbers] == [str(p.layout.number)]
 
 
+def test_page_numbers_come_from_the_generator_of_the_bodys_digits():
+    """``-g Latn=font --page-numbers``: the body's digits were the font's, the page number the
+    neural Latin model's (another hand, and 8 s to load it)."""
+    from hwrender_plugins.testing import TestGenerator
+
+    asked: dict[str, list] = {"digits": [], "plain": []}
+
+    def spy(name):
+        class Spy(TestGenerator):
+            def generate(self, units, style, seed, device="cpu"):
+                asked[name].extend(units)
+                return super().generate(units, style, seed, device)
+        return Spy
+
+    registry = Registry([
+        GeneratorSpec(name="digits", scripts=("Zyyy", "Latn"), unit="word", factory=spy("digits"),
+                      priority=10, auto=True),
+        GeneratorSpec(name="plain", scripts=("Latn",), unit="word", factory=spy("plain"), priority=0,
+                      auto=True)])
+    list(iter_pages("Page 7 of the notes", registry=registry, generators=["Latn=plain"],
+                    page_numbers=True, **FAST))
+    assert "1" in asked["plain"] and asked["digits"] == []
+
+
 def test_pages_stream_with_bounded_work(counting_registry):
     registry, gen = counting_registry
     pages = iter_pages(lorem(20000), registry=registry, **FAST)
