@@ -160,10 +160,23 @@ def _outlines(font: TTFont) -> dict:
     (dict(variants=9), "--variants 9"),
     (dict(script="Klingonish"), "unknown script"),
     (dict(chars=" \n"), "no characters"),
+    (dict(seed=-1), "--seed -1 is out of range"),
+    (dict(seed=2 ** 40), "out of range"),
+    (dict(device="gpu"), "unknown device"),
 ])
 def test_bad_input(tmp_path, reg, kw, words):
     with pytest.raises(UsageError, match=words):
         _font(tmp_path, reg, **kw)
+
+
+def test_an_output_folder_that_is_missing_fails_before_drawing(tmp_path, reg, monkeypatch):
+    """It drew every glyph (minutes for a large set), then failed at the write."""
+    from hwrender.errors import OutputError
+    from hwrender.styles import font as fontmod
+
+    monkeypatch.setattr(fontmod._Drawer, "__init__", lambda *a, **k: pytest.fail("drew first"))
+    with pytest.raises(OutputError, match="does not exist"):
+        export_font(tmp_path / "nodir" / "f.otf", registry=reg, chars="ab")
 
 
 def test_too_many_glyphs_is_refused_with_the_count(tmp_path, reg):
