@@ -68,7 +68,11 @@ def measure(styler, truth, script: str, lines: list[str], style: str, seed: int,
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--weights", required=True, help="model folder")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", default="0", metavar="N[,N...]",
+                        help="the seed(s) the lines are written with; with several, each style's "
+                             "CER is the mean over them (one seed's 6 lines move a style by 0.05)")
+    parser.add_argument("--keep-defaults", action="store_true",
+                        help="with --apply: leave the default styles as they are (withhold only)")
     parser.add_argument("--variation", type=float, default=None,
                         help="write at this variation (decoder dropout scale; default: the model's); "
                              "with --apply it becomes the model's")
@@ -84,6 +88,12 @@ def main(argv: list[str] | None = None) -> int:
                              "withheld: --style refuses them, seeded hands leave them out), e.g. 0.8")
     parser.add_argument("--json", help="also write the rows to this file")
     args = parser.parse_args(argv)
+    try:
+        seeds = [int(x) for x in str(args.seed).split(",") if x.strip()]
+    except ValueError:
+        parser.error(f"--seed {args.seed!r} is not a list of whole numbers")
+    if not seeds:
+        parser.error("--seed needs at least one seed")
     if args.apply and args.toward_default:
         parser.error("--apply chooses defaults from the styles as they are: leave out --toward-default")
     if args.withhold_above is not None and not args.apply:
@@ -100,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     fonts = {f.id: f for f in corpus_fonts()}
     truth = _Truth(styler, fonts)
     if args.fit_cleanup:
-        fit_cleanup(styler, truth, args.seed)
+        fit_cleanup(styler, truth, seeds[0])
     held = {c for cs in styler.config.get("heldout_chars", {}).values() for c in cs}
     rows = []
     for script, lines in LINES.items():
@@ -111,9 +121,12 @@ def main(argv: list[str] | None = None) -> int:
         for style, sc in zip(styler.styles, styler.style_scripts):
             if sc != script or (style in fonts and fonts[style].hard_to_read):
                 continue
-            row = measure(styler, truth, script, lines,
-                          blend_name(style, styler.default_styles.get(script, style), args.toward_default),
-                          args.seed, font=style)
+            runs = [measure(styler, truth, script, lines,
+                            blend_name(style, styler.default_styles.get(script, style), args.toward_default),
+                            seed, font=style) for seed in seeds]
+            row = {**runs[0], "cer": round(float(np.mean([r["cer"] for r in runs])), 4)}
+            if len(seeds) > 1:
+                row["cers"] = [r["cer"] for r in runs]
             rows.append({**row, "style": style})
     rows.sort(key=lambda r: (r["script"], r["cer"]))
     for script in LINES:
@@ -132,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.withhold_above is not None:
             withheld = {r["style"]: f"Tesseract reads it at CER {r['cer']:.2f} on the lines of "
                                     "scripts/choose_glyph_styles.py"
+                                    + (f" (mean of seeds {args.seed})" if len(seeds) > 1 else "")
                                     + ("" if r["font_cer"] is None else f" (its font at {r['font_cer']:.2f})")
                                     + f", over the limit {args.withhold_above:g}"
                         for r in rows if r["cer"] > args.withhold_above}
@@ -139,6 +153,13 @@ def main(argv: list[str] | None = None) -> int:
         for r in rows:
             if r["style"] not in (withheld or {}):
                 best.setdefault(r["script"], r["style"])
+        if args.keep_defaults:
+            kept = {sc: st for sc, st in styler.default_styles.items() if st not in (withheld or {})}
+            lost = set(styler.default_styles) - set(kept)
+            if lost:
+                raise SystemExit(f"--keep-defaults: the default style of {', '.join(sorted(lost))} "
+                                 "would be withheld; leave out --keep-defaults to choose anew")
+            best = kept
         _set_defaults(folder, best, args.variation, styler.cleanups if args.fit_cleanup else None,
                       withheld)
         print(f"defaults now: {best}, variation {styler.variation}"

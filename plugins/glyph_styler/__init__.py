@@ -8,8 +8,8 @@ knowledge from twice the data, and one training run (~an hour of CPU) serves bot
 half-trained models. It is exposed as two generators, ``hangul`` (Hang: the 11,172 syllables and
 the jamo) and ``cjk`` (Hani: the 6,763 GB 2312 ideographs and CJK punctuation; not Kana, which no
 training font here has), sharing the loaded network, so that each script has its own default and
-named styles: ``--style un-pilgi`` restyles the Hangul of a mixed text and leaves its Han in the
-Han default. Any style vector can draw any character, which ``hwrender interpolate`` uses.
+named styles: ``--style zcool-kuaile`` restyles the Han of a mixed text and leaves its Hangul in
+the Hangul default. Any style vector can draw any character, which ``hwrender interpolate`` uses.
 
 Registering is cheap: no torch, no weights. The generators are part of the default plan (and,
 with priority 50, win over the ``font`` fallback for Hang and Hani) only when the trained weights
