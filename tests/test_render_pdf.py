@@ -132,6 +132,9 @@ def test_metadata():
     assert meta.creator.startswith("hwrender ") and "hwrender" in meta.producer
     custom = read(write([build_page("x")], metadata={"title": "T", "producer": "me", "creator": "you"})).metadata
     assert custom.producer == "me" and custom.creator == "you"
+    # fields not given are left out: ReportLab wrote "(anonymous)" as the author, "(unspecified)"
+    bare = read(write([build_page("x")])).metadata
+    assert not {"/Title", "/Author", "/Subject", "/Keywords"} & set(bare) and "/Creator" in bare
 
 
 def xobjects(page) -> dict:

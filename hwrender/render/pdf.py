@@ -194,6 +194,22 @@ def _glyphless_font() -> str:
     return _GLYPHLESS_NAME
 
 
+class _Info(pdfdoc.PDFInfo):
+    """The document information dictionary without the fields that were not given (ReportLab
+    writes ``(anonymous)`` and ``(unspecified)`` for them, which viewers show as the author)."""
+
+    def format(self, document):
+        D = {"ModDate": pdfdoc.PDFDate(ts=document._timeStamp, dateFormatter=self._dateFormatter)}
+        D["CreationDate"] = D["ModDate"]
+        for key, value in (("Title", self.title), ("Author", self.author), ("Subject", self.subject),
+                           ("Keywords", self.keywords), ("Creator", self.creator),
+                           ("Producer", self.producer)):
+            if value:
+                D[key] = pdfdoc.PDFString(value)
+        D["Trapped"] = pdfdoc.PDFName(self.trapped)
+        return pdfdoc.PDFDictionary(D).format(document)
+
+
 def _font_runs(text: str, ttf: tuple[str, frozenset]) -> list[tuple[str, str]]:
     """Split ``text`` into (font name, run): the TTF where it has the glyph, the glyphless font elsewhere."""
     ttf_name, cover = ttf
@@ -270,6 +286,10 @@ class PdfWriter:
             metadata.producer if metadata.producer is not None
             else f"hwrender {version} (ReportLab {reportlab.Version})"
         )
+        info = _Info()  # a field not given is left out, not ReportLab's "(anonymous)"
+        info.__dict__.update(c._doc.info.__dict__)
+        info.title, info.author, info.subject = metadata.title, metadata.author, metadata.subject
+        c._doc.info = info
 
     def __enter__(self) -> "PdfWriter":
         return self
