@@ -422,8 +422,31 @@ def _npm_install(npm: str, prefix: Path, packages: list[str]) -> str | None:
                              "--no-save", *packages], capture_output=True, text=True)
     if result.returncode == 0:
         return None
-    lines = [line for line in result.stderr.splitlines() if "ERR" in line] or result.stderr.splitlines()
-    return lines[-1].strip() if lines else f"npm exited with {result.returncode}"
+    return npm_error(result.stderr, result.returncode)
+
+
+# npm's codes for a registry it cannot reach
+NETWORK_CODES = ("ECONNREFUSED", "ENOTFOUND", "ETIMEDOUT", "EAI_AGAIN", "ECONNRESET", "ENETUNREACH")
+
+
+def npm_error(stderr: str, returncode: int) -> str:
+    """npm's error in one line: its code and the line that says what failed (npm 6-9 print
+    ``npm ERR!``, npm 10 ``npm error``; the last line, which was all that was shown, only says
+    where the log is)."""
+    import re
+
+    errors = [re.sub(r"^npm (ERR!|error)\s*", "", line, flags=re.I).strip()
+              for line in stderr.splitlines() if re.match(r"npm (ERR!|error)", line, re.I)]
+    errors = [e for e in errors if e and "complete log" not in e.lower()
+              and not e.lower().startswith(("syscall", "errno", "log files", "a complete log"))]
+    code = next((e[5:].strip() for e in errors if e.lower().startswith("code ")), None)
+    detail = next((e for e in errors if not e.lower().startswith("code ")), None)
+    if code and detail:
+        return f"{code}: {detail}"
+    if code or detail:
+        return code or detail  # type: ignore[return-value]
+    lines = stderr.strip().splitlines()
+    return lines[-1].strip() if lines else f"npm exited with {returncode}"
 
 
 def install_npm(records: Iterable[FontRecord], dest: Path | None = None, npm: str = "npm",

@@ -378,3 +378,18 @@ def test_train_without_fonts_names_the_one_install_command_and_leaves_no_folder(
     assert result.exit_code == 2, result.output
     assert f"(install what {model} needs with `hwrender fonts install --model {model}`)" in result.stderr
     assert not (tmp_path / "runs").exists()
+
+
+def test_npm_errors_are_read_in_both_spellings():
+    """npm 10 writes "npm error", not "npm ERR!": the one line shown was where its log is, and
+    the hint blamed the font's record for a network that was down."""
+    npm10 = ("npm error code ECONNREFUSED\nnpm error syscall connect\nnpm error errno ECONNREFUSED\n"
+             "npm error FetchError: request to http://127.0.0.1:9/@fontsource%2fgaegu failed, reason: "
+             "connect ECONNREFUSED 127.0.0.1:9\n"
+             "npm error A complete log of this run can be found in: /root/.npm/_logs/x-debug-0.log\n")
+    line = fonts.npm_error(npm10, 1)
+    assert line.startswith("ECONNREFUSED: FetchError: request to") and "complete log" not in line
+    npm9 = "npm ERR! code E404\nnpm ERR! 404 Not Found - GET https://registry.npmjs.org/@fontsource%2fnope\n"
+    assert fonts.npm_error(npm9, 1) == "E404: 404 Not Found - GET https://registry.npmjs.org/@fontsource%2fnope"
+    assert fonts.npm_error("", 7) == "npm exited with 7"
+    assert any(code in line for code in fonts.NETWORK_CODES)

@@ -109,5 +109,8 @@ def install(
         raise blocked
     if report.failed:
         reasons = "; ".join(f"{font_id}: {why}" for font_id, why in report.failed.items())
+        offline = all(any(code in why for code in fonts.NETWORK_CODES) for why in report.failed.values())
         raise HwrenderError(f"{len(report.failed)} npm fonts failed: {reasons}",
+                            "npm cannot reach its registry: check the network or npm's registry "
+                            "setting, then rerun `hwrender fonts install`" if offline else
                             "rerun `hwrender fonts install`; fonts that keep failing need their fonts.json record fixed")
