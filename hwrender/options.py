@@ -209,7 +209,7 @@ def _resolve(opts: RenderOptions, registry: Registry) -> _Resolved:
     from .device import check_device_name
 
     check_device_name(opts.device)
-    geometry = make_geometry(opts.page_size, opts.orientation, opts.margins)
+    geometry = make_geometry(_size_mm(opts.page_size), opts.orientation, opts.margins)
     x_height, line_height, word_space = writing_metrics(
         _mm(opts.x_height), _mm(opts.line_height), opts.line_spacing, opts.word_spacing)
     indent = parse_length(opts.indent or 0)
@@ -230,6 +230,15 @@ def _mm(value):
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return f"{value}mm"
     return value
+
+
+def _size_mm(size):
+    """A (width, height) pair of bare numbers is millimetres, as every bare number in the API is
+    (``parse_page_size`` took it as points: ``(80, 60)`` gave a 28 x 21 mm page)."""
+    if isinstance(size, (tuple, list)) and len(size) == 2 and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in size):
+        return f"{size[0]}x{size[1]}mm"
+    return size
 
 
 _NUMBER = re.compile(r"[+-]?[0-9]+")

@@ -217,3 +217,12 @@ def test_sizes_that_would_exhaust_memory_fail_before_any_work(seen_registry, kwa
     with pytest.raises(UsageError, match=match):
         render_pages("hi", registry=registry, **kwargs)
     assert gen.styles == []
+
+
+def test_a_page_size_pair_is_millimetres_like_every_bare_number(seen_registry):
+    """``page_size=(80, 60)`` was taken as points: a 28 x 21 mm page."""
+    registry, _ = seen_registry
+    (page,) = render_pages("hi", registry=registry, page_size=(80, 60), margins=5, dpi=50.8)
+    assert page.size == (160, 120)  # 80 x 60 mm at 2 px/mm
+    with pytest.raises(UsageError, match="page height '-60mm'"):
+        render_pages("hi", registry=registry, page_size=(80, -60), dpi=50.8)
