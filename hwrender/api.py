@@ -16,7 +16,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Callable, Iterator
 
-from .errors import UsageError
+from .errors import HwrenderWarning, UsageError
 # Also the home of these names for callers (tests, the CLI, benchmarks) that import them from here.
 from .options import _FIELD_KINDS, MAX_SEED, RenderOptions, _options, _shown, parse_style  # noqa: F401
 from .pipeline import CHUNK_WORDS, RenderedPage, _prepare  # noqa: F401
@@ -70,6 +70,11 @@ def write(text: str, output: str | Path | BinaryIO, options: RenderOptions | Non
     check_writer_options(writer, opts.strokes)
     if not to_stream:
         check_output_path(output)
+        if writer.pages_per_file == "all" and "{" in output.name:  # a file literally "scan-{n}.pdf"
+            raise UsageError(f"{output.name}: a {fmt.upper()} holds every page in one file, so a "
+                             "{n} page-number pattern does not apply", f"name it without braces, e.g. "
+                             f"{output.with_name('pages' + output.suffix)}")
+        _warn_if_suffix_differs(output, fmt)
     pipe = _prepare(text, opts, registry, {})
     res = pipe.res
     ctx = WriteContext(paper=res.paper, ink_rgb=res.ink_rgb, dpi=res.dpi, ink_render=opts.ink_render,
@@ -94,6 +99,18 @@ def write(text: str, output: str | Path | BinaryIO, options: RenderOptions | Non
                 with outputs.open(None if to_stream else page_paths(output, n)[-1]) as fh:
                     writer.write([page], fh, ctx)
     return outputs.paths
+
+
+def _warn_if_suffix_differs(output: Path, fmt: str) -> None:
+    """``--format jpeg -o page.png`` writes JPEG bytes into ``page.png``: say so."""
+    import warnings
+
+    from .render.output import SUFFIXES
+
+    named = SUFFIXES.get(output.suffix.lower())
+    if named is not None and named != fmt:
+        warnings.warn(HwrenderWarning(f"{output.name} is named as {named.upper()} but is written as "
+                                      f"{fmt.upper()} (--format {fmt})"), stacklevel=3)
 
 
 def _only_page(pages: Iterator[RenderedPage], fmt: str) -> Iterator[RenderedPage]:

@@ -219,10 +219,36 @@ def _resolve(opts: RenderOptions, registry: Registry) -> _Resolved:
     dpi = check_dpi(opts.dpi, geometry)
     paper = paper_style(opts.paper, margin_line=opts.margin_line, paper_color=opts.paper_color)
     ink_rgb = parse_color(opts.ink_color)
+    ratio = contrast(ink_rgb, paper.paper_color)
+    if ratio < MIN_CONTRAST:  # white on white wrote blank pages without a word
+        import warnings
+
+        from .errors import HwrenderWarning
+
+        warnings.warn(HwrenderWarning(
+            f"the ink {_hex(ink_rgb)} on the paper {_hex(paper.paper_color)} has a contrast of only "
+            f"{ratio:.2f}:1, so the writing will hardly show (choose an ink that stands out from the paper)"),
+            stacklevel=4)
     overrides = parse_overrides(opts.generators, registry)
     planner = Planner(registry, overrides, opts.missing)
     return _Resolved(geometry, style, paper, ink_rgb, dpi, planner,
                      parse_choice(parse_style(opts.style)))
+
+
+MIN_CONTRAST = 1.5  # WCAG contrast ratio under which ink hardly shows on its paper (text wants 4.5)
+
+
+def contrast(a: tuple, b: tuple) -> float:
+    """The WCAG 2 contrast ratio of two sRGB colours (1 to 21)."""
+    def luminance(rgb):
+        lin = [(c / 255) / 12.92 if c / 255 <= 0.04045 else ((c / 255 + 0.055) / 1.055) ** 2.4 for c in rgb[:3]]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def _hex(rgb: tuple) -> str:
+    return "#" + "".join(f"{int(c):02x}" for c in rgb[:3])
 
 
 def _mm(value):

@@ -288,12 +288,22 @@ def test_png_and_jpeg_carry_dpi_and_ink_colour(tmp_path, test_registry):
 def test_pdf_metadata_and_format_overriding_the_suffix(tmp_path, test_registry):
     from pypdf import PdfReader
 
-    write("Hello", tmp_path / "out.png", registry=test_registry, format="pdf", title="Notes",
-          author="Ada", **FAST)
+    from hwrender.errors import HwrenderWarning
+
+    with pytest.warns(HwrenderWarning, match="out.png is named as PNG but is written as PDF"):
+        write("Hello", tmp_path / "out.png", registry=test_registry, format="pdf", title="Notes",
+              author="Ada", **FAST)
     assert (tmp_path / "out.png").read_bytes().startswith(b"%PDF-")
     meta = PdfReader(tmp_path / "out.png").metadata
     assert meta.title == "Notes" and meta.author == "Ada"
     assert meta.creator == f"hwrender {hwrender.__version__}"
+
+
+def test_a_page_number_pattern_in_a_pdf_name_is_refused(tmp_path, test_registry):
+    """``-o 'scan-{n:03d}.pdf'`` wrote a file of that very name."""
+    with pytest.raises(UsageError, match=r"holds every page in one file.*pages\.pdf"):
+        write("Hello", tmp_path / "scan-{n:03d}.pdf", registry=test_registry, **FAST)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_options_object_and_public_names():

@@ -226,3 +226,18 @@ def test_a_page_size_pair_is_millimetres_like_every_bare_number(seen_registry):
     assert page.size == (160, 120)  # 80 x 60 mm at 2 px/mm
     with pytest.raises(UsageError, match="page height '-60mm'"):
         render_pages("hi", registry=registry, page_size=(80, -60), dpi=50.8)
+
+
+def test_ink_the_colour_of_its_paper_is_warned_about(seen_registry):
+    """White ink on white paper wrote blank pages without a word."""
+    from hwrender.errors import HwrenderWarning
+
+    registry, _ = seen_registry
+    with pytest.warns(HwrenderWarning, match=r"contrast of only 1\.00:1"):
+        render_pages("hi", registry=registry, ink_color="white", paper_color="white", dpi=30)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", HwrenderWarning)  # a pale grey pencil is fine
+        render_pages("hi", registry=registry, ink_color="#aaaaaa", dpi=30)
+        render_pages("hi", registry=registry, ink_color="white", paper_color="black", dpi=30)
