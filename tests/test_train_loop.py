@@ -200,6 +200,21 @@ def test_existing_run_needs_resume_and_the_same_settings(tmp_path):
         train(ToyTask(), _opts(tmp_path, out=tmp_path / "new", resume=True), progress=False)
 
 
+def test_a_resume_learns_from_the_same_data(tmp_path):
+    """--resume with another --data went on (its epochs counted on another set)."""
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+    out = tmp_path / "run"
+    train(ToyTask(), _opts(tmp_path, out=out, max_steps=4, data=tmp_path / "a"), progress=False)
+    with pytest.raises(UsageError, match="different run.*--data"):
+        train(ToyTask(), _opts(tmp_path, out=out, max_steps=8, data=tmp_path / "b", resume=True),
+              progress=False)
+    with pytest.raises(UsageError, match="different run"):
+        train(ToyTask(), _opts(tmp_path, out=out, max_steps=8, resume=True), progress=False)
+    assert train(ToyTask(), _opts(tmp_path, out=out, max_steps=8, data=tmp_path / "a", resume=True),
+                 progress=False).steps == 8
+
+
 class ScheduledToyTask(ToyTask):
     """Sets its learning rate every step from the config, as the real tasks' schedules do."""
 

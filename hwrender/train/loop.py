@@ -402,12 +402,20 @@ def _train(task: TrainTask, opts: LoopOptions, out: Path, *, progress: bool | No
     # JSON-normalised (tuples become lists) so a saved key compares equal to a fresh one
     run_key = json.loads(json.dumps({"task": task.name, "config": task.config_dict(),
                                      "seed": opts.seed, "batch_size": opts.batch_size}))
+    # what it learns from: a resume with other --data or --finetune is another run
+    for key, value in (("data", opts.data), ("finetune", opts.finetune)):
+        run_key[key] = None if value is None else (
+            os.path.abspath(os.fspath(value)) if key == "data" or Path(os.fspath(value)).exists()
+            else str(value))
     if opts.resume:
         payload = load_checkpoint(ckpt_path)
-        changed = _changed_settings(payload["run"], run_key, task.resume_may_change,
+        # a checkpoint from before --data and --finetune were part of the key resumes as before
+        fresh = {k: v for k, v in run_key.items() if k in payload["run"] or k not in ("data", "finetune")}
+        changed = _changed_settings(payload["run"], fresh, task.resume_may_change,
                                     _config_defaults(task))
         if changed is None:
-            raise UsageError(f"{out} holds a different run (task, settings, seed or batch size)",
+            raise UsageError(f"{out} holds a different run (task, settings, seed, batch size, --data "
+                             "or --finetune)",
                              "resume with the settings it was started with, or choose another --out")
         phases = list(payload.get("phases", []))
         if changed:
