@@ -200,6 +200,18 @@ def test_existing_run_needs_resume_and_the_same_settings(tmp_path):
         train(ToyTask(), _opts(tmp_path, out=tmp_path / "new", resume=True), progress=False)
 
 
+def test_an_out_that_cannot_be_a_folder_is_named(tmp_path):
+    """A file as --out was an "unexpected FileExistsError", a path under a file NotADirectoryError."""
+    from hwrender.errors import OutputError
+
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(UsageError, match="is a file"):
+        train(ToyTask(), _opts(tmp_path, out=tmp_path / "file"), progress=False)
+    with pytest.raises(OutputError, match="cannot write the run folder"):
+        train(ToyTask(), _opts(tmp_path, out=tmp_path / "file" / "run"), progress=False)
+    assert (tmp_path / "file").read_text() == "x"
+
+
 def test_a_resume_learns_from_the_same_data(tmp_path):
     """--resume with another --data went on (its epochs counted on another set)."""
     for name in ("a", "b"):

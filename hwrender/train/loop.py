@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..atomic import write_atomic
-from ..errors import HwrenderError, UsageError
+from ..errors import HwrenderError, OutputError, UsageError
 from .task import RunContext, TrainTask
 
 CHECKPOINT = "checkpoint.pt"
@@ -334,7 +334,15 @@ def train(task: TrainTask, opts: LoopOptions, *, progress: bool | None = None,
     # a run that fails before it saves anything (bad settings, missing fonts) leaves no folder
     created = _missing_parents(out) if dist is None or dist.main else []
     if dist is None or dist.main:
-        out.mkdir(parents=True, exist_ok=True)
+        if out.exists() and not out.is_dir():
+            raise UsageError(f"--out {out} is a file", "give a folder for the run")
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+            if not os.access(out, os.W_OK | os.X_OK):
+                raise PermissionError(13, "Permission denied")
+        except OSError as exc:  # a file on the way, no permission, a read-only disk
+            raise OutputError(f"cannot write the run folder {out}: {exc.strerror or exc}",
+                              "choose another --out") from None
     import torch
 
     threads_before = torch.get_num_threads()
