@@ -54,7 +54,17 @@ def write_atomic(path: str | os.PathLike, data: Data, *, encoding: str = "utf-8"
             tmp.write_bytes(data.encode(encoding))
         else:
             data(tmp)
+            if os.path.isfile(tmp) and not os.path.islink(tmp):
+                # a library may create its file private (safetensors' save_file makes it 0600):
+                # the umask's permissions, as every other file written here gets
+                os.chmod(tmp, _umask_mode())
     return path
+
+
+def _umask_mode() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def pid_alive(pid: int) -> bool:

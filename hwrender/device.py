@@ -30,7 +30,7 @@ def resolve_device(device: str = "auto") -> str:
             return "mps"
         return "cpu"
     if name.startswith("cuda") and not torch.cuda.is_available():
-        raise UsageError("--device cuda was asked for but no CUDA GPU is usable",
+        raise UsageError(f"--device {name} was asked for but no CUDA GPU is usable",
                          "use --device auto or --device cpu")
     if name.startswith("cuda:") and int(name[5:]) >= torch.cuda.device_count():
         raise UsageError(f"--device {name}: this machine has {torch.cuda.device_count()} CUDA GPU(s), "

@@ -46,3 +46,21 @@ def test_the_file_gets_the_umask_mode_not_a_private_one(tmp_path):
     finally:
         os.umask(old)
     assert (tmp_path / "f").stat().st_mode & 0o777 == 0o644
+
+
+def test_a_file_its_writer_made_private_gets_the_usual_permissions(tmp_path):
+    """safetensors' save_file creates its file 0600: an exported model.safetensors was private
+    while the rest of the model folder was not."""
+    import os
+
+    def private(tmp):
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT, 0o600)
+        os.write(fd, b"x")
+        os.close(fd)
+
+    mask = os.umask(0o022)
+    try:
+        path = write_atomic(tmp_path / "model.safetensors", private)
+    finally:
+        os.umask(mask)
+    assert path.stat().st_mode & 0o777 == 0o644
