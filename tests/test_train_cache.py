@@ -11,7 +11,10 @@ def test_data_cache_follows_the_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("HWRENDER_DATA_DIR", str(tmp_path / "d"))
     assert data_cache() == tmp_path / "d"
     monkeypatch.delenv("HWRENDER_DATA_DIR")
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
     assert data_cache().parts[-3:] == (".cache", "hwrender", "data")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))  # was ignored
+    assert data_cache() == tmp_path / "xdg" / "hwrender" / "data"
 
 
 def test_a_judge_is_trained_once_then_loaded(tmp_path):

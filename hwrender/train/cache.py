@@ -15,9 +15,15 @@ M = TypeVar("M", bound="torch.nn.Module")
 
 
 def data_cache() -> Path:
-    """``$HWRENDER_DATA_DIR`` or ``~/.cache/hwrender/data``: built training sets live here."""
+    """``$HWRENDER_DATA_DIR``, else the user's cache folder's ``hwrender/data``
+    (platformdirs: ``$XDG_CACHE_HOME/hwrender/data`` or ``~/.cache/hwrender/data`` on Linux):
+    built training sets and the evaluations' judges live here."""
     root = os.environ.get("HWRENDER_DATA_DIR")
-    return Path(root).expanduser() if root else Path.home() / ".cache" / "hwrender" / "data"
+    if root:
+        return Path(root).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("hwrender")) / "data"
 
 
 def cached_judge(path: str | os.PathLike, build: Callable[[], M], train: Callable[[], M], *,
