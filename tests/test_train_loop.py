@@ -225,6 +225,13 @@ def test_a_resume_learns_from_the_same_data(tmp_path):
         train(ToyTask(), _opts(tmp_path, out=out, max_steps=8, resume=True), progress=False)
     assert train(ToyTask(), _opts(tmp_path, out=out, max_steps=8, data=tmp_path / "a", resume=True),
                  progress=False).steps == 8
+    # a fine-tune resumes without --finetune (documented), not with another base
+    tuned = tmp_path / "tuned"
+    train(ToyTask(), _opts(tmp_path, out=tuned, max_steps=4, finetune=str(tmp_path / "a")), progress=False)
+    with pytest.raises(UsageError, match="different run"):
+        train(ToyTask(), _opts(tmp_path, out=tuned, max_steps=8, finetune=str(tmp_path / "b"),
+                               resume=True), progress=False)
+    assert train(ToyTask(), _opts(tmp_path, out=tuned, max_steps=8, resume=True), progress=False).steps == 8
 
 
 class ScheduledToyTask(ToyTask):

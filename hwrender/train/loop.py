@@ -417,8 +417,11 @@ def _train(task: TrainTask, opts: LoopOptions, out: Path, *, progress: bool | No
             else str(value))
     if opts.resume:
         payload = load_checkpoint(ckpt_path)
-        # a checkpoint from before --data and --finetune were part of the key resumes as before
+        # a checkpoint from before --data and --finetune were part of the key resumes as before,
+        # and a fine-tune resumes without --finetune (its checkpoint holds every module)
         fresh = {k: v for k, v in run_key.items() if k in payload["run"] or k not in ("data", "finetune")}
+        if opts.finetune is None and "finetune" in payload["run"]:
+            fresh["finetune"] = payload["run"]["finetune"]
         changed = _changed_settings(payload["run"], fresh, task.resume_may_change,
                                     _config_defaults(task))
         if changed is None:
