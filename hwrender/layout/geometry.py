@@ -156,7 +156,7 @@ def parse_margins(value: Length | Sequence[Length]) -> tuple[float, float, float
     bottom and left; comma or space separated (``"20mm"``, ``"25mm 20mm"``, ``"1in,0.75in"``).
     Bare numbers are millimetres. Zero is allowed.
     """
-    hint = "give 1, 2 or 4 lengths (all sides; vertical horizontal; top right bottom left), e.g. 20mm or 25mm 20mm"
+    hint = "give 1 to 4 lengths, as in CSS (all sides; vertical horizontal; top horizontal bottom; top right bottom left), e.g. 20mm or 25mm 20mm"
     if isinstance(value, str):
         tokens: list[Length] = list(_margin_tokens(value))
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
