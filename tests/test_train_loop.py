@@ -489,3 +489,15 @@ def test_eval_prints_the_figures_table(toy_cli):
     rows = [line.split() for line in result.stdout.splitlines()]
     assert ["CER", "0.01235", "<=", "0.05", "ok"] in rows
     assert ["accuracy", "97", ">=", "99", "MISSED"] in rows and ["FID", "1.5"] in rows
+
+
+def test_a_finetune_source_that_is_nothing_is_named_before_any_work(toy_cli, tmp_path):
+    """`--finetune bogus` built the training data (minutes) and then said `--weights bogus`."""
+    from typer.testing import CliRunner
+
+    from hwrender.cli import app
+
+    for ref in ("bogus", str(tmp_path / "nowhere")):
+        r = CliRunner().invoke(app, ["train", "toy", "-o", str(tmp_path / "r"), "--finetune", ref])
+        assert r.exit_code == 2 and f"--finetune {ref}: no such model folder or shipped model" in r.stderr
+        assert "latin" in r.stderr and not (tmp_path / "r").exists()

@@ -137,6 +137,8 @@ def train_cmd(
                          "give the steps between grids, or 0 for one at each epoch's end")
     if data is not None and not data.exists():
         raise UsageError(f"--data {data} does not exist", "give a folder or file that holds the data")
+    if finetune is not None:
+        _check_finetune(str(finetune))
     n_threads = _threads(threads)
 
     from ..device import resolve_device
@@ -188,6 +190,22 @@ def train_cmd(
     note(f"trained {summary.steps} steps in {summary.seconds:.0f} s "
          f"({summary.examples_per_second:.0f} examples/s); model in {summary.model}")
     typer.echo(json.dumps(summary.to_dict(), indent=2))
+
+
+def _check_finetune(ref: str) -> None:
+    """``--finetune`` names a model folder (or a run folder) or a shipped model: checked before
+    the data is built (a wrong name failed minutes later, calling it ``--weights``)."""
+    from pathlib import Path
+
+    from ..weights import list_models
+    from ..weights.store import looks_like_path
+
+    if Path(ref).expanduser().is_dir():
+        return
+    names = [m.name for m in list_models()]
+    if looks_like_path(ref) or ref not in names:
+        raise UsageError(f"--finetune {ref}: no such model folder or shipped model",
+                         f"give a model folder (e.g. runs/latin/model) or one of: {', '.join(names)}")
 
 
 def _threads(value: str) -> int | None:
