@@ -163,6 +163,7 @@ def _outlines(font: TTFont) -> dict:
     (dict(seed=-1), "--seed -1 is out of range"),
     (dict(seed=2 ** 40), "out of range"),
     (dict(device="gpu"), "unknown device"),
+    (dict(script="Latn", chars="ab가"), "--chars holds 가, not of --script Latn"),  # was written regardless
 ])
 def test_bad_input(tmp_path, reg, kw, words):
     with pytest.raises(UsageError, match=words):

@@ -210,6 +210,12 @@ def _plan(registry, style, script, chars, weights, offline) -> _Plan:
                                  if c.isprintable() and not c.isspace()))
     if not text:
         raise UsageError("no characters to put in the font", "give some with --chars")
+    if code is not None:  # --chars of another script than --script: it wrote them regardless
+        other = [c for c in text if glyph_script(c) not in WEAK and glyph_script(c) != code]
+        if other:
+            raise UsageError(f"--chars holds {''.join(other[:5])}{' ...' if len(other) > 5 else ''}, "
+                             f"not of --script {code} ({glyph_script(other[0])})",
+                             "leave out --script, or give that script's characters")
     writer: dict = {}
     notes: list = []
     missing: list = []
