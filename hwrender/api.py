@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Callable, Iterator
 
@@ -70,7 +71,8 @@ def write(text: str, output: str | Path | BinaryIO, options: RenderOptions | Non
     check_writer_options(writer, opts.strokes)
     if not to_stream:
         check_output_path(output)
-        if writer.pages_per_file == "all" and "{" in output.name:  # a file literally "scan-{n}.pdf"
+        if writer.pages_per_file == "all" and re.search(r"(?<!\{)\{n(:[^{}]*)?\}", output.name):
+            # a page-number field in a one-file format's name made a file literally "scan-{n}.pdf"
             raise UsageError(f"{output.name}: a {fmt.upper()} holds every page in one file, so a "
                              "{n} page-number pattern does not apply", f"name it without braces, e.g. "
                              f"{output.with_name('pages' + output.suffix)}")

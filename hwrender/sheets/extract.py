@@ -101,7 +101,7 @@ def load_images(path: str | os.PathLike) -> list[tuple[str, Image.Image]]:
                              "pip install pillow-heif, or export the photo as JPEG") from None
         raise InputError(f"{path.name} is not an image",
                          "give JPEG, PNG, HEIC, TIFF photos or a PDF scan") from None
-    except (OSError, ValueError, Image.DecompressionBombError) as exc:
+    except (OSError, ValueError) as exc:
         raise InputError(f"cannot read {path.name}: {exc}", "give the photo again, or re-export it") from None
     finally:
         Image.MAX_IMAGE_PIXELS = bomb_limit
