@@ -286,6 +286,15 @@ def test_list_chars_prints_only_the_characters():
         assert result.stdout == layout.charset(kind) + "\n"
 
 
+def test_list_chars_of_the_pages_asked_for():
+    """--list-chars listed the whole template whatever --pages said."""
+    whole = _run("template", "latin", "--list-chars").stdout.strip()
+    first = _run("template", "latin", "--list-chars", "--pages", "1").stdout.strip()
+    page = layout.pages("latin")[0]
+    assert set(first) == {ch for box in page.boxes for ch in box.text if not ch.isspace()}
+    assert set(first) < set(whole) and len(first) == len(set(first))
+
+
 def test_cli_writes_the_pages_asked_for(tmp_path):
     pypdf = pytest.importorskip("pypdf")
     out = tmp_path / "sheet.pdf"

@@ -501,3 +501,30 @@ def test_a_finetune_source_that_is_nothing_is_named_before_any_work(toy_cli, tmp
         r = CliRunner().invoke(app, ["train", "toy", "-o", str(tmp_path / "r"), "--finetune", ref])
         assert r.exit_code == 2 and f"--finetune {ref}: no such model folder or shipped model" in r.stderr
         assert "latin" in r.stderr and not (tmp_path / "r").exists()
+
+
+def test_eval_write_card_checks_the_folder_before_evaluating(tmp_path, monkeypatch):
+    """A read-only model folder failed only after the whole evaluation (minutes)."""
+    import os as _os
+
+    from typer.testing import CliRunner
+
+    import hwrender.cli.train as cli_train
+    import hwrender.registry as registry
+    from hwrender.cli import app
+    from hwrender.train import TrainerSpec
+
+    reg = registry.Registry()
+    reg.register(TrainerSpec(name="toy", description="toy", defaults={"max_steps": 5},
+                             build=lambda options: ToyTask(apply_overrides(ToyConfig(), options)),
+                             evaluate=lambda **kw: pytest.fail("evaluated first"),
+                             card=lambda folder, report: "# card\n"))
+    monkeypatch.setattr(registry, "_default", reg)
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "README.md").write_text("# card\n")
+    real = _os.access  # root may write anything: a read-only card is stood in for
+    monkeypatch.setattr(cli_train.os, "access",
+                        lambda p, mode, **kw: False if str(p).endswith("README.md") else real(p, mode, **kw))
+    r = CliRunner().invoke(app, ["eval", "toy", "--weights", str(model), "--write-card"])
+    assert r.exit_code == 1 and "README.md is not writable" in r.stderr, r.output

@@ -37,7 +37,14 @@ def template_cmd(
     from ..sheets import layout
 
     if list_chars:
-        typer.echo(layout.charset(kind))
+        if pages is None:
+            typer.echo(layout.charset(kind))
+        else:  # the characters of the pages asked for (it listed the whole template's)
+            from ..sheets.template import select_pages
+
+            chosen = select_pages(kind, _parse_pages(pages), _paper(paper))
+            typer.echo("".join(dict.fromkeys(ch for page in chosen for box in page.boxes
+                                             for ch in box.text if not ch.isspace())))
         return
     if output is None:
         raise UsageError("missing -o FILE.pdf", f"e.g. hwrender template {kind} -o sheet.pdf")

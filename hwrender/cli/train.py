@@ -296,6 +296,14 @@ def eval_cmd(
     if write_card and (weights is None or spec.card is None):
         raise UsageError("--write-card needs --weights FOLDER (and a model family with a card)",
                          "point --weights at the exported model folder")
+    if write_card:  # checked before the evaluation (minutes), not after it
+        unwritable = [f for f in (weights, weights / "README.md", weights / "manifest.json", weights / "eval.json")
+                      if f.exists() and not os.access(f, os.W_OK)]
+        if unwritable:
+            from ..errors import OutputError
+
+            raise OutputError(f"--write-card: {unwritable[0]} is not writable",
+                              "evaluate a copy of the model folder, or fix its permissions")
     quiet = bool(ctx.obj and ctx.obj.get("quiet"))
     try:
         with _activity(f"evaluating {spec.name}", quiet) as log:
@@ -307,8 +315,9 @@ def eval_cmd(
         from ..weights import update_card
 
         update_card(weights, spec.card(weights, report))
-        (weights / "eval.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n",
-                                           encoding="utf-8")
+        from ..atomic import write_atomic
+
+        write_atomic(weights / "eval.json", json.dumps(report, indent=2, ensure_ascii=False) + "\n")
         note(f"wrote the figures into {weights / 'README.md'}")
     if as_json:
         typer.echo(json.dumps(report, indent=2, ensure_ascii=False))
