@@ -57,11 +57,12 @@ def write_atomic(path: str | os.PathLike, data: Data, *, encoding: str = "utf-8"
             if os.path.isfile(tmp) and not os.path.islink(tmp):
                 # a library may create its file private (safetensors' save_file makes it 0600):
                 # the umask's permissions, as every other file written here gets
-                os.chmod(tmp, _umask_mode())
+                os.chmod(tmp, umask_mode())
     return path
 
 
-def _umask_mode() -> int:
+def umask_mode() -> int:
+    """The permissions a new file gets by the umask (0o666 less it)."""
     umask = os.umask(0)
     os.umask(umask)
     return 0o666 & ~umask

@@ -20,6 +20,13 @@ INK_RENDERS = ("raster", "vector")
 _SEED_HINT = f"use a whole number from 0 to {MAX_SEED}"
 
 
+def check_seed(seed: object) -> int:
+    """``seed`` if it is a whole number in 0..MAX_SEED, else the one UsageError every command gives."""
+    if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed <= MAX_SEED:
+        raise UsageError(f"--seed {seed} is out of range", _SEED_HINT)
+    return seed
+
+
 @dataclass
 class RenderOptions:
     """Every option of ``hwrender write``. Lengths accept units (``20mm``, ``0.75in``, ``12pt``);
@@ -204,8 +211,7 @@ def _resolve(opts: RenderOptions, registry: Registry) -> _Resolved:
 
     if opts.orientation is not None and opts.orientation not in ORIENTATIONS:
         raise UsageError(f"unknown orientation {opts.orientation!r}", "use portrait or landscape")
-    if not 0 <= opts.seed <= MAX_SEED:
-        raise UsageError(f"--seed {opts.seed} is out of range", _SEED_HINT)
+    check_seed(opts.seed)
     from .device import check_device_name
 
     check_device_name(opts.device)

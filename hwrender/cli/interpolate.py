@@ -48,7 +48,8 @@ def interpolate_cmd(
         "--frame-ms", help=f"GIF: milliseconds per frame, {MIN_FRAME_MS} to {MAX_FRAME_MS}.")] = 120,
 ) -> None:
     """Write TEXT in styles blended from STYLE_A to STYLE_B: a strip (PNG) or an animation (GIF)."""
-    from ..api import MAX_SEED, parse_style
+    from ..api import parse_style
+    from ..options import check_seed
     from ..device import check_device_name
 
     fmt = FORMATS.get(output.suffix.lower())
@@ -66,8 +67,7 @@ def interpolate_cmd(
     if not MIN_FRAME_MS <= frame_ms <= MAX_FRAME_MS:
         raise UsageError(f"--frame-ms must be from {MIN_FRAME_MS} to {MAX_FRAME_MS}, got {frame_ms}",
                          "use e.g. --frame-ms 120")
-    if not 0 <= seed <= MAX_SEED:
-        raise UsageError(f"--seed {seed} is out of range", f"use a whole number from 0 to {MAX_SEED}")
+    check_seed(seed)
     style_a, style_b = parse_style(style_a, "STYLE_A"), parse_style(style_b, "STYLE_B")
     if output.parent and not output.parent.is_dir():
         raise UsageError(f"folder {output.parent} does not exist", "create it first")

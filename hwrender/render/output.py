@@ -31,7 +31,7 @@ import threading
 from pathlib import Path
 from typing import BinaryIO, Optional, Union
 
-from ..atomic import pid_alive
+from ..atomic import pid_alive, umask_mode
 from ..errors import OutputError, Terminated, UsageError
 # save_raster and the PNG/JPEG settings live with the writers; also importable from here.
 from .writers import ALIASES, FORMATS, JPEG_QUALITY, PNG_COMPRESS_LEVEL, SUFFIXES, WRITERS, save_raster  # noqa: F401
@@ -287,7 +287,7 @@ class AtomicOutputs:
         self.commit()
 
     def commit(self) -> None:
-        default_mode = _default_file_mode()
+        default_mode = umask_mode()
         renamed: list[str] = []
         with _signals_blocked(self._saved_handlers):
             try:
@@ -480,8 +480,4 @@ def stdout_write_error(exc: OSError) -> Exception:
 _STDOUT_HINT = "check where standard output goes, or write to a file with -o FILE"
 
 
-def _default_file_mode() -> int:
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
 

@@ -91,12 +91,11 @@ def export_font(output, style=None, *, script: str | None = None, variants: int 
     if not isinstance(variants, int) or not 1 <= variants <= MAX_VARIANTS:
         raise UsageError(f"--variants {variants} is out of range",
                          f"give 1 to {MAX_VARIANTS} drawings per character")
-    from ..bounds import MAX_SEED
     from ..device import check_device_name
+    from ..options import check_seed
     from ..render.output import check_output_path
 
-    if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed <= MAX_SEED:
-        raise UsageError(f"--seed {seed} is out of range", f"use a whole number from 0 to {MAX_SEED}")
+    check_seed(seed)
     check_device_name(device)
     check_output_path(output)  # before minutes of drawing, not after
     from ..registry import default_registry

@@ -81,12 +81,16 @@ def check_name(name: object, registry=None, what: str = "style name") -> str:
 def find(name: str) -> UserStyle | None:
     """The stored style ``name``, or ``None`` when there is none (a name no style can have
     included)."""
+    folder = _stored_folder(name)
+    return None if folder is None else UserStyle.load(folder)
+
+
+def _stored_folder(name: object) -> Path | None:
+    """The folder of the stored style ``name`` (not read), or ``None``."""
     if not isinstance(name, str) or not NAME.fullmatch(name):
         return None
     folder = root() / name
-    if not (folder / STYLE_FILE).is_file():
-        return None
-    return UserStyle.load(folder)
+    return folder if (folder / STYLE_FILE).is_file() else None
 
 
 def get(name: str) -> UserStyle:
@@ -152,9 +156,9 @@ def card(name: str) -> str:
 def remove(name: str) -> Path:
     """Delete the stored style ``name``; returns where it was. A damaged style is removed too
     (its folder is not read: removing it is what its errors advise)."""
-    if not isinstance(name, str) or not NAME.fullmatch(name) or not (root() / name / STYLE_FILE).is_file():
+    folder = _stored_folder(name)
+    if folder is None:
         raise UsageError(f"no stored style named {name!r}", _LISTS)
-    folder = root() / name
     doomed = _temp_path(".old-")
     os.replace(folder, doomed)  # gone from the store at once, however long deleting takes
     shutil.rmtree(doomed, ignore_errors=True)
